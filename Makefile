@@ -1,0 +1,50 @@
+# One dev loop. `make run` and `make test` each do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+KC := $(VENV)/bin/khuyencong
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev index lint fix eval bench clean
+
+run: install ## install, build the index if missing, then answer the example question
+	$(KC) index --if-missing
+	$(KC) ask "Hạn đăng ký kế hoạch khuyến công quốc gia năm 2024 là ngày nào?"
+
+test: install-dev ## install everything the tests need, then run them
+	$(PY) -m pytest
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[st,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+index: install
+	$(KC) index
+
+eval: install ## the development-set evaluation (figures go to eval/RESULTS.md)
+	$(KC) index --if-missing
+	$(KC) eval
+
+lint: install-dev
+	$(VENV)/bin/ruff format --check assistant bots tests eval
+	$(VENV)/bin/ruff check assistant bots tests eval
+	$(VENV)/bin/mypy assistant
+
+fix: install-dev
+	$(VENV)/bin/ruff format assistant bots tests eval
+	$(VENV)/bin/ruff check --fix assistant bots tests eval
+
+clean:
+	rm -rf index .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,241 @@
+"""Split documents into passages along their own structure.
+
+Regulations split on Phần/Chương/Mục/Điều, and long articles on khoản and điểm;
+reports split on their numbered sections ("1.", "1.1.", "II.") keeping each
+"Kế hoạch:" line with its "Thực hiện:" line; other texts split on paragraphs.
+Every chunk keeps its document id, a human locator and its exact character span.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from .text import split_sentences
+from .types import Chunk, DocumentRecord
+
+__all__ = ["ChunkingParams", "chunk_document", "chunk_corpus"]
+
+_ARTICLE = re.compile(r"^Điều\s+(\d+[a-z]?)\s*[.:]?\s*(.*)$")
+_LEGAL_PART = re.compile(r"^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC)\s+([IVXLC]+|\d+|thứ\s+\w+)\b\.?\s*(.*)$")
+_ANNEX = re.compile(r"^(Phụ lục|PHỤ LỤC)\s*([IVXLC\d]*)\b\.?\s*(.*)$")
+_CLAUSE = re.compile(r"^(\d+)\.\s+\S")
+_POINT = re.compile(r"^([a-zđ])\)\s+\S")
+_SECTION = re.compile(r"^((?:\d+\.)+\d*|[IVX]+\.|\d+\.\d+)\s+(\S.*)$")
+_PLAN = re.compile(r"^(Kế hoạch|Thực hiện|Kết quả)\s*:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    """Sizes in characters; saved beside the index so a change forces a rebuild."""
+
+    max_chars: int = 1200
+    min_chars: int = 200
+
+    def to_dict(self) -> dict[str, int]:
+        """Serializable form."""
+        return {"max_chars": self.max_chars, "min_chars": self.min_chars}
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class _Unit:
+    """A run of lines sharing one locator, before size limits are applied."""
+
+    locator: str
+    path: list[str]
+    lines: list[_Line]
+
+
+def chunk_corpus(documents: list[DocumentRecord], params: ChunkingParams | None = None) -> list[Chunk]:
+    """Chunk every document, in manifest order."""
+    return [chunk for doc in documents for chunk in chunk_document(doc, params)]
+
+
+def chunk_document(doc: DocumentRecord, params: ChunkingParams | None = None) -> list[Chunk]:
+    """Chunks of one document, each with locator, heading path and character span."""
+    params = params or ChunkingParams()
+    lines = _lines(doc.text)
+    if any(_ARTICLE.match(line.text) for line in lines):
+        units = _legal_units(lines)
+    elif sum(bool(_SECTION.match(line.text)) for line in lines) >= 2:
+        units = _report_units(lines)
+    else:
+        units = _paragraph_units(lines, params)
+    chunks: list[Chunk] = []
+    for unit in units:
+        for locator, start, end in _fit(unit, doc.text, params):
+            chunks.append(_make_chunk(doc, len(chunks), locator, start, end, unit.path))
+    return chunks
+
+
+def _lines(text: str) -> list[_Line]:
+    out, pos = [], 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            out.append(_Line(pos + lead, pos + lead + len(stripped), stripped))
+        pos += len(raw) + 1
+    return out
+
+
+def _legal_units(lines: list[_Line]) -> list[_Unit]:
+    units: list[_Unit] = [_Unit("phần mở đầu", [], [])]
+    parts: list[str] = []
+    for line in lines:
+        part, article, annex = _LEGAL_PART.match(line.text), _ARTICLE.match(line.text), _ANNEX.match(line.text)
+        if part:
+            level = part.group(1).lower()
+            parts = [p for p in parts if not p.lower().startswith(level)] if level != "mục" else parts
+            parts = [p for p in parts if _rank(p) < _rank(line.text)] + [line.text]
+            continue
+        if article:
+            units.append(_Unit(f"Điều {article.group(1)}", parts + [line.text], [line]))
+        elif annex:
+            units.append(_Unit(f"Phụ lục {annex.group(2)}".strip(), [line.text], [line]))
+        else:
+            units[-1].lines.append(line)
+    return [u for u in units if u.lines]
+
+
+def _rank(heading: str) -> int:
+    word = heading.split()[0].lower()
+    return {"phần": 0, "chương": 1, "mục": 2}.get(word, 3)
+
+
+def _report_units(lines: list[_Line]) -> list[_Unit]:
+    units: list[_Unit] = [_Unit("phần mở đầu", [], [])]
+    path: list[tuple[int, str]] = []
+    for line in lines:
+        match = _SECTION.match(line.text)
+        if match and not _PLAN.match(match.group(2)):
+            number = match.group(1).rstrip(".")
+            depth = 0 if number.isalpha() else number.count(".") + 1
+            path = [(d, h) for d, h in path if d < depth] + [(depth, line.text)]
+            if len(units) > 1 and len(units[-1].lines) == 1 and len(path) > 1:
+                units.pop()  # a bare parent heading lives on in its children's heading path
+            units.append(_Unit(f"mục {number}", [h for _, h in path], [line]))
+        else:
+            units[-1].lines.append(line)
+    return [u for u in units if u.lines]
+
+
+def _paragraph_units(lines: list[_Line], params: ChunkingParams) -> list[_Unit]:
+    units: list[_Unit] = []
+    for number, line in enumerate(lines, 1):
+        previous = units[-1] if units else None
+        if previous and sum(len(x.text) for x in previous.lines) < params.min_chars:
+            previous.lines.append(line)
+            previous.locator = previous.locator.split("–")[0] + f"–{number}"
+        else:
+            units.append(_Unit(f"đoạn {number}", [], [line]))
+    if len(units) > 1 and sum(len(x.text) for x in units[-1].lines) < params.min_chars / 2:
+        tail = units.pop()  # a byline or caption closes the previous paragraph
+        units[-1].lines.extend(tail.lines)
+        units[-1].locator = units[-1].locator.split("–")[0] + "–" + tail.locator.split()[-1].split("–")[-1]
+    return units
+
+
+def _fit(unit: _Unit, text: str, params: ChunkingParams) -> list[tuple[str, int, int]]:
+    """Cut a unit into spans no longer than max_chars, along clauses, plan pairs or sentences."""
+    start, end = unit.lines[0].start, unit.lines[-1].end
+    if end - start <= params.max_chars:
+        return [(unit.locator, start, end)]
+    if unit.locator.startswith("Điều"):
+        groups = _clause_groups(unit)
+    else:
+        groups = [(unit.locator, g) for g in _plan_groups(unit.lines)]
+    spans: list[tuple[str, int, int]] = []
+    for locator, lines in groups:
+        spans.extend(_windows(locator, lines, text, params))
+    return _number_parts(spans)
+
+
+def _clause_groups(unit: _Unit) -> list[tuple[str, list[_Line]]]:
+    groups: list[tuple[str, list[_Line]]] = [(unit.locator, [unit.lines[0]])]
+    clause = ""
+    for line in unit.lines[1:]:
+        clause_match, point_match = _CLAUSE.match(line.text), _POINT.match(line.text)
+        if clause_match:
+            clause = clause_match.group(1)
+            groups.append((f"{unit.locator} khoản {clause}", [line]))
+        elif point_match and clause:
+            groups.append((f"{unit.locator} khoản {clause} điểm {point_match.group(1)}", [line]))
+        else:
+            groups[-1][1].append(line)
+    return _merge_small(groups)
+
+
+def _merge_small(groups: list[tuple[str, list[_Line]]]) -> list[tuple[str, list[_Line]]]:
+    """Fold the article title line into its first clause."""
+    if len(groups) > 1 and len(groups[0][1]) == 1:
+        head = groups.pop(0)[1]
+        groups[0] = (groups[0][0], head + groups[0][1])
+    return groups
+
+
+def _plan_groups(lines: list[_Line]) -> list[list[_Line]]:
+    """Paragraph groups: a heading stays with the next line, "Thực hiện:" with its "Kế hoạch:"."""
+    groups: list[list[_Line]] = []
+    for line in lines:
+        attach = groups and (
+            _PLAN.match(line.text) and line.text.lower().startswith(("thực hiện", "kết quả"))
+            or len(groups[-1]) == 1 and _SECTION.match(groups[-1][0].text)
+        )
+        if attach:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
+def _windows(locator: str, lines: list[_Line], text: str, params: ChunkingParams) -> list[tuple[str, int, int]]:
+    """Pack sentences of `lines` into windows of at most max_chars."""
+    spans: list[tuple[str, int, int]] = []
+    sentences = [s for line in lines for s in split_sentences(text[line.start : line.end], line.start)]
+    win_start, win_end = sentences[0]
+    for start, end in sentences[1:]:
+        if end - win_start > params.max_chars:
+            spans.append((locator, win_start, win_end))
+            win_start = start
+        win_end = end
+    spans.append((locator, win_start, win_end))
+    return spans
+
+
+def _number_parts(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Label repeated locators "(phần 1)", "(phần 2)", … so each window is distinct."""
+    counts: dict[str, int] = {}
+    for locator, _, _ in spans:
+        counts[locator] = counts.get(locator, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for locator, start, end in spans:
+        if counts[locator] > 1:
+            seen[locator] = seen.get(locator, 0) + 1
+            locator = f"{locator} (phần {seen[locator]})"
+        out.append((locator, start, end))
+    return out
+
+
+def _make_chunk(doc: DocumentRecord, ordinal: int, locator: str, start: int, end: int, path: list[str]) -> Chunk:
+    body = doc.text[start:end]
+    heading = " > ".join([doc.title, *[p for p in path if not body.startswith(p)]])
+    digest = hashlib.sha1(f"{locator}\n{body}".encode()).hexdigest()[:10]
+    return Chunk(
+        id=f"{doc.id}:{ordinal:04d}:{digest}",
+        doc_id=doc.id,
+        text=body,
+        locator=locator,
+        start=start,
+        end=end,
+        heading=heading,
+    )

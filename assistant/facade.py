@@ -1,0 +1,171 @@
+"""`Assistant`: the one object that bots, the HTTP API, the CLI and eval/ use."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .answering import AnswerParams, compose_answer
+from .config import Settings
+from .embeddings import EmbeddingBackend, make_embeddings
+from .errors import BadQuestion, NotFound
+from .indexing import IndexReport, LoadedIndex, VectorStore, build_index, current_generation, load_index
+from .retrieval import FusionParams, HybridRetriever, LangChainRetriever
+from .text import clean_question, looks_vietnamese
+from .types import Answer, Filters, Hit
+
+__all__ = ["Assistant"]
+
+EXAMPLE_QUESTION = "Hạn đăng ký kế hoạch khuyến công quốc gia năm 2024 là ngày nào?"
+
+
+class Assistant:
+    """Question answering over the khuyến công corpus.
+
+    Parameters
+    ----------
+    settings:
+        Paths, embedding backend, Chroma location; `Settings.from_env()` when omitted.
+    answer_params, fusion_params:
+        Tuning of the answerer and of rank fusion (defaults are the evaluated ones).
+    """
+
+    def __init__(self, settings: Settings | None = None, *, answer_params: AnswerParams | None = None,
+                 fusion_params: FusionParams | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.answer_params = answer_params or AnswerParams()
+        self.fusion_params = fusion_params or FusionParams()
+        self._lock = threading.Lock()
+        self._backend: EmbeddingBackend | None = None
+        self._backend_ready = False
+        self._store: VectorStore | None = None
+        self._loaded: LoadedIndex | None = None
+        self._retriever: HybridRetriever | None = None
+
+    # ----------------------------------------------------------------- indexing
+    def index(self, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
+        """Build or update the index from the corpus folder.
+
+        Returns
+        -------
+        IndexReport
+            Counts of documents, chunks, newly embedded passages; `unchanged` for a no-op.
+
+        Raises
+        ------
+        CorpusError, VectorStoreError, ModelUnavailable
+        """
+        report = build_index(
+            self.settings.corpus_dir,
+            self.settings.index_dir,
+            embedding=self.settings.embedding,
+            chroma_url=self.settings.chroma_url,
+            progress=progress,
+            rebuild=rebuild,
+        )
+        with self._lock:
+            self._loaded = None
+        return report
+
+    def has_index(self) -> bool:
+        """True when a built index exists."""
+        return current_generation(self.settings.index_dir) is not None
+
+    # ------------------------------------------------------------------ asking
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        """Answer a question with citations, or say plainly that the documents do not hold it.
+
+        Raises
+        ------
+        BadQuestion
+            Empty, too long, or not Vietnamese.
+        IndexMissing, IndexCorrupt, VectorStoreError
+        """
+        text = self.check_question(question)
+        retriever = self._get_retriever()
+        hits = retriever.search(text, k=self.answer_params.chunks, filters=filters)
+        return compose_answer(text, hits, retriever.index, self.answer_params)
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        """Ranked chunks for `query` (hybrid lexical + dense)."""
+        text = self.check_question(query)
+        return self._get_retriever().search(text, k=k or self.settings.top_k, filters=filters)
+
+    def check_question(self, question: str) -> str:
+        """Clean the question or raise `BadQuestion` with a message for the user."""
+        if not isinstance(question, str):
+            raise BadQuestion("Câu hỏi phải là một chuỗi văn bản.")
+        text = clean_question(question)
+        if not any(ch.isalnum() for ch in text):
+            raise BadQuestion(f"Câu hỏi đang trống. Hãy nhập câu hỏi, ví dụ: “{EXAMPLE_QUESTION}”")
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            raise BadQuestion(
+                f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {limit}). Hãy rút gọn vào điều cần hỏi."
+            )
+        if not looks_vietnamese(text):
+            raise BadQuestion("Xin lỗi, trợ lý chỉ trả lời câu hỏi bằng tiếng Việt (có dấu hoặc không dấu).")
+        return text
+
+    def as_retriever(self, k: int = 5, filters: Filters | None = None) -> LangChainRetriever:
+        """This assistant's search as a LangChain `BaseRetriever`."""
+        return LangChainRetriever(assistant=self, k=k, filters=filters)
+
+    # --------------------------------------------------------------- documents
+    def documents(self) -> list[dict[str, Any]]:
+        """Manifest entries of the indexed documents."""
+        return list(self._get_retriever().index.documents.values())
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        """One document: its manifest fields, full text and chunk locators with spans."""
+        index = self._get_retriever().index
+        if doc_id not in index.documents:
+            raise NotFound(f"Không có tài liệu mã '{doc_id}'. Xem danh sách tài liệu để lấy mã đúng.")
+        chunks = [
+            {"id": c.id, "locator": c.locator, "start": c.start, "end": c.end}
+            for c in index.chunks
+            if c.doc_id == doc_id
+        ]
+        return {**index.documents[doc_id], "text": index.text_of(doc_id), "chunks": chunks}
+
+    def title_of(self, doc_id: str) -> str:
+        """Title of an indexed document (its id when unknown)."""
+        return str(self._get_retriever().index.documents.get(doc_id, {}).get("title", doc_id))
+
+    def status(self) -> dict[str, Any]:
+        """Health facts: whether an index is loaded, counts, embedding backend."""
+        index = self._get_retriever().index
+        vectors = self._store.count() if self._store else 0
+        return {
+            "index_loaded": True,
+            "generation": index.generation,
+            "documents": len(index.documents),
+            "chunks": len(index.chunks),
+            "vectors": vectors,
+            "vectors_complete": bool(index.meta.get("vectors_complete")),
+            "embedding": index.meta.get("embedding"),
+            "built_at": index.meta.get("built_at"),
+        }
+
+    # -------------------------------------------------------------- internals
+    def _get_retriever(self) -> HybridRetriever:
+        """The retriever over the live generation, reloaded when a build swapped it."""
+        live = current_generation(self.settings.index_dir)
+        retriever = self._retriever
+        if retriever is not None and self._loaded is not None and live == self._loaded.generation:
+            return retriever
+        with self._lock:
+            if self._loaded is None or self._retriever is None or live != self._loaded.generation:
+                self._loaded = load_index(self.settings.index_dir)
+                backend = self._get_backend()
+                if backend is not None and self._store is None:
+                    self._store = VectorStore(self.settings.index_dir, backend, self.settings.chroma_url)
+                self._retriever = HybridRetriever(self._loaded, self._store, backend, self.fusion_params)
+            return self._retriever
+
+    def _get_backend(self) -> EmbeddingBackend | None:
+        if not self._backend_ready:
+            self._backend = make_embeddings(self.settings.embedding)
+            self._backend_ready = True
+        return self._backend

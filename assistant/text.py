@@ -1,0 +1,339 @@
+"""Vietnamese text handling, in one place.
+
+NFC normalisation, diacritic folding, lexical tokens (syllables, bigrams, numbers,
+dates and the domain's abbreviations in both directions), sentence splitting,
+and restoring diacritics to a query typed without them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+
+__all__ = [
+    "nfc",
+    "fold",
+    "has_diacritics",
+    "clean_question",
+    "syllables",
+    "lexical_tokens",
+    "content_terms",
+    "expand_abbreviations",
+    "split_sentences",
+    "normalize_number",
+    "ABBREVIATIONS",
+    "DiacriticRestorer",
+    "document_frequencies",
+    "provinces_in",
+    "looks_vietnamese",
+    "PROVINCES",
+    "PROVINCE_NAMES",
+]
+
+# Abbreviation -> expansion, from shared/docs/domain.md.
+ABBREVIATIONS: dict[str, str] = {
+    "KCQG": "khuyến công quốc gia",
+    "KCĐP": "khuyến công địa phương",
+    "CNNTTB": "công nghiệp nông thôn tiêu biểu",
+    "CNNT": "công nghiệp nông thôn",
+    "MMTB": "máy móc thiết bị",
+    "CTĐP": "Cục Công Thương địa phương",
+    "QLKC": "quản lý khuyến công",
+    "SCT": "Sở Công Thương",
+    "BCT": "Bộ Công Thương",
+    "UBND": "Ủy ban nhân dân",
+    "KSDN": "khởi sự doanh nghiệp",
+    "OCOP": "Mỗi xã một sản phẩm",
+    "TTKC": "Trung tâm Khuyến công",
+    "NCCĐNVĐP": "người có công đưa nghề về địa phương",
+    "KT-HT": "kinh tế - hạ tầng",
+    "NĐ-CP": "nghị định của Chính phủ",
+    "QĐ-UBND": "quyết định của UBND",
+    "TT-BCT": "thông tư của Bộ Công Thương",
+    "NN": "nghệ nhân",
+    "TG": "thợ giỏi",
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+", re.UNICODE)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+_DATE_NUMERIC = re.compile(r"\b(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s*[/-]\s*(\d{4}))?\b")
+_DATE_WORDS = re.compile(
+    r"\b(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b"
+)
+
+# Function and question words that say nothing about the topic (folded forms).
+STOPWORDS = frozenset(
+    """
+    a ai anh ay ba bao be bi boi cai can cho chi chua co con cua cung da day de den
+    deu di do doi duoc em gi gio hay hai hoi hon khi khong la lai lam len luc ma may minh
+    moi mot muon nao nay neu nhe nhieu nhung no noi nua o oi phai qua ra rang rat roi sao
+    se so sau ta tai tam the theo thi thoi tren trong tu tuc va vao vay ve vi voi xin
+    biet hoi giup cho_biet duoc_khong bang nhu ho cac nhung
+    """.split()
+)
+
+
+def nfc(text: str) -> str:
+    """Return `text` in Unicode NFC (the form the corpus is stored in)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip Vietnamese diacritics ("Đồng Nai" -> "dong nai")."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return stripped.replace("đ", "d")
+
+
+def has_diacritics(text: str) -> bool:
+    """True when the text carries any Vietnamese diacritic or đ."""
+    return fold(text) != text.lower()
+
+
+def clean_question(text: str) -> str:
+    """NFC, drop control characters, collapse runs of spaces."""
+    text = _CONTROL.sub(" ", nfc(text))
+    text = text.replace("\r", "\n")
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
+
+
+def normalize_number(token: str) -> str:
+    """Canonical form of a number as typed: "2.700.000" -> "2700000", "04" -> "4", "79,07" -> "79.07"."""
+    percent = token.endswith("%")
+    token = token.rstrip("%")
+    if _THOUSANDS.match(token):
+        token = token.replace(".", "")
+    elif "," in token and "." not in token:
+        token = token.replace(",", ".")
+    if token.isdigit():
+        token = str(int(token))
+    return token + ("%" if percent else "")
+
+
+def syllables(text: str) -> list[str]:
+    """Folded syllables and normalized numbers, in order."""
+    out = []
+    for match in _WORD.finditer(fold(text)):
+        word = match.group(0)
+        out.append(normalize_number(word) if word[0].isdigit() else word)
+    return out
+
+
+def _date_tokens(folded: str) -> Iterator[str]:
+    for pattern in (_DATE_NUMERIC, _DATE_WORDS):
+        for match in pattern.finditer(folded):
+            day, month, year = match.group(1), match.group(2), match.group(3)
+            if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
+                yield f"date:{int(day)}-{int(month)}"
+                if year:
+                    yield f"date:{int(day)}-{int(month)}-{year}"
+
+
+_FOLDED_ABBREVIATIONS = {fold(k): fold(v).split() for k, v in ABBREVIATIONS.items()}
+_ABBREVIATION_TOKENS = {
+    key: "abbr:" + key.replace("-", "") for key in _FOLDED_ABBREVIATIONS
+}
+
+
+def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
+    """Yield abbreviation markers for abbreviations and for spelled-out phrases."""
+    joined = " " + " ".join(words) + " "
+    for abbr, expansion in _FOLDED_ABBREVIATIONS.items():
+        marker = _ABBREVIATION_TOKENS[abbr]
+        phrase = " " + " ".join(expansion) + " "
+        if "-" in abbr:
+            if re.search(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", folded):
+                yield marker
+                yield from expansion
+        elif f" {abbr} " in joined:
+            yield marker
+            if len(abbr) > 2:
+                yield from expansion
+        if phrase in joined:
+            yield marker
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Tokens for the BM25 index: folded syllables, syllable bigrams, dates, abbreviations."""
+    folded = fold(text)
+    words = syllables(text)
+    tokens = list(words)
+    tokens.extend(f"{a}_{b}" for a, b in zip(words, words[1:]))
+    tokens.extend(_date_tokens(folded))
+    tokens.extend(_abbreviation_tokens(words, folded))
+    return tokens
+
+
+def content_terms(text: str) -> list[str]:
+    """Folded syllables that carry meaning (no function or question words), deduplicated."""
+    seen: dict[str, None] = {}
+    for word in syllables(text):
+        if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def expand_abbreviations(text: str) -> str:
+    """Spell out domain abbreviations for the embedding model: "KCQG" -> "khuyến công quốc gia (KCQG)"."""
+    for abbr in sorted(ABBREVIATIONS, key=len, reverse=True):
+        pattern = re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", re.IGNORECASE)
+        if len(abbr) <= 2:
+            pattern = re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])")
+        text = pattern.sub(lambda m, a=abbr: f"{ABBREVIATIONS[a]} ({m.group(0)})", text)
+    return text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ0-9(“\"-])|\n+")
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Character spans (start, end) of the sentences in `text`, shifted by `offset`."""
+    spans = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        _append_span(spans, text, start, match.start(), offset)
+        start = match.end()
+    _append_span(spans, text, start, len(text), offset)
+    return spans
+
+
+def _append_span(spans: list[tuple[int, int]], text: str, start: int, end: int, offset: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((offset + start + lead, offset + start + lead + len(stripped)))
+
+
+# Everyday words of questions, so that "bao nhieu" becomes "bao nhiêu", not a corpus word.
+QUESTION_LEXICON = (
+    "bao nhiêu bao giờ khi nào ngày nào năm nào là gì ở đâu thế nào như thế nào tại sao vì sao "
+    "có không có được không được hỗ trợ không tôi của tôi cơ sở của tôi mấy ai hạn chót thời hạn "
+    "hạn nộp hạn đăng ký nộp hồ sơ bao lâu mức hỗ trợ điều kiện thủ tục"
+)
+
+
+class DiacriticRestorer:
+    """Put diacritics back on a query typed without them, using the corpus's own words.
+
+    Learns, from the indexed text, which accented syllable each folded syllable most
+    often stands for, alone and after its left neighbour, and picks the best path.
+    """
+
+    def __init__(self, unigrams: dict[str, str], bigrams: dict[str, str]) -> None:
+        self.unigrams = unigrams
+        self.bigrams = bigrams
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> DiacriticRestorer:
+        """Count accented forms in `texts` and keep the most frequent per folded key."""
+        uni: dict[str, Counter[str]] = defaultdict(Counter)
+        bi: dict[str, Counter[str]] = defaultdict(Counter)
+        for text in [QUESTION_LEXICON] * 3 + list(texts):
+            words = [w.lower() for w in re.findall(r"[^\W\d_]+", nfc(text))]
+            for word in words:
+                uni[fold(word)][word] += 1
+            for left, right in zip(words, words[1:]):
+                bi[f"{fold(left)} {fold(right)}"][f"{left} {right}"] += 1
+        return cls(
+            {k: c.most_common(1)[0][0] for k, c in uni.items()},
+            {k: c.most_common(1)[0][0] for k, c in bi.items()},
+        )
+
+    def restore(self, text: str) -> str:
+        """Return `text` with diacritics restored where the corpus knows the word."""
+        tokens = re.split(r"([^\W\d_]+)", text)
+        words = [i for i in range(1, len(tokens), 2)]
+        for pos, index in enumerate(words):
+            word = tokens[index]
+            if has_diacritics(word):
+                continue
+            key = word.lower()
+            choice = None
+            if pos + 1 < len(words):
+                pair = self.bigrams.get(f"{key} {tokens[words[pos + 1]].lower()}")
+                choice = pair.split()[0] if pair else None
+            if choice is None and pos > 0:
+                pair = self.bigrams.get(f"{fold(tokens[words[pos - 1]])} {key}")
+                choice = pair.split()[1] if pair else None
+            choice = choice or self.unigrams.get(key)
+            if choice:
+                tokens[index] = choice if word.islower() else _match_case(choice, word)
+        return "".join(tokens)
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """Serializable form, saved beside the index."""
+        return {"unigrams": self.unigrams, "bigrams": self.bigrams}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, str]]) -> DiacriticRestorer:
+        """Inverse of `to_dict`."""
+        return cls(data.get("unigrams", {}), data.get("bigrams", {}))
+
+
+def _match_case(choice: str, original: str) -> str:
+    if original.isupper():
+        return choice.upper()
+    if original[:1].isupper():
+        return choice[:1].upper() + choice[1:]
+    return choice
+
+
+def document_frequencies(texts: Iterable[str]) -> dict[str, int]:
+    """In how many of `texts` each folded syllable occurs (stopwords included)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(set(syllables(text)))
+    return dict(counts)
+
+
+# Provinces and centrally-run cities, to notice questions about a place the corpus lacks.
+_PROVINCE_LIST = [
+    name.strip()
+    for name in """
+    An Giang|Bà Rịa - Vũng Tàu|Bà Rịa Vũng Tàu|Bạc Liêu|Bắc Giang|Bắc Kạn|Bắc Ninh|Bến Tre|Bình Dương|Bình Định|
+    Bình Phước|Bình Thuận|Cà Mau|Cao Bằng|Cần Thơ|Đà Nẵng|Đắk Lắk|Đắk Nông|Đăk Nông|Điện Biên|Đồng Nai|Đồng Tháp|
+    Gia Lai|Hà Giang|Hà Nam|Hà Nội|Hà Tĩnh|Hải Dương|Hải Phòng|Hậu Giang|Hòa Bình|Hưng Yên|Khánh Hòa|Kiên Giang|
+    Kon Tum|Lai Châu|Lạng Sơn|Lào Cai|Lâm Đồng|Long An|Nam Định|Nghệ An|Ninh Bình|Ninh Thuận|Phú Thọ|Phú Yên|
+    Quảng Bình|Quảng Nam|Quảng Ngãi|Quảng Ninh|Quảng Trị|Sóc Trăng|Sơn La|Tây Ninh|Thái Bình|Thái Nguyên|Thanh Hóa|
+    Thừa Thiên Huế|Huế|Tiền Giang|Trà Vinh|Tuyên Quang|Vĩnh Long|Vĩnh Phúc|Yên Bái|Hồ Chí Minh|Sài Gòn
+    """.replace("\n", "").split("|")
+    if name.strip()
+]
+PROVINCES = tuple(fold(name) for name in _PROVINCE_LIST)
+# Folded syllable form -> the accented name, for messages.
+PROVINCE_NAMES = {" ".join(syllables(n.replace("-", " "))): n for n in _PROVINCE_LIST}
+
+
+def provinces_in(text: str) -> list[str]:
+    """Folded names of provinces mentioned in `text`, longest names first."""
+    folded = " " + " ".join(syllables(text.replace("-", " "))) + " "
+    found: list[str] = []
+    for name in sorted({" ".join(syllables(p.replace("-", " "))) for p in PROVINCES}, key=len, reverse=True):
+        if f" {name} " in folded and not any(name in other for other in found):
+            found.append(name)
+    return found
+
+
+_SYLLABLE = re.compile(
+    r"^(?:b|c|ch|d|g|gh|gi|h|k|kh|l|m|n|ng|ngh|nh|p|ph|qu|r|s|t|th|tr|v|x)?"
+    r"(?:[aeiouy]{1,3})"
+    r"(?:c|ch|m|n|ng|nh|p|t)?$"
+)
+
+
+def looks_vietnamese(text: str) -> bool:
+    """False when the words are mostly not Vietnamese syllables (another language or script)."""
+    words = re.findall(r"[^\W\d_]+", text)
+    if not words:
+        return True
+    known = {fold(a) for a in ABBREVIATIONS}
+    valid = sum(1 for w in words if fold(w) in known or _SYLLABLE.match(fold(w)))
+    latin = sum(1 for w in words if re.fullmatch(r"[a-zA-ZÀ-ỹĐđ]+", w))
+    if latin < len(words) / 2:
+        return False
+    return len(words) < 3 or valid / len(words) >= 0.6

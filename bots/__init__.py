@@ -1,0 +1,1 @@
+"""Chat channels (Telegram, Zalo OA) over the assistant."""
