@@ -16,13 +16,15 @@ import re
 from dataclasses import dataclass, field
 
 from .indexing import LoadedIndex
-from .text import PROVINCE_NAMES, STOPWORDS, fold, lexical_tokens, provinces_in, split_sentences
+from .text import PROVINCE_NAMES, STOPWORDS, fold, lexical_tokens, provinces_in, remove_matches, split_sentences
 from .types import Answer, Citation, Hit
 
 __all__ = [
     "AnswerParams",
     "QuestionProfile",
     "profile_question",
+    "question_kind",
+    "strip_question_cues",
     "compose_answer",
     "not_found_answer",
     "ungrounded_numbers",
@@ -69,6 +71,7 @@ _CUES: list[tuple[str, re.Pattern[str]]] = [
     ("yesno", re.compile(r"(khong|chua|phai khong|hay khong)\s*\??\s*$|\bco (duoc|phai)\b")),
 ]
 
+_QUESTION_WORDS = re.compile(r"\b(la|co|duoc|khong|nao|gi|the nao|nhu the nao)\b\s*\??\s*$")
 _LABELS = {"yesno_yes": "Có.", "yesno_no": "Không."}
 _NEGATION = re.compile(r"\b(không|chưa)\b", re.IGNORECASE)
 
@@ -118,10 +121,23 @@ def _idf(term: str, frequencies: dict[str, int], total: int) -> float:
     return math.log((total + 1) / (frequencies.get(term, 0) + 0.5))
 
 
+def question_kind(question: str) -> str:
+    """The kind of fact asked for: date, money, count, percent, person, place, name, docnumber, yesno, general."""
+    folded = fold(question)
+    return next((name for name, cue in _CUES if cue.search(folded)), "general")
+
+
+def strip_question_cues(question: str) -> str:
+    """The question without the words that say what kind of fact it asks for."""
+    for _, cue in _CUES:
+        question = remove_matches(question, cue)
+    return remove_matches(question, _QUESTION_WORDS).strip(" ?")
+
+
 def profile_question(question: str, index: LoadedIndex) -> QuestionProfile:
     """Classify the question and weight its terms by rarity in the index."""
     folded = fold(question)
-    kind = next((name for name, cue in _CUES if cue.search(folded)), "general")
+    kind = question_kind(question)
     total = len(index.chunks)
     terms = {t: _idf(t, index.frequencies, total) for t in _match_terms(question)}
     tokens = lexical_tokens(question)

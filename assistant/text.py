@@ -28,6 +28,7 @@ __all__ = [
     "document_frequencies",
     "provinces_in",
     "looks_vietnamese",
+    "remove_matches",
     "PROVINCES",
     "PROVINCE_NAMES",
 ]
@@ -337,3 +338,16 @@ def looks_vietnamese(text: str) -> bool:
     if latin < len(words) / 2:
         return False
     return len(words) < 3 or valid / len(words) >= 0.6
+
+
+def remove_matches(text: str, pattern: re.Pattern[str]) -> str:
+    """Remove from `text` the spans where `pattern` matches its folded form, keeping the diacritics elsewhere."""
+    folded = fold(text)
+    if len(folded) != len(text):  # not NFC-composed: fall back to the folded text
+        return " ".join(pattern.sub(" ", folded).split())
+    pieces, last = [], 0
+    for match in pattern.finditer(folded):
+        pieces.append(text[last : match.start()])
+        last = match.end()
+    pieces.append(text[last:])
+    return " ".join(" ".join(pieces).split())

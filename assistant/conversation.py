@@ -1,0 +1,118 @@
+"""Conversations: bounded, expiring memory of turns, and follow-up resolution.
+
+A short follow-up ("còn Đồng Nai thì sao?", "hạn nộp hồ sơ thì sao?") is rewritten
+into a standalone question from the previous turn before retrieval: a new place or
+year replaces the old one; otherwise the follow-up's words are joined to the topic
+of the previous question (without its question words, when the follow-up asks its own).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .answering import question_kind, strip_question_cues
+from .text import PROVINCE_NAMES, content_terms, fold, provinces_in, remove_matches
+
+__all__ = ["Turn", "ConversationStore", "is_followup", "resolve_followup"]
+
+_FOLLOWUP_START = re.compile(r"^(con|the con|vay con|va|con neu|the|vay)\b")
+_FOLLOWUP_END = re.compile(r"(thi sao|the nao|sao|nhi|vay|thi)\s*\??$")
+_FILLER = re.compile(r"^(the con|vay con|con|va|the|vay)\s+|\s*(thi sao|the nao|thi|vay|nhi|sao)\s*\??$")
+_PLACE_WORDS = {"nam", "tinh", "thanh", "pho", "o", "tai"}
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange: the question as typed, as resolved, and the answer text."""
+
+    question: str
+    resolved: str
+    answer: str
+
+
+def is_followup(question: str, history: list[Turn]) -> bool:
+    """True when the question only makes sense after the previous turn."""
+    if not history:
+        return False
+    folded = fold(question).strip(" ?!.")
+    if _FOLLOWUP_START.search(folded) or _FOLLOWUP_END.search(folded):
+        return True
+    return len(content_terms(question)) <= 2
+
+
+def resolve_followup(question: str, history: list[Turn]) -> str:
+    """A standalone question for `question` given the earlier turns."""
+    if not is_followup(question, history):
+        return question
+    previous = history[-1].resolved
+    new_places, old_places = provinces_in(question), provinces_in(previous)
+    new_years, old_years = _YEAR.findall(question), _YEAR.findall(previous)
+    core = remove_matches(question.strip(" ?!."), _FILLER)
+    swapped = previous
+    if new_places and old_places:
+        swapped = _replace_place(swapped, old_places[0], PROVINCE_NAMES.get(new_places[0], new_places[0]))
+    if new_years and old_years:
+        swapped = swapped.replace(old_years[0], new_years[0])
+    named = set(content_terms(" ".join(new_places + new_years))) | _PLACE_WORDS
+    only_swaps = not set(content_terms(core)) - named
+    if swapped != previous and only_swaps:
+        return swapped
+    topic = strip_question_cues(previous) if question_kind(question) != "general" else previous
+    return " ".join(part for part in (core, topic) if part) + "?"
+
+
+def _replace_place(text: str, folded_place: str, new_name: str) -> str:
+    """Replace the (accented or folded) mention of a province in `text`."""
+    words = folded_place.split()
+    pattern = r"\b" + r"[\s-]+".join(re.escape(w) for w in words) + r"\b"
+    folded = fold(text)
+    match = re.search(pattern, folded)
+    if not match:
+        return f"{text} {new_name}"
+    return text[: match.start()] + new_name + text[match.end() :]
+
+
+class ConversationStore:
+    """Recent turns per conversation id: at most `max_conversations`, each expiring after `ttl` seconds."""
+
+    def __init__(self, max_conversations: int = 1000, max_turns: int = 8, ttl: float = 1800.0) -> None:
+        self.max_conversations = max_conversations
+        self.max_turns = max_turns
+        self.ttl = ttl
+        self._items: OrderedDict[str, tuple[float, list[Turn]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def history(self, conversation_id: str) -> list[Turn]:
+        """Turns of a live conversation (empty when unknown or expired)."""
+        with self._lock:
+            self._expire()
+            item = self._items.get(conversation_id)
+            return list(item[1]) if item else []
+
+    def add(self, conversation_id: str, turn: Turn) -> None:
+        """Append a turn, keeping only the most recent `max_turns`."""
+        with self._lock:
+            self._expire()
+            turns = self._items.pop(conversation_id, (0.0, []))[1]
+            turns = [*turns, turn][-self.max_turns :]
+            self._items[conversation_id] = (time.monotonic(), turns)
+            while len(self._items) > self.max_conversations:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._expire()
+            return len(self._items)
+
+    def _expire(self) -> None:
+        limit = time.monotonic() - self.ttl
+        while self._items:
+            key, (stamp, _) = next(iter(self._items.items()))
+            if stamp >= limit:
+                break
+            self._items.pop(key)

@@ -1,0 +1,38 @@
+"""Shared fixtures: a clean environment, and one real index built from corpus/ per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+
+REPO = Path(__file__).resolve().parent.parent
+ENV_PREFIXES = ("KHUYENCONG_", "TELEGRAM_", "ZALO_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's KHUYENCONG_/TELEGRAM_/ZALO_ settings."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index was built once, for real, from a copy of corpus/."""
+    root = tmp_path_factory.mktemp("kc")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data")
+    Assistant(settings).index()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(built_settings: Settings) -> Assistant:
+    """An Assistant over the session's index (read-only use)."""
+    return Assistant(built_settings)
