@@ -152,10 +152,13 @@ def _fit(unit: _Unit, text: str, params: ChunkingParams) -> list[tuple[str, int,
     if unit.locator.startswith("Điều"):
         groups = _clause_groups(unit)
     else:
-        groups = [(unit.locator, g) for g in _plan_groups(unit.lines)]
+        groups = [(unit.locator, g) for g in _pack(_plan_groups(unit.lines), params.max_chars)]
     spans: list[tuple[str, int, int]] = []
     for locator, lines in groups:
-        spans.extend(_windows(locator, lines, text, params))
+        if lines[-1].end - lines[0].start <= params.max_chars * (2 if len(lines) > 1 else 1):
+            spans.append((locator, lines[0].start, lines[-1].end))
+        else:
+            spans.extend(_windows(locator, lines, text, params))
     return _number_parts(spans)
 
 
@@ -195,6 +198,17 @@ def _plan_groups(lines: list[_Line]) -> list[list[_Line]]:
         else:
             groups.append([line])
     return groups
+
+
+def _pack(groups: list[list[_Line]], limit: int) -> list[list[_Line]]:
+    """Join consecutive groups while the joined span stays within `limit` characters."""
+    packed: list[list[_Line]] = []
+    for group in groups:
+        if packed and group[-1].end - packed[-1][0].start <= limit:
+            packed[-1] = packed[-1] + group
+        else:
+            packed.append(list(group))
+    return packed
 
 
 def _windows(locator: str, lines: list[_Line], text: str, params: ChunkingParams) -> list[tuple[str, int, int]]:

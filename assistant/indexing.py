@@ -349,6 +349,7 @@ def build_index(
     params: ChunkingParams | None = None,
     progress: Progress | None = None,
     rebuild: bool = False,
+    cache_path: Path | None = None,
 ) -> IndexReport:
     """Index the corpus: a no-op when nothing changed, only changed chunks embedded otherwise."""
     started = time.perf_counter()
@@ -370,7 +371,8 @@ def build_index(
             else:
                 report.generation = live["generation"]
             if backend is not None:
-                _sync_vectors(index_dir, report, corpus.documents, chunks, backend, chroma_url, progress)
+                cache = cache_path or index_dir / "embeddings.sqlite"
+                _sync_vectors(index_dir, cache, report, corpus.documents, chunks, backend, chroma_url, progress)
             _mark_complete(index_dir, report.generation)
         _remove_old_generations(index_dir, report.generation)
     report.seconds = time.perf_counter() - started
@@ -436,10 +438,10 @@ def _write_generation(index_dir: Path, docs: list[DocumentRecord], chunks: list[
     return name
 
 
-def _sync_vectors(index_dir: Path, report: IndexReport, docs: list[DocumentRecord], chunks: list[Chunk],
-                  backend: EmbeddingBackend, chroma_url: str, progress: Progress | None) -> None:
+def _sync_vectors(index_dir: Path, cache_path: Path, report: IndexReport, docs: list[DocumentRecord],
+                  chunks: list[Chunk], backend: EmbeddingBackend, chroma_url: str, progress: Progress | None) -> None:
     store = VectorStore(index_dir, backend, chroma_url)
-    cache = EmbeddingCache(index_dir / "embeddings.sqlite")
+    cache = EmbeddingCache(cache_path)
     try:
         metadata = {d.id: doc_metadata(d) for d in docs}
         report.embedded, report.vectors_added, report.vectors_removed = store.sync(chunks, metadata, cache, progress)

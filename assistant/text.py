@@ -66,14 +66,14 @@ _DATE_WORDS = re.compile(
     r"\b(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b"
 )
 
-# Function and question words that say nothing about the topic (folded forms).
+# Function and question words that say nothing about the topic (folded forms). Folded
+# syllables that are also common content words (đề/hội/ô/tư/số/hỗ/máy…) are left out: rarity
+# weighting already discounts them where they are frequent.
 STOPWORDS = frozenset(
     """
-    a ai anh ay ba bao be bi boi cai can cho chi chua co con cua cung da day de den
-    deu di do doi duoc em gi gio hay hai hoi hon khi khong la lai lam len luc ma may minh
-    moi mot muon nao nay neu nhe nhieu nhung no noi nua o oi phai qua ra rang rat roi sao
-    se so sau ta tai tam the theo thi thoi tren trong tu tuc va vao vay ve vi voi xin
-    biet hoi giup cho_biet duoc_khong bang nhu ho cac nhung
+    a ai anh ay cac chua con cua da den deu duoc em gi gio hay hon khi khong la lai len ma minh
+    mot muon nao nay neu nhe nhi nhieu nhung no nua oi phai ra rang rat roi sao se ta theo toi
+    tren trong va vao ve voi xin biet giup vay
     """.split()
 )
 

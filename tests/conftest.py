@@ -23,11 +23,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One passage-vector cache for the whole session, so each text is embedded once."""
+    return tmp_path_factory.mktemp("cache") / "embeddings.sqlite"
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Settings:
     """Settings whose index was built once, for real, from a copy of corpus/."""
     root = tmp_path_factory.mktemp("kc")
     shutil.copytree(REPO / "corpus", root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data",
+                        embedding_cache=embedding_cache)
     Assistant(settings).index()
     return settings
 
