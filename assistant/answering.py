@@ -20,29 +20,36 @@ from .text import PROVINCE_NAMES, STOPWORDS, fold, lexical_tokens, provinces_in,
 from .types import Answer, Citation, Hit
 
 __all__ = [
+    "NOT_FOUND",
     "AnswerParams",
     "QuestionProfile",
+    "compose_answer",
+    "not_found_answer",
     "profile_question",
     "question_kind",
     "strip_question_cues",
-    "compose_answer",
-    "not_found_answer",
     "ungrounded_numbers",
-    "NOT_FOUND",
 ]
 
 NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 
-_MONEY = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng|\d+(?:[.,]\d+)?\s*(?:tỷ|triệu|nghìn|ngàn)(?:\s+đồng)?"
+_MONEY = (
+    r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
+    r"|\d+(?:[.,]\d+)?\s*(?:tỷ|triệu|nghìn|ngàn)(?:\s+đồng)?"
+)
 _PERCENT = r"\d+(?:[.,]\d+)?\s*%"
 _DATE = (
     r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
     r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?(?:/\d{4})?"
     r"|(?:chiều|sáng)\s+ngày\s+\d{1,2}/\d{1,2}|tháng\s+\d{1,2}(?:/|\s+năm\s+)\d{4}"
 )
-_DOCNUMBER = r"\b\d+/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*(?:-[A-ZĐ&]+)+|\b\d+/\d{4}/[A-ZĐ]+-[A-ZĐ]+|\b\d+/[A-ZĐ]+(?:&[A-Z]+)?-[A-ZĐ]+"
+_DOCNUMBER = (
+    r"\b\d+/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*(?:-[A-ZĐ&]+)+|\b\d+/\d{4}/[A-ZĐ]+-[A-ZĐ]+|\b\d+/[A-ZĐ]+(?:&[A-Z]+)?-[A-ZĐ]+"
+)
 _NAME = r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"
-_SURNAMES = "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lâm|Mai|Trịnh|Hà|Tạ|Lương"
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lâm|Mai|Trịnh|Hà|Tạ|Lương"
+)
 _PERSON = rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"
 _PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:từ|vào|do|cho|với|và|trong|diễn)\s|$)"
 _COUNT = r"(?<![\d.,/])\d{1,3}(?:\.\d{3})*(?![\d.,/%])\s+(?!đồng|tỷ|triệu|tháng|năm\b|%)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
@@ -61,8 +68,19 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
 # Question cues (folded), checked in this order: the first that matches decides.
 _CUES: list[tuple[str, re.Pattern[str]]] = [
     ("percent", re.compile(r"phan tram|ty le|\bbao nhieu %|\bdat bao nhieu\b")),
-    ("date", re.compile(r"khi nao|bao gio|ngay nao|ngay may|luc nao|thang nao|\bhan\b|thoi han|thoi diem|truoc ngay|dien ra vao|ngay bao nhieu")),
-    ("docnumber", re.compile(r"so hieu|van ban (so|nao)|cong van (so|nao)|quyet dinh (so|nao)|bao cao so|theo van ban nao|so may")),
+    (
+        "date",
+        re.compile(
+            r"khi nao|bao gio|ngay nao|ngay may|luc nao|thang nao|han chot|han cuoi|\bhan\b|thoi han"
+            r"|thoi diem|truoc ngay|dien ra vao|ngay bao nhieu|deadline"
+        ),
+    ),
+    (
+        "docnumber",
+        re.compile(
+            r"so hieu|van ban (so|nao)|cong van (so|nao)|quyet dinh (so|nao)|bao cao so|theo van ban nao|so may"
+        ),
+    ),
     ("money", re.compile(r"kinh phi|bao nhieu tien|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan|\btien\b")),
     ("person", re.compile(r"\bai\b|ho ten|nguoi nao|\bong nao\b|\bba nao\b")),
     ("place", re.compile(r"o dau|\bdau\b|tai dau|dia diem|noi nao|tinh nao|huyen nao")),
@@ -139,7 +157,7 @@ def profile_question(question: str, index: LoadedIndex) -> QuestionProfile:
     folded = fold(question)
     kind = question_kind(question)
     total = len(index.chunks)
-    terms = {t: _idf(t, index.frequencies, total) for t in _match_terms(question)}
+    terms = {t: _idf(t, index.frequencies, total) for t in _match_terms(strip_question_cues(question))}
     tokens = lexical_tokens(question)
     bigrams = {t for t in tokens if "_" in t and not all(p in STOPWORDS for p in t.split("_"))}
     years = sorted(set(re.findall(r"\b(?:19|20)\d{2}\b", question)))
@@ -172,8 +190,9 @@ def compose_answer(question: str, hits: list[Hit], index: LoadedIndex, params: A
     return Answer(answer=_render(profile, chosen, citations, index), found=True, citations=citations)
 
 
-def _score_sentences(profile: QuestionProfile, hits: list[Hit], index: LoadedIndex,
-                     params: AnswerParams) -> list[_Scored]:
+def _score_sentences(
+    profile: QuestionProfile, hits: list[Hit], index: LoadedIndex, params: AnswerParams
+) -> list[_Scored]:
     total_weight = sum(profile.terms.values()) or 1.0
     out: list[_Scored] = []
     for rank, hit in enumerate(hits):
@@ -240,7 +259,9 @@ def _lacks_fact(profile: QuestionProfile, best: _Scored) -> bool:
 def _missing_constraint(profile: QuestionProfile, best: _Scored, index: LoadedIndex) -> str:
     """A place or year the question names that the evidence does not mention."""
     meta = index.documents.get(best.hit.chunk.doc_id, {})
-    evidence = " ".join([best.hit.chunk.heading, best.hit.chunk.text, meta.get("title", ""), meta.get("province") or ""])
+    evidence = " ".join(
+        [best.hit.chunk.heading, best.hit.chunk.text, meta.get("title", ""), meta.get("province") or ""]
+    )
     places = provinces_in(evidence)
     for province in profile.provinces:
         if province not in places:

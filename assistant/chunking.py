@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .text import split_sentences
 from .types import Chunk, DocumentRecord
 
-__all__ = ["ChunkingParams", "chunk_document", "chunk_corpus"]
+__all__ = ["ChunkingParams", "chunk_corpus", "chunk_document"]
 
 _ARTICLE = re.compile(r"^Điều\s+(\d+[a-z]?)\s*[.:]?\s*(.*)$")
 _LEGAL_PART = re.compile(r"^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC)\s+([IVXLC]+|\d+|thứ\s+\w+)\b\.?\s*(.*)$")
@@ -190,8 +190,8 @@ def _plan_groups(lines: list[_Line]) -> list[list[_Line]]:
     groups: list[list[_Line]] = []
     for line in lines:
         attach = groups and (
-            _PLAN.match(line.text) and line.text.lower().startswith(("thực hiện", "kết quả"))
-            or len(groups[-1]) == 1 and _SECTION.match(groups[-1][0].text)
+            (_PLAN.match(line.text) and line.text.lower().startswith(("thực hiện", "kết quả")))
+            or (len(groups[-1]) == 1 and _SECTION.match(groups[-1][0].text))
         )
         if attach:
             groups[-1].append(line)

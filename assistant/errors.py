@@ -19,13 +19,13 @@ from __future__ import annotations
 __all__ = [
     "AssistantError",
     "BadQuestion",
-    "IndexMissing",
-    "IndexCorrupt",
     "CorpusError",
     "DocumentUnreadable",
-    "VectorStoreError",
+    "IndexCorrupt",
+    "IndexMissing",
     "ModelUnavailable",
     "NotFound",
+    "VectorStoreError",
 ]
 
 
@@ -52,8 +52,7 @@ class IndexMissing(AssistantError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            message
-            or "Chưa có chỉ mục tài liệu. Hãy chạy `khuyencong index` để xây dựng chỉ mục rồi hỏi lại."
+            message or "Chưa có chỉ mục tài liệu. Hãy chạy `khuyencong index` để xây dựng chỉ mục rồi hỏi lại."
         )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from .facade import Assistant
 from .text import fold, nfc
 
-__all__ = ["EvalQuestion", "load_questions", "evaluate", "format_report"]
+__all__ = ["EvalQuestion", "evaluate", "format_report", "load_questions"]
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,9 @@ def _is_correct(item: EvalQuestion, answer: Any) -> bool:
     return any(_squash(e) in text and any(_squash(e) in q for q in quotes) for e in item.expected)
 
 
-def _run_variant(assistant: Assistant, questions: list[EvalQuestion], name: str,
-                 transform: Callable[[str], str]) -> VariantReport:
+def _run_variant(
+    assistant: Assistant, questions: list[EvalQuestion], name: str, transform: Callable[[str], str]
+) -> VariantReport:
     report = VariantReport(name)
     for item in questions:
         text = transform(item.question)
@@ -135,8 +136,9 @@ def _run_variant(assistant: Assistant, questions: list[EvalQuestion], name: str,
         started = time.perf_counter()
         answer = assistant.ask(text)
         seconds = time.perf_counter() - started
-        report.outcomes[item.id] = _Outcome(rank, item.answerable and _is_correct(item, answer),
-                                            not answer.found, seconds, answer.answer)
+        report.outcomes[item.id] = _Outcome(
+            rank, item.answerable and _is_correct(item, answer), not answer.found, seconds, answer.answer
+        )
     return report
 
 
@@ -164,15 +166,32 @@ def _failures(variant: VariantReport, questions: list[EvalQuestion]) -> list[dic
         outcome = variant.outcomes[item.id]
         wrong = (item.answerable and not outcome.correct) or (not item.answerable and not outcome.refused)
         if wrong:
-            out.append({"variant": variant.name, "id": item.id, "question": item.question,
-                        "expected": item.expected, "rank": outcome.rank, "answer": outcome.answer[:300]})
+            out.append(
+                {
+                    "variant": variant.name,
+                    "id": item.id,
+                    "question": item.question,
+                    "expected": item.expected,
+                    "rank": outcome.rank,
+                    "answer": outcome.answer[:300],
+                }
+            )
     return out
 
 
 def format_report(result: dict[str, Any]) -> str:
     """A Markdown table of the metrics."""
-    columns = ["questions", "recall@1", "recall@5", "mrr", "answer_accuracy", "refusal_precision",
-               "refusal_recall", "latency_p50_ms", "latency_p95_ms"]
+    columns = [
+        "questions",
+        "recall@1",
+        "recall@5",
+        "mrr",
+        "answer_accuracy",
+        "refusal_precision",
+        "refusal_recall",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    ]
     lines = ["| biến thể | tập | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 2)]
     for variant, splits in result["variants"].items():
         for split, metrics in splits.items():

@@ -31,8 +31,13 @@ class Assistant:
         Tuning of the answerer and of rank fusion (defaults are the evaluated ones).
     """
 
-    def __init__(self, settings: Settings | None = None, *, answer_params: AnswerParams | None = None,
-                 fusion_params: FusionParams | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        answer_params: AnswerParams | None = None,
+        fusion_params: FusionParams | None = None,
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self.answer_params = answer_params or AnswerParams()
         self.fusion_params = fusion_params or FusionParams()
@@ -102,9 +107,7 @@ class Assistant:
             raise BadQuestion(f"Câu hỏi đang trống. Hãy nhập câu hỏi, ví dụ: “{EXAMPLE_QUESTION}”")
         limit = self.settings.max_question_chars
         if len(text) > limit:
-            raise BadQuestion(
-                f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {limit}). Hãy rút gọn vào điều cần hỏi."
-            )
+            raise BadQuestion(f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {limit}). Hãy rút gọn vào điều cần hỏi.")
         if not looks_vietnamese(text):
             raise BadQuestion("Xin lỗi, trợ lý chỉ trả lời câu hỏi bằng tiếng Việt (có dấu hoặc không dấu).")
         return text

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import BadQuestion, NotFound
 from .types import Answer
 
-__all__ = ["FeedbackStore", "MAX_COMMENT_CHARS"]
+__all__ = ["MAX_COMMENT_CHARS", "FeedbackStore"]
 
 MAX_COMMENT_CHARS = 2000
 
@@ -56,8 +56,14 @@ class FeedbackStore:
     def record_answer(self, question: str, answer: Answer, channel: str, conversation_id: str | None = None) -> str:
         """Store an answer that was shown; returns its new id."""
         answer_id = uuid.uuid4().hex
-        row = (answer_id, time.time(), channel, conversation_id, question,
-               json.dumps(answer.to_dict(), ensure_ascii=False))
+        row = (
+            answer_id,
+            time.time(),
+            channel,
+            conversation_id,
+            question,
+            json.dumps(answer.to_dict(), ensure_ascii=False),
+        )
         with self._lock:
             self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)", row)
         return answer_id

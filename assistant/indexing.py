@@ -38,7 +38,7 @@ from .loading import load_corpus
 from .text import DiacriticRestorer, document_frequencies, fold, lexical_tokens
 from .types import Chunk, DocumentRecord, Filters
 
-__all__ = ["SCHEMA_VERSION", "IndexReport", "LexicalIndex", "VectorStore", "LoadedIndex", "build_index", "load_index"]
+__all__ = ["SCHEMA_VERSION", "IndexReport", "LexicalIndex", "LoadedIndex", "VectorStore", "build_index", "load_index"]
 
 # m001: first layout (gen-*/meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json).
 SCHEMA_VERSION = 1
@@ -109,15 +109,21 @@ class VectorStore:
                 embedding_function=_ChromaEmbeddingFunction(backend),  # type: ignore[arg-type]
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        except Exception as exc:  # noqa: BLE001 - chroma raises many types
+        except Exception as exc:
             raise VectorStoreError(f"Không mở được kho vectơ Chroma: {exc}") from exc
 
     def count(self) -> int:
         """Number of stored vectors."""
         return int(self._collection.count())
 
-    def sync(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]], cache: EmbeddingCache,
-             progress: Progress | None = None, batch_size: int = 256) -> tuple[int, int, int]:
+    def sync(
+        self,
+        chunks: list[Chunk],
+        metadata: dict[str, dict[str, Any]],
+        cache: EmbeddingCache,
+        progress: Progress | None = None,
+        batch_size: int = 256,
+    ) -> tuple[int, int, int]:
         """Make the collection hold exactly `chunks`; returns (embedded, added, removed)."""
         existing = self._existing()
         wanted = {c.id: c for c in chunks}
@@ -152,10 +158,12 @@ class VectorStore:
             offset += 5000
         return found
 
-    def _update_changed_metadata(self, existing: dict[str, dict[str, Any]], wanted: dict[str, Chunk],
-                                 metadata: dict[str, dict[str, Any]]) -> None:
+    def _update_changed_metadata(
+        self, existing: dict[str, dict[str, Any]], wanted: dict[str, Chunk], metadata: dict[str, dict[str, Any]]
+    ) -> None:
         changed = [
-            cid for cid, meta in existing.items()
+            cid
+            for cid, meta in existing.items()
             if cid in wanted and {k: v for k, v in meta.items() if k != "hash"} != metadata[wanted[cid].doc_id]
         ]
         for start in range(0, len(changed), 5000):
@@ -172,7 +180,7 @@ class VectorStore:
             result = self._collection.query(
                 query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
@@ -185,10 +193,10 @@ class _ChromaEmbeddingFunction:
     def __init__(self, backend: EmbeddingBackend) -> None:
         self._backend = backend
 
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 - name fixed by Chroma
+    def __call__(self, input: list[str]) -> list[np.ndarray]:
         return list(self._backend.embed_passages(input))
 
-    def embed_query(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
+    def embed_query(self, input: list[str]) -> list[np.ndarray]:
         return [self._backend.embed_question(t) for t in input]
 
     @staticmethod
@@ -215,13 +223,15 @@ def _chroma_client(index_dir: Path, chroma_url: str) -> Any:
         if chroma_url:
             match = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", chroma_url)
             if not match:
-                raise VectorStoreError(f"KHUYENCONG_CHROMA_URL='{chroma_url}' không hợp lệ (ví dụ: http://127.0.0.1:8000).")
+                raise VectorStoreError(
+                    f"KHUYENCONG_CHROMA_URL='{chroma_url}' không hợp lệ (ví dụ: http://127.0.0.1:8000)."
+                )
             scheme, host, port = match.groups()
             return chromadb.HttpClient(host=host, port=int(port or 8000), ssl=scheme == "https", settings=settings)
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
     except VectorStoreError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise VectorStoreError(f"Không kết nối được Chroma ({chroma_url or index_dir / 'chroma'}): {exc}") from exc
 
 
@@ -379,8 +389,13 @@ def build_index(
     return report
 
 
-def _fingerprint(docs: list[DocumentRecord], chunks: list[Chunk], params: ChunkingParams,
-                 backend: EmbeddingBackend | None, chroma_url: str) -> str:
+def _fingerprint(
+    docs: list[DocumentRecord],
+    chunks: list[Chunk],
+    params: ChunkingParams,
+    backend: EmbeddingBackend | None,
+    chroma_url: str,
+) -> str:
     digest = sha256()
     header = [SCHEMA_VERSION, params.to_dict(), backend.name if backend else "none", chroma_url]
     digest.update(json.dumps(header).encode())
@@ -403,8 +418,14 @@ def _live_meta(index_dir: Path) -> dict[str, Any] | None:
     return meta
 
 
-def _write_generation(index_dir: Path, docs: list[DocumentRecord], chunks: list[Chunk], params: ChunkingParams,
-                      backend: EmbeddingBackend | None, fingerprint: str) -> str:
+def _write_generation(
+    index_dir: Path,
+    docs: list[DocumentRecord],
+    chunks: list[Chunk],
+    params: ChunkingParams,
+    backend: EmbeddingBackend | None,
+    fingerprint: str,
+) -> str:
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{fingerprint[:8]}"
     tmp = index_dir / f".tmp-{name}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -438,8 +459,16 @@ def _write_generation(index_dir: Path, docs: list[DocumentRecord], chunks: list[
     return name
 
 
-def _sync_vectors(index_dir: Path, cache_path: Path, report: IndexReport, docs: list[DocumentRecord],
-                  chunks: list[Chunk], backend: EmbeddingBackend, chroma_url: str, progress: Progress | None) -> None:
+def _sync_vectors(
+    index_dir: Path,
+    cache_path: Path,
+    report: IndexReport,
+    docs: list[DocumentRecord],
+    chunks: list[Chunk],
+    backend: EmbeddingBackend,
+    chroma_url: str,
+    progress: Progress | None,
+) -> None:
     store = VectorStore(index_dir, backend, chroma_url)
     cache = EmbeddingCache(cache_path)
     try:

@@ -82,12 +82,15 @@ def _validate_entries(entries: list[Any], path: Path) -> None:
                 raise CorpusError(f"Mục thứ {position} trong {path} thiếu trường '{key}'.")
         doc_id = entry["id"]
         if not _ID_PATTERN.match(doc_id):
-            raise CorpusError(f"Mã tài liệu '{doc_id}' không hợp lệ: chỉ dùng chữ thường không dấu, số, '-', '_' hoặc '.'.")
+            raise CorpusError(
+                f"Mã tài liệu '{doc_id}' không hợp lệ: chỉ dùng chữ thường không dấu, số, '-', '_' hoặc '.'."
+            )
         if doc_id in seen:
             raise CorpusError(f"Mã tài liệu '{doc_id}' bị lặp trong {path}.")
         if entry["kind"] not in DOCUMENT_KINDS:
             raise CorpusError(
-                f"Tài liệu '{doc_id}' có kind '{entry['kind']}' không hợp lệ; chọn một trong: {', '.join(DOCUMENT_KINDS)}."
+                f"Tài liệu '{doc_id}' có kind '{entry['kind']}' không hợp lệ; "
+                f"chọn một trong: {', '.join(DOCUMENT_KINDS)}."
             )
         seen.add(doc_id)
 

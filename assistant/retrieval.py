@@ -43,8 +43,13 @@ def dense_query_text(query: str, index: LoadedIndex) -> str:
 class HybridRetriever:
     """Ranks chunks of a loaded index for a query."""
 
-    def __init__(self, index: LoadedIndex, store: VectorStore | None, backend: EmbeddingBackend | None,
-                 params: FusionParams | None = None) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        store: VectorStore | None,
+        backend: EmbeddingBackend | None,
+        params: FusionParams | None = None,
+    ) -> None:
         self.index = index
         self.store = store
         self.backend = backend

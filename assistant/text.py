@@ -11,26 +11,27 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 
 __all__ = [
-    "nfc",
-    "fold",
-    "has_diacritics",
-    "clean_question",
-    "syllables",
-    "lexical_tokens",
-    "content_terms",
-    "expand_abbreviations",
-    "split_sentences",
-    "normalize_number",
     "ABBREVIATIONS",
-    "DiacriticRestorer",
-    "document_frequencies",
-    "provinces_in",
-    "looks_vietnamese",
-    "remove_matches",
     "PROVINCES",
     "PROVINCE_NAMES",
+    "DiacriticRestorer",
+    "clean_question",
+    "content_terms",
+    "document_frequencies",
+    "expand_abbreviations",
+    "fold",
+    "has_diacritics",
+    "lexical_tokens",
+    "looks_vietnamese",
+    "nfc",
+    "normalize_number",
+    "provinces_in",
+    "remove_matches",
+    "split_sentences",
+    "syllables",
 ]
 
 # Abbreviation -> expansion, from shared/docs/domain.md.
@@ -62,19 +63,15 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+", re.UNICODE)
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 _DATE_NUMERIC = re.compile(r"\b(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s*[/-]\s*(\d{4}))?\b")
-_DATE_WORDS = re.compile(
-    r"\b(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b"
-)
+_DATE_WORDS = re.compile(r"\b(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b")
 
 # Function and question words that say nothing about the topic (folded forms). Folded
 # syllables that are also common content words (đề/hội/ô/tư/số/hỗ/máy…) are left out: rarity
 # weighting already discounts them where they are frequent.
 STOPWORDS = frozenset(
-    """
-    a ai anh ay cac chua con cua da den deu duoc em gi gio hay hon khi khong la lai len ma minh
-    mot muon nao nay neu nhe nhi nhieu nhung no nua oi phai ra rang rat roi sao se ta theo toi
-    tren trong va vao ve voi xin biet giup vay
-    """.split()
+    "a ai anh ay cac chua con cua da den deu duoc em gi gio hay hon khi khong la lai len ma minh "
+    "mot muon nao nay neu nhe nhi nhieu nhung no nua oi phai ra rang rat roi sao se ta theo toi tren "
+    "trong va vao ve voi xin biet giup vay".split()
 )
 
 
@@ -135,9 +132,7 @@ def _date_tokens(folded: str) -> Iterator[str]:
 
 
 _FOLDED_ABBREVIATIONS = {fold(k): fold(v).split() for k, v in ABBREVIATIONS.items()}
-_ABBREVIATION_TOKENS = {
-    key: "abbr:" + key.replace("-", "") for key in _FOLDED_ABBREVIATIONS
-}
+_ABBREVIATION_TOKENS = {key: "abbr:" + key.replace("-", "") for key in _FOLDED_ABBREVIATIONS}
 
 
 def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
@@ -163,7 +158,7 @@ def lexical_tokens(text: str) -> list[str]:
     folded = fold(text)
     words = syllables(text)
     tokens = list(words)
-    tokens.extend(f"{a}_{b}" for a, b in zip(words, words[1:]))
+    tokens.extend(f"{a}_{b}" for a, b in pairwise(words))
     tokens.extend(_date_tokens(folded))
     tokens.extend(_abbreviation_tokens(words, folded))
     return tokens
@@ -178,13 +173,17 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+# Longest first; two-letter ones (NN, TG) only in capitals, the others in any case.
+_EXPANSIONS = [
+    (re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", 0 if len(abbr) <= 2 else re.IGNORECASE), expansion)
+    for abbr, expansion in sorted(ABBREVIATIONS.items(), key=lambda kv: -len(kv[0]))
+]
+
+
 def expand_abbreviations(text: str) -> str:
     """Spell out domain abbreviations for the embedding model: "KCQG" -> "khuyến công quốc gia (KCQG)"."""
-    for abbr in sorted(ABBREVIATIONS, key=len, reverse=True):
-        pattern = re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", re.IGNORECASE)
-        if len(abbr) <= 2:
-            pattern = re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])")
-        text = pattern.sub(lambda m, a=abbr: f"{ABBREVIATIONS[a]} ({m.group(0)})", text)
+    for pattern, expansion in _EXPANSIONS:
+        text = pattern.sub(lambda m, e=expansion: f"{e} ({m.group(0)})", text)  # type: ignore[misc]
     return text
 
 
@@ -193,7 +192,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ0-9(“\"-])|\n+")
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Character spans (start, end) of the sentences in `text`, shifted by `offset`."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
         _append_span(spans, text, start, match.start(), offset)
@@ -238,7 +237,7 @@ class DiacriticRestorer:
             words = [w.lower() for w in re.findall(r"[^\W\d_]+", nfc(text))]
             for word in words:
                 uni[fold(word)][word] += 1
-            for left, right in zip(words, words[1:]):
+            for left, right in pairwise(words):
                 bi[f"{fold(left)} {fold(right)}"][f"{left} {right}"] += 1
         return cls(
             {k: c.most_common(1)[0][0] for k, c in uni.items()},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DocumentRecord", "Chunk", "Hit", "Citation", "Answer", "Filters"]
+__all__ = ["Answer", "Chunk", "Citation", "DocumentRecord", "Filters", "Hit"]
 
 DOCUMENT_KINDS = ("regulation", "direction_letter", "report", "news")
 

@@ -33,8 +33,9 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Pa
     """Settings whose index was built once, for real, from a copy of corpus/."""
     root = tmp_path_factory.mktemp("kc")
     shutil.copytree(REPO / "corpus", root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data",
-                        embedding_cache=embedding_cache)
+    settings = Settings(
+        corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", embedding_cache=embedding_cache
+    )
     Assistant(settings).index()
     return settings
 

@@ -79,7 +79,7 @@ def test_bad_manifest_entries_are_refused(tmp_path: Path, entries: list[dict[str
 
 
 def test_missing_or_broken_manifest(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match="manifest.json"):
+    with pytest.raises(CorpusError, match=r"manifest\.json"):
         read_manifest(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CorpusError, match="JSON"):
@@ -87,5 +87,8 @@ def test_missing_or_broken_manifest(tmp_path: Path) -> None:
 
 
 def test_strip_chrome_keeps_the_article() -> None:
-    page = "Truy cập nội dung luôn\n\nTiêu đề bài\n\nNội dung chính 79,07 tỷ đồng.\n\nLượt xem: 2530\nTổng truy cập: 18379396\n"
+    page = (
+        "Truy cập nội dung luôn\n\nTiêu đề bài\n\nNội dung chính 79,07 tỷ đồng.\n\n"
+        "Lượt xem: 2530\nTổng truy cập: 18379396\n"
+    )
     assert strip_chrome(page) == "Tiêu đề bài\n\nNội dung chính 79,07 tỷ đồng.\n"

@@ -1,0 +1,162 @@
+"""Index builds: no-op when unchanged, incremental embedding, atomic swap, clear errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.errors import CorpusError, IndexCorrupt, IndexMissing
+from assistant.indexing import LexicalIndex, build_index, current_generation, load_index
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
+
+
+def _small_corpus(folder: Path) -> Path:
+    """Two of the shipped documents with their manifest entries."""
+    folder.mkdir(parents=True)
+    manifest = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))
+    entries = [e for e in manifest["documents"] if e["id"] in SMALL]
+    for entry in entries:
+        shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
+    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def small(tmp_path: Path, embedding_cache: Path) -> Settings:
+    return Settings(
+        corpus_dir=_small_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index", embedding_cache=embedding_cache
+    )
+
+
+def _build(settings: Settings, **kwargs: object) -> object:
+    return build_index(settings.corpus_dir, settings.index_dir, cache_path=settings.cache_path, **kwargs)
+
+
+def test_rebuilding_an_unchanged_corpus_is_a_no_op(small: Settings) -> None:
+    first = _build(small)
+    second = _build(small)
+    assert not first.unchanged and second.unchanged
+    assert second.embedded == 0 and second.vectors_added == 0
+    assert second.generation == first.generation
+
+
+def test_changing_one_document_reembeds_only_its_changed_chunks(small: Settings, tmp_path: Path) -> None:
+    _build(small)
+    path = small.corpus_dir / "angiang-2023-6-thang.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
+    # a cache of its own, so "embedded" counts this build's new texts only
+    report = build_index(small.corpus_dir, small.index_dir, cache_path=small.index_dir / "embeddings.sqlite")
+    assert report.vectors_added == 1 and report.vectors_removed == 1
+    again = _build(small)
+    assert again.unchanged
+
+
+def test_new_generation_is_swapped_in_and_old_one_removed(small: Settings) -> None:
+    first = _build(small)
+    (small.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Văn bản mới hoàn toàn.\n", encoding="utf-8")
+    second = _build(small)
+    assert current_generation(small.index_dir) == second.generation != first.generation
+    assert not (small.index_dir / first.generation).exists()
+    assert not list(small.index_dir.glob(".tmp-*"))
+
+
+def test_failed_build_leaves_the_live_index_untouched(small: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _build(small)
+    (small.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Nội dung đã sửa.\n", encoding="utf-8")
+
+    def broken_build(texts: list[str]) -> LexicalIndex:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(LexicalIndex, "build", staticmethod(broken_build))
+    with pytest.raises(OSError):
+        _build(small)
+    assert current_generation(small.index_dir) == first.generation
+    assert len(load_index(small.index_dir).chunks) > 0
+
+
+def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing, match="khuyencong index"):
+        load_index(tmp_path / "nothing")
+
+
+def test_corrupt_index_says_how_to_rebuild(small: Settings) -> None:
+    report = _build(small)
+    (small.index_dir / report.generation / "chunks.jsonl").write_text("{broken", encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="--rebuild"):
+        load_index(small.index_dir)
+
+
+def test_empty_corpus_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"documents": []}', encoding="utf-8")
+    with pytest.raises(CorpusError, match="Không có tài liệu"):
+        build_index(folder, tmp_path / "index")
+
+
+def test_assistant_reloads_after_a_rebuild(small: Settings) -> None:
+    _build(small)
+    assistant = Assistant(small)
+    assert assistant.status()["documents"] == 2
+    manifest_path = small.corpus_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["documents"] = manifest["documents"][:1]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    _build(small)
+    assert assistant.status()["documents"] == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real Chroma server (`chroma run`) on loopback, stopped by its PID."""
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("chroma run did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_chroma_server_mode(small: Settings, chroma_server: str) -> None:
+    settings = Settings(**{**small.__dict__, "chroma_url": chroma_server})
+    assistant = Assistant(settings)
+    report = assistant.index()
+    assert report.vectors_added == report.chunks > 0
+    assert not (settings.index_dir / "chroma").exists()  # vectors live on the server
+    hits = assistant.search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
+    assert hits[0].chunk.doc_id == "cv-400-ctdp-qlkc-2024"
+    assert hits[0].dense_rank is not None
+    assert assistant.index().unchanged
