@@ -11,6 +11,7 @@ from .config import Settings
 from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
 from .indexing import IndexReport, LoadedIndex, VectorStore, build_index, current_generation, load_index
+from .llm import LLMAnswerer, OpenAICompatibleChat
 from .retrieval import FusionParams, HybridRetriever, LangChainRetriever
 from .text import clean_question, looks_vietnamese
 from .types import Answer, Filters, Hit
@@ -47,6 +48,7 @@ class Assistant:
         self._store: VectorStore | None = None
         self._loaded: LoadedIndex | None = None
         self._retriever: HybridRetriever | None = None
+        self._llm = _make_llm(self.settings)
 
     # ----------------------------------------------------------------- indexing
     def index(self, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
@@ -91,7 +93,12 @@ class Assistant:
         text = self.check_question(question)
         retriever = self._get_retriever()
         hits = retriever.search(text, k=self.answer_params.chunks, filters=filters)
-        return compose_answer(text, hits, retriever.index, self.answer_params)
+        answer = compose_answer(text, hits, retriever.index, self.answer_params)
+        if answer.found and self._llm is not None:
+            phrased = self._llm.answer(text, hits, retriever.index)
+            if phrased is not None:
+                return phrased
+        return answer
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """Ranked chunks for `query` (hybrid lexical + dense)."""
@@ -168,8 +175,19 @@ class Assistant:
                 self._retriever = HybridRetriever(self._loaded, self._store, backend, self.fusion_params)
             return self._retriever
 
+    def uses_llm(self) -> bool:
+        """True when an OpenAI-compatible language model phrases the answers."""
+        return self._llm is not None
+
     def _get_backend(self) -> EmbeddingBackend | None:
         if not self._backend_ready:
             self._backend = make_embeddings(self.settings.embedding)
             self._backend_ready = True
         return self._backend
+
+
+def _make_llm(settings: Settings) -> LLMAnswerer | None:
+    if not settings.llm_url:
+        return None
+    chat = OpenAICompatibleChat(base_url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key)
+    return LLMAnswerer(chat)
