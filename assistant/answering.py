@@ -1,97 +1,33 @@
 """Compose a grounded answer from retrieved chunks, without a language model.
 
-The question is classified by the kind of fact it asks for (date, amount, count,
-percentage, name, document number, yes/no). Sentences of the top chunks are scored
-by how much of the question's meaningful terms they cover (weighted by rarity),
-with the chunk's heading and document title as context. The answer leads with the
-fact found in the best sentence and quotes that sentence exactly; when the evidence
-is weak, or the question names a place, year or document the evidence lacks, the
-answer says the documents do not hold it and points to what they do cover.
+Sentences of the top chunks are scored by how much of the question's topic terms
+they cover (weighted by rarity), counting terms in the previous sentence, the
+chunk's heading path and document title as weaker context, plus a bonus when the
+sentence holds the kind of fact asked for (see `questions.py`). The answer leads
+with that fact and quotes the sentence exactly. When the evidence is weak, or the
+question names a place or year the evidence lacks, the answer says the documents do
+not hold it and points to what they do cover.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .indexing import LoadedIndex
-from .text import PROVINCE_NAMES, STOPWORDS, fold, lexical_tokens, provinces_in, remove_matches, split_sentences
+from .questions import FACT_PATTERNS, Evidence, QuestionProfile, profile_question
+from .text import PROVINCE_NAMES, fold, lexical_tokens, provinces_in, split_sentences
 from .types import Answer, Citation, Hit
 
-__all__ = [
-    "NOT_FOUND",
-    "AnswerParams",
-    "QuestionProfile",
-    "compose_answer",
-    "not_found_answer",
-    "profile_question",
-    "question_kind",
-    "strip_question_cues",
-    "ungrounded_numbers",
-]
+__all__ = ["NOT_FOUND", "AnswerParams", "compose_answer", "not_found_answer", "ungrounded_numbers"]
 
 NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 
-_MONEY = (
-    r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
-    r"|\d+(?:[.,]\d+)?\s*(?:tỷ|triệu|nghìn|ngàn)(?:\s+đồng)?"
-)
-_PERCENT = r"\d+(?:[.,]\d+)?\s*%"
-_DATE = (
-    r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
-    r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?(?:/\d{4})?"
-    r"|(?:chiều|sáng)\s+ngày\s+\d{1,2}/\d{1,2}|tháng\s+\d{1,2}(?:/|\s+năm\s+)\d{4}"
-)
-_DOCNUMBER = (
-    r"\b\d+/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*(?:-[A-ZĐ&]+)+|\b\d+/\d{4}/[A-ZĐ]+-[A-ZĐ]+|\b\d+/[A-ZĐ]+(?:&[A-Z]+)?-[A-ZĐ]+"
-)
-_NAME = r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"
-_SURNAMES = (
-    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lâm|Mai|Trịnh|Hà|Tạ|Lương"
-)
-_PERSON = rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"
-_PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:từ|vào|do|cho|với|và|trong|diễn)\s|$)"
-_COUNT = r"(?<![\d.,/])\d{1,3}(?:\.\d{3})*(?![\d.,/%])\s+(?!đồng|tỷ|triệu|tháng|năm\b|%)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
-
-FACT_PATTERNS: dict[str, re.Pattern[str]] = {
-    "money": re.compile(_MONEY, re.IGNORECASE),
-    "percent": re.compile(_PERCENT),
-    "date": re.compile(_DATE, re.IGNORECASE),
-    "docnumber": re.compile(_DOCNUMBER),
-    "person": re.compile(_PERSON),
-    "place": re.compile(_PLACE),
-    "name": re.compile(_NAME),
-    "count": re.compile(_COUNT),
-}
-
-# Question cues (folded), checked in this order: the first that matches decides.
-_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("percent", re.compile(r"phan tram|ty le|\bbao nhieu %|\bdat bao nhieu\b")),
-    (
-        "date",
-        re.compile(
-            r"khi nao|bao gio|ngay nao|ngay may|luc nao|thang nao|han chot|han cuoi|\bhan\b|thoi han"
-            r"|thoi diem|truoc ngay|dien ra vao|ngay bao nhieu|deadline"
-        ),
-    ),
-    (
-        "docnumber",
-        re.compile(
-            r"so hieu|van ban (so|nao)|cong van (so|nao)|quyet dinh (so|nao)|bao cao so|theo van ban nao|so may"
-        ),
-    ),
-    ("money", re.compile(r"kinh phi|bao nhieu tien|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan|\btien\b")),
-    ("person", re.compile(r"\bai\b|ho ten|nguoi nao|\bong nao\b|\bba nao\b")),
-    ("place", re.compile(r"o dau|\bdau\b|tai dau|dia diem|noi nao|tinh nao|huyen nao")),
-    ("name", re.compile(r"\bten\b|don vi nao|co quan nao|to chuc nao|la gi\b.*\bten")),
-    ("count", re.compile(r"bao nhieu|\bmay\b|so luong|\bso\b \w+ (duoc|da)")),
-    ("yesno", re.compile(r"(khong|chua|phai khong|hay khong)\s*\??\s*$|\bco (duoc|phai)\b")),
-]
-
-_QUESTION_WORDS = re.compile(r"\b(la|co|duoc|khong|nao|gi|the nao|nhu the nao)\b\s*\??\s*$")
-_LABELS = {"yesno_yes": "Có.", "yesno_no": "Không."}
 _NEGATION = re.compile(r"\b(không|chưa)\b", re.IGNORECASE)
+_CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
+_GENERAL_KINDS = ("general", "yesno", "reason")
+_YEAR_LOOKBACK = 800
 
 
 @dataclass(frozen=True)
@@ -103,20 +39,8 @@ class AnswerParams:
     support_ratio: float = 0.9
     max_quote_chars: int = 420
     heading_weight: float = 0.6
+    neighbour_weight: float = 0.6
     context_weight: float = 0.35
-
-
-@dataclass
-class QuestionProfile:
-    """What the question asks: fact kind, weighted terms, places and years it names."""
-
-    text: str
-    kind: str
-    terms: dict[str, float]
-    bigrams: set[str]
-    provinces: list[str]
-    years: list[str]
-    wants_plan: bool = False
 
 
 @dataclass
@@ -128,48 +52,10 @@ class _Scored:
     coverage: float
     facts: list[tuple[int, int]] = field(default_factory=list)
 
-
-def _match_terms(text: str) -> set[str]:
-    return {t for t in lexical_tokens(text) if "_" not in t and t not in STOPWORDS}
-
-
-def _idf(term: str, frequencies: dict[str, int], total: int) -> float:
-    if ":" in term:
-        return 2.0
-    return math.log((total + 1) / (frequencies.get(term, 0) + 0.5))
-
-
-def question_kind(question: str) -> str:
-    """The kind of fact asked for: date, money, count, percent, person, place, name, docnumber, yesno, general."""
-    folded = fold(question)
-    return next((name for name, cue in _CUES if cue.search(folded)), "general")
-
-
-def strip_question_cues(question: str) -> str:
-    """The question without the words that say what kind of fact it asks for."""
-    for _, cue in _CUES:
-        question = remove_matches(question, cue)
-    return remove_matches(question, _QUESTION_WORDS).strip(" ?")
-
-
-def profile_question(question: str, index: LoadedIndex) -> QuestionProfile:
-    """Classify the question and weight its terms by rarity in the index."""
-    folded = fold(question)
-    kind = question_kind(question)
-    total = len(index.chunks)
-    terms = {t: _idf(t, index.frequencies, total) for t in _match_terms(strip_question_cues(question))}
-    tokens = lexical_tokens(question)
-    bigrams = {t for t in tokens if "_" in t and not all(p in STOPWORDS for p in t.split("_"))}
-    years = sorted(set(re.findall(r"\b(?:19|20)\d{2}\b", question)))
-    return QuestionProfile(
-        text=question,
-        kind=kind,
-        terms=terms,
-        bigrams=bigrams,
-        provinces=provinces_in(question),
-        years=years,
-        wants_plan=bool(re.search(r"ke hoach|du kien|chi tieu", folded)),
-    )
+    @property
+    def text(self) -> str:
+        chunk = self.hit.chunk
+        return chunk.text[self.start - chunk.start : self.end - chunk.start]
 
 
 def compose_answer(question: str, hits: list[Hit], index: LoadedIndex, params: AnswerParams | None = None) -> Answer:
@@ -185,40 +71,45 @@ def compose_answer(question: str, hits: list[Hit], index: LoadedIndex, params: A
     missing = _missing_constraint(profile, best, index)
     if best.coverage < params.min_coverage or missing or _lacks_fact(profile, best):
         return not_found_answer(index, hits, missing)
-    chosen = [best] + _supports(profile, scored[1:], best, params)
+    chosen = [best, *_supports(profile, scored[1:], best, params)]
     citations = [_citation(item, index, params) for item in chosen]
-    return Answer(answer=_render(profile, chosen, citations, index), found=True, citations=citations)
+    return Answer(answer=_render(profile, chosen, citations), found=True, citations=citations)
 
 
 def _score_sentences(
     profile: QuestionProfile, hits: list[Hit], index: LoadedIndex, params: AnswerParams
 ) -> list[_Scored]:
-    total_weight = sum(profile.terms.values()) or 1.0
     out: list[_Scored] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
-        context_terms = _match_terms(chunk.text)
-        heading_terms = _match_terms(chunk.heading + " " + chunk.locator)
+        tiers = [
+            (Evidence(chunk.heading + " " + chunk.locator), params.heading_weight),
+            (Evidence(chunk.text), params.context_weight),
+        ]
+        previous = Evidence("")
         for start, end in split_sentences(chunk.text, chunk.start):
             sentence = chunk.text[start - chunk.start : end - chunk.start]
-            if len(sentence) < 12:
-                continue
-            sentence_terms = _match_terms(sentence)
-            covered = 0.0
-            for term, weight in profile.terms.items():
-                if term in sentence_terms:
-                    covered += weight
-                elif term in heading_terms:
-                    covered += weight * params.heading_weight
-                elif term in context_terms:
-                    covered += weight * params.context_weight
-            coverage = covered / total_weight
-            facts = _facts(profile.kind, sentence, start)
-            score = coverage + _phrase_bonus(profile, sentence) + 0.02 * (len(hits) - rank)
-            score += _kind_bonus(profile, sentence, facts)
-            out.append(_Scored(hit, start, end, score, coverage, facts))
+            terms = Evidence(sentence)
+            if len(sentence) >= 12:
+                coverage = _coverage(profile, terms, [(previous, params.neighbour_weight), *tiers])
+                facts = _facts(profile.kind, sentence, start)
+                score = coverage + _phrase_bonus(profile, sentence) + 0.02 * (len(hits) - rank)
+                score += _kind_bonus(profile, sentence, facts)
+                out.append(_Scored(hit, start, end, score, coverage, facts))
+            previous = terms
     out.sort(key=lambda s: (-s.score, s.start))
     return out
+
+
+def _coverage(profile: QuestionProfile, own: Evidence, tiers: list[tuple[Evidence, float]]) -> float:
+    """Rarity-weighted share of the topic words found in the sentence, or (discounted) around it."""
+    covered = 0.0
+    for term, weight in profile.terms.items():
+        if own.has(term):
+            covered += weight
+        else:
+            covered += weight * max((w for evidence, w in tiers if evidence.has(term)), default=0.0)
+    return covered / (sum(profile.terms.values()) or 1.0)
 
 
 def _phrase_bonus(profile: QuestionProfile, sentence: str) -> float:
@@ -230,8 +121,10 @@ def _phrase_bonus(profile: QuestionProfile, sentence: str) -> float:
 
 def _kind_bonus(profile: QuestionProfile, sentence: str, facts: list[tuple[int, int]]) -> float:
     bonus = 0.0
-    if profile.kind not in ("general", "yesno"):
+    if profile.kind not in _GENERAL_KINDS:
         bonus += 0.12 if facts else -0.15
+    elif profile.kind == "reason" and _CAUSE.search(sentence):
+        bonus += 0.08
     line_start = fold(sentence[:12])
     if line_start.startswith("ke hoach"):
         bonus += 0.08 if profile.wants_plan else -0.04
@@ -253,22 +146,25 @@ def _facts(kind: str, sentence: str, offset: int) -> list[tuple[int, int]]:
 
 
 def _lacks_fact(profile: QuestionProfile, best: _Scored) -> bool:
-    return profile.kind not in ("general", "yesno") and not best.facts
+    return profile.kind not in _GENERAL_KINDS and not best.facts
 
 
 def _missing_constraint(profile: QuestionProfile, best: _Scored, index: LoadedIndex) -> str:
     """A place or year the question names that the evidence does not mention."""
-    meta = index.documents.get(best.hit.chunk.doc_id, {})
-    evidence = " ".join(
-        [best.hit.chunk.heading, best.hit.chunk.text, meta.get("title", ""), meta.get("province") or ""]
-    )
-    places = provinces_in(evidence)
+    chunk = best.hit.chunk
+    meta = index.documents.get(chunk.doc_id, {})
+    around = " ".join([best.text, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
+    places = provinces_in(around)
     for province in profile.provinces:
         if province not in places:
             return f"tỉnh/thành {PROVINCE_NAMES.get(province, province.title())}"
-    for year in profile.years:
-        if year not in evidence:
-            return f"năm {year}"
+    if profile.years:
+        text = index.text_of(chunk.doc_id)
+        lead_in = text[max(0, best.start - _YEAR_LOOKBACK) : best.end]
+        dated = " ".join([around, lead_in, str(meta.get("year") or ""), str(meta.get("date") or "")])
+        for year in profile.years:
+            if year not in dated:
+                return f"năm {year}"
     return ""
 
 
@@ -277,8 +173,8 @@ def _supports(profile: QuestionProfile, rest: list[_Scored], best: _Scored, para
     for item in rest:
         if item.score < params.support_ratio * best.score:
             break
-        overlaps = item.hit.chunk.doc_id == best.hit.chunk.doc_id and item.start < best.end and best.start < item.end
-        if not overlaps and (profile.kind in ("general", "yesno") or item.facts):
+        same_place = item.hit.chunk.doc_id == best.hit.chunk.doc_id and item.start < best.end and best.start < item.end
+        if not same_place and (profile.kind in _GENERAL_KINDS or item.facts):
             return [item]
     return []
 
@@ -296,8 +192,7 @@ def _trim(item: _Scored, limit: int) -> tuple[int, int]:
     start, end = item.start, item.end
     if end - start <= limit:
         return start, end
-    text = item.hit.chunk.text
-    base = item.hit.chunk.start
+    text, base = item.hit.chunk.text, item.hit.chunk.start
     anchor = item.facts[0][0] if item.facts else start
     window_start = max(start, anchor - limit // 3)
     window_end = min(end, window_start + limit)
@@ -308,7 +203,7 @@ def _trim(item: _Scored, limit: int) -> tuple[int, int]:
     return window_start, window_end
 
 
-def _render(profile: QuestionProfile, chosen: list[_Scored], citations: list[Citation], index: LoadedIndex) -> str:
+def _render(profile: QuestionProfile, chosen: list[_Scored], citations: list[Citation]) -> str:
     lead = _lead(profile, chosen[0], citations[0])
     quotes = [f"“{_ellipsis(c, chosen[i])}” [{i + 1}]" for i, c in enumerate(citations)]
     return "\n".join([lead, *quotes]) if lead else "\n".join(quotes)
@@ -322,31 +217,37 @@ def _ellipsis(citation: Citation, item: _Scored) -> str:
 
 def _lead(profile: QuestionProfile, best: _Scored, citation: Citation) -> str:
     if profile.kind == "yesno":
-        return _LABELS["yesno_no"] if _NEGATION.search(citation.quote) else _LABELS["yesno_yes"]
+        return "Không." if _NEGATION.search(citation.quote) else "Có."
     if not best.facts:
         return ""
-    text = best.hit.chunk.text
-    base = best.hit.chunk.start
+    text, base = best.hit.chunk.text, best.hit.chunk.start
     inside = [f for f in best.facts if citation.start <= f[0] and f[1] <= citation.end] or best.facts[:1]
-    fact = _closest_fact(profile, inside, text, base)
+    fact = _closest_fact(profile, inside, best)
     phrase = text[fact[0] - base : fact[1] - base].strip()
     return phrase[:1].upper() + phrase[1:] + "."
 
 
-def _closest_fact(profile: QuestionProfile, facts: list[tuple[int, int]], text: str, base: int) -> tuple[int, int]:
-    """The fact nearest to where the question's rarest terms occur."""
+def _closest_fact(profile: QuestionProfile, facts: list[tuple[int, int]], best: _Scored) -> tuple[int, int]:
+    """The fact whose own clause holds the question's words.
+
+    Each fact owns the text from the end of the previous fact to its own end. Words
+    that already occur before the first fact are the sentence's subject and shared by
+    all its facts, so they do not decide between them.
+    """
     if len(facts) == 1:
         return facts[0]
-    folded = fold(text)
-    anchors = [
-        base + m.start()
-        for term, _ in sorted(profile.terms.items(), key=lambda kv: -kv[1])[:3]
-        if ":" not in term
-        for m in re.finditer(rf"\b{re.escape(term)}\b", folded)
-    ]
-    if not anchors:
-        return facts[0]
-    return min(facts, key=lambda f: min(min(abs(f[0] - a), abs(f[1] - a)) for a in anchors))
+    facts = sorted(facts)
+    sentence, base = best.text, best.start
+    shared = Evidence(sentence[: facts[0][0] - base])
+    owned = [sentence[: facts[0][1] - base]]
+    owned += [sentence[previous[1] - base : fact[1] - base] for previous, fact in pairwise(facts)]
+
+    def weight(text: str) -> float:
+        own = Evidence(text)
+        return sum(w for t, w in profile.terms.items() if own.has(t) and not shared.has(t))
+
+    scores = [weight(text) for text in owned]
+    return facts[max(range(len(facts)), key=lambda i: (scores[i], -i))]
 
 
 def not_found_answer(index: LoadedIndex, hits: list[Hit], missing: str = "") -> Answer:

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .answering import question_kind, strip_question_cues
+from .questions import question_kind, strip_question_cues
 from .text import PROVINCE_NAMES, content_terms, fold, provinces_in, remove_matches
 
 __all__ = ["ConversationStore", "Turn", "is_followup", "resolve_followup"]

@@ -8,6 +8,7 @@ and restoring diacritics to a query typed without them.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,8 @@ __all__ = [
     "normalize_number",
     "provinces_in",
     "remove_matches",
+    "segment_words",
+    "spell_out",
     "split_sentences",
     "syllables",
 ]
@@ -187,14 +190,21 @@ def expand_abbreviations(text: str) -> str:
     return text
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ0-9(“\"-])|\n+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Character spans (start, end) of the sentences in `text`, shifted by `offset`."""
+    """Character spans (start, end) of the sentences in `text`, shifted by `offset`.
+
+    A sentence ends at a line break, or at . ! ? ; followed by a capital, a digit or an
+    opening quote or bracket (a lowercase word after ";" continues the same sentence).
+    """
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    for match in _SENTENCE_BREAK.finditer(text):
+        following = text[match.end() : match.end() + 1]
+        if "\n" not in match.group(0) and not (following.isupper() or following.isdigit() or following in '(“"-'):
+            continue
         _append_span(spans, text, start, match.start(), offset)
         start = match.end()
     _append_span(spans, text, start, len(text), offset)
@@ -234,11 +244,12 @@ class DiacriticRestorer:
         uni: dict[str, Counter[str]] = defaultdict(Counter)
         bi: dict[str, Counter[str]] = defaultdict(Counter)
         for text in [QUESTION_LEXICON] * 3 + list(texts):
-            words = [w.lower() for w in re.findall(r"[^\W\d_]+", nfc(text))]
+            words = re.findall(r"[^\W\d_]+", nfc(text))
             for word in words:
-                uni[fold(word)][word] += 1
+                uni[fold(word)][word.lower()] += 1
             for left, right in pairwise(words):
-                bi[f"{fold(left)} {fold(right)}"][f"{left} {right}"] += 1
+                pair = f"{left} {right}"
+                bi[fold(pair)][pair if _is_name(pair) else pair.lower()] += 1
         return cls(
             {k: c.most_common(1)[0][0] for k, c in uni.items()},
             {k: c.most_common(1)[0][0] for k, c in bi.items()},
@@ -253,16 +264,14 @@ class DiacriticRestorer:
             if has_diacritics(word):
                 continue
             key = word.lower()
-            choice = None
-            if pos + 1 < len(words):
-                pair = self.bigrams.get(f"{key} {tokens[words[pos + 1]].lower()}")
-                choice = pair.split()[0] if pair else None
-            if choice is None and pos > 0:
-                pair = self.bigrams.get(f"{fold(tokens[words[pos - 1]])} {key}")
-                choice = pair.split()[1] if pair else None
-            choice = choice or self.unigrams.get(key)
+            ahead = self.bigrams.get(f"{key} {fold(tokens[words[pos + 1]])}") if pos + 1 < len(words) else None
+            behind = self.bigrams.get(f"{fold(tokens[words[pos - 1]])} {key}") if pos > 0 else None
+            options = [(ahead, ahead.split()[0])] if ahead else []
+            options += [(behind, behind.split()[1])] if behind else []
+            names = [word for pair, word in options if _is_name(pair)]
+            choice = (names or [word for _, word in options] or [self.unigrams.get(key, "")])[0]
             if choice:
-                tokens[index] = choice if word.islower() else _match_case(choice, word)
+                tokens[index] = choice if word.islower() else _match_case(choice.lower(), word)
         return "".join(tokens)
 
     def to_dict(self) -> dict[str, dict[str, str]]:
@@ -275,6 +284,11 @@ class DiacriticRestorer:
         return cls(data.get("unigrams", {}), data.get("bigrams", {}))
 
 
+def _is_name(pair: str) -> bool:
+    """Both words capitalised, as in "Đồng Nai" or "Công Thương" (kept so names stay names)."""
+    return all(word[:1].isupper() and word[1:].islower() for word in pair.split())
+
+
 def _match_case(choice: str, original: str) -> str:
     if original.isupper():
         return choice.upper()
@@ -284,11 +298,31 @@ def _match_case(choice: str, original: str) -> str:
 
 
 def document_frequencies(texts: Iterable[str]) -> dict[str, int]:
-    """In how many of `texts` each folded syllable occurs (stopwords included)."""
+    """In how many of `texts` each folded syllable and syllable pair ("a b") occurs."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(set(syllables(text)))
+        words = syllables(spell_out(text, keep=True))
+        counts.update(set(words) | {f"{a} {b}" for a, b in pairwise(words)})
     return dict(counts)
+
+
+def spell_out(text: str, keep: bool = False) -> str:
+    """Replace domain abbreviations by their words ("KCĐP" -> "khuyến công địa phương"), or add them (`keep`)."""
+    for pattern, expansion in _EXPANSIONS:
+        replacement = (lambda m, e=expansion: f"{m.group(0)} ({e})") if keep else expansion
+        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+    return text
+
+
+_segment_lock = threading.Lock()
+
+
+def segment_words(text: str) -> list[str]:
+    """Vietnamese words (compounds joined by a space) by underthesea's word segmenter."""
+    from underthesea import word_tokenize  # imported on first use: it takes about a second
+
+    with _segment_lock:
+        return [w for w in word_tokenize(text) if any(ch.isalnum() for ch in w)]
 
 
 # Provinces and centrally-run cities, to notice questions about a place the corpus lacks.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import NOT_FOUND, Assistant
-from assistant.answering import question_kind, ungrounded_numbers
+from assistant.answering import ungrounded_numbers
+from assistant.questions import question_kind
 from assistant.types import Citation
 
 

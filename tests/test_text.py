@@ -100,7 +100,7 @@ def test_restorer_puts_back_diacritics_from_the_corpus() -> None:
 def test_restorer_round_trips_through_dict() -> None:
     restorer = DiacriticRestorer.learn(["Sở Công Thương Đồng Nai"])
     again = DiacriticRestorer.from_dict(restorer.to_dict())
-    assert again.restore("so cong thuong dong nai") == "sở công thương đồng nai"
+    assert again.restore("so cong thuong dong nai") == "Sở Công Thương Đồng Nai"  # names stay names
 
 
 def test_provinces_in_finds_folded_and_accented_names() -> None:

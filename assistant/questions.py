@@ -1,0 +1,231 @@
+"""Question analysis: what kind of fact is asked for, and which words carry the topic.
+
+Cues are written in accented Vietnamese. A question typed with diacritics is matched
+against them as written, so "máy móc" is never mistaken for "mấy" (how many) and
+"6 tháng đầu năm" never for "ở đâu"; a question typed without diacritics is matched
+against folded cues, some of which carry guards for the commonest collisions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from .indexing import LoadedIndex
+from .text import STOPWORDS, fold, has_diacritics, lexical_tokens, provinces_in, segment_words, spell_out, syllables
+
+__all__ = [
+    "FACT_PATTERNS",
+    "Evidence",
+    "QuestionProfile",
+    "profile_question",
+    "question_kind",
+    "strip_question_cues",
+    "topic_words",
+]
+
+_MONEY = (
+    r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
+    r"|\d+(?:[.,]\d+)?\s*(?:tỷ|triệu|nghìn|ngàn)(?:\s+đồng)?"
+)
+_DATE = (
+    r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
+    r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?(?:/\d{4})?"
+    r"|(?:chiều|sáng)\s+ngày\s+\d{1,2}/\d{1,2}|tháng\s+\d{1,2}(?:/|\s+năm\s+)\d{4}"
+)
+_DOCNUMBER = (
+    r"\b\d+/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*(?:-[A-ZĐ&]+)+|\b\d+/\d{4}/[A-ZĐ]+-[A-ZĐ]+|\b\d+/[A-ZĐ]+(?:&[A-Z]+)?-[A-ZĐ]+"
+)
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lâm|Mai|Trịnh|Hà|Tạ|Lương"
+)
+_PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:từ|vào|do|cho|với|và|trong|diễn)\s|$)"
+_COUNT = r"(?<![\d.,/])\d{1,3}(?:\.\d{3})*(?![\d.,/%])\s+(?!đồng|tỷ|triệu|tháng|năm\b|%)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
+
+# How each kind of fact looks in the documents.
+FACT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(_MONEY, re.IGNORECASE),
+    "percent": re.compile(r"\d+(?:[.,]\d+)?\s*%"),
+    "date": re.compile(_DATE, re.IGNORECASE),
+    "docnumber": re.compile(_DOCNUMBER),
+    "person": re.compile(rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"),
+    "place": re.compile(_PLACE),
+    "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),
+    "phone": re.compile(r"\b0\d{2,3}[.\s]?\d{3}[.\s]?\d{3,4}\b"),
+    "ordinal": re.compile(r"lần thứ\s+(?:[IVXLC]+|\d+)\b", re.IGNORECASE),
+    "count": re.compile(_COUNT),
+}
+
+
+@dataclass(frozen=True)
+class _Cue:
+    kind: str
+    accented: re.Pattern[str]
+    folded: re.Pattern[str]
+
+
+def _cue(kind: str, accented: str, folded: str | None = None) -> _Cue:
+    return _Cue(kind, re.compile(accented), re.compile(folded if folded is not None else fold(accented)))
+
+
+# Checked in this order: the first kind whose cue matches decides.
+_KIND_CUES = [
+    _cue("reason", r"vì sao|tại sao|lý do|nguyên nhân"),
+    _cue("ordinal", r"lần thứ (mấy|bao nhiêu)|thứ mấy"),
+    _cue("percent", r"phần trăm|tỷ lệ|tỉ lệ|bao nhiêu ?%"),
+    _cue("phone", r"số điện thoại|điện thoại|hotline|sđt"),
+    _cue(
+        "date",
+        r"khi nào|bao giờ|ngày nào|ngày mấy|lúc nào|tháng nào|hạn chót|hạn cuối|thời hạn|\bhạn\b|thời điểm"
+        r"|trước ngày|diễn ra vào|ngày bao nhiêu|deadline",
+    ),
+    _cue("docnumber", r"số hiệu|(văn bản|công văn|quyết định|báo cáo|nghị định|thông tư) (số|nào)|số mấy"),
+    _cue(
+        "money",
+        r"kinh phí|bao nhiêu tiền|ngân sách|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b",
+        r"kinh phi|bao nhieu tien|so tien|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan",
+    ),
+    _cue("person", r"\bai\b|họ tên|người nào|ông nào|bà nào"),
+    _cue(
+        "place",
+        r"ở đâu|\bđâu\b|tại đâu|địa điểm|nơi nào|tỉnh nào|huyện nào",
+        r"o dau|tai dau|dau vay|\bdau\s*\??$|dia diem|noi nao|tinh nao|huyen nao",
+    ),
+    _cue("name", r"\btên\b|đơn vị nào|cơ quan nào|tổ chức nào"),
+    _cue("count", r"bao nhiêu|\bmấy\b|số lượng", r"bao nhieu|\bmay\b(?! moc| mac)|so luong"),
+    _cue("yesno", r"(không|chưa|phải không|hay không)\s*\??\s*$|\bcó (được|phải)\b"),
+]
+
+# Words that only say what is asked; they are satisfied by the fact, not by the topic.
+_INTERROGATIVES = _cue(
+    "",
+    r"bao nhiêu|bao giờ|khi nào|ngày nào|ngày mấy|lúc nào|tháng nào|năm nào|là ai|\bai\b|ở đâu|tại đâu|\bđâu\b"
+    r"|như thế nào|thế nào|ra sao|phần trăm|số mấy|\bmấy\b|số hiệu|hạn chót|hạn cuối|thời hạn|\bhạn\b|deadline"
+    r"|vì sao|tại sao|lý do|là gì|\bgì\b|hay không|phải không|có phải|được không|\bnào\b|lần thứ|số điện thoại"
+    r"|họ tên|(\bkhông|\bchưa)\s*\??\s*$",
+    r"bao nhieu|bao gio|khi nao|ngay nao|ngay may|luc nao|thang nao|nam nao|la ai|\bai\b|o dau|tai dau"
+    r"|nhu the nao|the nao|ra sao|phan tram|so may|\bmay\b(?! moc| mac)|so hieu|han chot|han cuoi|thoi han|\bhan\b"
+    r"|deadline|vi sao|tai sao|ly do|la gi|\bgi\b|hay khong|phai khong|co phai|duoc khong|\bnao\b|lan thu"
+    r"|so dien thoai|ho ten|(\bkhong|\bchua)\s*\??\s*$",
+)
+
+
+def _pattern_for(cue: _Cue, question: str) -> tuple[re.Pattern[str], str]:
+    if has_diacritics(question):
+        return cue.accented, question.lower()
+    return cue.folded, fold(question)
+
+
+def question_kind(question: str) -> str:
+    """date, money, count, percent, person, place, name, phone, ordinal, docnumber, reason, yesno or general."""
+    for cue in _KIND_CUES:
+        pattern, text = _pattern_for(cue, question)
+        if pattern.search(text):
+            return cue.kind
+    return "general"
+
+
+def strip_question_cues(question: str) -> str:
+    """The question without its interrogative words, diacritics kept."""
+    pattern, text = _pattern_for(_INTERROGATIVES, question)
+    if len(text) != len(question):
+        return " ".join(pattern.sub(" ", text).split())
+    pieces, last = [], 0
+    for match in pattern.finditer(text):
+        pieces.append(question[last : match.start()])
+        last = match.end()
+    pieces.append(question[last:])
+    return " ".join(" ".join(pieces).split()).strip(" ?")
+
+
+@dataclass
+class QuestionProfile:
+    """What the question asks: fact kind, weighted topic terms, places and years it names."""
+
+    text: str
+    kind: str
+    terms: dict[str, float]
+    bigrams: set[str]
+    provinces: list[str]
+    years: list[str]
+    wants_plan: bool = False
+
+
+# Single words that carry no topic (accented, so "thì" is dropped but "thị" kept).
+FUNCTION_WORDS = frozenset(
+    "là của và có được không tôi mình chúng tôi em anh chị bạn muốn cần phải nên để thì mà làm cho với về "
+    "các những này đó kia nào gì ạ ơi vậy thế rồi đã đang sẽ nếu khi ở trong trên theo từ đến ra vào "
+    "bị bởi hay hoặc cũng đều rất nhiều một xin hỏi giúp biết nhé nhỉ chứ còn thôi lại".split()
+)
+UNKNOWN_COMPOUND_FACTOR = 2.0
+
+
+class Evidence:
+    """A piece of text as the answerer matches it: folded syllables (abbreviations also spelled out) and dates."""
+
+    __slots__ = ("dates", "joined")
+
+    def __init__(self, text: str) -> None:
+        self.joined = " " + " ".join(syllables(spell_out(text, keep=True))) + " "
+        self.dates = {t for t in lexical_tokens(text) if t.startswith("date:")}
+
+    def has(self, term: str) -> bool:
+        """True when the folded word (or date marker) occurs in the text."""
+        return term in self.dates if term.startswith("date:") else f" {term} " in self.joined
+
+
+def topic_words(question: str, index: LoadedIndex) -> list[str]:
+    """Folded words of the question's topic: compounds kept whole, question words and stopwords dropped."""
+    topic = strip_question_cues(question)
+    text = topic if has_diacritics(topic) else index.restorer.restore(topic)
+    words: dict[str, None] = {}
+    for word in segment_words(spell_out(text)):
+        if word.lower() in FUNCTION_WORDS:
+            continue
+        if re.fullmatch(r"[\d/.,-]+", word) and re.search(r"\d[/-]\d", word):
+            continue  # a date; matched through its date marker instead
+        folded = " ".join(syllables(word))
+        single = " " not in folded
+        if folded and not (single and (folded in STOPWORDS or (len(folded) < 2 and not folded.isdigit()))):
+            words.setdefault(folded, None)
+    for marker in lexical_tokens(topic):
+        if marker.startswith("date:"):
+            words.setdefault(marker, None)
+    return list(words)
+
+
+def _idf(term: str, frequencies: dict[str, int], total: int) -> float:
+    if term.startswith("date:"):
+        return 2.0
+    parts = term.split()
+    if len(parts) == 1:
+        df = frequencies.get(term, 0)
+    else:
+        df = min(frequencies.get(f"{a} {b}", 0) for a, b in pairwise(parts))
+    return math.log((total + 1) / (df + 0.5))
+
+
+def _weight(term: str, frequencies: dict[str, int], total: int) -> float:
+    """Rarity weight; a compound the corpus never uses weighs double: it names something the corpus lacks."""
+    weight = _idf(term, frequencies, total)
+    unknown_compound = " " in term and frequencies.get(term.split()[0] + " " + term.split()[1], 0) == 0
+    return weight * UNKNOWN_COMPOUND_FACTOR if unknown_compound else weight
+
+
+def profile_question(question: str, index: LoadedIndex) -> QuestionProfile:
+    """Classify the question and weight its topic words by rarity in the index."""
+    topic = strip_question_cues(question)
+    total = len(index.chunks)
+    terms = {t: _weight(t, index.frequencies, total) for t in topic_words(question, index)}
+    bigrams = {t for t in lexical_tokens(topic) if "_" in t and not all(p in STOPWORDS for p in t.split("_"))}
+    return QuestionProfile(
+        text=question,
+        kind=question_kind(question),
+        terms=terms,
+        bigrams=bigrams,
+        provinces=provinces_in(question),
+        years=sorted(set(re.findall(r"\b(?:19|20)\d{2}\b", question))),
+        wants_plan=bool(re.search(r"ke hoach|du kien|chi tieu", fold(question))),
+    )
