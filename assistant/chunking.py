@@ -3,7 +3,10 @@
 Regulations split on Phần/Chương/Mục/Điều, and long articles on khoản and điểm;
 reports split on their numbered sections ("1.", "1.1.", "II.") keeping each
 "Kế hoạch:" line with its "Thực hiện:" line; other texts split on paragraphs.
-Every chunk keeps its document id, a human locator and its exact character span.
+Every chunk keeps its document id, a human locator ("Điều 3, khoản 2, điểm b",
+"mục 3.3") and its exact character span. Table rows ("a | b | c" lines, header row
+first) stay with their header: a chunk of rows that starts below the header row
+carries that row in its heading, so it is searched together with its rows.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from .text import split_sentences
 from .types import Chunk, DocumentRecord
 
-__all__ = ["ChunkingParams", "chunk_corpus", "chunk_document"]
+__all__ = ["ChunkingParams", "chunk_corpus", "chunk_document", "provision_at"]
 
 _ARTICLE = re.compile(r"^Điều\s+(\d+[a-z]?)\s*[.:]?\s*(.*)$")
 _LEGAL_PART = re.compile(r"^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC)\s+([IVXLC]+|\d+|thứ\s+\w+)\b\.?\s*(.*)$")
@@ -24,6 +27,8 @@ _CLAUSE = re.compile(r"^(\d+)\.\s+\S")
 _POINT = re.compile(r"^([a-zđ])\)\s+\S")
 _SECTION = re.compile(r"^((?:\d+\.)+\d*|[IVX]+\.|\d+\.\d+)\s+(\S.*)$")
 _PLAN = re.compile(r"^(Kế hoạch|Thực hiện|Kết quả)\s*:", re.IGNORECASE)
+_TABLE_ROW = " | "
+_CLOSING = re.compile(r"^(Nơi nhận\s*:?|(?:TM|KT|TL|TUQ|Q)\.\s+[A-ZĐ])")
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,27 @@ def chunk_document(doc: DocumentRecord, params: ChunkingParams | None = None) ->
         units = _report_units(lines)
     else:
         units = _paragraph_units(lines, params)
+    headers = _table_headers(lines)
     chunks: list[Chunk] = []
     for unit in units:
         for locator, start, end in _fit(unit, doc.text, params):
-            chunks.append(_make_chunk(doc, len(chunks), locator, start, end, unit.path))
+            path = unit.path + ([headers[start]] if start in headers else [])
+            chunks.append(_make_chunk(doc, len(chunks), locator, start, end, path))
     return chunks
+
+
+def _table_headers(lines: list[_Line]) -> dict[int, str]:
+    """Start offset of each table row below a header row -> that header row's text."""
+    headers: dict[int, str] = {}
+    header = ""
+    for line in lines:
+        if _TABLE_ROW not in line.text:
+            header = ""
+        elif not header:
+            header = line.text
+        else:
+            headers[line.start] = header
+    return headers
 
 
 def _lines(text: str) -> list[_Line]:
@@ -101,6 +122,8 @@ def _legal_units(lines: list[_Line]) -> list[_Unit]:
             units.append(_Unit(f"Điều {article.group(1)}", parts + [line.text], [line]))
         elif annex:
             units.append(_Unit(f"Phụ lục {annex.group(2)}".strip(), [line.text], [line]))
+        elif _CLOSING.match(line.text) and units[-1].locator != "phần ký":
+            units.append(_Unit("phần ký", [], [line]))  # recipients and signature close the text
         else:
             units[-1].lines.append(line)
     return [u for u in units if u.lines]
@@ -169,9 +192,9 @@ def _clause_groups(unit: _Unit) -> list[tuple[str, list[_Line]]]:
         clause_match, point_match = _CLAUSE.match(line.text), _POINT.match(line.text)
         if clause_match:
             clause = clause_match.group(1)
-            groups.append((f"{unit.locator} khoản {clause}", [line]))
+            groups.append((f"{unit.locator}, khoản {clause}", [line]))
         elif point_match and clause:
-            groups.append((f"{unit.locator} khoản {clause} điểm {point_match.group(1)}", [line]))
+            groups.append((f"{unit.locator}, khoản {clause}, điểm {point_match.group(1)}", [line]))
         else:
             groups[-1][1].append(line)
     return _merge_small(groups)
@@ -186,12 +209,13 @@ def _merge_small(groups: list[tuple[str, list[_Line]]]) -> list[tuple[str, list[
 
 
 def _plan_groups(lines: list[_Line]) -> list[list[_Line]]:
-    """Paragraph groups: a heading stays with the next line, "Thực hiện:" with its "Kế hoạch:"."""
+    """Paragraph groups: a heading or table header row stays with the next line, "Thực hiện:" with "Kế hoạch:"."""
     groups: list[list[_Line]] = []
     for line in lines:
         attach = groups and (
             (_PLAN.match(line.text) and line.text.lower().startswith(("thực hiện", "kết quả")))
             or (len(groups[-1]) == 1 and _SECTION.match(groups[-1][0].text))
+            or (len(groups[-1]) == 1 and _TABLE_ROW in groups[-1][0].text and _TABLE_ROW in line.text)
         )
         if attach:
             groups[-1].append(line)
@@ -253,3 +277,34 @@ def _make_chunk(doc: DocumentRecord, ordinal: int, locator: str, start: int, end
         end=end,
         heading=heading,
     )
+
+
+def provision_at(text: str, offset: int) -> str:
+    """The provision of a legal text holding character `offset`: "Điều 4, khoản 2, điểm a" ("" outside one)."""
+    where = ["", "", ""]  # article or annex, clause, point
+    position = 0
+    for raw in text.split("\n"):
+        if position > offset:
+            break
+        _follow(raw.strip(), where)
+        position += len(raw) + 1
+    article, clause, point = where
+    if not article:
+        return ""
+    return ", ".join(p for p in (article, clause and f"khoản {clause}", point and f"điểm {point}") if p)
+
+
+def _follow(line: str, where: list[str]) -> None:
+    """Update [article, clause, point] with one line of a legal text."""
+    article, clause_match, point_match = _ARTICLE.match(line), _CLAUSE.match(line), _POINT.match(line)
+    annex = _ANNEX.match(line)
+    if article:
+        where[:] = [f"Điều {article.group(1)}", "", ""]
+    elif annex:
+        where[:] = [f"Phụ lục {annex.group(2)}".strip(), "", ""]
+    elif _LEGAL_PART.match(line) or _CLOSING.match(line):
+        where[:] = ["", "", ""]
+    elif clause_match and where[0].startswith("Điều"):
+        where[1:] = [clause_match.group(1), ""]
+    elif point_match and where[1]:
+        where[2] = point_match.group(1)

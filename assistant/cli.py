@@ -236,3 +236,10 @@ def eval_command(ctx: click.Context, path: Path, split: str | None, as_json: boo
                 f"\n[{item['variant']}] {item['id']}: {item['question']}\n  mong đợi: {item['expected']} "
                 f"hạng: {item['rank']}\n  trả lời: {item['answer']}"
             )
+
+
+from .corpus_cli import add_command, list_command, remove_command  # noqa: E402
+
+main.add_command(add_command)
+main.add_command(remove_command)
+main.add_command(list_command)

@@ -12,6 +12,7 @@ from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
 from .indexing import IndexReport, LoadedIndex, VectorStore, build_index, current_generation, load_index
 from .llm import LLMAnswerer, OpenAICompatibleChat
+from .relations import annotate_amendments, prefer_in_force
 from .retrieval import FusionParams, HybridRetriever, LangChainRetriever
 from .text import clean_question, looks_vietnamese
 from .types import Answer, Filters, Hit
@@ -93,12 +94,13 @@ class Assistant:
         text = self.check_question(question)
         retriever = self._get_retriever()
         hits = retriever.search(text, k=self.answer_params.chunks, filters=filters)
+        hits = prefer_in_force(text, hits, retriever.index)  # texts in force first (relations.py)
         answer = compose_answer(text, hits, retriever.index, self.answer_params)
         if answer.found and self._llm is not None:
             phrased = self._llm.answer(text, hits, retriever.index)
             if phrased is not None:
-                return phrased
-        return answer
+                return annotate_amendments(phrased, retriever.index)
+        return annotate_amendments(answer, retriever.index)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """Ranked chunks for `query` (hybrid lexical + dense)."""

@@ -68,10 +68,10 @@ def test_regulation_chunks_by_article() -> None:
 def test_long_article_splits_into_clauses_and_points() -> None:
     chunks = chunk_document(_fixture_doc("quyet-dinh-hu-cau.txt"), ChunkingParams(max_chars=300, min_chars=50))
     locators = [c.locator for c in chunks]
-    assert "Điều 3 khoản 1" in locators
-    assert "Điều 3 khoản 2 điểm b" in locators
-    assert any(loc.startswith("Điều 3 khoản 3") for loc in locators)
-    clause_1 = next(c for c in chunks if c.locator == "Điều 3 khoản 1")
+    assert "Điều 3, khoản 1" in locators
+    assert "Điều 3, khoản 2, điểm b" in locators
+    assert any(loc.startswith("Điều 3, khoản 3") for loc in locators)
+    clause_1 = next(c for c in chunks if c.locator == "Điều 3, khoản 1")
     assert clause_1.text.startswith("Điều 3. Mức hỗ trợ máy móc thiết bị")  # title stays with its first clause
     assert "321.000.000 đồng" in clause_1.text
     assert "Chương II" in clause_1.heading

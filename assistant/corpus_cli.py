@@ -1,0 +1,135 @@
+"""Commands `khuyencong add|remove|list`: manage the documents of a corpus from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from .config import Settings
+from .errors import AssistantError
+from .indexing import IndexReport
+from .ingest import Added, EntryOverrides, add_documents, list_documents, relation_targets, remove_document
+from .types import DOCUMENT_KINDS
+
+__all__ = ["add_command", "list_command", "remove_command"]
+
+EXIT_ERROR = 1
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj or {}
+    return obj.get("settings") or Settings.from_env()  # type: ignore[no-any-return]
+
+
+def _fail(error: AssistantError) -> None:
+    click.echo(f"Lỗi: {error.message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.command("add")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--title", help="Tiêu đề hiển thị trong trích dẫn (mặc định: nhận dạng từ văn bản).")
+@click.option("--id", "doc_id", help="Mã tài liệu (mặc định: theo số hiệu, ví dụ nd-45-2012-nd-cp).")
+@click.option("--kind", type=click.Choice(DOCUMENT_KINDS), help="Loại tài liệu (mặc định: nhận dạng).")
+@click.option("--province", help="Tỉnh/thành của văn bản (mặc định: theo cơ quan ban hành).")
+@click.option("--number", help="Số hiệu văn bản, ví dụ 45/2012/NĐ-CP.")
+@click.option("--date", help="Ngày ban hành YYYY-MM-DD.")
+@click.option("--amends", multiple=True, help="Mã hoặc số hiệu văn bản mà văn bản này sửa đổi, bổ sung.")
+@click.option("--replaces", multiple=True, help="Mã hoặc số hiệu văn bản mà văn bản này thay thế.")
+@click.option("--repeals", multiple=True, help="Mã hoặc số hiệu văn bản mà văn bản này bãi bỏ.")
+@click.option("--no-index", is_flag=True, help="Chỉ thêm vào corpus, chưa cập nhật chỉ mục.")
+@click.pass_context
+def add_command(ctx: click.Context, sources: tuple[str, ...], no_index: bool, **fields: Any) -> None:
+    """Thêm văn bản (PDF, DOCX, HTML, .txt; tệp, thư mục hoặc URL) vào corpus và cập nhật chỉ mục."""
+    relations = {name: list(fields.pop(name)) for name in ("amends", "replaces", "repeals") if fields.get(name)}
+    fields = {k: v for k, v in fields.items() if k not in ("amends", "replaces", "repeals")}
+    overrides = EntryOverrides(id=fields.pop("doc_id"), relations=relations, **fields)
+    settings = _settings(ctx)
+    try:
+        result = add_documents(settings, list(sources), overrides, index=not no_index)
+    except AssistantError as error:
+        _fail(error)
+        return
+    for item in result.added:
+        click.echo(_describe(item, settings))
+    if result.index is not None:
+        click.echo(_index_line(result.index))
+    else:
+        click.echo("Chưa cập nhật chỉ mục: chạy `khuyencong index` khi đã thêm xong.")
+
+
+def _describe(item: Added, settings: Settings) -> str:
+    entry, header = item.entry, item.header
+    facts = [
+        ("loại", f"{entry['kind']}" + (f" ({entry['doc_type']})" if entry.get("doc_type") else "")),
+        ("số hiệu", entry.get("number")),
+        ("cơ quan ban hành", entry.get("issuer")),
+        ("tỉnh/thành", entry.get("province")),
+        ("nơi, ngày ban hành", ", ".join(str(x) for x in (entry.get("place"), entry.get("date")) if x)),
+        ("trích yếu", entry.get("subject")),
+        ("hiệu lực từ", entry.get("effective_date")),
+        ("cấu trúc", _structure(header.chapters, header.articles)),
+    ]
+    facts += [(label, target) for label, target in relation_targets(entry)]
+    lines = [f"Đã thêm {entry['id']}: {entry['title']}"]
+    lines += [f"  {label}: {value}" for label, value in facts if value]
+    lines.append(f"  tệp: {settings.corpus_dir / entry['file']} (định dạng gốc: {entry['format']})")
+    lines += [f"  Cảnh báo: {warning}" for warning in item.warnings]
+    return "\n".join(lines)
+
+
+def _structure(chapters: int, articles: int) -> str:
+    parts = [f"{chapters} chương" if chapters else "", f"{articles} điều" if articles else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def _index_line(report: IndexReport) -> str:
+    if report.unchanged:
+        return f"Chỉ mục đã mới nhất: {report.documents} tài liệu, {report.chunks} đoạn."
+    return (
+        f"Đã cập nhật chỉ mục: {report.documents} tài liệu, {report.chunks} đoạn; "
+        f"nhúng mới {report.embedded} đoạn ({report.seconds:.1f} giây)."
+    )
+
+
+@click.command("remove")
+@click.argument("doc_id")
+@click.option("--no-index", is_flag=True, help="Chỉ xóa khỏi corpus, chưa cập nhật chỉ mục.")
+@click.pass_context
+def remove_command(ctx: click.Context, doc_id: str, no_index: bool) -> None:
+    """Xóa một tài liệu (mục trong manifest và tệp .txt) khỏi corpus, rồi cập nhật chỉ mục."""
+    try:
+        entry, report = remove_document(_settings(ctx), doc_id, index=not no_index)
+    except AssistantError as error:
+        _fail(error)
+        return
+    click.echo(f"Đã xóa {entry['id']}: {entry['title']}")
+    if report is not None:
+        click.echo(_index_line(report))
+    elif not no_index:
+        click.echo("Corpus không còn tài liệu nào; chỉ mục cũ chưa được thay.")
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="In danh sách dạng JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> None:
+    """Liệt kê các tài liệu trong corpus."""
+    try:
+        entries = list_documents(_settings(ctx))
+    except AssistantError as error:
+        _fail(error)
+        return
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=1))
+        return
+    if not entries:
+        click.echo("Corpus chưa có tài liệu nào. Thêm bằng `khuyencong add TỆP`.")
+    for entry in entries:
+        when = entry.get("date") or entry.get("year") or "?"
+        click.echo(f"{entry['id']}  [{entry['kind']}, {when}]  {entry['title']}")
+        for label, target in relation_targets(entry):
+            click.echo(f"    {label}: {target}")

@@ -1,0 +1,367 @@
+"""Add documents to a corpus (and remove them): files, folders or URLs in, manifest entries out.
+
+`add_documents` reads every source first (see `readers.py`), recognises what each one
+is (`legal.py`), checks it is not already in the corpus (by content hash), and only
+then writes the text files and the manifest, atomically. The index is updated last;
+if that fails, the corpus is put back as it was. Any bad source stops the whole batch
+before anything is written, so the corpus and the index are never half-updated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .config import Settings
+from .errors import CorpusError, DocumentUnreadable, NotFound
+from .indexing import IndexReport
+from .legal import RELATIONS, LegalHeader, doc_id_for, recognise
+from .loading import MANIFEST_NAME, read_manifest
+from .readers import SUPPORTED_SUFFIXES, Extracted, fetch_url, read_bytes
+from .text import fold
+from .types import DOCUMENT_KINDS
+
+__all__ = ["AddResult", "Added", "EntryOverrides", "add_documents", "list_documents", "remove_document"]
+
+
+@dataclass
+class EntryOverrides:
+    """Manifest fields given by the person adding the documents (they win over recognition)."""
+
+    id: str | None = None
+    title: str | None = None
+    kind: str | None = None
+    province: str | None = None
+    number: str | None = None
+    date: str | None = None
+    relations: dict[str, list[str]] = field(default_factory=dict)
+
+    def single_only(self) -> list[str]:
+        """Options that only make sense for one document."""
+        return [name for name in ("id", "title", "number", "date") if getattr(self, name)]
+
+
+@dataclass
+class Added:
+    """One document added: its manifest entry, what was recognised, and warnings."""
+
+    entry: dict[str, Any]
+    header: LegalHeader
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AddResult:
+    """What `add_documents` did."""
+
+    added: list[Added] = field(default_factory=list)
+    index: IndexReport | None = None
+
+
+@dataclass
+class _Source:
+    origin: str
+    data: bytes
+    content_type: str = ""
+
+
+# ------------------------------------------------------------------- add
+def add_documents(
+    settings: Settings,
+    sources: list[str],
+    overrides: EntryOverrides | None = None,
+    client: httpx.Client | None = None,
+    index: bool = True,
+) -> AddResult:
+    """Add files, folders or URLs to the corpus and update the index.
+
+    Raises
+    ------
+    DocumentUnreadable
+        A source cannot be read (all problems listed); nothing is added.
+    CorpusError
+        Duplicate document, bad option, or the manifest cannot be written; nothing is added.
+    """
+    overrides = overrides or EntryOverrides()
+    corpus = settings.corpus_dir
+    entries = _manifest_entries(corpus)
+    loaded = _load_sources(sources, client)
+    if len(loaded) > 1 and overrides.single_only():
+        raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
+    added = _prepare(loaded, entries, corpus, overrides)
+    with _transaction(corpus) as tx:
+        for item in added:
+            tx.write(corpus / item.entry["file"], item.entry.pop("_text"))
+        tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, entries + [a.entry for a in added]))
+        report = _reindex(settings) if index else None
+    return AddResult(added, report)
+
+
+def _load_sources(sources: list[str], client: httpx.Client | None) -> list[tuple[_Source, Extracted]]:
+    """Read every source; raise one `DocumentUnreadable` listing all that fail."""
+    problems: list[str] = []
+    loaded: list[tuple[_Source, Extracted]] = []
+    for source in _expand(sources, problems, client):
+        try:
+            loaded.append((source, read_bytes(source.data, source.origin, source.content_type)))
+        except DocumentUnreadable as exc:
+            problems.append(f"{source.origin}: {exc.message}")
+    if problems:
+        raise DocumentUnreadable("Không thêm văn bản nào.\n" + "\n".join(f"- {p}" for p in problems))
+    if not loaded:
+        raise DocumentUnreadable("Không có văn bản nào để thêm.")
+    return loaded
+
+
+def _expand(sources: list[str], problems: list[str], client: httpx.Client | None = None) -> Iterator[_Source]:
+    for source in sources:
+        try:
+            yield from _open(source, client)
+        except DocumentUnreadable as exc:
+            problems.append(f"{source}: {exc.message}")
+
+
+def _open(source: str, client: httpx.Client | None) -> Iterator[_Source]:
+    if re.match(r"^https?://", source, re.IGNORECASE):
+        data, content_type = fetch_url(source, client)
+        yield _Source(source, data, content_type)
+        return
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        files = [p for p in files if p.name != MANIFEST_NAME and not p.name.startswith(".")]
+        if not files:
+            raise DocumentUnreadable("thư mục không có tệp PDF, DOCX, HTML hay .txt nào.")
+        for file in files:
+            yield _Source(str(file), _read_file(file))
+        return
+    yield _Source(str(path), _read_file(path))
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DocumentUnreadable("không tìm thấy tệp này.") from exc
+    except OSError as exc:
+        raise DocumentUnreadable(f"không mở được tệp ({exc.strerror}).") from exc
+
+
+# --------------------------------------------------------------- entries
+_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,80}$")
+
+
+def _prepare(
+    loaded: list[tuple[_Source, Extracted]], entries: list[dict[str, Any]], corpus: Path, overrides: EntryOverrides
+) -> list[Added]:
+    """Manifest entries for the new documents; raise `CorpusError` listing duplicates and clashes."""
+    known = _known_hashes(entries, corpus)
+    ids = {e["id"] for e in entries}
+    problems: list[str] = []
+    added: list[Added] = []
+    for source, extracted in loaded:
+        text = extracted.text if extracted.text.endswith("\n") else extracted.text + "\n"
+        hashes = {_sha256(source.data), _sha256(text.encode())}
+        twin = next((known[h] for h in hashes if h in known), None)
+        if twin:
+            problems.append(f"{source.origin}: văn bản này đã có trong corpus (mã {twin}).")
+            continue
+        header = recognise(text)
+        entry = _entry(source, extracted, header, overrides, ids)
+        problems += [f"{source.origin}: {p}" for p in _entry_problems(entry, ids)]
+        ids.add(entry["id"])
+        known.update(dict.fromkeys(hashes, entry["id"]))
+        added.append(Added({**entry, "_text": text}, header, extracted.warnings))
+    if problems:
+        raise CorpusError("Không thêm văn bản nào.\n" + "\n".join(f"- {p}" for p in problems))
+    return added
+
+
+def _known_hashes(entries: list[dict[str, Any]], corpus: Path) -> dict[str, str]:
+    """Content hashes of the corpus: those stored in the manifest and those of its text files."""
+    known: dict[str, str] = {}
+    for entry in entries:
+        if entry.get("sha256"):
+            known[str(entry["sha256"])] = entry["id"]
+        path = corpus / entry["file"]
+        if path.is_file():
+            known[_sha256(path.read_bytes())] = entry["id"]
+    return known
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _entry(
+    source: _Source, extracted: Extracted, header: LegalHeader, overrides: EntryOverrides, ids: set[str]
+) -> dict[str, Any]:
+    number = overrides.number or header.number or None
+    title = overrides.title or header.title() or extracted.title_hint or _first_line(extracted.text)
+    doc_id = overrides.id or _new_id(header.kind_name, number, title, ids)
+    date = overrides.date or header.date or None
+    year = int(date[:4]) if date and date[:4].isdigit() else header.year
+    entry: dict[str, Any] = {
+        "id": doc_id,
+        "file": f"{doc_id}.txt",
+        "title": title,
+        "kind": overrides.kind or header.kind,
+        "number": number,
+        "issuer": header.issuer or None,
+        "province": overrides.province or header.province or None,
+        "date": date,
+        "year": year,
+        "source": source.origin,
+        "doc_type": header.kind_name or None,
+        "place": header.place or None,
+        "subject": header.subject or None,
+        "effective_date": header.effective_date or None,
+        "format": extracted.format,
+        "sha256": _sha256(source.data),
+    }
+    entry.update(_relations(header, overrides))
+    return entry
+
+
+def _relations(header: LegalHeader, overrides: EntryOverrides) -> dict[str, list[str]]:
+    """Relations as manifest ids: "59/2015/QĐ-UBND" -> "qd-59-2015-qd-ubnd"; given ids are kept as they are."""
+    out: dict[str, list[str]] = {}
+    for relation in RELATIONS:
+        refs = [doc_id_for("", n) for n in header.relations.get(relation, [])]
+        refs += [r if _ID_PATTERN.match(r) else doc_id_for("", r) for r in overrides.relations.get(relation, [])]
+        if refs:
+            out[relation] = list(dict.fromkeys(refs))
+    return out
+
+
+def _new_id(kind_name: str, number: str | None, title: str, ids: set[str]) -> str:
+    if number:
+        return doc_id_for(kind_name, number)
+    base = re.sub(r"[^a-z0-9]+", "-", fold(title)).strip("-")[:60].strip("-") or "van-ban"
+    candidate, suffix = base, 2
+    while candidate in ids:
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
+def _entry_problems(entry: dict[str, Any], ids: set[str]) -> list[str]:
+    doc_id = entry["id"]
+    if not _ID_PATTERN.match(doc_id):
+        return [f"mã '{doc_id}' không hợp lệ: chỉ dùng chữ thường không dấu, số, '-', '_' hoặc '.'."]
+    if doc_id in ids:
+        return [
+            f"đã có tài liệu mã '{doc_id}' (cùng số hiệu {entry['number'] or ''}). Nếu đây là văn bản khác, "
+            f"dùng --id để đặt mã khác; nếu muốn thay bản cũ, chạy `khuyencong remove {doc_id}` trước."
+        ]
+    if entry["kind"] not in DOCUMENT_KINDS:
+        return [f"loại '{entry['kind']}' không hợp lệ; chọn một trong: {', '.join(DOCUMENT_KINDS)}."]
+    return []
+
+
+def _first_line(text: str) -> str:
+    line = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    return line if len(line) <= 200 else line[:200].rsplit(" ", 1)[0] + "…"
+
+
+# ------------------------------------------------------------- manifest
+def _manifest_entries(corpus: Path) -> list[dict[str, Any]]:
+    """Entries of the corpus manifest; a missing folder or manifest starts an empty corpus."""
+    if not (corpus / MANIFEST_NAME).exists():
+        stray = [p.name for p in corpus.glob("*.txt")] if corpus.is_dir() else []
+        if stray:
+            raise CorpusError(f"{corpus} có tệp văn bản nhưng chưa có {MANIFEST_NAME}; hãy tạo manifest trước.")
+        return []
+    return read_manifest(corpus)
+
+
+def _manifest_json(corpus: Path, entries: list[dict[str, Any]]) -> str:
+    """The manifest with `entries`, keeping any other top-level fields it had."""
+    data: dict[str, Any] = {}
+    path = corpus / MANIFEST_NAME
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    data["documents"] = entries
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+class _Transaction:
+    """File writes and deletions that can be undone together."""
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Path, bytes | None]] = []
+
+    def write(self, path: Path, content: str) -> None:
+        self._remember(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)  # readers see the old file or the new one, never half of it
+
+    def delete(self, path: Path) -> None:
+        self._remember(path)
+        path.unlink(missing_ok=True)
+
+    def _remember(self, path: Path) -> None:
+        self._saved.append((path, path.read_bytes() if path.is_file() else None))
+
+    def rollback(self) -> None:
+        for path, content in reversed(self._saved):
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+
+
+@contextmanager
+def _transaction(corpus: Path) -> Iterator[_Transaction]:
+    transaction = _Transaction()
+    try:
+        yield transaction
+    except OSError as exc:
+        transaction.rollback()
+        raise CorpusError(f"Không ghi được vào {corpus}: {exc.strerror}.") from exc
+    except BaseException:
+        transaction.rollback()
+        raise
+
+
+def _reindex(settings: Settings) -> IndexReport:
+    from .facade import Assistant  # late: the facade pulls in the whole pipeline
+
+    return Assistant(settings).index()
+
+
+# --------------------------------------------------------- list, remove
+def list_documents(settings: Settings) -> list[dict[str, Any]]:
+    """The manifest entries of the corpus."""
+    return _manifest_entries(settings.corpus_dir)
+
+
+def remove_document(settings: Settings, doc_id: str, index: bool = True) -> tuple[dict[str, Any], IndexReport | None]:
+    """Remove a document (its manifest entry and text file) and update the index."""
+    corpus = settings.corpus_dir
+    entries = _manifest_entries(corpus)
+    entry = next((e for e in entries if e["id"] == doc_id), None)
+    if entry is None:
+        raise NotFound(f"Không có tài liệu mã '{doc_id}' trong {corpus}. Xem danh sách bằng `khuyencong list`.")
+    rest = [e for e in entries if e["id"] != doc_id]
+    with _transaction(corpus) as tx:
+        if not any(e["file"] == entry["file"] for e in rest):
+            tx.delete(corpus / entry["file"])
+        tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, rest))
+        report = _reindex(settings) if index and rest else None
+    return entry, report
+
+
+def relation_targets(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """(relation label, target) pairs of a manifest entry, for display."""
+    return [(RELATIONS[r], str(t)) for r in RELATIONS for t in entry.get(r) or []]

@@ -1,0 +1,327 @@
+"""Read a document file (PDF, DOCX, HTML, plain text) or a URL into clean NFC text.
+
+Each reader returns an `Extracted`; every failure becomes `DocumentUnreadable` with a
+Vietnamese message that says what is wrong and what to do (run OCR, remove the
+password, save as .docx, …). Library errors (pypdf, python-docx, httpx) are translated
+here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .errors import DocumentUnreadable
+from .layout import clean_pages
+from .loading import strip_chrome
+from .text import nfc
+
+__all__ = ["SUPPORTED_SUFFIXES", "Extracted", "detect_format", "fetch_url", "read_bytes", "table_lines"]
+
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
+FETCH_TIMEOUT = 30.0
+MIN_TEXT_CHARS = 20
+CELL_SEPARATOR = " | "
+
+_UNSUPPORTED = {
+    ".doc": "tệp Word cũ (.doc): hãy mở bằng Word/LibreOffice và lưu thành .docx",
+    ".xls": "bảng tính Excel: hãy lưu nội dung thành .docx, .pdf hoặc .txt",
+    ".xlsx": "bảng tính Excel: hãy lưu nội dung thành .docx, .pdf hoặc .txt",
+    ".pptx": "bản trình chiếu: hãy xuất thành .pdf",
+    ".png": "ảnh: hãy nhận dạng chữ (OCR) rồi thêm tệp PDF có lớp chữ hoặc .txt",
+    ".jpg": "ảnh: hãy nhận dạng chữ (OCR) rồi thêm tệp PDF có lớp chữ hoặc .txt",
+    ".jpeg": "ảnh: hãy nhận dạng chữ (OCR) rồi thêm tệp PDF có lớp chữ hoặc .txt",
+}
+_MAGIC = [
+    (b"%PDF", "pdf"),
+    (b"\x89PNG", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"\xd0\xcf\x11\xe0", ".doc"),
+]
+OCR_HINT = (
+    "PDF này không có lớp chữ (có thể là bản scan/ảnh chụp). Hãy nhận dạng chữ (OCR) trước, "
+    "ví dụ `ocrmypdf -l vie tep.pdf tep-ocr.pdf`, rồi thêm tệp đã OCR."
+)
+
+
+@dataclass
+class Extracted:
+    """Text read from one source, with what the reader noticed on the way."""
+
+    text: str
+    format: str
+    title_hint: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def detect_format(data: bytes, name: str, content_type: str = "") -> str:
+    """ "pdf", "docx", "html" or "text"; raise `DocumentUnreadable` for anything else."""
+    if not data.strip():
+        raise DocumentUnreadable("tệp rỗng, không có nội dung.")
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return _supported(kind)
+    suffix = Path(name.split("?")[0]).suffix.lower()
+    if data.startswith(b"PK"):
+        return _zip_format(data, suffix)
+    head = data[:2048].lstrip().lower()
+    if "html" in content_type or head.startswith((b"<!doctype html", b"<html")) or suffix in (".html", ".htm"):
+        return "html"
+    if suffix in _UNSUPPORTED:
+        return _supported(suffix)
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentUnreadable("định dạng không hỗ trợ (tệp nhị phân); chỉ nhận PDF, DOCX, HTML hoặc văn bản .txt.")
+    return "text"
+
+
+def _supported(kind: str) -> str:
+    if kind in _UNSUPPORTED:
+        raise DocumentUnreadable(f"định dạng không hỗ trợ — {_UNSUPPORTED[kind]}.")
+    return kind
+
+
+def _zip_format(data: bytes, suffix: str) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise DocumentUnreadable("tệp nén/DOCX bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.") from exc
+    if "word/document.xml" in names:
+        return "docx"
+    if any(n.startswith("xl/") for n in names):
+        return _supported(".xlsx")
+    if any(n.startswith("ppt/") for n in names):
+        return _supported(".pptx")
+    raise DocumentUnreadable(f"định dạng không hỗ trợ ({suffix or 'tệp nén'}); chỉ nhận PDF, DOCX, HTML hoặc .txt.")
+
+
+def read_bytes(data: bytes, name: str, content_type: str = "") -> Extracted:
+    """Extract clean NFC text from a document's bytes."""
+    kind = detect_format(data, name, content_type)
+    reader = {"pdf": _read_pdf, "docx": _read_docx, "html": _read_html, "text": _read_text}[kind]
+    extracted = reader(data)
+    extracted.text = nfc(extracted.text)
+    if len(extracted.text.strip()) < MIN_TEXT_CHARS:
+        if kind == "pdf":
+            raise DocumentUnreadable(OCR_HINT)
+        raise DocumentUnreadable("tệp không có nội dung chữ nào đọc được.")
+    return extracted
+
+
+# --------------------------------------------------------------------- PDF
+def _read_pdf(data: bytes) -> Extracted:
+    with _quiet_pypdf():
+        return _read_pdf_pages(data)
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs and warns about every repair it attempts; the user gets one message from us instead."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _read_pdf_pages(data: bytes) -> Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentUnreadable(
+                "PDF được đặt mật khẩu. Hãy mở bằng mật khẩu và lưu (in) ra một bản PDF không mật khẩu."
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentUnreadable:
+        raise
+    except (DependencyError, FileNotDecryptedError) as exc:
+        raise DocumentUnreadable(
+            "PDF được mã hóa theo cách cần thêm gói `cryptography` (pip install cryptography), "
+            "hoặc hãy lưu (in) ra một bản PDF không mã hóa."
+        ) from exc
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files
+        raise DocumentUnreadable(f"PDF bị hỏng hoặc không đầy đủ ({type(exc).__name__}); hãy lấy lại bản gốc.") from exc
+    text = clean_pages(pages)
+    if len(text.strip()) < MIN_TEXT_CHARS:
+        raise DocumentUnreadable(OCR_HINT)
+    warnings = []
+    blank = sum(1 for page in pages if len(page.strip()) < MIN_TEXT_CHARS)
+    if blank:
+        warnings.append(
+            f"{blank}/{len(pages)} trang không có chữ (có thể là ảnh scan); nội dung các trang đó bị thiếu."
+        )
+    return Extracted(text, "pdf", _pdf_title(reader), warnings)
+
+
+def _pdf_title(reader: Any) -> str:
+    try:
+        title = (reader.metadata or {}).get("/Title") or ""
+    except Exception:  # broken metadata is not worth failing over
+        return ""
+    return " ".join(str(title).split())
+
+
+# -------------------------------------------------------------------- DOCX
+def _read_docx(data: bytes) -> Extracted:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on damaged files
+        raise DocumentUnreadable(
+            f"DOCX bị hỏng hoặc không đầy đủ ({type(exc).__name__}); hãy lấy lại bản gốc."
+        ) from exc
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(table_lines(_docx_rows(block)))
+        else:
+            lines.extend(block.text.split("\n"))
+    warnings = []
+    if document.element.body.xpath(".//w:numPr"):
+        warnings.append("văn bản dùng đánh số tự động của Word; hãy kiểm tra số khoản/điểm trong tệp .txt đã thêm.")
+    title = " ".join((document.core_properties.title or "").split())
+    return Extracted(_join_lines(lines), "docx", title, warnings)
+
+
+def _docx_rows(table: Any) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            if cell._tc is previous:  # a merged cell is returned once per grid column
+                continue
+            previous = cell._tc
+            cells.append(cell.text)
+        rows.append(cells)
+    return rows
+
+
+_LAYOUT_TABLE = re.compile(
+    r"CỘNG HÒA XÃ HỘI CHỦ NGHĨA|CỘNG HOÀ XÃ HỘI CHỦ NGHĨA|Số\s*:|Nơi nhận|Độc lập", re.IGNORECASE
+)
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table as text lines: one "a | b | c" line per row, header row first.
+
+    A borderless layout table (the document header with "Số:" and the national motto,
+    or the signature block) is not data: its cells become plain lines, cell by cell.
+    """
+    cells = [[" ".join(c.split()) for c in row] for row in rows]
+    if _LAYOUT_TABLE.search(" ".join(" ".join(row) for row in rows)):
+        return [line.strip() for row in rows for cell in row for line in cell.split("\n") if line.strip()]
+    return [CELL_SEPARATOR.join(row) for row in cells if any(row)]
+
+
+def _join_lines(lines: list[str]) -> str:
+    kept = [" ".join(line.split()) for line in lines]
+    text = "\n".join(line for line in kept if line)
+    return text + "\n" if text else ""
+
+
+# -------------------------------------------------------------------- HTML
+_DROP_TAGS = ("script", "style", "noscript", "nav", "aside", "form", "iframe", "svg", "button", "template", "select")
+_CHROME_ATTR = re.compile(
+    r"(^|[-_\s])(menu|nav|navbar|breadcrumbs?|sidebar|share|social|comments?|related|banner|adv?s?|advert|"
+    r"counter|luot-?xem|view-?count|visitor|thong-?ke|login|search|pagination|tags|topbar)([-_\s]|$)",
+    re.IGNORECASE,
+)
+_BLOCK_TAGS = (
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
+    "main", "blockquote", "pre", "dd", "dt", "table", "center",
+)  # fmt: skip
+
+
+def _read_html(data: bytes) -> Extracted:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    title = " ".join((soup.title.get_text() if soup.title else "").split())
+    root = _content_root(soup)
+    for tag in root.find_all(_DROP_TAGS):
+        tag.decompose()
+    _drop_chrome_elements(root)
+    for table in root.find_all("table"):
+        rows = [[cell.get_text("\n") for cell in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
+        table.replace_with(soup.new_string("\n" + "\n".join(table_lines(rows)) + "\n"))
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for block in root.find_all(_BLOCK_TAGS):
+        block.insert_before("\n")
+        block.insert_after("\n")
+    text = _join_lines(root.get_text().split("\n"))
+    return Extracted(strip_chrome(text) if text else "", "html", title)
+
+
+def _content_root(soup: Any) -> Any:
+    """The element holding the article: <article>, <main>, a "content" block, else <body>."""
+    for selector in ("article", "main", "[itemprop=articleBody]", "#content", ".content", ".noidung", ".detail"):
+        found = soup.select_one(selector)
+        if found is not None and len(found.get_text(strip=True)) >= MIN_TEXT_CHARS:
+            for tag in soup.find_all(("header", "footer")):
+                if found not in tag.parents and tag is not found:
+                    tag.decompose()
+            return found
+    for tag in soup.find_all(("header", "footer")):
+        tag.decompose()
+    return soup.body or soup
+
+
+def _drop_chrome_elements(root: Any) -> None:
+    for tag in root.find_all(True):
+        if tag.decomposed or tag.attrs is None:
+            continue
+        names = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+        if names.strip() and _CHROME_ATTR.search(names):
+            tag.decompose()
+
+
+# -------------------------------------------------------------------- text
+def _read_text(data: bytes) -> Extracted:
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DocumentUnreadable("tệp văn bản không phải UTF-8; hãy lưu lại với mã hóa UTF-8.") from exc
+    return Extracted(text.replace("\r\n", "\n").replace("\r", "\n"), "text")
+
+
+# --------------------------------------------------------------------- URL
+def fetch_url(url: str, client: httpx.Client | None = None) -> tuple[bytes, str]:
+    """Download `url`; return (body, content type). Network and HTTP errors become `DocumentUnreadable`."""
+    own = client is None
+    http = client or httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True)
+    try:
+        response = http.get(url)
+        response.raise_for_status()
+        return response.content, response.headers.get("content-type", "")
+    except httpx.HTTPStatusError as exc:
+        raise DocumentUnreadable(
+            f"không tải được {url}: máy chủ trả về mã {exc.response.status_code}. Kiểm tra lại địa chỉ."
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise DocumentUnreadable(
+            f"không tải được {url} ({type(exc).__name__}). Kiểm tra kết nối mạng, hoặc tải tệp về rồi thêm từ đĩa."
+        ) from exc
+    finally:
+        if own:
+            http.close()

@@ -1,0 +1,217 @@
+"""Relations between legal texts in the corpus, and what they change about an answer.
+
+A manifest entry may say that its document amends ("amends"), replaces ("replaces")
+or repeals ("repeals") earlier ones, by id or by number; `khuyencong add` fills these
+from the text itself. Two things follow:
+
+- `prefer_in_force` drops passages of a replaced or repealed text from the hits, unless
+  the question names that text (or nothing else is left), and ranks an amended
+  article below the text that amends it;
+- `annotate_amendments` pins each citation of a legal text to its clause and point
+  ("Điều 4, khoản 2, điểm a") and, when a later text in the corpus changes the cited
+  provision, says so in the answer and cites the amending sentence too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .chunking import provision_at
+from .indexing import LoadedIndex
+from .legal import RELATIONS, AmendmentSpan, amendment_spans, doc_id_for, number_key, relation_span
+from .text import fold
+from .types import Answer, Citation, Hit
+
+__all__ = ["Change", "annotate_amendments", "changes_to", "prefer_in_force"]
+
+MAX_NOTE_QUOTE = 420
+_VERB_PAST = {
+    "amends": "đã được sửa đổi, bổ sung bởi",
+    "replaces": "đã được thay thế bởi",
+    "repeals": "đã bị bãi bỏ bởi",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """Document `source` amends/replaces/repeals document `target` (relation is a key of RELATIONS)."""
+
+    relation: str
+    source: str
+    target: str
+
+
+def changes_to(index: LoadedIndex) -> dict[str, list[Change]]:
+    """For each document id, the later documents of the corpus that change it."""
+    by_key = _documents_by_key(index.documents)
+    found: dict[str, list[Change]] = {}
+    for source, meta in index.documents.items():
+        for relation in RELATIONS:
+            for ref in _as_list(meta.get(relation)):
+                target = by_key.get(ref) or by_key.get(number_key(ref))
+                if target and target != source and _not_earlier(meta, index.documents[target]):
+                    found.setdefault(target, []).append(Change(relation, source, target))
+    return found
+
+
+def _documents_by_key(documents: dict[str, dict[str, Any]]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for doc_id, meta in documents.items():
+        keys[doc_id] = doc_id
+        if meta.get("number"):
+            keys[number_key(str(meta["number"]))] = doc_id
+            keys[doc_id_for("", str(meta["number"]))] = doc_id
+    return keys
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _not_earlier(source: dict[str, Any], target: dict[str, Any]) -> bool:
+    """An amending text cannot predate what it amends; unknown dates are given the benefit."""
+    return not (source.get("date") and target.get("date")) or str(source["date"]) >= str(target["date"])
+
+
+# ------------------------------------------------------------------ retrieval
+def prefer_in_force(question: str, hits: list[Hit], index: LoadedIndex) -> list[Hit]:
+    """Hits reordered for the rules in force.
+
+    Passages of a replaced or repealed text are dropped unless the question names that
+    text (or nothing else is left); a text the question names comes first; an amended
+    article comes after the passages that amend it.
+    """
+    changes = changes_to(index)
+    if not changes:
+        return hits
+    folded = fold(question)
+    named = {doc_id for doc_id in {h.chunk.doc_id for h in hits} if _named_in(folded, index.documents[doc_id])}
+    gone = {t for t, items in changes.items() if any(c.relation != "amends" for c in items)} - named
+    kept = [hit for hit in hits if hit.chunk.doc_id not in gone] or hits
+    amended = {id(hit) for hit in kept if _is_amended(hit, changes, index)}
+    return sorted(kept, key=lambda hit: (hit.chunk.doc_id not in named, id(hit) in amended))
+
+
+def _named_in(folded_question: str, meta: dict[str, Any]) -> bool:
+    """Whether the question names the document: "59/2015/QĐ-UBND", "59/2015", "quyết định (số) 59"."""
+    number = str(meta.get("number") or "")
+    if not number:
+        return False
+    head = re.escape(fold(number.split("/")[0]))
+    kind = re.escape(fold(str(meta.get("doc_type") or "")))
+    pattern = rf"(?<![\d/]){head}/|\b{kind}\s+(?:so\s+)?{head}\b" if kind else rf"(?<![\d/]){head}/"
+    return fold(number) in folded_question or re.search(pattern, folded_question) is not None
+
+
+def _is_amended(hit: Hit, changes: dict[str, list[Change]], index: LoadedIndex) -> bool:
+    chunk = hit.chunk
+    if not chunk.locator.startswith("Điều"):
+        return False
+    provision = provision_at(index.text_of(chunk.doc_id), chunk.start)
+    return any(_spans_for(change, provision, index) for change in changes.get(chunk.doc_id, []))
+
+
+# -------------------------------------------------------------------- answers
+def annotate_amendments(answer: Answer, index: LoadedIndex) -> Answer:
+    """Pin legal citations to clause/point; note and cite later texts that change the cited provisions."""
+    if not answer.citations:
+        return answer
+    citations = [_pinned(c, index) for c in answer.citations]
+    changes = changes_to(index)
+    notes: list[str] = []
+    for cited in list(citations):
+        for change in changes.get(cited.doc_id, []):
+            spans = _spans_for(change, cited.locator, index)
+            if spans == []:
+                continue  # the later text changes other articles only
+            extra = _change_citation(change, spans[0][:2], cited, index) if spans else None
+            if extra is not None and any((c.doc_id, c.start) == (extra.doc_id, extra.start) for c in citations):
+                continue
+            citations += [extra] if extra else []
+            relation = spans[0][2] if spans else change.relation
+            notes.append(_note(relation, change.source, cited, extra, len(citations), index))
+    return replace(answer, answer="\n".join([answer.answer, *notes]), citations=citations)
+
+
+def _pinned(citation: Citation, index: LoadedIndex) -> Citation:
+    """The citation's locator narrowed to the clause and point its quote starts in."""
+    if not citation.locator.startswith("Điều"):
+        return citation
+    provision = provision_at(index.text_of(citation.doc_id), citation.start)
+    article = citation.locator.split(",")[0].split(" (")[0]
+    if provision.split(",")[0] != article:
+        return citation
+    return replace(citation, locator=provision)
+
+
+def _change_citation(change: Change, span: tuple[int, int], cited: Citation, index: LoadedIndex) -> Citation:
+    """A citation of the changing text's sentence `span`."""
+    text = index.text_of(change.source)
+    start, end = span[0], _cut(text, *span)
+    title = str(index.documents[change.source].get("title", change.source))
+    locator = provision_at(text, start) or _chunk_locator(index, change.source, start)
+    return Citation(change.source, title, locator, text[start:end], cited.score, start, end)
+
+
+def _spans_for(change: Change, provision: str, index: LoadedIndex) -> list[tuple[int, int, str]] | None:
+    """(start, end, relation) of the changing text's sentences about `provision`.
+
+    [] when the text changes other articles only; None when it has no sentence to quote.
+    """
+    text = index.text_of(change.source)
+    if change.relation == "amends":
+        spans = amendment_spans(text)
+        if spans:
+            return [(s.start, s.end, s.relation) for s in spans if _concerns(s, provision)]
+    number = str(index.documents[change.target].get("number") or "")
+    whole = relation_span(text, number) if number else None
+    return [(*whole, change.relation)] if whole else None
+
+
+def _concerns(span: AmendmentSpan, provision: str) -> bool:
+    """Whether an amendment of `span.article` (and `span.clauses`) touches "Điều N, khoản M, …"."""
+    parts = [p.strip() for p in provision.split(",")]
+    if not parts or parts[0] != f"Điều {span.article}":
+        return False
+    clause = next((p.split()[-1] for p in parts[1:] if p.startswith("khoản")), "")
+    return not span.clauses or not clause or clause in span.clauses
+
+
+def _cut(text: str, start: int, end: int) -> int:
+    """Shorten a long span at a word boundary."""
+    if end - start <= MAX_NOTE_QUOTE:
+        return end
+    cut = start + MAX_NOTE_QUOTE
+    while cut > start and not text[cut].isspace():
+        cut -= 1
+    return cut
+
+
+def _chunk_locator(index: LoadedIndex, doc_id: str, offset: int) -> str:
+    for chunk in index.chunks:
+        if chunk.doc_id == doc_id and chunk.start <= offset < chunk.end:
+            return chunk.locator
+    return ""
+
+
+def _note(relation: str, source: str, cited: Citation, extra: Citation | None, number: int, index: LoadedIndex) -> str:
+    provision = cited.locator if cited.locator.startswith("Điều") else "Nội dung trích dẫn"
+    lead = (
+        f"Lưu ý: {provision} của {_short_name(cited.doc_id, index)} {_VERB_PAST[relation]} {_short_name(source, index)}"
+    )
+    if extra is None:
+        return f"{lead}; hãy đối chiếu văn bản này."
+    where = f" ({extra.locator})" if extra.locator else ""
+    return f"{lead}{where}: “{' '.join(extra.quote.split())}” [{number}]"
+
+
+def _short_name(doc_id: str, index: LoadedIndex) -> str:
+    """ "Quyết định 59/2015/QĐ-UBND" when the kind and number are known, else the title."""
+    meta = index.documents.get(doc_id, {})
+    if meta.get("doc_type") and meta.get("number"):
+        return f"{meta['doc_type']} {meta['number']}"
+    return str(meta.get("title") or doc_id)
