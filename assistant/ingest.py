@@ -166,6 +166,7 @@ def _prepare(
     """Manifest entries for the new documents; raise `CorpusError` listing duplicates and clashes."""
     known = _known_hashes(entries, corpus)
     ids = {e["id"] for e in entries}
+    batch: dict[str, str] = {}  # id -> source, for this call's documents
     problems: list[str] = []
     added: list[Added] = []
     for source, extracted in loaded:
@@ -177,8 +178,11 @@ def _prepare(
             continue
         header = recognise(text)
         entry = _entry(source, extracted, header, overrides, ids)
-        problems += [f"{source.origin}: {p}" for p in _entry_problems(entry, ids)]
+        if entry["id"] in batch:
+            problems.append(f"{source.origin}: cùng số hiệu/mã '{entry['id']}' với {batch[entry['id']]}; dùng --id.")
+        problems += [f"{source.origin}: {p}" for p in _entry_problems(entry, ids - set(batch))]
         ids.add(entry["id"])
+        batch.setdefault(entry["id"], source.origin)
         known.update(dict.fromkeys(hashes, entry["id"]))
         added.append(Added({**entry, "_text": text}, header, extracted.warnings))
     if problems:
@@ -220,7 +224,7 @@ def _entry(
         "province": overrides.province or header.province or None,
         "date": date,
         "year": year,
-        "source": source.origin,
+        "source": source.origin if re.match(r"^https?://", source.origin) else Path(source.origin).name,
         "doc_type": header.kind_name or None,
         "place": header.place or None,
         "subject": header.subject or None,

@@ -127,8 +127,10 @@ class LegalHeader:
         if subject and not subject[:2].isupper():
             subject = subject[:1].lower() + subject[1:]
         subject = re.sub(r"^về việc\s+", "về ", subject, flags=re.IGNORECASE)
-        if _DOC_NUMBER.search(subject):  # "… của Quyết định số 59/2015/QĐ-UBND ngày … của …": the number suffices
-            subject = re.sub(r"\s+ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}.*$", "", subject)
+        if _DOC_NUMBER.search(subject):  # "… Quyết định số 59/2015/QĐ-UBND ngày … của UBND tỉnh …": the number suffices
+            subject = re.sub(
+                r"\s+ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}(\s+của\s.*?(?=\s+về\s|$))?", "", subject
+            )
         return " ".join(part for part in (self.kind_name, self.number, subject) if part)
 
 

@@ -70,7 +70,7 @@ def test_added_documents_are_recognised_into_the_manifest(legal: Settings, files
         "effective_date": "2100-01-15",
     }
     assert first["sha256"] == hashlib.sha256(files["pdf"].read_bytes()).hexdigest()
-    assert (first["file"], first["format"], first["source"]) == (f"{A_ID}.txt", "pdf", str(files["pdf"]))
+    assert (first["file"], first["format"], first["source"]) == (f"{A_ID}.txt", "pdf", "qd-59-2099.pdf")
     assert (legal.corpus_dir / first["file"]).read_text(encoding="utf-8") == DECISION_59
     assert second["title"] == (
         "Quyết định 17/2100/QĐ-UBND sửa đổi, bổ sung một số điều của Quyết định số 59/2099/QĐ-UBND"

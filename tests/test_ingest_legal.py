@@ -63,6 +63,37 @@ def test_decree_header_and_replacement_are_recognised() -> None:
     assert found.relations == {"replaces": ["134/2090/NĐ-CP"]}
 
 
+SIDE_BY_SIDE = """ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH ĐỒNG NAI Độc lập - Tự do - Hạnh phúc
+Số: 59/2099/QĐ-UBND Biên Hòa, ngày 31 tháng 12 năm 2099
+QUYẾT ĐỊNH
+Ban hành Quy định chính sách khuyến công thử nghiệm trên địa bàn tỉnh Đồng Nai
+"""
+
+CIRCULAR = """BỘ CÔNG THƯƠNG
+Số: 46/2099/TT-BCT
+Hà Nội, ngày 27 tháng 12 năm 2099
+THÔNG TƯ
+Quy định chi tiết một số nội dung của Nghị định số 145/2099/NĐ-CP ngày 21 tháng 5 năm 2099 của Chính phủ về
+khuyến công thử nghiệm
+"""
+
+
+def test_header_columns_on_one_line_as_pdf_extraction_gives_them() -> None:
+    found = recognise(SIDE_BY_SIDE)
+    assert (found.issuer, found.province) == ("Ủy ban nhân dân tỉnh Đồng Nai", "Đồng Nai")
+    assert (found.number, found.place, found.date) == ("59/2099/QĐ-UBND", "Biên Hòa", "2099-12-31")
+
+
+def test_circular_title_keeps_the_topic_and_drops_the_cited_date() -> None:
+    found = recognise(CIRCULAR)
+    assert found.title() == (
+        "Thông tư 46/2099/TT-BCT quy định chi tiết một số nội dung của Nghị định số 145/2099/NĐ-CP "
+        "về khuyến công thử nghiệm"
+    )
+    assert (found.issuer, found.kind, found.relations) == ("Bộ Công Thương", "regulation", {})
+
+
 def test_letter_is_a_direction_letter_with_its_subject() -> None:
     found = recognise(LETTER)
     assert (found.kind_name, found.kind, found.number) == ("Công văn", "direction_letter", "400/CTN-QLKC")
