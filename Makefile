@@ -7,7 +7,7 @@ KC := $(VENV)/bin/khuyencong
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev index lint fix eval bench clean
+.PHONY: run test install install-dev chromium index lint fix eval bench clean
 
 run: install ## install, build the index if missing, then answer the example question
 	$(KC) index --if-missing
@@ -28,7 +28,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev chromium
+
+chromium: ## headless Chromium for tests/test_web_browser.py: apt-get, only when missing and only as root
+	@if test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	else echo "Chromium is missing and we are not root: the browser test will be skipped."; fi
 
 index: install
 	$(KC) index

@@ -243,3 +243,7 @@ from .corpus_cli import add_command, list_command, remove_command  # noqa: E402
 main.add_command(add_command)
 main.add_command(remove_command)
 main.add_command(list_command)
+
+from .api import serve_command  # noqa: E402
+
+main.add_command(serve_command)

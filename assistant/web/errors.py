@@ -1,0 +1,190 @@
+"""Errors as JSON with a Vietnamese message and a stable code, and the request-body size limit.
+
+Status codes: BadQuestion 400, malformed JSON 400, NotFound 404, body too large 413,
+wrong types or missing fields 422, IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503,
+anything else 500 (logged, never a traceback in the response).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import (
+    AssistantError,
+    BadQuestion,
+    CorpusError,
+    IndexCorrupt,
+    IndexMissing,
+    ModelUnavailable,
+    NotFound,
+    VectorStoreError,
+)
+from ..facade import EXAMPLE_QUESTION
+from .schemas import ErrorBody, ErrorResponse
+
+__all__ = ["MAX_BODY_BYTES", "BodyLimit", "error_response", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+_STATUS: dict[type[AssistantError], int] = {
+    BadQuestion: 400,
+    NotFound: 404,
+    IndexMissing: 503,
+    IndexCorrupt: 503,
+    VectorStoreError: 503,
+    ModelUnavailable: 503,
+    CorpusError: 500,
+}
+
+_FIELD_PROBLEMS = {
+    "missing": "bị thiếu (bắt buộc)",
+    "string_type": "phải là chuỗi văn bản",
+    "bool_type": "phải là true hoặc false",
+    "bool_parsing": "phải là true hoặc false",
+    "int_type": "phải là số nguyên",
+    "int_parsing": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "literal_error": "phải là một trong: {expected}",
+    "string_pattern_mismatch": "sai định dạng (chỉ gồm chữ không dấu, số, '-' và '_', tối đa 64 ký tự)",
+    "string_too_long": "quá dài (tối đa {max_length} ký tự)",
+    "greater_than_equal": "phải lớn hơn hoặc bằng {ge}",
+    "less_than_equal": "phải nhỏ hơn hoặc bằng {le}",
+    "model_attributes_type": "phải là một đối tượng JSON",
+    "dict_type": "phải là một đối tượng JSON",
+    "model_type": "phải là một đối tượng JSON",
+}
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "Không có đường dẫn này. Xem danh sách API tại /docs."),
+    405: ("method_not_allowed", "Phương thức HTTP này không dùng được cho đường dẫn này. Xem /docs."),
+}
+
+
+def error_response(status: int, code: str, message: str, details: list[str] | None = None) -> JSONResponse:
+    """The JSON error body every failure uses."""
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
+    headers = {"Retry-After": "30"} if status == 503 else None
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _status_of(error: AssistantError) -> int:
+    for cls in type(error).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return 500
+
+
+def _field_problem(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    template = _FIELD_PROBLEMS.get(error.get("type", ""), "không hợp lệ")
+    try:
+        problem = template.format(**error.get("ctx", {})).replace("' or '", "' hoặc '")  # pydantic's English "or"
+    except (KeyError, IndexError):
+        problem = "không hợp lệ"
+    if not loc:
+        return f'Nội dung gửi lên {problem}, ví dụ {{"question": "{EXAMPLE_QUESTION}"}}.'
+    return f"Trường “{'.'.join(loc)}” {problem}."
+
+
+async def _on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AssistantError)
+    return error_response(_status_of(exc), exc.code, exc.message)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(
+            400,
+            "invalid_json",
+            "Nội dung gửi lên không phải JSON hợp lệ. Gửi dạng "
+            f'{{"question": "{EXAMPLE_QUESTION}"}} với Content-Type: application/json.',
+        )
+    details = [_field_problem(e) for e in errors]
+    return error_response(422, "invalid_request", "Yêu cầu không hợp lệ: " + " ".join(details[:3]), details)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "Yêu cầu không thực hiện được."))
+    return error_response(exc.status_code, code, message)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "Lỗi không mong đợi ở máy chủ. Vui lòng thử lại sau ít phút.")
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, before any route reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413,
+            "body_too_large",
+            f"Nội dung gửi lên quá lớn (tối đa {self.limit // 1024} KiB). Hãy rút gọn câu hỏi hoặc góp ý.",
+        )
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every failure through `error_response`."""
+    app.add_exception_handler(AssistantError, _on_assistant_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

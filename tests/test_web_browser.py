@@ -1,0 +1,202 @@
+"""The chat page in a real headless Chromium, against a real uvicorn on 127.0.0.1.
+
+Screenshots go to tests/artifacts/ (desktop and a 390×844 phone screen).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from assistant import Assistant, Settings
+from assistant.api import create_app
+from assistant.conversation import ConversationStore
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT = 30
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+        reason="Chromium is not installed: `make install-dev` as root installs chromium and chromium-driver",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server(assistant: Assistant) -> Iterator[str]:
+    """uvicorn serving the real app on a free loopback port, in a thread."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(assistant, conversations=ConversationStore(), answer_cache=0)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
+    uvicorn_server = uvicorn.Server(config)
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT
+    while not uvicorn_server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium through chromedriver, with a fresh profile."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="kc-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_window_size(1280, 900)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _by(kind: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return {"css": By.CSS_SELECTOR, "id": By.ID}[kind]
+
+
+def _wait(driver: Any, condition: Any) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT).until(condition)
+
+
+def _click(driver: Any, element: Any) -> None:
+    """Click like a person: first scroll the element out from under the fixed question bar."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
+def _answers(driver: Any) -> list[Any]:
+    return driver.find_elements(_by("css"), "#messages .message.assistant:not(.pending)")
+
+
+def _ask(driver: Any, question: str) -> Any:
+    """Type a question, press Enter, return the new answer element."""
+    from selenium.webdriver.common.keys import Keys
+
+    before = len(_answers(driver))
+    box = driver.find_element(_by("id"), "question")
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+    _wait(driver, lambda d: len(_answers(d)) > before)
+    return _answers(driver)[-1]
+
+
+def _feedback_rows(settings: Settings, answer_id: str) -> list[tuple[int, str | None]]:
+    with sqlite3.connect(settings.data_dir / "feedback.sqlite3") as db:
+        return db.execute(
+            "SELECT helpful, comment FROM feedback WHERE answer_id = ? ORDER BY id", (answer_id,)
+        ).fetchall()
+
+
+def test_answer_citation_and_thumbs_up(server: str, browser: Any, built_settings: Settings) -> None:
+    browser.get(server + "/")
+    answer = _ask(browser, "Hạn đăng ký kế hoạch khuyến công quốc gia năm 2024 là ngày nào?")
+    assert "20 tháng 6 năm 2023" in answer.find_element(_by("css"), ".answer-text").text
+    citation = answer.find_element(_by("css"), ".citation details")
+    assert "Công văn 400/CTĐP-QLKC" in citation.find_element(_by("css"), "summary").text
+    quote = citation.find_element(_by("css"), ".quote")
+    assert not quote.is_displayed()
+    _click(browser, citation.find_element(_by("css"), "summary"))
+    _wait(browser, lambda d: quote.is_displayed())
+    assert "20 tháng 6 năm 2023" in quote.text
+    _click(browser, answer.find_element(_by("css"), ".vote.up"))
+    status = answer.find_element(_by("css"), ".feedback-status")
+    _wait(browser, lambda d: status.text == "Cảm ơn bạn đã góp ý!")
+    assert _feedback_rows(built_settings, answer.get_attribute("data-answer-id")) == [(1, None)]
+    browser.save_screenshot(str(ARTIFACTS / "chat-desktop.png"))
+
+
+def test_citation_link_highlights_the_span(server: str, browser: Any) -> None:
+    browser.get(server + "/")
+    answer = _ask(browser, "hạn đăng ký kế hoạch khuyến công quốc gia")
+    _click(browser, answer.find_element(_by("css"), ".citation summary"))
+    quote = answer.find_element(_by("css"), ".quote").text
+    browser.get(answer.find_element(_by("css"), ".open-doc").get_attribute("href"))
+    marked = _wait(browser, lambda d: d.find_elements(_by("css"), "mark.cited"))
+    assert " ".join(m.text for m in marked) == quote
+    assert "6 nội dung định hướng" in browser.find_element(_by("css"), "h1").text
+    locators = [p.text for p in browser.find_elements(_by("css"), ".locator")]
+    assert "ĐOẠN 14" in locators  # shown in capitals by the stylesheet
+    browser.save_screenshot(str(ARTIFACTS / "doc-desktop.png"))
+
+
+def test_followup_thumbs_down_with_comment_and_escaping(server: str, browser: Any, built_settings: Settings) -> None:
+    browser.get(server + "/")
+    browser.find_element(_by("id"), "new-chat").click()
+    _ask(browser, "Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?")
+    follow = _ask(browser, "còn An Giang thì sao?")
+    assert "An Giang năm 2023 hỗ trợ bao nhiêu cơ sở" in follow.find_element(_by("css"), ".resolved").text
+    assert "08 cơ sở" in follow.find_element(_by("css"), ".answer-text").text
+    _click(browser, follow.find_element(_by("css"), ".vote.down"))
+    follow.find_element(_by("css"), ".comment-form textarea").send_keys("Cần thêm số liệu cả năm")
+    _click(browser, follow.find_element(_by("css"), ".send-comment"))
+    _wait(browser, lambda d: follow.find_element(_by("css"), ".feedback-status").text == "Cảm ơn bạn đã góp ý!")
+    rows = _feedback_rows(built_settings, follow.get_attribute("data-answer-id"))
+    assert rows == [(0, "Cần thêm số liệu cả năm")]
+    typed = "<img src=x onerror=\"document.title='x'\"> kinh phí <b>khuyến công</b> năm 2022"
+    _ask(browser, typed)
+    bubbles = browser.find_elements(_by("css"), "#messages .message.user .bubble")
+    assert bubbles[-1].text == typed
+    assert not browser.find_elements(_by("css"), "#messages img, #messages .bubble b")
+    assert browser.title == "Trợ lý Khuyến công"
+
+
+def test_phone_screen(server: str, browser: Any) -> None:
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(server + "/")
+        browser.find_elements(_by("css"), ".example")[2].click()  # "Năm 2022 kinh phí KCQG …"
+        _wait(browser, lambda d: _answers(d))
+        answer = _answers(browser)[-1]
+        assert "140 tỷ đồng" in answer.find_element(_by("css"), ".answer-text").text
+        width, inner = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, "the chat page scrolls sideways on a phone"
+        send = browser.find_element(_by("id"), "send")
+        assert send.is_displayed() and send.rect["x"] + send.rect["width"] <= inner
+        browser.save_screenshot(str(ARTIFACTS / "chat-phone.png"))
+        browser.get(answer.find_element(_by("css"), ".open-doc").get_attribute("href"))
+        _wait(browser, lambda d: d.find_elements(_by("css"), "mark.cited"))
+        width, inner = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, "the document page scrolls sideways on a phone"
+        browser.save_screenshot(str(ARTIFACTS / "doc-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)
