@@ -7,11 +7,13 @@ KC := $(VENV)/bin/khuyencong
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev chromium index lint fix eval bench clean
+.PHONY: run ask test install install-dev chromium index lint fix eval bench clean
 
-run: install ## install, build the index if missing, then answer the example question
-	$(KC) index --if-missing
-	$(KC) ask "Hạn đăng ký kế hoạch khuyến công quốc gia năm 2024 là ngày nào?"
+run: install ## install, build the index if missing, then serve the chat page and API (prints the URL)
+	$(KC) serve --host $(HOST) --port $(PORT)
+
+ask: install ## answer one question from the command line: make ask Q="..."
+	$(KC) ask "$(or $(Q),Hạn đăng ký kế hoạch khuyến công quốc gia năm 2024 là ngày nào?)"
 
 test: install-dev ## install everything the tests need, then run them
 	$(PY) -m pytest

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 
 from .indexing import LoadedIndex
 from .questions import FACT_PATTERNS, Evidence, QuestionProfile, profile_question
 from .text import PROVINCE_NAMES, fold, lexical_tokens, provinces_in, split_sentences
-from .types import Answer, Citation, Hit
+from .types import Answer, Chunk, Citation, Hit
 
 __all__ = ["NOT_FOUND", "AnswerParams", "compose_answer", "not_found_answer", "ungrounded_numbers"]
 
@@ -76,27 +77,49 @@ def compose_answer(question: str, hits: list[Hit], index: LoadedIndex, params: A
     return Answer(answer=_render(profile, chosen, citations), found=True, citations=citations)
 
 
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    evidence: Evidence
+    bigrams: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _ChunkAnalysis:
+    sentences: tuple[_Sentence, ...]
+    heading: Evidence
+    body: Evidence
+
+
+@lru_cache(maxsize=8192)
+def _analyse(chunk: Chunk) -> _ChunkAnalysis:
+    """Sentences of a chunk with their matchable words, computed once per chunk (not per question)."""
+    sentences = []
+    for start, end in split_sentences(chunk.text, chunk.start):
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        bigrams = frozenset(t for t in lexical_tokens(text) if "_" in t)
+        sentences.append(_Sentence(start, end, text, Evidence(text), bigrams))
+    return _ChunkAnalysis(tuple(sentences), Evidence(chunk.heading + " " + chunk.locator), Evidence(chunk.text))
+
+
 def _score_sentences(
     profile: QuestionProfile, hits: list[Hit], index: LoadedIndex, params: AnswerParams
 ) -> list[_Scored]:
     out: list[_Scored] = []
     for rank, hit in enumerate(hits):
-        chunk = hit.chunk
-        tiers = [
-            (Evidence(chunk.heading + " " + chunk.locator), params.heading_weight),
-            (Evidence(chunk.text), params.context_weight),
-        ]
+        analysis = _analyse(hit.chunk)
+        tiers = [(analysis.heading, params.heading_weight), (analysis.body, params.context_weight)]
         previous = Evidence("")
-        for start, end in split_sentences(chunk.text, chunk.start):
-            sentence = chunk.text[start - chunk.start : end - chunk.start]
-            terms = Evidence(sentence)
-            if len(sentence) >= 12:
-                coverage = _coverage(profile, terms, [(previous, params.neighbour_weight), *tiers])
-                facts = _facts(profile.kind, sentence, start)
-                score = coverage + _phrase_bonus(profile, sentence) + 0.02 * (len(hits) - rank)
-                score += _kind_bonus(profile, sentence, facts)
-                out.append(_Scored(hit, start, end, score, coverage, facts))
-            previous = terms
+        for sentence in analysis.sentences:
+            if len(sentence.text) >= 12:
+                coverage = _coverage(profile, sentence.evidence, [(previous, params.neighbour_weight), *tiers])
+                facts = _facts(profile.kind, sentence.text, sentence.start)
+                score = coverage + _phrase_bonus(profile, sentence.bigrams) + 0.02 * (len(hits) - rank)
+                score += _kind_bonus(profile, sentence.text, facts)
+                out.append(_Scored(hit, sentence.start, sentence.end, score, coverage, facts))
+            previous = sentence.evidence
     out.sort(key=lambda s: (-s.score, s.start))
     return out
 
@@ -112,10 +135,9 @@ def _coverage(profile: QuestionProfile, own: Evidence, tiers: list[tuple[Evidenc
     return covered / (sum(profile.terms.values()) or 1.0)
 
 
-def _phrase_bonus(profile: QuestionProfile, sentence: str) -> float:
+def _phrase_bonus(profile: QuestionProfile, found: frozenset[str]) -> float:
     if not profile.bigrams:
         return 0.0
-    found = {t for t in lexical_tokens(sentence) if "_" in t}
     return 0.15 * len(profile.bigrams & found) / len(profile.bigrams)
 
 
@@ -254,7 +276,7 @@ def not_found_answer(index: LoadedIndex, hits: list[Hit], missing: str = "") -> 
     """The honest refusal, with what the documents do cover and where to look."""
     lines = [NOT_FOUND]
     if missing:
-        lines.append(f"Các tài liệu hiện có không nói về {missing}.")
+        lines.append(f"Đoạn khớp nhất với câu hỏi không nói về {missing}.")
     titles = [d.get("title", doc_id) for doc_id, d in index.documents.items()]
     lines.append("Các tài liệu hiện có gồm: " + "; ".join(titles) + ".")
     if hits:

@@ -169,7 +169,7 @@ def _readable(answer: Answer) -> str:
         lines.append("")
         lines.append("Nguồn:")
         for number, citation in enumerate(answer.citations, 1):
-            lines.append(f"[{number}] {citation.title} — {citation.locator}")
+            lines.append(f"[{number}] {citation.locator} — {citation.title}")
     return "\n".join(lines)
 
 

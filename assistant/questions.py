@@ -18,12 +18,14 @@ from .text import STOPWORDS, fold, has_diacritics, lexical_tokens, provinces_in,
 
 __all__ = [
     "FACT_PATTERNS",
+    "SYNONYMS",
     "Evidence",
     "QuestionProfile",
     "profile_question",
     "question_kind",
     "strip_question_cues",
     "topic_words",
+    "variants",
 ]
 
 _MONEY = (
@@ -42,6 +44,7 @@ _SURNAMES = (
     "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lâm|Mai|Trịnh|Hà|Tạ|Lương"
 )
 _PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:từ|vào|do|cho|với|và|trong|diễn)\s|$)"
+_DURATION = r"(?<![\d/])\d{1,3}\s+(?:ngày|tháng|năm|tuần|giờ)(?!\s*\d)(?:\s+làm việc)?"
 _COUNT = r"(?<![\d.,/])\d{1,3}(?:\.\d{3})*(?![\d.,/%])\s+(?!đồng|tỷ|triệu|tháng|năm\b|%)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
 
 # How each kind of fact looks in the documents.
@@ -55,6 +58,8 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),
     "phone": re.compile(r"\b0\d{2,3}[.\s]?\d{3}[.\s]?\d{3,4}\b"),
     "ordinal": re.compile(r"lần thứ\s+(?:[IVXLC]+|\d+)\b", re.IGNORECASE),
+    "amount": re.compile(rf"{_MONEY}|\d+(?:[.,]\d+)?\s*%", re.IGNORECASE),
+    "duration": re.compile(_DURATION, re.IGNORECASE),
     "count": re.compile(_COUNT),
 }
 
@@ -75,6 +80,7 @@ _KIND_CUES = [
     _cue("reason", r"vì sao|tại sao|lý do|nguyên nhân"),
     _cue("ordinal", r"lần thứ (mấy|bao nhiêu)|thứ mấy"),
     _cue("percent", r"phần trăm|tỷ lệ|tỉ lệ|bao nhiêu ?%"),
+    _cue("duration", r"bao lâu|(mấy|bao nhiêu) (ngày|tháng|năm|tuần)\b(?! nào)"),
     _cue("phone", r"số điện thoại|điện thoại|hotline|sđt"),
     _cue(
         "date",
@@ -87,6 +93,7 @@ _KIND_CUES = [
         r"kinh phí|bao nhiêu tiền|ngân sách|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b",
         r"kinh phi|bao nhieu tien|so tien|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan",
     ),
+    _cue("amount", r"tối đa|tối thiểu|mức (hỗ trợ|chi|kinh phí)"),
     _cue("person", r"\bai\b|họ tên|người nào|ông nào|bà nào"),
     _cue(
         "place",
@@ -101,11 +108,11 @@ _KIND_CUES = [
 # Words that only say what is asked; they are satisfied by the fact, not by the topic.
 _INTERROGATIVES = _cue(
     "",
-    r"bao nhiêu|bao giờ|khi nào|ngày nào|ngày mấy|lúc nào|tháng nào|năm nào|là ai|\bai\b|ở đâu|tại đâu|\bđâu\b"
+    r"bao lâu|bao nhiêu|bao giờ|khi nào|ngày nào|ngày mấy|lúc nào|tháng nào|năm nào|là ai|\bai\b|ở đâu|tại đâu|\bđâu\b"
     r"|như thế nào|thế nào|ra sao|phần trăm|số mấy|\bmấy\b|số hiệu|hạn chót|hạn cuối|thời hạn|\bhạn\b|deadline"
     r"|vì sao|tại sao|lý do|là gì|\bgì\b|hay không|phải không|có phải|được không|\bnào\b|lần thứ|số điện thoại"
     r"|họ tên|(\bkhông|\bchưa)\s*\??\s*$",
-    r"bao nhieu|bao gio|khi nao|ngay nao|ngay may|luc nao|thang nao|nam nao|la ai|\bai\b|o dau|tai dau"
+    r"bao lau|bao nhieu|bao gio|khi nao|ngay nao|ngay may|luc nao|thang nao|nam nao|la ai|\bai\b|o dau|tai dau"
     r"|nhu the nao|the nao|ra sao|phan tram|so may|\bmay\b(?! moc| mac)|so hieu|han chot|han cuoi|thoi han|\bhan\b"
     r"|deadline|vi sao|tai sao|ly do|la gi|\bgi\b|hay khong|phai khong|co phai|duoc khong|\bnao\b|lan thu"
     r"|so dien thoai|ho ten|(\bkhong|\bchua)\s*\??\s*$",
@@ -119,7 +126,10 @@ def _pattern_for(cue: _Cue, question: str) -> tuple[re.Pattern[str], str]:
 
 
 def question_kind(question: str) -> str:
-    """date, money, count, percent, person, place, name, phone, ordinal, docnumber, reason, yesno or general."""
+    """The kind of fact asked for: a key of FACT_PATTERNS, or reason, yesno, general.
+
+    amount is money or a percentage ("mức hỗ trợ tối đa"); duration a span of days or months.
+    """
     for cue in _KIND_CUES:
         pattern, text = _pattern_for(cue, question)
         if pattern.search(text):
@@ -161,6 +171,20 @@ FUNCTION_WORDS = frozenset(
 )
 UNKNOWN_COMPOUND_FACTOR = 2.0
 
+# Folded words users write for what the documents say differently ("nộp hồ sơ" / "gửi hồ sơ").
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "nop": ("gui",),
+    "gui": ("nop",),
+    "tap huan": ("dao tao", "boi duong"),
+    "dao tao": ("tap huan", "boi duong"),
+    "thoi han": ("truoc ngay",),
+}
+
+
+def variants(term: str) -> tuple[str, ...]:
+    """The term and the words that stand for it in the documents."""
+    return (term, *SYNONYMS.get(term, ()))
+
 
 class Evidence:
     """A piece of text as the answerer matches it: folded syllables (abbreviations also spelled out) and dates."""
@@ -173,7 +197,9 @@ class Evidence:
 
     def has(self, term: str) -> bool:
         """True when the folded word (or date marker) occurs in the text."""
-        return term in self.dates if term.startswith("date:") else f" {term} " in self.joined
+        if term.startswith("date:"):
+            return term in self.dates
+        return any(f" {v} " in self.joined for v in variants(term))
 
 
 def topic_words(question: str, index: LoadedIndex) -> list[str]:
@@ -196,14 +222,17 @@ def topic_words(question: str, index: LoadedIndex) -> list[str]:
     return list(words)
 
 
+def _document_frequency(term: str, frequencies: dict[str, int]) -> int:
+    parts = term.split()
+    if len(parts) == 1:
+        return frequencies.get(term, 0)
+    return min(frequencies.get(f"{a} {b}", 0) for a, b in pairwise(parts))
+
+
 def _idf(term: str, frequencies: dict[str, int], total: int) -> float:
     if term.startswith("date:"):
         return 2.0
-    parts = term.split()
-    if len(parts) == 1:
-        df = frequencies.get(term, 0)
-    else:
-        df = min(frequencies.get(f"{a} {b}", 0) for a, b in pairwise(parts))
+    df = max(_document_frequency(v, frequencies) for v in variants(term))
     return math.log((total + 1) / (df + 0.5))
 
 
@@ -226,6 +255,6 @@ def profile_question(question: str, index: LoadedIndex) -> QuestionProfile:
         terms=terms,
         bigrams=bigrams,
         provinces=provinces_in(question),
-        years=sorted(set(re.findall(r"\b(?:19|20)\d{2}\b", question))),
+        years=sorted(set(re.findall(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)", question))),
         wants_plan=bool(re.search(r"ke hoach|du kien|chi tieu", fold(question))),
     )

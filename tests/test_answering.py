@@ -19,6 +19,8 @@ from assistant.types import Citation
             "cv-400-ctdp-qlkc-2024",
         ),
         ("han nop ho so de an KCQG ve Cuc CTDP", "Trước ngày 30 tháng 9 năm 2023.", "cv-400-ctdp-qlkc-2024"),
+        # the letter says "gửi ... hồ sơ"; users write "nộp"
+        ("han nop ho so de an KCQG", "Trước ngày 30 tháng 9 năm 2023.", "cv-400-ctdp-qlkc-2024"),
         ("Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?", "140 tỷ đồng.", "cv-400-ctdp-qlkc-2024"),
         ("Đồng Nai tập huấn khởi sự doanh nghiệp cho bao nhiêu học viên?", "274 học viên.", "dongnai-2023-ket-qua"),
         ("Ai ký Công văn 400/CTĐP-QLKC?", "Ngô Quang Trung.", "cv-400-ctdp-qlkc-2024"),

@@ -34,7 +34,7 @@ def test_ask_readable_lists_sources(built_settings: Settings) -> None:
     code, out, _ = _run(built_settings, "ask", "Ai ký Công văn 400?")
     assert code == 0
     assert out.splitlines()[0] == "Ngô Quang Trung."
-    assert "Nguồn:" in out and "[1] 6 nội dung định hướng hoạt động khuyến công năm 2024" in out
+    assert "Nguồn:" in out and "[1] đoạn 3 — 6 nội dung định hướng hoạt động khuyến công năm 2024" in out
 
 
 def test_ask_stream_answers_each_line_in_order(built_settings: Settings) -> None:

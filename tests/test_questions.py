@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
-from assistant.questions import Evidence, question_kind, strip_question_cues, topic_words
+from assistant.questions import (
+    FACT_PATTERNS,
+    Evidence,
+    profile_question,
+    question_kind,
+    strip_question_cues,
+    topic_words,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,6 +26,10 @@ from assistant.questions import Evidence, question_kind, strip_question_cues, to
         ("Hội nghị là lần thứ mấy?", "ordinal"),
         ("Số điện thoại Zalo của điểm bán là gì?", "phone"),
         ("Năm 2022 KCQG giải ngân được bao nhiêu?", "money"),
+        ("Mức hỗ trợ tối đa là bao nhiêu?", "amount"),  # money or a percentage, not a count
+        ("muc ho tro toi da la bao nhieu", "amount"),
+        ("Thời gian thực hiện đề án là bao lâu?", "duration"),
+        ("de an thuc hien trong may thang", "duration"),
     ],
 )
 def test_kinds_are_read_from_accented_text_when_there_is_one(question: str, kind: str) -> None:
@@ -47,3 +58,24 @@ def test_evidence_matches_abbreviations_both_ways_and_dates() -> None:
     assert evidence.has("khuyen cong dia phuong") and evidence.has("kcdp")
     assert evidence.has("date:20-6") and not evidence.has("date:30-9")
     assert not evidence.has("ngan hang")
+
+
+def test_synonyms_count_as_the_word_the_user_typed() -> None:
+    evidence = Evidence("các địa phương gửi 1 bộ hồ sơ đề án về Cục")
+    assert evidence.has("nop") and evidence.has("gui")
+    assert not Evidence("các địa phương lập hồ sơ").has("nop")
+
+
+def test_amount_and_duration_facts() -> None:
+    assert [m.group(0) for m in FACT_PATTERNS["amount"].finditer("hỗ trợ 80% chi phí, tối đa 300 triệu đồng")] == [
+        "80%",
+        "300 triệu đồng",
+    ]
+    assert FACT_PATTERNS["duration"].search("thực hiện trong 18 tháng kể từ").group(0) == "18 tháng"
+    assert FACT_PATTERNS["duration"].search("ngày 20/6 tháng 6") is None
+
+
+def test_years_in_document_numbers_are_not_years_asked_about(assistant: Assistant) -> None:
+    index = assistant._get_retriever().index
+    assert profile_question("Quyết định 59/2015/QĐ-UBND quy định gì năm 2024?", index).years == ["2024"]
+    assert profile_question("van ban 17/2099/QD-UBND noi gi", index).years == []
