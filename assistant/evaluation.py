@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import BadQuestion
 from .facade import Assistant
 from .text import fold, nfc
+from .types import Answer
 
 __all__ = ["EvalQuestion", "evaluate", "format_report", "load_questions"]
 
@@ -112,13 +114,17 @@ def _percentile(values: list[float], pct: int) -> float:
 
 def _rank_of_evidence(assistant: Assistant, question: str, evidence: str, k: int = 10) -> int | None:
     target = _squash(evidence)
-    for rank, hit in enumerate(assistant.search(question, k=k), 1):
+    try:
+        hits = assistant.search(question, k=k)
+    except BadQuestion:
+        return None
+    for rank, hit in enumerate(hits, 1):
         if target in _squash(hit.chunk.text):
             return rank
     return None
 
 
-def _is_correct(item: EvalQuestion, answer: Any) -> bool:
+def _is_correct(item: EvalQuestion, answer: Answer) -> bool:
     if not answer.found:
         return False
     text = _squash(answer.answer)
@@ -134,12 +140,20 @@ def _run_variant(
         text = transform(item.question)
         rank = _rank_of_evidence(assistant, text, item.evidence) if item.evidence else None
         started = time.perf_counter()
-        answer = assistant.ask(text)
+        answer = _ask(assistant, text)
         seconds = time.perf_counter() - started
         report.outcomes[item.id] = _Outcome(
             rank, item.answerable and _is_correct(item, answer), not answer.found, seconds, answer.answer
         )
     return report
+
+
+def _ask(assistant: Assistant, question: str) -> Answer:
+    """The answer, or the refusal a user sees when the question itself is rejected (another language, …)."""
+    try:
+        return assistant.ask(question)
+    except BadQuestion as error:
+        return Answer(answer=error.message, found=False, citations=[])
 
 
 def evaluate(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, Any]:
