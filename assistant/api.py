@@ -436,8 +436,13 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({workers} tiến trình; Ctrl+C để dừng)")
+    try:
+        app = create_app(assistant)  # also checks the bot channels' variables before any worker starts
+    except AssistantError as error:
+        click.echo(f"Lỗi: {error.message}", err=True)
+        ctx.exit(1)
     if workers == 1:
-        uvicorn.run(create_app(assistant), host=host, port=port)
+        uvicorn.run(app, host=host, port=port)
     else:
         uvicorn.run("assistant.api:create_app", factory=True, host=host, port=port, workers=workers)
 

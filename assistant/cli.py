@@ -247,3 +247,7 @@ main.add_command(list_command)
 from .api import serve_command  # noqa: E402
 
 main.add_command(serve_command)
+
+from bots.cli import bot_group  # noqa: E402
+
+main.add_command(bot_group)

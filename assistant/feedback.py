@@ -74,6 +74,12 @@ class FeedbackStore:
             row = self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
         return row is not None
 
+    def answer_of(self, answer_id: str) -> dict[str, Any] | None:
+        """The stored answer (`Answer.to_dict()` form, with its citations), or None when unknown."""
+        with self._lock:
+            row = self._db.execute("SELECT answer_json FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
     def record_feedback(self, answer_id: str, helpful: bool, comment: str | None = None, channel: str = "api") -> int:
         """Store 👍/👎 for an answer; raises `NotFound` for an unknown answer id."""
         if comment is not None and len(comment) > MAX_COMMENT_CHARS:

@@ -1,0 +1,204 @@
+"""Telegram bot (python-telegram-bot): long polling, or a webhook route in the HTTP app.
+
+Every text message (commands included) goes to the shared `Dialogue`; the reply is sent in
+HTML parse mode (only < > & escaped), split into messages of at most 4096 visible
+characters. An answer's last message carries buttons: 📚 sources (the quoted passages),
+👍 / 👎 (stored in the same feedback database as the HTTP API). "typing…" shows while
+the answer is computed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from telegram import Bot as TelegramBot
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from assistant.errors import AssistantError
+from assistant.web.errors import error_response
+
+from .config import TelegramSettings
+from .dialogue import Chat, Dialogue, Reply
+from .formatting import render_html, split_message
+
+__all__ = [
+    "CHANNEL",
+    "MAX_MESSAGE_CHARS",
+    "SECRET_HEADER",
+    "build_application",
+    "register_webhook",
+    "run_polling",
+    "send_reply",
+    "telegram_router",
+]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_MESSAGE_CHARS = 4096
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+COMMANDS = [
+    BotCommand("start", "Giới thiệu và câu hỏi mẫu"),
+    BotCommand("nguon", "Danh sách tài liệu và ngày ban hành"),
+    BotCommand("hanchot", "Các hạn chót ghi trong tài liệu"),
+    BotCommand("help", "Cách dùng"),
+]
+
+
+def _keyboard(answer_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("📚 Xem nguồn", callback_data=f"src:{answer_id}")],
+            [
+                InlineKeyboardButton("👍 Hữu ích", callback_data=f"up:{answer_id}"),
+                InlineKeyboardButton("👎 Chưa hữu ích", callback_data=f"down:{answer_id}"),
+            ],
+        ]
+    )
+
+
+async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply, limit: int = MAX_MESSAGE_CHARS) -> None:
+    """Send a reply as HTML messages of at most `limit` visible characters; buttons on the last one."""
+    parts = split_message(reply.lines, limit)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        markup = _keyboard(reply.answer_id) if reply.answer_id and last else None
+        text = render_html(part)
+        try:
+            await _send(bot, chat_id, text, markup)
+        except RetryAfter as wait:  # Telegram's flood control: wait as told, then once more
+            delay = wait.retry_after
+            await asyncio.sleep(delay if isinstance(delay, int | float) else delay.total_seconds())
+            await _send(bot, chat_id, text, markup)
+
+
+async def _send(bot: TelegramBot, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    await bot.send_message(
+        chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+class _Handlers:
+    """The PTB callbacks, bound to one dialogue."""
+
+    def __init__(self, dialogue: Dialogue) -> None:
+        self.dialogue = dialogue
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        if message is None or chat is None or not message.text:
+            return
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        who = Chat(CHANNEL, str(chat.id), str(user.id if user else chat.id))
+        reply = await asyncio.to_thread(self.dialogue.handle, who, message.text)
+        await send_reply(context.bot, chat.id, reply)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, chat = update.callback_query, update.effective_chat
+        if query is None:
+            return
+        action, _, answer_id = (query.data or "").partition(":")
+        if action == "src" and chat is not None:
+            await query.answer()
+            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+            reply = await asyncio.to_thread(self.dialogue.sources, answer_id)
+            await send_reply(context.bot, chat.id, reply)
+        elif action in ("up", "down"):
+            try:
+                thanks = await asyncio.to_thread(self.dialogue.vote, answer_id, action == "up", CHANNEL)
+            except AssistantError as error:
+                thanks = error.message
+            await query.answer(thanks)
+        else:
+            await query.answer()
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram update failed: %s", context.error, exc_info=context.error)
+
+
+async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await application.bot.set_my_commands(COMMANDS)
+
+
+def build_application(
+    settings: TelegramSettings, dialogue: Dialogue, *, polling: bool = True
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application with our handlers; without `polling` it has no updater (webhook mode)."""
+    builder = Application.builder().token(settings.token).base_url(settings.api_url).post_init(_set_commands)
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    handlers = _Handlers(dialogue)
+    application.add_handler(MessageHandler(filters.TEXT, handlers.on_text))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_error_handler(_on_error)
+    return application
+
+
+def run_polling(settings: TelegramSettings, dialogue: Dialogue) -> None:
+    """Long polling until Ctrl+C (`khuyencong bot telegram`)."""
+    build_application(settings, dialogue).run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+async def register_webhook(settings: TelegramSettings, url: str) -> bool:
+    """Tell Telegram to POST updates to `url` with our secret header (setWebhook)."""
+    async with TelegramBot(settings.token, base_url=settings.api_url) as bot:
+        return await bot.set_webhook(url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES)
+
+
+def telegram_router(settings: TelegramSettings, dialogue: Dialogue) -> APIRouter:
+    """POST `settings.webhook_path`: updates from Telegram, refused with 403 without the right secret."""
+    application = build_application(settings, dialogue, polling=False)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await application.initialize()
+        await _set_commands(application)
+        await application.start()
+        try:
+            yield
+        finally:
+            await application.stop()
+            await application.shutdown()
+
+    router = APIRouter(lifespan=lifespan)
+
+    @router.post(settings.webhook_path, include_in_schema=False)
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
+            return error_response(403, "forbidden", f"Sai hoặc thiếu mã bí mật webhook ({SECRET_HEADER}).")
+        try:
+            data = json.loads(await request.body())
+            update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:
+            return error_response(400, "invalid_update", "Nội dung không phải một bản cập nhật Telegram hợp lệ.")
+        await application.update_queue.put(update)  # answered in the background: Telegram gets its 200 now
+        return JSONResponse({"ok": True})
+
+    return router
