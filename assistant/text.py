@@ -41,6 +41,8 @@ __all__ = [
 ABBREVIATIONS: dict[str, str] = {
     "KCQG": "khuyến công quốc gia",
     "KCĐP": "khuyến công địa phương",
+    "SPCNNTTB": "sản phẩm công nghiệp nông thôn tiêu biểu",
+    "SPCNNT": "sản phẩm công nghiệp nông thôn",
     "CNNTTB": "công nghiệp nông thôn tiêu biểu",
     "CNNT": "công nghiệp nông thôn",
     "MMTB": "máy móc thiết bị",
