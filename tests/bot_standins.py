@@ -20,10 +20,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from test_llm import FakeOpenAI
+
 TELEGRAM_LIMIT = 4096
 ZALO_LIMIT = 2000
 _TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+@contextmanager
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """The OpenAI-compatible stand-in of test_llm, running: its `reply` becomes the answer text."""
+    fake = FakeOpenAI()
+    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, wait_until
+from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, wait_until
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from test_llm import FakeOpenAI
@@ -58,12 +57,8 @@ def feedback(tmp_path: Path) -> Iterator[FeedbackStore]:
 
 @pytest.fixture()
 def llm() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with fake_llm() as fake:
+        yield fake
 
 
 def run_bot(api: BotAPIStandIn, dialogue: Dialogue, script: Callable[[BotAPIStandIn], Any]) -> None:
