@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.feedback import FeedbackStore
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_PREFIXES = ("KHUYENCONG_", "TELEGRAM_", "ZALO_")
@@ -44,3 +46,11 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Pa
 def assistant(built_settings: Settings) -> Assistant:
     """An Assistant over the session's index (read-only use)."""
     return Assistant(built_settings)
+
+
+@pytest.fixture()
+def feedback(tmp_path: Path) -> Iterator[FeedbackStore]:
+    """A fresh feedback store (answers given and votes) in the test's tmp directory."""
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    yield store
+    store.close()

@@ -11,7 +11,6 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,13 +45,6 @@ SPECIALS = (
 def bot_api() -> Iterator[BotAPIStandIn]:
     with BotAPIStandIn(TOKEN).running() as api:
         yield api
-
-
-@pytest.fixture()
-def feedback(tmp_path: Path) -> Iterator[FeedbackStore]:
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    yield store
-    store.close()
 
 
 @pytest.fixture()
