@@ -163,6 +163,10 @@ class OAClient:
         async with self._lock:
             if self._pair != stale:
                 return  # another send renewed it while we waited
+            saved = self.store.load()
+            if saved != stale:  # another server process renewed it: its pair is on disk
+                self._pair = saved
+                return
             data = await self._post_json(
                 self.settings.oauth_url + TOKEN_PATH,
                 data={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -18,8 +19,8 @@ from assistant import Assistant, Settings
 from assistant.api import create_app
 from assistant.conversation import ConversationStore
 from assistant.feedback import FeedbackStore
-from bots.config import BotConfigError
-from bots.zalo import SIGNATURE_HEADER, VOTE_HINT, sign_event
+from bots.config import BotConfigError, ZaloSettings
+from bots.zalo import SIGNATURE_HEADER, VOTE_HINT, OAClient, TokenPair, sign_event
 
 APP_ID, APP_SECRET, OA_SECRET_KEY = "3608465249409039", "app-secret-key", "oa-secret-key"
 QUESTION = "hạn đăng ký kế hoạch khuyến công quốc gia"
@@ -255,3 +256,21 @@ def test_half_configured_zalo_fails_at_start_naming_the_variables(
     for name in ("ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN"):
         assert name in raised.value.message
     assert "ZALO_APP_ID" not in raised.value.message.split("\n")[0]
+
+
+def test_a_second_server_process_takes_the_renewed_pair_from_disk(
+    zalo_env: None, oa: ZaloStandIn, tmp_path: Path
+) -> None:
+    settings = ZaloSettings.from_env(tmp_path)
+
+    async def two_processes() -> None:
+        async with httpx.AsyncClient() as http:
+            first, second = OAClient(settings, http), OAClient(settings, http)
+            oa.expire_token()
+            await first.send_text("u-a", "một")  # renews: refresh-1 is spent
+            await second.send_text("u-b", "hai")  # still holds access-1: must not spend refresh-1 again
+            assert second.tokens == first.tokens == TokenPair("access-2", "refresh-2")
+
+    asyncio.run(two_processes())
+    assert len(oa.refreshes) == 1
+    assert oa.texts_to("u-a") == ["một"] and oa.texts_to("u-b") == ["hai"]
