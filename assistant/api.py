@@ -433,14 +433,14 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
         click.echo(f"Lỗi: {error.message}", err=True)
         ctx.exit(1)
     _export_settings(settings, workers)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{shown}:{port}/"
-    click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({workers} tiến trình; Ctrl+C để dừng)")
     try:
         app = create_app(assistant)  # also checks the bot channels' variables before any worker starts
     except AssistantError as error:
         click.echo(f"Lỗi: {error.message}", err=True)
         ctx.exit(1)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/"
+    click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({workers} tiến trình; Ctrl+C để dừng)")
     if workers == 1:
         uvicorn.run(app, host=host, port=port)
     else:
