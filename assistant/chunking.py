@@ -173,7 +173,7 @@ def _fit(unit: _Unit, text: str, params: ChunkingParams) -> list[tuple[str, int,
     if end - start <= params.max_chars:
         return [(unit.locator, start, end)]
     if unit.locator.startswith("Điều"):
-        groups = _clause_groups(unit)
+        groups = _pack_clauses(_clause_groups(unit), params.max_chars)
     else:
         groups = [(unit.locator, g) for g in _pack(_plan_groups(unit.lines), params.max_chars)]
     spans: list[tuple[str, int, int]] = []
@@ -198,6 +198,31 @@ def _clause_groups(unit: _Unit) -> list[tuple[str, list[_Line]]]:
         else:
             groups[-1][1].append(line)
     return _merge_small(groups)
+
+
+def _pack_clauses(groups: list[tuple[str, list[_Line]]], limit: int) -> list[tuple[str, list[_Line]]]:
+    """Join consecutive clauses and points of an article while the window stays within `limit` characters.
+
+    A window is named after its first and last provision ("Điều 5, khoản 1 đến khoản 3"); a quote
+    is still narrowed to the clause it starts in when cited (relations.narrow_locator).
+    """
+    packed: list[tuple[str, str, list[_Line]]] = []
+    for locator, lines in groups:
+        if packed and lines[-1].end - packed[-1][2][0].start <= limit:
+            first, _, joined = packed[-1]
+            packed[-1] = (first, locator, joined + lines)
+        else:
+            packed.append((locator, locator, list(lines)))
+    return [(_span_locator(first, last), lines) for first, last, lines in packed]
+
+
+def _span_locator(first: str, last: str) -> str:
+    """ "Điều 3, khoản 1" to "Điều 3, khoản 2, điểm b" -> "Điều 3, khoản 1 đến khoản 2, điểm b"."""
+    head, tail = first.split(", "), last.split(", ")
+    if tail[: len(head)] == head:  # the window ends inside its first provision (a clause and its points)
+        return first
+    common = next((i for i, (a, b) in enumerate(zip(head, tail)) if a != b), 0)
+    return f"{first} đến {', '.join(tail[common:])}"
 
 
 def _merge_small(groups: list[tuple[str, list[_Line]]]) -> list[tuple[str, list[_Line]]]:

@@ -131,7 +131,8 @@ class VectorStore:
         for start in range(0, len(stale), 5000):
             self._collection.delete(ids=stale[start : start + 5000])
         self._update_changed_metadata(existing, wanted, metadata)
-        todo = [c for c in chunks if c.id not in existing]
+        # Similar lengths share a batch, so the model pads less; the order of insertion does not matter.
+        todo = sorted((c for c in chunks if c.id not in existing), key=lambda c: len(c.search_text()))
         embedded = 0
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]

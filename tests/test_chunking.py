@@ -65,16 +65,23 @@ def test_regulation_chunks_by_article() -> None:
     assert "Chương I" in article_1.heading
 
 
-def test_long_article_splits_into_clauses_and_points() -> None:
+def test_long_article_packs_clauses_into_windows() -> None:
     chunks = chunk_document(_fixture_doc("quyet-dinh-hu-cau.txt"), ChunkingParams(max_chars=300, min_chars=50))
     locators = [c.locator for c in chunks]
-    assert "Điều 3, khoản 1" in locators
-    assert "Điều 3, khoản 2, điểm b" in locators
-    assert any(loc.startswith("Điều 3, khoản 3") for loc in locators)
-    clause_1 = next(c for c in chunks if c.locator == "Điều 3, khoản 1")
-    assert clause_1.text.startswith("Điều 3. Mức hỗ trợ máy móc thiết bị")  # title stays with its first clause
-    assert "321.000.000 đồng" in clause_1.text
-    assert "Chương II" in clause_1.heading
+    assert "Điều 3, khoản 1 đến khoản 2, điểm b" in locators  # consecutive clauses share a window
+    assert "Điều 3, khoản 2, điểm c" in locators
+    assert [loc for loc in locators if loc.startswith("Điều 3, khoản 3")] == [
+        "Điều 3, khoản 3 (phần 1)",
+        "Điều 3, khoản 3 (phần 2)",
+        "Điều 3, khoản 3 (phần 3)",
+    ]
+    window = next(c for c in chunks if c.locator.startswith("Điều 3, khoản 1"))
+    assert window.text.startswith("Điều 3. Mức hỗ trợ máy móc thiết bị")  # title stays with its first clause
+    assert "321.000.000 đồng" in window.text
+    assert "Chương II" in window.heading
+    later = next(c for c in chunks if c.locator == "Điều 3, khoản 2, điểm c")
+    assert "Điều 3. Mức hỗ trợ máy móc thiết bị" in later.heading  # every window still names its article
+    assert all(len(c.text) <= 300 for c in chunks)
 
 
 def test_news_paragraphs_merge_short_lines_and_keep_bylines() -> None:

