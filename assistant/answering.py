@@ -28,7 +28,10 @@ NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 _NEGATION = re.compile(r"\b(không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
 _GENERAL_KINDS = ("general", "yesno", "reason")
+_SOFT_KINDS = ("person", "name", "place")
 _YEAR_LOOKBACK = 800
+_KEY_TERM_LOOKBACK = 300
+_CLAUSE_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class AnswerParams:
     heading_weight: float = 0.6
     neighbour_weight: float = 0.6
     context_weight: float = 0.35
+    fallback_ratio: float = 0.8
+    key_term_share: float = 0.3
+    cause_ratio: float = 0.6
+    soft_kind_coverage: float = 0.8
 
 
 @dataclass
@@ -68,11 +75,14 @@ def compose_answer(question: str, hits: list[Hit], index: LoadedIndex, params: A
     scored = _score_sentences(profile, hits[: params.chunks], index, params)
     if not scored:
         return not_found_answer(index, hits)
-    best = scored[0]
-    missing = _missing_constraint(profile, best, index)
-    if best.coverage < params.min_coverage or missing or _lacks_fact(profile, best):
-        return not_found_answer(index, hits, missing)
-    chosen = [best, *_supports(profile, scored[1:], best, params)]
+    best = _first_acceptable(profile, scored, index, params)
+    if best is None:
+        return not_found_answer(index, hits, _missing_constraint(profile, scored[0], index))
+    if len(best.facts) > 1:
+        first = _closest_fact(profile, best.facts, best)
+        best.facts = [first, *(f for f in best.facts if f != first)]  # the quote is cut around it
+    rest = [item for item in scored if item is not best]
+    chosen = [best, *_supports(profile, rest, best, params)]
     citations = [_citation(item, index, params) for item in chosen]
     return Answer(answer=_render(profile, chosen, citations), found=True, citations=citations)
 
@@ -89,39 +99,81 @@ class _Sentence:
 @dataclass(frozen=True)
 class _ChunkAnalysis:
     sentences: tuple[_Sentence, ...]
+    # sentence i joined with the next one or two on its line ("Thực hiện: … . … . Kinh phí: 315.725.000 đồng.")
+    continued: tuple[tuple[_Sentence, ...], ...]
     heading: Evidence
     body: Evidence
+
+
+_CONTINUATION = 3
+
+
+def _unit(chunk: Chunk, start: int, end: int) -> _Sentence:
+    text = chunk.text[start - chunk.start : end - chunk.start]
+    bigrams = frozenset(t for t in lexical_tokens(text) if "_" in t)
+    return _Sentence(start, end, text, Evidence(text), bigrams)
 
 
 @lru_cache(maxsize=8192)
 def _analyse(chunk: Chunk) -> _ChunkAnalysis:
     """Sentences of a chunk with their matchable words, computed once per chunk (not per question)."""
-    sentences = []
-    for start, end in split_sentences(chunk.text, chunk.start):
-        text = chunk.text[start - chunk.start : end - chunk.start]
-        bigrams = frozenset(t for t in lexical_tokens(text) if "_" in t)
-        sentences.append(_Sentence(start, end, text, Evidence(text), bigrams))
-    return _ChunkAnalysis(tuple(sentences), Evidence(chunk.heading + " " + chunk.locator), Evidence(chunk.text))
+    spans = split_sentences(chunk.text, chunk.start)
+    sentences = tuple(_unit(chunk, start, end) for start, end in spans)
+    continued = []
+    for i, (start, end) in enumerate(spans):
+        units = []
+        for _, next_end in spans[i + 1 : i + 1 + _CONTINUATION]:
+            if "\n" in chunk.text[end - chunk.start : next_end - chunk.start]:
+                break
+            units.append(_unit(chunk, start, next_end))
+        continued.append(tuple(units))
+    heading = Evidence(chunk.heading + " " + chunk.locator)
+    return _ChunkAnalysis(sentences, tuple(continued), heading, Evidence(chunk.text))
 
 
 def _score_sentences(
     profile: QuestionProfile, hits: list[Hit], index: LoadedIndex, params: AnswerParams
 ) -> list[_Scored]:
+    """Every sentence of the top chunks, scored; for a fact question, a sentence without the fact
+    also competes joined with the next sentences on its line, which may hold it."""
     out: list[_Scored] = []
     for rank, hit in enumerate(hits):
         analysis = _analyse(hit.chunk)
         tiers = [(analysis.heading, params.heading_weight), (analysis.body, params.context_weight)]
         previous = Evidence("")
-        for sentence in analysis.sentences:
+        for sentence, continued in zip(analysis.sentences, analysis.continued):
+            context = [(previous, params.neighbour_weight), *tiers]
             if len(sentence.text) >= 12:
-                coverage = _coverage(profile, sentence.evidence, [(previous, params.neighbour_weight), *tiers])
-                facts = _facts(profile.kind, sentence.text, sentence.start)
-                score = coverage + _phrase_bonus(profile, sentence.bigrams) + 0.02 * (len(hits) - rank)
-                score += _kind_bonus(profile, sentence.text, facts)
-                out.append(_Scored(hit, sentence.start, sentence.end, score, coverage, facts))
+                item = _score_unit(profile, hit, sentence, context, 0.02 * (len(hits) - rank))
+                out.append(item)
+                if not item.facts and profile.kind not in _GENERAL_KINDS:
+                    out.extend(_first_with_fact(profile, hit, continued, context, 0.02 * (len(hits) - rank)))
             previous = sentence.evidence
     out.sort(key=lambda s: (-s.score, s.start))
     return out
+
+
+def _first_with_fact(
+    profile: QuestionProfile,
+    hit: Hit,
+    continued: tuple[_Sentence, ...],
+    context: list[tuple[Evidence, float]],
+    rank_bonus: float,
+) -> list[_Scored]:
+    for unit in continued:
+        item = _score_unit(profile, hit, unit, context, rank_bonus)
+        if item.facts:
+            return [item]
+    return []
+
+
+def _score_unit(
+    profile: QuestionProfile, hit: Hit, unit: _Sentence, context: list[tuple[Evidence, float]], rank_bonus: float
+) -> _Scored:
+    coverage = _coverage(profile, unit.evidence, context)
+    facts = _facts(profile.kind, unit.text, unit.start)
+    score = coverage + _phrase_bonus(profile, unit.bigrams) + rank_bonus + _kind_bonus(profile, unit.text, facts)
+    return _Scored(hit, unit.start, unit.end, score, coverage, facts)
 
 
 def _coverage(profile: QuestionProfile, own: Evidence, tiers: list[tuple[Evidence, float]]) -> float:
@@ -149,7 +201,7 @@ def _kind_bonus(profile: QuestionProfile, sentence: str, facts: list[tuple[int, 
         bonus += 0.08
     line_start = fold(sentence[:12])
     if line_start.startswith("ke hoach"):
-        bonus += 0.08 if profile.wants_plan else -0.04
+        bonus += 0.08 if profile.wants_plan else (-0.12 if profile.wants_actual else -0.04)
     elif line_start.startswith("thuc hien") and not profile.wants_plan:
         bonus += 0.04
     return bonus
@@ -167,8 +219,44 @@ def _facts(kind: str, sentence: str, offset: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _lacks_fact(profile: QuestionProfile, best: _Scored) -> bool:
-    return profile.kind not in _GENERAL_KINDS and not best.facts
+def _first_acceptable(
+    profile: QuestionProfile, scored: list[_Scored], index: LoadedIndex, params: AnswerParams
+) -> _Scored | None:
+    """The best sentence that covers the question, holds the fact asked for and the place/year it names.
+
+    Only sentences nearly as strong as the top one are considered: a weak sentence that
+    happens to name the place is not an answer.
+    """
+    floor = params.fallback_ratio * scored[0].score
+    for item in scored:
+        if item.score < floor:
+            break
+        acceptable = item.coverage >= params.min_coverage and not _lacks_fact(profile, item, params)
+        if acceptable and not _missing_constraint(profile, item, index) and not _lacks_key_term(profile, item, params):
+            return item
+    return None
+
+
+def _lacks_key_term(profile: QuestionProfile, item: _Scored, params: AnswerParams) -> bool:
+    """A word carrying a large share of the question (rare in the corpus) that is absent around the sentence.
+
+    "Hội nghị khu vực phía Bắc" is not answered by a sentence about "phía Nam".
+    """
+    total = sum(profile.terms.values()) or 1.0
+    key = [t for t, w in profile.terms.items() if w >= params.key_term_share * total]
+    if not key:
+        return False
+    chunk = item.hit.chunk
+    lead = max(chunk.start, item.start - _KEY_TERM_LOOKBACK)
+    around = Evidence(" ".join([chunk.heading, chunk.text[lead - chunk.start : item.end - chunk.start]]))
+    return any(not around.has(term) for term in key)
+
+
+def _lacks_fact(profile: QuestionProfile, best: _Scored, params: AnswerParams) -> bool:
+    """No fact of the kind asked for; who/what/where questions may be answered by a sentence that covers them fully."""
+    if profile.kind in _GENERAL_KINDS or best.facts:
+        return False
+    return not (profile.kind in _SOFT_KINDS and best.coverage >= params.soft_kind_coverage)
 
 
 def _missing_constraint(profile: QuestionProfile, best: _Scored, index: LoadedIndex) -> str:
@@ -191,7 +279,17 @@ def _missing_constraint(profile: QuestionProfile, best: _Scored, index: LoadedIn
 
 
 def _supports(profile: QuestionProfile, rest: list[_Scored], best: _Scored, params: AnswerParams) -> list[_Scored]:
-    """At most one more sentence, as strong as the best and saying something else."""
+    """At most one more sentence, as strong as the best and saying something else.
+
+    For a why-question whose best sentence states the fact without its cause, the
+    strongest sentence of the same chunk that gives a cause ("do", "vì", "nên") joins it.
+    """
+    if profile.kind == "reason" and not _CAUSE.search(best.text):
+        for item in rest:
+            if item.score < params.cause_ratio * best.score:
+                break
+            if item.hit.chunk.id == best.hit.chunk.id and _CAUSE.search(item.text):
+                return [item]
     for item in rest:
         if item.score < params.support_ratio * best.score:
             break
@@ -243,8 +341,7 @@ def _lead(profile: QuestionProfile, best: _Scored, citation: Citation) -> str:
     if not best.facts:
         return ""
     text, base = best.hit.chunk.text, best.hit.chunk.start
-    inside = [f for f in best.facts if citation.start <= f[0] and f[1] <= citation.end] or best.facts[:1]
-    fact = _closest_fact(profile, inside, best)
+    fact = best.facts[0]  # the fact whose clause holds the question's words; the quote is cut around it
     phrase = text[fact[0] - base : fact[1] - base].strip()
     return phrase[:1].upper() + phrase[1:] + "."
 
@@ -269,7 +366,9 @@ def _closest_fact(profile: QuestionProfile, facts: list[tuple[int, int]], best: 
         return sum(w for t, w in profile.terms.items() if own.has(t) and not shared.has(t))
 
     scores = [weight(text) for text in owned]
-    return facts[max(range(len(facts)), key=lambda i: (scores[i], -i))]
+    best = max(range(len(facts)), key=lambda i: (scores[i], -i))
+    # the first fact (the sentence's main figure) stands unless a later clause holds clearly more of the question
+    return facts[best] if scores[best] > scores[0] + _CLAUSE_MARGIN else facts[0]
 
 
 def not_found_answer(index: LoadedIndex, hits: list[Hit], missing: str = "") -> Answer:

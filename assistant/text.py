@@ -59,6 +59,8 @@ ABBREVIATIONS: dict[str, str] = {
     "NĐ-CP": "nghị định của Chính phủ",
     "QĐ-UBND": "quyết định của UBND",
     "TT-BCT": "thông tư của Bộ Công Thương",
+    "BC": "báo cáo",
+    "KH": "kế hoạch",
     "NN": "nghệ nhân",
     "TG": "thợ giỏi",
 }
@@ -178,7 +180,7 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
-# Longest first; two-letter ones (NN, TG) only in capitals, the others in any case.
+# Longest first; two-letter ones (NN, TG, BC, KH) only in capitals, the others in any case.
 _EXPANSIONS = [
     (re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", 0 if len(abbr) <= 2 else re.IGNORECASE), expansion)
     for abbr, expansion in sorted(ABBREVIATIONS.items(), key=lambda kv: -len(kv[0]))
@@ -225,7 +227,8 @@ def _append_span(spans: list[tuple[int, int]], text: str, start: int, end: int, 
 QUESTION_LEXICON = (
     "bao nhiêu bao giờ khi nào ngày nào năm nào là gì ở đâu thế nào như thế nào tại sao vì sao "
     "có không có được không được hỗ trợ không tôi của tôi cơ sở của tôi mấy ai hạn chót thời hạn "
-    "hạn nộp hạn đăng ký nộp hồ sơ bao lâu mức hỗ trợ điều kiện thủ tục"
+    "hạn nộp hạn đăng ký nộp hồ sơ bao lâu mức hỗ trợ điều kiện thủ tục "
+    "hỗ trợ tối đa mức tối đa tối thiểu thay thế sửa đổi bổ sung bãi bỏ còn hiệu lực"
 )
 
 
