@@ -32,6 +32,7 @@ _SOFT_KINDS = ("person", "name", "place")
 _YEAR_LOOKBACK = 800
 _KEY_TERM_LOOKBACK = 300
 _CLAUSE_MARGIN = 0.1
+_CLAUSE_BREAK = re.compile(r"[;:]\s")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class AnswerParams:
     heading_weight: float = 0.6
     neighbour_weight: float = 0.6
     context_weight: float = 0.35
-    fallback_ratio: float = 0.8
+    fallback_ratio: float = 0.75
     key_term_share: float = 0.3
     cause_ratio: float = 0.6
     soft_kind_coverage: float = 0.8
@@ -349,7 +350,8 @@ def _lead(profile: QuestionProfile, best: _Scored, citation: Citation) -> str:
 def _closest_fact(profile: QuestionProfile, facts: list[tuple[int, int]], best: _Scored) -> tuple[int, int]:
     """The fact whose own clause holds the question's words.
 
-    Each fact owns the text from the end of the previous fact to its own end. Words
+    When the facts sit in different clauses (split at ";" and ":"), each owns its clause;
+    otherwise each owns the text from the end of the previous fact to its own end. Words
     that already occur before the first fact are the sentence's subject and shared by
     all its facts, so they do not decide between them.
     """
@@ -358,17 +360,26 @@ def _closest_fact(profile: QuestionProfile, facts: list[tuple[int, int]], best: 
     facts = sorted(facts)
     sentence, base = best.text, best.start
     shared = Evidence(sentence[: facts[0][0] - base])
-    owned = [sentence[: facts[0][1] - base]]
-    owned += [sentence[previous[1] - base : fact[1] - base] for previous, fact in pairwise(facts)]
+    owned = _clauses_of(sentence, [(a - base, b - base) for a, b in facts])
 
     def weight(text: str) -> float:
         own = Evidence(text)
         return sum(w for t, w in profile.terms.items() if own.has(t) and not shared.has(t))
 
     scores = [weight(text) for text in owned]
-    best = max(range(len(facts)), key=lambda i: (scores[i], -i))
+    chosen = max(range(len(facts)), key=lambda i: (scores[i], -i))
     # the first fact (the sentence's main figure) stands unless a later clause holds clearly more of the question
-    return facts[best] if scores[best] > scores[0] + _CLAUSE_MARGIN else facts[0]
+    return facts[chosen] if scores[chosen] > scores[0] + _CLAUSE_MARGIN else facts[0]
+
+
+def _clauses_of(sentence: str, facts: list[tuple[int, int]]) -> list[str]:
+    """The text each fact owns: its clause, or the run since the previous fact when they share one."""
+    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence)]
+    clause_ids = [max(i for i, b in enumerate(bounds[:-1]) if b <= start) for start, _ in facts]
+    if len(set(clause_ids)) == len(facts):
+        return [sentence[bounds[i] : bounds[i + 1]] for i in clause_ids]
+    runs = [sentence[: facts[0][1]]]
+    return runs + [sentence[previous[1] : fact[1]] for previous, fact in pairwise(facts)]
 
 
 def not_found_answer(index: LoadedIndex, hits: list[Hit], missing: str = "") -> Answer:

@@ -118,3 +118,44 @@ def test_ungrounded_numbers_catches_an_invented_figure() -> None:
 )
 def test_question_kinds(question: str, kind: str) -> None:
     assert question_kind(question) == kind
+
+
+def test_a_rare_word_the_sentence_lacks_means_no_answer(assistant: Assistant) -> None:
+    # The corpus has the southern conference (in Hậu Giang); "phía Bắc" must not get that answer.
+    assert assistant.ask("Hội nghị khuyến công khu vực phía Nam năm 2023 tổ chức ở đâu?").found
+    answer = assistant.ask("Hội nghị khuyến công khu vực phía Bắc năm 2023 tổ chức ở đâu?")
+    assert not answer.found, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("Đồng Nai xét tặng danh hiệu thợ giỏi năm 2023, kinh phí thực hiện hết bao nhiêu?", "315.725.000 đồng."),
+        ("Kế hoạch kinh phí xét tặng danh hiệu thợ giỏi Đồng Nai năm 2023 là bao nhiêu?", "254.000.000 đồng."),
+    ],
+)
+def test_plan_and_actual_figures_are_told_apart(assistant: Assistant, question: str, lead: str) -> None:
+    # The actual figure sits three sentences after "Thực hiện:" on the same line.
+    answer = assistant.ask(question)
+    assert answer.found and answer.answer.splitlines()[0] == lead
+    assert lead.rstrip(".") in answer.citations[0].quote
+
+
+def test_the_next_strong_sentence_answers_when_the_best_lacks_the_year(assistant: Assistant) -> None:
+    answer = assistant.ask("Năm 2022 KCQG hỗ trợ bao nhiêu gian hàng hội chợ cho cơ sở CNNT?")
+    assert answer.found and answer.answer.splitlines()[0] == "1.850 gian hàng."
+
+
+def test_why_question_cites_the_cause(assistant: Assistant) -> None:
+    answer = assistant.ask("Tại sao hoạt động khuyến công An Giang 6 tháng đầu năm 2023 triển khai chậm?")
+    assert answer.found
+    assert any("chưa thuận lợi" in c.quote for c in answer.citations), answer.answer
+
+
+def test_the_figure_of_the_clause_asked_about_leads_and_is_quoted(assistant: Assistant) -> None:
+    # One long sentence lists 31 cơ sở, then 13, then 05 for trademarks.
+    whole = assistant.ask("Trung tâm Khuyến công Đắk Lắk tư vấn cho bao nhiêu cơ sở?")
+    part = assistant.ask("TTKC Đắk Lắk hỗ trợ đăng ký nhãn hiệu cho mấy cơ sở?")
+    assert whole.answer.splitlines()[0] == "31 cơ sở."
+    assert part.answer.splitlines()[0] == "05 cơ sở."
+    assert "05 cơ sở" in part.citations[0].quote

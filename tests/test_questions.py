@@ -79,3 +79,20 @@ def test_years_in_document_numbers_are_not_years_asked_about(assistant: Assistan
     index = assistant._get_retriever().index
     assert profile_question("Quyết định 59/2015/QĐ-UBND quy định gì năm 2024?", index).years == ["2024"]
     assert profile_question("van ban 17/2099/QD-UBND noi gi", index).years == []
+
+
+def test_folded_cues_match_whole_words_only() -> None:
+    # "o dau" (ở đâu) inside "ho tro dau tu" is not a question word.
+    assert strip_question_cues("cum cong nghiep xuan hung duoc ho tro dau tu bao nhieu tien") == (
+        "cum cong nghiep xuan hung duoc ho tro dau tu tien"
+    )
+    assert question_kind("Đắk Lắk gặp hạn chế gì về cộng tác viên?") == "general"  # "hạn chế" is not "hạn"
+
+
+def test_glued_compounds_are_cut_apart(assistant: Assistant) -> None:
+    index = assistant._get_retriever().index
+    words = topic_words("Trung tâm Khuyến công Đắk Lắk lập tổ gì để tư vấn?", index)
+    assert "dak lak" in words and not any("lak lap" in w or "cong dak" in w for w in words)
+    words = topic_words("Hội nghị khu vực phía Nam lần thứ XIII", index)
+    assert "xiii" in words and "nam xiii" not in words
+    assert "toi da" in topic_words("ho tro toi da bao nhieu tien", index)  # a dictionary word the corpus lacks
