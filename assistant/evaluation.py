@@ -138,10 +138,10 @@ def _run_variant(
     report = VariantReport(name)
     for item in questions:
         text = transform(item.question)
-        rank = _rank_of_evidence(assistant, text, item.evidence) if item.evidence else None
-        started = time.perf_counter()
+        started = time.perf_counter()  # asked first: its time includes encoding the question
         answer = _ask(assistant, text)
         seconds = time.perf_counter() - started
+        rank = _rank_of_evidence(assistant, text, item.evidence) if item.evidence else None
         report.outcomes[item.id] = _Outcome(
             rank, item.answerable and _is_correct(item, answer), not answer.found, seconds, answer.answer
         )
