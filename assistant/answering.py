@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
+from .chunking import provision_at
 from .indexing import LoadedIndex
 from .questions import FACT_PATTERNS, Evidence, QuestionProfile, profile_question
 from .text import PROVINCE_NAMES, fold, lexical_tokens, provinces_in, split_sentences
@@ -304,8 +305,11 @@ def _citation(item: _Scored, index: LoadedIndex, params: AnswerParams) -> Citati
     chunk = item.hit.chunk
     start, end = _trim(item, params.max_quote_chars)
     quote = chunk.text[start - chunk.start : end - chunk.start]
-    title = index.documents.get(chunk.doc_id, {}).get("title", chunk.doc_id)
-    return Citation(chunk.doc_id, title, chunk.locator, quote, min(1.0, item.score), start, end)
+    meta = index.documents.get(chunk.doc_id, {})
+    locator = chunk.locator
+    if meta.get("kind") == "regulation":  # a window of an article: name the clause the quote is in
+        locator = provision_at(index.text_of(chunk.doc_id), start) or locator
+    return Citation(chunk.doc_id, meta.get("title", chunk.doc_id), locator, quote, min(1.0, item.score), start, end)
 
 
 def _trim(item: _Scored, limit: int) -> tuple[int, int]:

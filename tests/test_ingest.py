@@ -88,6 +88,14 @@ def test_answer_cites_article_and_clause_and_quotes_it(kc: Assistant) -> None:
     assert "Lưu ý" not in answer.answer  # nothing amends Điều 3
 
 
+def test_a_point_of_a_clause_is_cited_by_its_point(kc: Assistant) -> None:
+    answer = kc.ask("Cơ sở phải hoạt động sản xuất liên tục ít nhất mấy năm mới được hỗ trợ máy móc?")
+    assert answer.found and answer.answer.splitlines()[0] == "02 năm."
+    citation = answer.citations[0]
+    assert (citation.doc_id, citation.locator) == (A_ID, "Điều 4, khoản 2, điểm a")
+    assert citation.quote.startswith("a) Cơ sở hoạt động sản xuất liên tục ít nhất 02 năm")
+
+
 def test_answer_on_an_amended_clause_says_so_and_cites_both(kc: Assistant) -> None:
     answer = kc.ask("Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?")
     assert answer.found and answer.answer.splitlines()[0] == "30%."
