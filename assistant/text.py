@@ -229,6 +229,7 @@ QUESTION_LEXICON = (
     "có không có được không được hỗ trợ không tôi của tôi cơ sở của tôi mấy ai hạn chót thời hạn "
     "hạn nộp hạn đăng ký nộp hồ sơ bao lâu mức hỗ trợ điều kiện thủ tục "
     "hỗ trợ tối đa mức tối đa tối thiểu thay thế sửa đổi bổ sung bãi bỏ còn hiệu lực"
+    " đúng hay sai đúng không"
 )
 
 
@@ -239,16 +240,17 @@ class DiacriticRestorer:
     often stands for, alone and after its left neighbour, and picks the best path.
     """
 
-    def __init__(self, unigrams: dict[str, str], bigrams: dict[str, str]) -> None:
+    def __init__(self, unigrams: dict[str, str], bigrams: dict[str, str], counts: dict[str, int] | None = None) -> None:
         self.unigrams = unigrams
         self.bigrams = bigrams
+        self.counts = counts or {}  # how often each folded pair occurs, to choose between two neighbours
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> DiacriticRestorer:
         """Count accented forms in `texts` and keep the most frequent per folded key."""
         uni: dict[str, Counter[str]] = defaultdict(Counter)
         bi: dict[str, Counter[str]] = defaultdict(Counter)
-        for text in [QUESTION_LEXICON] * 3 + list(texts):
+        for text in [QUESTION_LEXICON] * 20 + list(texts):
             words = re.findall(r"[^\W\d_]+", nfc(text))
             for word in words:
                 uni[fold(word)][word.lower()] += 1
@@ -258,6 +260,7 @@ class DiacriticRestorer:
         return cls(
             {k: c.most_common(1)[0][0] for k, c in uni.items()},
             {k: c.most_common(1)[0][0] for k, c in bi.items()},
+            {k: c.total() for k, c in bi.items() if c.total() > 1},
         )
 
     def restore(self, text: str) -> str:
@@ -269,10 +272,13 @@ class DiacriticRestorer:
             if has_diacritics(word):
                 continue
             key = word.lower()
-            ahead = self.bigrams.get(f"{key} {fold(tokens[words[pos + 1]])}") if pos + 1 < len(words) else None
-            behind = self.bigrams.get(f"{fold(tokens[words[pos - 1]])} {key}") if pos > 0 else None
+            after = f"{key} {fold(tokens[words[pos + 1]])}" if pos + 1 < len(words) else ""
+            before = f"{fold(tokens[words[pos - 1]])} {key}" if pos > 0 else ""
+            ahead, behind = self.bigrams.get(after), self.bigrams.get(before)
             options = [(ahead, ahead.split()[0])] if ahead else []
             options += [(behind, behind.split()[1])] if behind else []
+            if ahead and behind and self.counts.get(before, 0) > self.counts.get(after, 0):
+                options.reverse()  # the more frequent pair decides ("bao nhiêu năm", not "nhiều năm")
             names = [word for pair, word in options if _is_name(pair)]
             choice = (names or [word for _, word in options] or [self.unigrams.get(key, "")])[0]
             if choice:
@@ -281,12 +287,12 @@ class DiacriticRestorer:
 
     def to_dict(self) -> dict[str, dict[str, str]]:
         """Serializable form, saved beside the index."""
-        return {"unigrams": self.unigrams, "bigrams": self.bigrams}
+        return {"unigrams": self.unigrams, "bigrams": self.bigrams, "counts": self.counts}  # type: ignore[dict-item]
 
     @classmethod
     def from_dict(cls, data: dict[str, dict[str, str]]) -> DiacriticRestorer:
         """Inverse of `to_dict`."""
-        return cls(data.get("unigrams", {}), data.get("bigrams", {}))
+        return cls(data.get("unigrams", {}), data.get("bigrams", {}), data.get("counts", {}))  # type: ignore[arg-type]
 
 
 def _is_name(pair: str) -> bool:

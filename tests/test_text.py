@@ -97,6 +97,14 @@ def test_restorer_puts_back_diacritics_from_the_corpus() -> None:
     assert restorer.restore("bao nhieu") == "bao nhiêu"
 
 
+def test_restorer_follows_the_more_frequent_neighbour_pair() -> None:
+    corpus = ["Người lao động làm việc nhiều năm."] * 5  # "bao nhiêu" comes from the question words
+    restorer = DiacriticRestorer.learn(corpus)
+    assert restorer.restore("thoi han bao nhieu nam") == "thời hạn bao nhiêu năm"  # not "nhiều năm"
+    assert DiacriticRestorer.from_dict(restorer.to_dict()).counts == restorer.counts
+    assert DiacriticRestorer.from_dict({"unigrams": {}, "bigrams": {}}).counts == {}  # an older index still loads
+
+
 def test_restorer_round_trips_through_dict() -> None:
     restorer = DiacriticRestorer.learn(["Sở Công Thương Đồng Nai"])
     again = DiacriticRestorer.from_dict(restorer.to_dict())
