@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from .config import Settings
+from .config import Settings, limit_query_threads
 from .conversation import ConversationStore, Turn, resolve_followup
 from .errors import AssistantError
 from .facade import Assistant
@@ -422,9 +422,7 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     """Chạy HTTP API và trang chat (xây chỉ mục trước nếu chưa có)."""
     import uvicorn
 
-    # One OpenMP thread per embedding: under concurrent requests two threads per query only fight
-    # over the same cores (measured in eval/RESULTS.md); set before the model library loads.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    limit_query_threads()  # measured in eval/RESULTS.md
     settings = (ctx.obj or {}).get("settings") or Settings.from_env()
     assistant = Assistant(settings)
     try:

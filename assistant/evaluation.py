@@ -70,6 +70,7 @@ class _Outcome:
     refused: bool
     seconds: float
     answer: str
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -87,6 +88,7 @@ class VariantReport:
         refused = [q for q in questions if self.outcomes[q.id].refused]
         refused_right = [q for q in refused if not q.answerable]
         times = sorted(self.outcomes[q.id].seconds * 1000 for q in questions)
+        cpu = sorted(self.outcomes[q.id].cpu_seconds * 1000 for q in questions)
         return {
             "questions": len(questions),
             "recall@1": _ratio(sum(1 for r in ranks if r == 1), len(ranks)),
@@ -97,6 +99,7 @@ class VariantReport:
             "refusal_recall": _ratio(len(refused_right), len(unanswerable)),
             "latency_p50_ms": _percentile(times, 50),
             "latency_p95_ms": _percentile(times, 95),
+            "cpu_p50_ms": _percentile(cpu, 50),  # CPU time of the process per question: steady when the machine is busy
         }
 
 
@@ -138,12 +141,12 @@ def _run_variant(
     report = VariantReport(name)
     for item in questions:
         text = transform(item.question)
-        started = time.perf_counter()  # asked first: its time includes encoding the question
+        started, cpu_started = time.perf_counter(), time.process_time()  # asked first: includes encoding the question
         answer = _ask(assistant, text)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         rank = _rank_of_evidence(assistant, text, item.evidence) if item.evidence else None
         report.outcomes[item.id] = _Outcome(
-            rank, item.answerable and _is_correct(item, answer), not answer.found, seconds, answer.answer
+            rank, item.answerable and _is_correct(item, answer), not answer.found, seconds, answer.answer, cpu
         )
     return report
 
@@ -205,6 +208,7 @@ def format_report(result: dict[str, Any]) -> str:
         "refusal_recall",
         "latency_p50_ms",
         "latency_p95_ms",
+        "cpu_p50_ms",
     ]
     lines = ["| biến thể | tập | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 2)]
     for variant, splits in result["variants"].items():

@@ -137,7 +137,8 @@ _KIND_CUES = [
 _INTERROGATIVES = _cue(
     "",
     r"bao lâu|bao nhiêu|bao giờ|khi nào|ngày nào|ngày mấy|lúc nào|tháng nào|năm nào|hôm nào|là ai|\bai\b|ở đâu"
-    r"|tại đâu|\bđâu\b|như thế nào|thế nào|ra sao|phần trăm|số mấy|\bmấy\b|số hiệu|hạn chót|hạn cuối|thời hạn|\bhạn\b(?! chế)|deadline"
+    r"|tại đâu|\bđâu\b|như thế nào|thế nào|ra sao|phần trăm|số mấy|\bmấy\b|số hiệu|hạn chót|hạn cuối|thời hạn"
+    r"|\bhạn\b(?! chế)|deadline"
     r"|tỷ lệ|tỉ lệ"
     r"|vì sao|tại sao|lý do|là gì|\bgì\b|hay không|phải không|có phải|được không|\bnào\b|lần thứ|số điện thoại"
     r"|họ tên|(\bkhông|\bchưa)\s*\??\s*$",

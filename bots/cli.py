@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from assistant.config import Settings
+from assistant.config import Settings, limit_query_threads
 from assistant.errors import AssistantError
 from assistant.facade import Assistant
 from assistant.feedback import FeedbackStore
@@ -34,6 +34,7 @@ def telegram_command(ctx: click.Context) -> None:
     from .routes import make_dialogue
     from .telegram import run_polling
 
+    limit_query_threads()
     try:
         telegram = TelegramSettings.from_env()
         settings: Settings = (ctx.obj or {}).get("settings") or Settings.from_env()
