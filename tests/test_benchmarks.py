@@ -143,3 +143,25 @@ def test_scale_corpus_replicates_until_target(tmp_path: Path) -> None:
     assert changed == "doc-a-r000"
     assert "Điều 9999" in (tmp_path / "out" / "doc-a-r000.txt").read_text(encoding="utf-8")
     assert "Điều 9999" not in (source / "a.txt").read_text(encoding="utf-8")  # the hard link was broken first
+
+
+def test_article_map_spans_for_a_splitter_that_ignores_articles() -> None:
+    mapping = legal.ArticleMap(starts={"law": [0, 100, 250]}, ids={"law": ["law#1", "law#2", "law#3"]})
+    assert mapping.article_at("law", 120) == "law#2"
+    assert mapping.articles_in("law", 90, 260) == ["law#2", "law#1", "law#3"]  # most covered first
+    assert mapping.articles_in("law", 260, 400) == ["law#3"]
+    assert mapping.article_at("missing", 5) is None
+
+
+def test_forget_query_vectors_reaches_the_pipeline_backend() -> None:
+    class Backend:
+        def __init__(self) -> None:
+            self._questions = {"câu hỏi": 1}
+
+    class Facade:
+        def __init__(self) -> None:
+            self._backend = Backend()
+
+    method = legal.Pipeline(Facade(), legal.ArticleMap())
+    legal.forget_query_vectors(method)
+    assert method.assistant._backend._questions == {}
