@@ -244,7 +244,7 @@ def measure_size(target: int, args: argparse.Namespace, base: Sequence[Any]) -> 
     if args.interrupt and target == min(args.sizes):
         row["interrupted"] = run_child("build", str(corpus), str(index), cache, kill_after=chunks // 2)
         row["interrupted"]["serve"] = run_child("serve", str(corpus), str(index), cache, "20")
-        row["build"] = run_child("build", str(corpus), str(index), cache)  # resumes
+        row["resumed"] = run_child("build", str(corpus), str(index), cache)  # picks up the vectors left to add
         shutil.rmtree(index, ignore_errors=True)
     row["build"] = run_child("build", str(corpus), str(index), cache)
     print(f"  {target}: build {row['build']['seconds']:.0f} s", file=sys.stderr, flush=True)
@@ -343,6 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rows and "interrupted" in rows[0]:
         cut = rows[0]["interrupted"]
         print(f"xây bị dừng (SIGKILL) ở {cut['killed_at_vectors']}/{cut['of']} vectơ: {json.dumps(cut['serve'])}")
+        print(f"xây lại sau khi dừng: {json.dumps(rows[0]['resumed'])}")
     print(format_table(rows, embed))
     return 0
 
