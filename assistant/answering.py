@@ -142,14 +142,15 @@ def _score_sentences(
     for rank, hit in enumerate(hits):
         analysis = _analyse(hit.chunk)
         tiers = [(analysis.heading, params.heading_weight), (analysis.body, params.context_weight)]
+        rank_bonus = 0.02 * (len(hits) - rank)
         previous = Evidence("")
         for sentence, continued in zip(analysis.sentences, analysis.continued):
             context = [(previous, params.neighbour_weight), *tiers]
             if len(sentence.text) >= 12:
-                item = _score_unit(profile, hit, sentence, context, 0.02 * (len(hits) - rank))
+                item = _score_unit(profile, hit, sentence, context, rank_bonus)
                 out.append(item)
                 if not item.facts and profile.kind not in _GENERAL_KINDS:
-                    out.extend(_first_with_fact(profile, hit, continued, context, 0.02 * (len(hits) - rank)))
+                    out.extend(_first_with_fact(profile, hit, continued, context, rank_bonus))
             previous = sentence.evidence
     out.sort(key=lambda s: (-s.score, s.start))
     return out
@@ -230,22 +231,22 @@ def _first_acceptable(
     happens to name the place is not an answer.
     """
     floor = params.fallback_ratio * scored[0].score
+    total = sum(profile.terms.values()) or 1.0
+    key = [t for t, w in profile.terms.items() if w >= params.key_term_share * total]
     for item in scored:
         if item.score < floor:
             break
         acceptable = item.coverage >= params.min_coverage and not _lacks_fact(profile, item, params)
-        if acceptable and not _missing_constraint(profile, item, index) and not _lacks_key_term(profile, item, params):
+        if acceptable and not _missing_constraint(profile, item, index) and not _lacks_key_term(key, item):
             return item
     return None
 
 
-def _lacks_key_term(profile: QuestionProfile, item: _Scored, params: AnswerParams) -> bool:
+def _lacks_key_term(key: list[str], item: _Scored) -> bool:
     """A word carrying a large share of the question (rare in the corpus) that is absent around the sentence.
 
     "Hội nghị khu vực phía Bắc" is not answered by a sentence about "phía Nam".
     """
-    total = sum(profile.terms.values()) or 1.0
-    key = [t for t, w in profile.terms.items() if w >= params.key_term_share * total]
     if not key:
         return False
     chunk = item.hit.chunk

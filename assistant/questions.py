@@ -322,8 +322,7 @@ def _known_words(syllables_: list[str], frequencies: dict[str, int]) -> list[str
 def _is_known(words: list[str], frequencies: dict[str, int]) -> bool:
     if len(words) == 1 or " ".join(words).lower() in _dictionary():
         return True
-    folded = [fold(w) for w in words]
-    return all(frequencies.get(f"{a} {b}", 0) > 0 for a, b in pairwise(folded))
+    return _document_frequency(" ".join(fold(w) for w in words), frequencies) > 0
 
 
 @lru_cache(maxsize=1)
