@@ -1,7 +1,17 @@
-"""Evaluate retrieval and answers on a question set (eval/devset.jsonl).
+"""Evaluate retrieval and answers on a question set (eval/devset.jsonl, eval/chatset.jsonl).
 
 Each question is asked twice: as written, and with its diacritics removed, so the
 gap between the two is measured on the same questions.
+
+Two answer scores are kept apart, because a right quote under a wrong first line
+misleads a user reading on a phone:
+
+- grounded accuracy: an expected fact is in the answer and in one of its quotes;
+- lead accuracy: the first line states an expected fact (grounded in a quote), or the
+  answer opens with a quote that holds it.
+
+For open list questions (`expected_all`), `list_recall` is the share of the listed
+items the answer holds.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ class EvalQuestion:
     evidence: str | None
     category: str
     split: str
+    expected_all: list[str] = field(default_factory=list)
 
 
 def load_questions(path: Path, split: str | None = None) -> list[EvalQuestion]:
@@ -53,6 +64,7 @@ def load_questions(path: Path, split: str | None = None) -> list[EvalQuestion]:
             evidence=nfc(row["evidence"]) if row.get("evidence") else None,
             category=row.get("category", ""),
             split=row.get("split", "tune"),
+            expected_all=[nfc(e) for e in row.get("expected_all") or []],
         )
         if split is None or item.split == split:
             out.append(item)
@@ -71,6 +83,8 @@ class _Outcome:
     seconds: float
     answer: str
     cpu_seconds: float = 0.0
+    lead: bool = False
+    list_recall: float = 0.0
 
 
 @dataclass
@@ -89,12 +103,15 @@ class VariantReport:
         refused_right = [q for q in refused if not q.answerable]
         times = sorted(self.outcomes[q.id].seconds * 1000 for q in questions)
         cpu = sorted(self.outcomes[q.id].cpu_seconds * 1000 for q in questions)
+        lists = [q for q in answerable if q.expected_all]
         return {
             "questions": len(questions),
             "recall@1": _ratio(sum(1 for r in ranks if r == 1), len(ranks)),
             "recall@5": _ratio(sum(1 for r in ranks if r and r <= 5), len(ranks)),
             "mrr": _ratio(sum(1 / r for r in ranks if r), len(ranks)),
+            "lead_accuracy": _ratio(sum(self.outcomes[q.id].lead for q in answerable), len(answerable)),
             "answer_accuracy": _ratio(sum(self.outcomes[q.id].correct for q in answerable), len(answerable)),
+            "list_recall": _ratio(sum(self.outcomes[q.id].list_recall for q in lists), len(lists)),
             "refusal_precision": _ratio(len(refused_right), len(refused)),
             "refusal_recall": _ratio(len(refused_right), len(unanswerable)),
             "latency_p50_ms": _percentile(times, 50),
@@ -128,11 +145,33 @@ def _rank_of_evidence(assistant: Assistant, question: str, evidence: str, k: int
 
 
 def _is_correct(item: EvalQuestion, answer: Answer) -> bool:
+    """Grounded: an expected fact is in the answer and in one of its quotes."""
     if not answer.found:
         return False
     text = _squash(answer.answer)
     quotes = [_squash(c.quote) for c in answer.citations]
-    return any(_squash(e) in text and any(_squash(e) in q for q in quotes) for e in item.expected)
+    facts = item.expected or item.expected_all
+    return any(_squash(e) in text and any(_squash(e) in q for q in quotes) for e in facts)
+
+
+def _lead_is_correct(item: EvalQuestion, answer: Answer) -> bool:
+    """The first line states an expected fact that a quote holds, or the answer opens with a quote holding one."""
+    if not answer.found or not answer.answer.strip():
+        return False
+    lines = answer.answer.strip().splitlines()
+    first = lines[0]
+    quotes = [_squash(c.quote) for c in answer.citations]
+    facts = [_squash(e) for e in item.expected or item.expected_all]
+    if first.lstrip().startswith("“") and answer.citations:
+        return any(f in quotes[0] for f in facts)
+    return any(f in _squash(first) and any(f in q for q in quotes) for f in facts)
+
+
+def _list_recall(item: EvalQuestion, answer: Answer) -> float:
+    if not item.expected_all or not answer.found:
+        return 0.0
+    text = _squash(answer.answer + " " + " ".join(c.quote for c in answer.citations))
+    return sum(_squash(e) in text for e in item.expected_all) / len(item.expected_all)
 
 
 def _run_variant(
@@ -146,7 +185,14 @@ def _run_variant(
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         rank = _rank_of_evidence(assistant, text, item.evidence) if item.evidence else None
         report.outcomes[item.id] = _Outcome(
-            rank, item.answerable and _is_correct(item, answer), not answer.found, seconds, answer.answer, cpu
+            rank,
+            item.answerable and _is_correct(item, answer),
+            not answer.found,
+            seconds,
+            answer.answer,
+            cpu,
+            lead=item.answerable and _lead_is_correct(item, answer),
+            list_recall=_list_recall(item, answer),
         )
     return report
 
@@ -173,23 +219,43 @@ def evaluate(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, A
         for split in splits:
             per_split[split] = variant.metrics([q for q in questions if q.split == split])
         result["variants"][variant.name] = per_split
+        result.setdefault("categories", {})[variant.name] = _per_category(variant, questions)
         result["failures"].extend(_failures(variant, questions))
     return result
+
+
+def _per_category(variant: VariantReport, questions: list[EvalQuestion]) -> dict[str, dict[str, float]]:
+    """Lead and grounded accuracy of the answerable questions of each category and split."""
+    out: dict[str, dict[str, float]] = {}
+    for category in sorted({q.category for q in questions if q.answerable}):
+        for split in ("all", *sorted({q.split for q in questions})):
+            chosen = [q for q in questions if q.answerable and q.category == category and split in ("all", q.split)]
+            if chosen:
+                out[f"{category}/{split}"] = {
+                    "questions": len(chosen),
+                    "lead_accuracy": _ratio(sum(variant.outcomes[q.id].lead for q in chosen), len(chosen)),
+                    "answer_accuracy": _ratio(sum(variant.outcomes[q.id].correct for q in chosen), len(chosen)),
+                }
+    return out
 
 
 def _failures(variant: VariantReport, questions: list[EvalQuestion]) -> list[dict[str, Any]]:
     out = []
     for item in questions:
         outcome = variant.outcomes[item.id]
-        wrong = (item.answerable and not outcome.correct) or (not item.answerable and not outcome.refused)
+        wrong = (item.answerable and not (outcome.correct and outcome.lead)) or (
+            not item.answerable and not outcome.refused
+        )
         if wrong:
             out.append(
                 {
                     "variant": variant.name,
                     "id": item.id,
                     "question": item.question,
-                    "expected": item.expected,
+                    "expected": item.expected or item.expected_all,
                     "rank": outcome.rank,
+                    "lead": outcome.lead,
+                    "grounded": outcome.correct,
                     "answer": outcome.answer[:300],
                 }
             )
@@ -203,7 +269,9 @@ def format_report(result: dict[str, Any]) -> str:
         "recall@1",
         "recall@5",
         "mrr",
+        "lead_accuracy",
         "answer_accuracy",
+        "list_recall",
         "refusal_precision",
         "refusal_recall",
         "latency_p50_ms",
@@ -214,4 +282,13 @@ def format_report(result: dict[str, Any]) -> str:
     for variant, splits in result["variants"].items():
         for split, metrics in splits.items():
             lines.append(f"| {variant} | {split} | " + " | ".join(str(metrics[c]) for c in columns) + " |")
+    categories = result.get("categories") or {}
+    if categories:
+        lines += ["", "| biến thể | loại/tập | câu | lead_accuracy | answer_accuracy |", "|---|---|---|---|---|"]
+        for variant, rows in categories.items():
+            for key, metrics in rows.items():
+                lines.append(
+                    f"| {variant} | {key} | {metrics['questions']} | {metrics['lead_accuracy']} "
+                    f"| {metrics['answer_accuracy']} |"
+                )
     return "\n".join(lines)
