@@ -1,293 +1,148 @@
-"""Compose a grounded answer from retrieved chunks, without a language model.
+"""Compose a grounded answer from scored evidence, without a language model.
 
-Sentences of the top chunks are scored by how much of the question's topic terms
-they cover (weighted by rarity), counting terms in the previous sentence, the
-chunk's heading path and document title as weaker context, plus a bonus when the
-sentence holds the kind of fact asked for (see `questions.py`). The answer leads
-with that fact and quotes the sentence exactly. When the evidence is weak, or the
-question names a place or year the evidence lacks, the answer says the documents do
-not hold it and points to what they do cover.
+One calibrated decision (`decide`) between three outcomes, from the candidates of
+evidence.py:
+
+- direct: the first line states the asked fact (a date, an amount, có/không with the
+  clause, the items of a list), then the exact quotes;
+- quote: the best passage is quoted without a lead, when the exact fact is uncertain
+  (no fact of the asked kind, or weak coverage);
+- refuse: only when the topic is really absent (weak coverage everywhere, or a word
+  that carries the question is in no passage) or the place or year asked is in none.
+
+The thresholds are `AnswerParams`, tuned on the tune parts of the question sets.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import pairwise
 
 from .chunking import provision_at
+from .evidence import Candidate, ScoreWeights, qualifier_agreement, score_candidates
 from .indexing import LoadedIndex
-from .questions import FACT_PATTERNS, Evidence, QuestionProfile, profile_question
-from .text import PROVINCE_NAMES, fold, lexical_tokens, provinces_in, split_sentences
-from .types import Answer, Chunk, Citation, Hit
+from .query import Query
+from .terms import Evidence
+from .text import fold, split_sentences
+from .types import Answer, Citation, Hit
 
-__all__ = ["NOT_FOUND", "AnswerParams", "compose_answer", "not_found_answer", "ungrounded_numbers"]
+__all__ = ["NOT_FOUND", "AnswerParams", "Decision", "compose_answer", "decide", "not_found_answer", "ungrounded_numbers"]
 
 NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 
-_NEGATION = re.compile(r"\b(không|chưa)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"^(?:[^,;:]{0,40}\s)?(?:không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
-_GENERAL_KINDS = ("general", "yesno", "reason")
-_SOFT_KINDS = ("person", "name", "place")
-_YEAR_LOOKBACK = 800
-_KEY_TERM_LOOKBACK = 300
+_CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
+_LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
+_FULL_DATE = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
 _CLAUSE_MARGIN = 0.1
-_CLAUSE_BREAK = re.compile(r"[;:]\s")
 
 
 @dataclass(frozen=True)
 class AnswerParams:
-    """Tunable thresholds of the extractive answerer."""
+    """Thresholds of the decision and sizes of the answer."""
 
-    min_coverage: float = 0.55
-    chunks: int = 6
+    chunks: int = 8
+    refuse_below: float = 0.42  # best coverage under this: the documents do not hold the topic
+    direct_from: float = 0.55  # coverage from which the fact leads the answer
+    floor_ratio: float = 0.75  # candidates this close to the best may replace it (the one naming the place/year)
     support_ratio: float = 0.9
     max_quote_chars: int = 420
-    heading_weight: float = 0.6
-    neighbour_weight: float = 0.6
-    context_weight: float = 0.35
-    fallback_ratio: float = 0.75
-    key_term_share: float = 0.3
+    max_items: int = 8
     cause_ratio: float = 0.6
-    soft_kind_coverage: float = 0.8
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
 
 
 @dataclass
-class _Scored:
-    hit: Hit
-    start: int
-    end: int
-    score: float
-    coverage: float
-    facts: list[tuple[int, int]] = field(default_factory=list)
+class Decision:
+    """What the answerer decided: outcome ("direct", "quote", "refuse"), the chosen candidates, why."""
 
-    @property
-    def text(self) -> str:
-        chunk = self.hit.chunk
-        return chunk.text[self.start - chunk.start : self.end - chunk.start]
+    outcome: str
+    chosen: list[Candidate] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    missing: str = ""
+
+    def ranked_hits(self, hits: list[Hit]) -> list[Hit]:
+        """The hits in the order of their best candidate (what an LLM should read first)."""
+        order: dict[str, int] = {}
+        for item in self.candidates:
+            order.setdefault(item.hit.chunk.id, len(order))
+        return sorted(hits, key=lambda h: order.get(h.chunk.id, len(order)))
 
 
-def compose_answer(question: str, hits: list[Hit], index: LoadedIndex, params: AnswerParams | None = None) -> Answer:
-    """The extractive answer to `question` from `hits`, or an honest not-found."""
-    params = params or AnswerParams()
-    profile = profile_question(question, index)
-    if not hits or not profile.terms:
-        return not_found_answer(index, hits)
-    scored = _score_sentences(profile, hits[: params.chunks], index, params)
-    if not scored:
-        return not_found_answer(index, hits)
-    best = _first_acceptable(profile, scored, index, params)
+def decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerParams) -> Decision:
+    """The calibrated decision for `query` over `hits`."""
+    if not hits or not query.terms:
+        return Decision("refuse")
+    candidates = score_candidates(query, hits[: params.chunks], index, params.weights)
+    if not candidates:
+        return Decision("refuse")
+    best = _best(query, candidates, params)
     if best is None:
-        return not_found_answer(index, hits, _missing_constraint(profile, scored[0], index))
+        return Decision("refuse", candidates=candidates, missing=candidates[0].missing)
+    if best.missing:
+        return Decision("refuse", candidates=candidates, missing=best.missing)
+    if _topic_absent(query, best, candidates, params):
+        return Decision("refuse", candidates=candidates)
+    if query.kind.lead == "fact" and not best.facts:  # a figure/date asked, and no passage near the top holds one
+        return Decision("refuse", candidates=candidates)
     if len(best.facts) > 1:
-        first = _closest_fact(profile, best.facts, best)
-        best.facts = [first, *(f for f in best.facts if f != first)]  # the quote is cut around it
-    rest = [item for item in scored if item is not best]
-    chosen = [best, *_supports(profile, rest, best, params)]
-    citations = [_citation(item, index, params) for item in chosen]
-    return Answer(answer=_render(profile, chosen, citations), found=True, citations=citations)
+        first = _closest_fact(query, best)
+        best.facts = [first, *(f for f in best.facts if f != first)]
+    direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
+    rest = [c for c in candidates if c is not best]
+    return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    start: int
-    end: int
-    text: str
-    evidence: Evidence
-    bigrams: frozenset[str]
+def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Candidate | None:
+    """The top candidate, or a nearly-as-strong one that names the place/year asked (and holds the fact)."""
+    top = candidates[0]
+    floor = params.floor_ratio * top.score
+    near = [c for c in candidates if c.score >= floor]
+    for wanted in (lambda c: not c.missing and (c.facts or not query.kind.facts), lambda c: not c.missing):
+        found = next((c for c in near if wanted(c)), None)
+        if found is not None:
+            return found
+    return top
 
 
-@dataclass(frozen=True)
-class _ChunkAnalysis:
-    sentences: tuple[_Sentence, ...]
-    # sentence i joined with the next one or two on its line ("Thực hiện: … . … . Kinh phí: 315.725.000 đồng.")
-    continued: tuple[tuple[_Sentence, ...], ...]
-    heading: Evidence
-    body: Evidence
+def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], params: AnswerParams) -> bool:
+    """Weak coverage, or the passage contradicts a word that carries the question.
 
-
-_CONTINUATION = 3
-
-
-def _unit(chunk: Chunk, start: int, end: int) -> _Sentence:
-    text = chunk.text[start - chunk.start : end - chunk.start]
-    bigrams = frozenset(t for t in lexical_tokens(text) if "_" in t)
-    return _Sentence(start, end, text, Evidence(text), bigrams)
-
-
-@lru_cache(maxsize=8192)
-def _analyse(chunk: Chunk) -> _ChunkAnalysis:
-    """Sentences of a chunk with their matchable words, computed once per chunk (not per question)."""
-    spans = split_sentences(chunk.text, chunk.start)
-    sentences = tuple(_unit(chunk, start, end) for start, end in spans)
-    continued = []
-    for i, (start, end) in enumerate(spans):
-        units = []
-        for _, next_end in spans[i + 1 : i + 1 + _CONTINUATION]:
-            if "\n" in chunk.text[end - chunk.start : next_end - chunk.start]:
-                break
-            units.append(_unit(chunk, start, next_end))
-        continued.append(tuple(units))
-    heading = Evidence(chunk.heading + " " + chunk.locator)
-    return _ChunkAnalysis(sentences, tuple(continued), heading, Evidence(chunk.text))
-
-
-def _score_sentences(
-    profile: QuestionProfile, hits: list[Hit], index: LoadedIndex, params: AnswerParams
-) -> list[_Scored]:
-    """Every sentence of the top chunks, scored; for a fact question, a sentence without the fact
-    also competes joined with the next sentences on its line, which may hold it."""
-    out: list[_Scored] = []
-    for rank, hit in enumerate(hits):
-        analysis = _analyse(hit.chunk)
-        tiers = [(analysis.heading, params.heading_weight), (analysis.body, params.context_weight)]
-        rank_bonus = 0.02 * (len(hits) - rank)
-        previous = Evidence("")
-        for sentence, continued in zip(analysis.sentences, analysis.continued):
-            context = [(previous, params.neighbour_weight), *tiers]
-            if len(sentence.text) >= 12:
-                item = _score_unit(profile, hit, sentence, context, rank_bonus)
-                out.append(item)
-                if not item.facts and profile.kind not in _GENERAL_KINDS:
-                    out.extend(_first_with_fact(profile, hit, continued, context, rank_bonus))
-            previous = sentence.evidence
-    out.sort(key=lambda s: (-s.score, s.start))
-    return out
-
-
-def _first_with_fact(
-    profile: QuestionProfile,
-    hit: Hit,
-    continued: tuple[_Sentence, ...],
-    context: list[tuple[Evidence, float]],
-    rank_bonus: float,
-) -> list[_Scored]:
-    for unit in continued:
-        item = _score_unit(profile, hit, unit, context, rank_bonus)
-        if item.facts:
-            return [item]
-    return []
-
-
-def _score_unit(
-    profile: QuestionProfile, hit: Hit, unit: _Sentence, context: list[tuple[Evidence, float]], rank_bonus: float
-) -> _Scored:
-    coverage = _coverage(profile, unit.evidence, context)
-    facts = _facts(profile.kind, unit.text, unit.start)
-    score = coverage + _phrase_bonus(profile, unit.bigrams) + rank_bonus + _kind_bonus(profile, unit.text, facts)
-    return _Scored(hit, unit.start, unit.end, score, coverage, facts)
-
-
-def _coverage(profile: QuestionProfile, own: Evidence, tiers: list[tuple[Evidence, float]]) -> float:
-    """Rarity-weighted share of the topic words found in the sentence, or (discounted) around it."""
-    covered = 0.0
-    for term, weight in profile.terms.items():
-        if own.has(term):
-            covered += weight
-        else:
-            covered += weight * max((w for evidence, w in tiers if evidence.has(term)), default=0.0)
-    return covered / (sum(profile.terms.values()) or 1.0)
-
-
-def _phrase_bonus(profile: QuestionProfile, found: frozenset[str]) -> float:
-    if not profile.bigrams:
-        return 0.0
-    return 0.15 * len(profile.bigrams & found) / len(profile.bigrams)
-
-
-def _kind_bonus(profile: QuestionProfile, sentence: str, facts: list[tuple[int, int]]) -> float:
-    bonus = 0.0
-    if profile.kind not in _GENERAL_KINDS:
-        bonus += 0.12 if facts else -0.15
-    elif profile.kind == "reason" and _CAUSE.search(sentence):
-        bonus += 0.08
-    line_start = fold(sentence[:12])
-    if line_start.startswith("ke hoach"):
-        bonus += 0.08 if profile.wants_plan else (-0.12 if profile.wants_actual else -0.04)
-    elif line_start.startswith("thuc hien") and not profile.wants_plan:
-        bonus += 0.04
-    return bonus
-
-
-def _facts(kind: str, sentence: str, offset: int) -> list[tuple[int, int]]:
-    pattern = FACT_PATTERNS.get(kind)
-    if pattern is None:
-        return []
-    spans = [(offset + m.start(), offset + m.end()) for m in pattern.finditer(sentence)]
-    if kind == "count":
-        spans = [s for s in spans if not re.match(r"(19|20)\d\d\b", sentence[s[0] - offset :])]
-    if kind in ("name", "person"):
-        spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
-    return spans
-
-
-def _first_acceptable(
-    profile: QuestionProfile, scored: list[_Scored], index: LoadedIndex, params: AnswerParams
-) -> _Scored | None:
-    """The best sentence that covers the question, holds the fact asked for and the place/year it names.
-
-    Only sentences nearly as strong as the top one are considered: a weak sentence that
-    happens to name the place is not an answer.
+    A missing detail ("bánh tráng") is no reason to refuse; a contrast is: the question
+    asks "phía Bắc" and the passage says "phía Nam" (the same head word, another modifier).
     """
-    floor = params.fallback_ratio * scored[0].score
-    total = sum(profile.terms.values()) or 1.0
-    key = [t for t, w in profile.terms.items() if w >= params.key_term_share * total]
-    for item in scored:
-        if item.score < floor:
-            break
-        acceptable = item.coverage >= params.min_coverage and not _lacks_fact(profile, item, params)
-        if acceptable and not _missing_constraint(profile, item, index) and not _lacks_key_term(key, item):
-            return item
-    return None
+    if best.coverage < params.refuse_below:
+        return True
+    around = _around(best)
+    return any(_contradicted(term, query, around) for term in query.key_terms)
 
 
-def _lacks_key_term(key: list[str], item: _Scored) -> bool:
-    """A word carrying a large share of the question (rare in the corpus) that is absent around the sentence.
-
-    "Hội nghị khu vực phía Bắc" is not answered by a sentence about "phía Nam".
-    """
-    if not key:
+def _contradicted(term: str, query: Query, around: Evidence) -> bool:
+    """The passage has the word before `term` in the question followed by another word ("phía Nam" for "phía Bắc")."""
+    if around.has(term):
         return False
+    words = term.split()
+    heads = [words[0]] if len(words) > 1 else []
+    last = words[-1]
+    heads += [pair.split("_")[0] for pair in query.bigrams if pair.endswith(f"_{words[0]}") and " " not in pair]
+    rest = " ".join(words[1:]) if len(words) > 1 else last
+    return any(f" {head} " in around.joined and f" {head} {rest} " not in around.joined for head in heads if head)
+
+
+def _around(item: Candidate) -> Evidence:
     chunk = item.hit.chunk
-    lead = max(chunk.start, item.start - _KEY_TERM_LOOKBACK)
-    around = Evidence(" ".join([chunk.heading, chunk.text[lead - chunk.start : item.end - chunk.start]]))
-    return any(not around.has(term) for term in key)
+    lead = max(chunk.start, item.start - 300)
+    return Evidence(" ".join([chunk.heading, chunk.text[lead - chunk.start : item.end - chunk.start]]))
 
 
-def _lacks_fact(profile: QuestionProfile, best: _Scored, params: AnswerParams) -> bool:
-    """No fact of the kind asked for; who/what/where questions may be answered by a sentence that covers them fully."""
-    if profile.kind in _GENERAL_KINDS or best.facts:
-        return False
-    return not (profile.kind in _SOFT_KINDS and best.coverage >= params.soft_kind_coverage)
-
-
-def _missing_constraint(profile: QuestionProfile, best: _Scored, index: LoadedIndex) -> str:
-    """A place or year the question names that the evidence does not mention."""
-    chunk = best.hit.chunk
-    meta = index.documents.get(chunk.doc_id, {})
-    around = " ".join([best.text, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
-    places = provinces_in(around)
-    for province in profile.provinces:
-        if province not in places:
-            return f"tỉnh/thành {PROVINCE_NAMES.get(province, province.title())}"
-    if profile.years:
-        text = index.text_of(chunk.doc_id)
-        lead_in = text[max(0, best.start - _YEAR_LOOKBACK) : best.end]
-        dated = " ".join([around, lead_in, str(meta.get("year") or ""), str(meta.get("date") or "")])
-        for year in profile.years:
-            if year not in dated:
-                return f"năm {year}"
-    return ""
-
-
-def _supports(profile: QuestionProfile, rest: list[_Scored], best: _Scored, params: AnswerParams) -> list[_Scored]:
-    """At most one more sentence, as strong as the best and saying something else.
-
-    For a why-question whose best sentence states the fact without its cause, the
-    strongest sentence of the same chunk that gives a cause ("do", "vì", "nên") joins it.
-    """
-    if profile.kind == "reason" and not _CAUSE.search(best.text):
+def _supports(query: Query, rest: list[Candidate], best: Candidate, params: AnswerParams) -> list[Candidate]:
+    """More quotes: a list's items, a why-question's cause, or one more sentence as strong as the best."""
+    if query.kind.lead == "list":
+        return _list_items(best, params)
+    if query.kind.lead == "cause" and not _CAUSE.search(best.text):
         for item in rest:
             if item.score < params.cause_ratio * best.score:
                 break
@@ -296,13 +151,172 @@ def _supports(profile: QuestionProfile, rest: list[_Scored], best: _Scored, para
     for item in rest:
         if item.score < params.support_ratio * best.score:
             break
-        same_place = item.hit.chunk.doc_id == best.hit.chunk.doc_id and item.start < best.end and best.start < item.end
-        if not same_place and (profile.kind in _GENERAL_KINDS or item.facts):
+        overlaps = item.hit.chunk.doc_id == best.hit.chunk.doc_id and item.start < best.end and best.start < item.end
+        if not overlaps and (not query.kind.facts or item.facts):
             return [item]
     return []
 
 
-def _citation(item: _Scored, index: LoadedIndex, params: AnswerParams) -> Citation:
+def _list_items(best: Candidate, params: AnswerParams) -> list[Candidate]:
+    """The items after a sentence that opens a list ("… 6 lĩnh vực sau:"), each a candidate."""
+    chunk = best.hit.chunk
+    if not _LIST_OPENER.search(best.text.rstrip()):
+        return []
+    after = chunk.text[best.end - chunk.start :]
+    items: list[Candidate] = []
+    for start, end in split_sentences(after, best.end):
+        piece = chunk.text[start - chunk.start : end - chunk.start]
+        line_start = start == chunk.start or chunk.text[start - chunk.start - 1] == "\n"
+        if line_start and len(piece) > 15:
+            items.append(Candidate(best.hit, best.rank, start, end, best.score, best.coverage))
+        if len(items) >= params.max_items:
+            break
+    return items
+
+
+def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
+    """The fact whose own clause holds the question's words and qualifiers.
+
+    Facts in different clauses (split at ";" and ":") each own their clause; otherwise
+    each owns the text from the end of the previous fact to its own end. Words before
+    the first fact are the sentence's subject, shared by all its facts.
+    """
+    facts = sorted(best.facts)
+    sentence, base = best.text, best.start
+    shared = Evidence(sentence[: facts[0][0] - base])
+    owned = _clauses_of(sentence, [(a - base, b - base) for a, b in facts])
+
+    def weight(text: str) -> float:
+        own = Evidence(text)
+        words = sum(w for t, w in query.terms.items() if own.has(t) and not shared.has(t))
+        total = sum(query.terms.values()) or 1.0
+        return words / total + 0.1 * qualifier_agreement(query, fold(text))
+
+    scores = [weight(text) for text in owned]
+    chosen = max(range(len(facts)), key=lambda i: (scores[i], -i))
+    return facts[chosen] if scores[chosen] > scores[0] + _CLAUSE_MARGIN else facts[0]
+
+
+def _clauses_of(sentence: str, facts: list[tuple[int, int]]) -> list[str]:
+    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence)]
+    clause_ids = [max(i for i, b in enumerate(bounds[:-1]) if b <= start) for start, _ in facts]
+    if len(set(clause_ids)) == len(facts):
+        return [sentence[bounds[i] : bounds[i + 1]] for i in clause_ids]
+    runs = [sentence[: facts[0][1]]]
+    return runs + [sentence[previous[1] : fact[1]] for previous, fact in pairwise(facts)]
+
+
+# ------------------------------------------------------------------ rendering
+def compose_answer(
+    query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerParams | None = None, today: dt.date | None = None
+) -> Answer:
+    """The extractive answer to `query` from `hits`, or an honest not-found."""
+    params = params or AnswerParams()
+    decision = decide(query, hits, index, params)
+    return render(query, decision, hits, index, params, today or dt.date.today())
+
+
+def render(
+    query: Query, decision: Decision, hits: list[Hit], index: LoadedIndex, params: AnswerParams, today: dt.date
+) -> Answer:
+    """The answer text and citations for a decision."""
+    if decision.outcome == "refuse":
+        return not_found_answer(index, hits, decision.missing)
+    chosen = decision.chosen
+    citations = [_citation(item, index, params) for item in chosen]
+    lead = _lead(query, chosen, citations, index, today) if decision.outcome == "direct" else ""
+    quotes = [f"“{_ellipsis(c, chosen[i])}” [{i + 1}]" for i, c in enumerate(citations)]
+    lines = [lead, *quotes] if lead else quotes
+    note = _province_note(query, chosen[0], index)
+    return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=citations)
+
+
+def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], index: LoadedIndex, today: dt.date) -> str:
+    best = chosen[0]
+    style = query.kind.lead
+    if style == "yesno":
+        clause = _first_clause(citations[0].quote)
+        return ("Không: " if _NEGATION.search(citations[0].quote) else "Có: ") + clause
+    if style == "list":
+        items = [_first_clause(c.quote) for c in citations[1:]] or [_first_clause(citations[0].quote)]
+        return "Gồm: " + "; ".join(i.rstrip(".") for i in items) + "."
+    if style in ("quote", "cause") or not best.facts:
+        return ""
+    text, base = best.hit.chunk.text, best.hit.chunk.start
+    fact = best.facts[0]
+    phrase = text[fact[0] - base : fact[1] - base].strip()
+    lead = phrase[:1].upper() + phrase[1:] + "."
+    extra = _other_facts(query, best, fact)
+    if extra:
+        lead = lead[:-1] + "; " + "; ".join(extra) + "."
+    if query.kind.name == "deadline":
+        lead += _passed_note(phrase, best, index, today)
+    return lead
+
+
+def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> list[str]:
+    """Facts for the other parts of a two-part question ("… bao nhiêu tỷ, đạt bao nhiêu %"), from the same sentence."""
+    from .kinds import FACT_PATTERNS
+
+    text = best.text
+    out = []
+    for kind in query.match.also:
+        for name in kind.facts:
+            found = [m for m in FACT_PATTERNS[name].finditer(text) if m.start() + best.start >= primary[1]]
+            found = found or [m for m in FACT_PATTERNS[name].finditer(text) if m.end() + best.start <= primary[0]]
+            if found:
+                out.append(found[0].group(0).strip())
+                break
+    return [o for o in dict.fromkeys(out) if o not in text[primary[0] - best.start : primary[1] - best.start]]
+
+
+def _first_clause(quote: str, limit: int = 160) -> str:
+    """The quote's first sentence, cut at a clause break when long."""
+    text = " ".join(quote.split())
+    if len(text) <= limit:
+        return text.rstrip(".;:") + "."
+    cut = max(text.rfind(mark, 0, limit) for mark in (";", ",", ":"))
+    if cut < 40:
+        cut = text.rfind(" ", 0, limit)
+    return text[:cut].rstrip(".;:, ") + "…"
+
+
+def _passed_note(phrase: str, best: Candidate, index: LoadedIndex, today: dt.date) -> str:
+    """ " Hạn này đã qua (…)." when the date is before today."""
+    match = _FULL_DATE.search(phrase)
+    if match is None:
+        return ""
+    day, month, year = (int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:]))
+    try:
+        when = dt.date(year, month, day)
+    except ValueError:
+        return ""
+    if when >= today:
+        return ""
+    meta = index.documents.get(best.hit.chunk.doc_id, {})
+    plan = re.search(r"kế hoạch[^.;]{0,40}?năm (\d{4})", index.text_of(best.hit.chunk.doc_id), re.IGNORECASE)
+    source = f"kế hoạch năm {plan.group(1)}" if plan else f"văn bản năm {meta.get('year') or year}"
+    return f" Hạn này (của {source}) đã qua."
+
+
+def _province_note(query: Query, best: Candidate, index: LoadedIndex) -> str:
+    """Which province a document was about, when the question uses a name that merged into it in 2025."""
+    from .text import PROVINCE_NAMES, province_info, provinces_in
+
+    meta = index.documents.get(best.hit.chunk.doc_id, {})
+    cited = set(provinces_in(f"{meta.get('province') or ''} {best.text}"))
+    for key in query.provinces:
+        info = province_info(key)
+        if info and info.merged_into and key not in cited and fold(info.merged_into) in cited:
+            since = info.merged_from or "2025"
+            return (
+                f"Lưu ý: {info.name} nhập vào tỉnh/thành {PROVINCE_NAMES.get(fold(info.merged_into), info.merged_into)}"
+                f" từ {since}; tài liệu trích ở trên nói về {info.merged_into} trước khi hợp nhất."
+            )
+    return ""
+
+
+def _citation(item: Candidate, index: LoadedIndex, params: AnswerParams) -> Citation:
     chunk = item.hit.chunk
     start, end = _trim(item, params.max_quote_chars)
     quote = chunk.text[start - chunk.start : end - chunk.start]
@@ -310,10 +324,11 @@ def _citation(item: _Scored, index: LoadedIndex, params: AnswerParams) -> Citati
     locator = chunk.locator
     if meta.get("kind") == "regulation":  # a window of an article: name the clause the quote is in
         locator = provision_at(index.text_of(chunk.doc_id), start) or locator
-    return Citation(chunk.doc_id, meta.get("title", chunk.doc_id), locator, quote, min(1.0, item.score), start, end)
+    score = max(0.01, min(1.0, item.score))
+    return Citation(chunk.doc_id, meta.get("title", chunk.doc_id), locator, quote, score, start, end)
 
 
-def _trim(item: _Scored, limit: int) -> tuple[int, int]:
+def _trim(item: Candidate, limit: int) -> tuple[int, int]:
     """Cut a long sentence to a window around its first fact, at word boundaries."""
     start, end = item.start, item.end
     if end - start <= limit:
@@ -329,66 +344,14 @@ def _trim(item: _Scored, limit: int) -> tuple[int, int]:
     return window_start, window_end
 
 
-def _render(profile: QuestionProfile, chosen: list[_Scored], citations: list[Citation]) -> str:
-    lead = _lead(profile, chosen[0], citations[0])
-    quotes = [f"“{_ellipsis(c, chosen[i])}” [{i + 1}]" for i, c in enumerate(citations)]
-    return "\n".join([lead, *quotes]) if lead else "\n".join(quotes)
-
-
-def _ellipsis(citation: Citation, item: _Scored) -> str:
+def _ellipsis(citation: Citation, item: Candidate) -> str:
     prefix = "…" if citation.start > item.start else ""
     suffix = "…" if citation.end < item.end else ""
     return f"{prefix}{citation.quote}{suffix}"
 
 
-def _lead(profile: QuestionProfile, best: _Scored, citation: Citation) -> str:
-    if profile.kind == "yesno":
-        return "Không." if _NEGATION.search(citation.quote) else "Có."
-    if not best.facts:
-        return ""
-    text, base = best.hit.chunk.text, best.hit.chunk.start
-    fact = best.facts[0]  # the fact whose clause holds the question's words; the quote is cut around it
-    phrase = text[fact[0] - base : fact[1] - base].strip()
-    return phrase[:1].upper() + phrase[1:] + "."
-
-
-def _closest_fact(profile: QuestionProfile, facts: list[tuple[int, int]], best: _Scored) -> tuple[int, int]:
-    """The fact whose own clause holds the question's words.
-
-    When the facts sit in different clauses (split at ";" and ":"), each owns its clause;
-    otherwise each owns the text from the end of the previous fact to its own end. Words
-    that already occur before the first fact are the sentence's subject and shared by
-    all its facts, so they do not decide between them.
-    """
-    if len(facts) == 1:
-        return facts[0]
-    facts = sorted(facts)
-    sentence, base = best.text, best.start
-    shared = Evidence(sentence[: facts[0][0] - base])
-    owned = _clauses_of(sentence, [(a - base, b - base) for a, b in facts])
-
-    def weight(text: str) -> float:
-        own = Evidence(text)
-        return sum(w for t, w in profile.terms.items() if own.has(t) and not shared.has(t))
-
-    scores = [weight(text) for text in owned]
-    chosen = max(range(len(facts)), key=lambda i: (scores[i], -i))
-    # the first fact (the sentence's main figure) stands unless a later clause holds clearly more of the question
-    return facts[chosen] if scores[chosen] > scores[0] + _CLAUSE_MARGIN else facts[0]
-
-
-def _clauses_of(sentence: str, facts: list[tuple[int, int]]) -> list[str]:
-    """The text each fact owns: its clause, or the run since the previous fact when they share one."""
-    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence)]
-    clause_ids = [max(i for i, b in enumerate(bounds[:-1]) if b <= start) for start, _ in facts]
-    if len(set(clause_ids)) == len(facts):
-        return [sentence[bounds[i] : bounds[i + 1]] for i in clause_ids]
-    runs = [sentence[: facts[0][1]]]
-    return runs + [sentence[previous[1] : fact[1]] for previous, fact in pairwise(facts)]
-
-
 def not_found_answer(index: LoadedIndex, hits: list[Hit], missing: str = "") -> Answer:
-    """The honest refusal, with what the documents do cover and where to look."""
+    """The honest refusal, with where to look."""
     lines = [NOT_FOUND]
     if missing:
         lines.append(f"Đoạn khớp nhất với câu hỏi không nói về {missing}.")
@@ -398,6 +361,7 @@ def not_found_answer(index: LoadedIndex, hits: list[Hit], missing: str = "") -> 
         top = hits[0].chunk
         title = index.documents.get(top.doc_id, {}).get("title", top.doc_id)
         lines.append(f"Đoạn gần nhất có thể tham khảo: {title} ({top.locator}).")
+    lines.append("Có thể hỏi Sở Công Thương hoặc Trung tâm Khuyến công của tỉnh để biết thêm.")
     return Answer(answer="\n".join(lines), found=False, citations=[])
 
 

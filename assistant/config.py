@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
     max_question_chars: int = MAX_QUESTION_CHARS
+    today: dt.date | None = None  # fixed "today" for passed-deadline notes (tests); None = the real date
     top_k: int = DEFAULT_TOP_K
 
     @classmethod
@@ -62,6 +64,7 @@ class Settings:
             llm_model=_env("LLM_MODEL"),
             llm_api_key=_env("LLM_API_KEY"),
             max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
+            today=dt.date.fromisoformat(_env("TODAY")) if _env("TODAY") else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "data_dir", "embedding_cache"):

@@ -14,13 +14,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .questions import question_kind, strip_question_cues
+from .kinds import detect_kind, strip_cues
 from .text import PROVINCE_NAMES, content_terms, fold, provinces_in, remove_matches
 
 __all__ = ["ConversationStore", "Turn", "is_followup", "resolve_followup"]
 
 _FOLLOWUP_START = re.compile(r"^(con|the con|vay con|va|con neu|the|vay)\b")
-_FOLLOWUP_END = re.compile(r"(thi sao|the nao|sao|nhi|vay|thi)\s*\??$")
+_FOLLOWUP_END_ONLY = re.compile(r"(thi sao|the thi sao|sao|nhi|thi)\s*\??$")
 _FILLER = re.compile(r"^(the con|vay con|con|va|the|vay)\s+|\s*(thi sao|the nao|thi|vay|nhi|sao)\s*\??$")
 _PLACE_WORDS = {"nam", "tinh", "thanh", "pho", "o", "tai"}
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
@@ -35,14 +35,25 @@ class Turn:
     answer: str
 
 
+_OWN_TOPIC_TERMS = 3
+
+
 def is_followup(question: str, history: list[Turn]) -> bool:
-    """True when the question only makes sense after the previous turn."""
+    """True when the question only makes sense after the previous turn.
+
+    A message that carries its own topic (more than a few words beyond a place or year)
+    is a new question, whatever it ends with: "… như thế nào?" asks afresh.
+    """
     if not history:
         return False
     folded = fold(question).strip(" ?!.")
-    if _FOLLOWUP_START.search(folded) or _FOLLOWUP_END.search(folded):
+    core = remove_matches(strip_cues(question).strip(" ?!."), _FILLER)
+    named = set(content_terms(" ".join(provinces_in(question) + _YEAR.findall(question)))) | _PLACE_WORDS
+    own = [t for t in content_terms(core) if t not in named]
+    if len(own) <= 1:
         return True
-    return len(content_terms(question)) <= 2
+    cue = bool(_FOLLOWUP_START.search(folded) or _FOLLOWUP_END_ONLY.search(folded))
+    return cue and len(own) <= _OWN_TOPIC_TERMS
 
 
 def resolve_followup(question: str, history: list[Turn]) -> str:
@@ -62,7 +73,8 @@ def resolve_followup(question: str, history: list[Turn]) -> str:
     only_swaps = not set(content_terms(core)) - named
     if swapped != previous and only_swaps:
         return swapped
-    topic = strip_question_cues(previous) if question_kind(question) != "general" else previous
+    asks_own = detect_kind(question, fold(question)).kind.name != "general"
+    topic = strip_cues(previous) if asks_own else previous
     return " ".join(part for part in (core, topic) if part) + "?"
 
 

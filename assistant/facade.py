@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from .answering import AnswerParams, compose_answer
+from .answering import AnswerParams, decide, render
 from .config import Settings
 from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
 from .indexing import IndexReport, LoadedIndex, VectorStore, build_index, current_generation, load_index
 from .llm import LLMAnswerer, OpenAICompatibleChat
+from .query import Query, build_query
 from .relations import annotate_amendments, prefer_in_force
 from .retrieval import FusionParams, HybridRetriever, LangChainRetriever
 from .text import clean_question, looks_vietnamese
@@ -91,21 +93,30 @@ class Assistant:
             Empty, too long, or not Vietnamese.
         IndexMissing, IndexCorrupt, VectorStoreError
         """
-        text = self.check_question(question)
         retriever = self._get_retriever()
-        hits = retriever.search(text, k=self.answer_params.chunks, filters=filters)
-        hits = prefer_in_force(text, hits, retriever.index)  # texts in force first (relations.py)
-        answer = compose_answer(text, hits, retriever.index, self.answer_params)
-        if answer.found and self._llm is not None:
-            phrased = self._llm.answer(text, hits, retriever.index)
+        query = self.analyse(question)
+        hits = retriever.search(query, k=self.answer_params.chunks, filters=filters)
+        hits = prefer_in_force(query.text, hits, retriever.index)  # texts in force first (relations.py)
+        decision = decide(query, hits, retriever.index, self.answer_params)
+        if decision.outcome != "refuse" and self._llm is not None:  # the same decision gates the model
+            phrased = self._llm.answer(query, decision.ranked_hits(hits), retriever.index)
             if phrased is not None:
                 return annotate_amendments(phrased, retriever.index)
+        answer = render(query, decision, hits, retriever.index, self.answer_params, self.today())
         return annotate_amendments(answer, retriever.index)
+
+    def analyse(self, question: str) -> Query:
+        """The question checked and analysed once (kind, terms, qualifiers), as every stage reads it."""
+        text = self.check_question(question)
+        return build_query(text, self._get_retriever().index)
+
+    def today(self) -> dt.date:
+        """Today's date, to tell a passed deadline (KHUYENCONG_TODAY=YYYY-MM-DD fixes it, for tests)."""
+        return self.settings.today or dt.date.today()
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """Ranked chunks for `query` (hybrid lexical + dense)."""
-        text = self.check_question(query)
-        return self._get_retriever().search(text, k=k or self.settings.top_k, filters=filters)
+        return self._get_retriever().search(self.analyse(query), k=k or self.settings.top_k, filters=filters)
 
     def check_question(self, question: str) -> str:
         """Clean the question or raise `BadQuestion` with a message for the user."""

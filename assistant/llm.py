@@ -21,6 +21,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from .answering import ungrounded_numbers
 from .errors import ModelUnavailable
 from .indexing import LoadedIndex
+from .query import Query
 from .text import split_sentences
 from .types import Answer, Citation, Hit
 
@@ -83,10 +84,12 @@ class LLMAnswerer:
         self.chat = chat
         self.passages = passages
 
-    def answer(self, question: str, hits: list[Hit], index: LoadedIndex) -> Answer | None:
-        """A checked answer, or None (model failed, refused, cited nothing, or added a number)."""
+    def answer(self, query: Query, hits: list[Hit], index: LoadedIndex) -> Answer | None:
+        """A checked answer from `hits` (ranked by the answerer's evidence), or None (model failed,
+        refused, cited nothing, or added a number)."""
         chosen = hits[: self.passages]
         prompt = "\n\n".join(f"[{i}] {h.chunk.text}" for i, h in enumerate(chosen, 1))
+        question = query.text if query.expanded == query.text else f"{query.text}\n(nghĩa là: {query.expanded})"
         messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage(f"Các đoạn trích:\n{prompt}\n\nCâu hỏi: {question}")]
         try:
             text = str(self.chat.invoke(messages).content).strip()

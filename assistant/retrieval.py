@@ -17,6 +17,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from .embeddings import EmbeddingBackend
 from .indexing import LoadedIndex, VectorStore
+from .query import Query
 from .text import expand_abbreviations, has_diacritics
 from .types import Filters, Hit
 
@@ -55,10 +56,12 @@ class HybridRetriever:
         self.backend = backend
         self.params = params or FusionParams()
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        """Top `k` chunks for `query`, restricted by `filters`."""
-        lexical = self._lexical_ranking(query, filters)
-        dense = self._dense_ranking(query, filters)
+    def search(self, query: Query | str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """Top `k` chunks for `query` (a `Query`, or raw text for callers outside the pipeline)."""
+        lexical_text = query.search_text if isinstance(query, Query) else query
+        dense_text = query.dense_text if isinstance(query, Query) else dense_query_text(query, self.index)
+        lexical = self._lexical_ranking(lexical_text, filters)
+        dense = self._dense_ranking(dense_text, filters)
         fused: dict[int, float] = {}
         for rank, (pos, _) in enumerate(lexical, 1):
             fused[pos] = fused.get(pos, 0.0) + self.params.lexical_weight / (self.params.rrf_k + rank)
@@ -91,7 +94,7 @@ class HybridRetriever:
     def _dense_ranking(self, query: str, filters: Filters | None) -> list[tuple[int, float]]:
         if self.store is None or self.backend is None:
             return []
-        vector = self.backend.embed_question(dense_query_text(query, self.index))
+        vector = self.backend.embed_question(query)
         found = self.store.query(vector, self.params.candidates, filters)
         position = self.index.position
         return [(position[cid], score) for cid, score in found if cid in position]

@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
+from . import vocabulary
+
 __all__ = [
     "ABBREVIATIONS",
     "PROVINCES",
@@ -29,6 +31,8 @@ __all__ = [
     "looks_vietnamese",
     "nfc",
     "normalize_number",
+    "province_info",
+    "province_key",
     "provinces_in",
     "remove_matches",
     "segment_words",
@@ -37,33 +41,8 @@ __all__ = [
     "syllables",
 ]
 
-# Abbreviation -> expansion, from shared/docs/domain.md.
-ABBREVIATIONS: dict[str, str] = {
-    "KCQG": "khuyến công quốc gia",
-    "KCĐP": "khuyến công địa phương",
-    "SPCNNTTB": "sản phẩm công nghiệp nông thôn tiêu biểu",
-    "SPCNNT": "sản phẩm công nghiệp nông thôn",
-    "CNNTTB": "công nghiệp nông thôn tiêu biểu",
-    "CNNT": "công nghiệp nông thôn",
-    "MMTB": "máy móc thiết bị",
-    "CTĐP": "Cục Công Thương địa phương",
-    "QLKC": "quản lý khuyến công",
-    "SCT": "Sở Công Thương",
-    "BCT": "Bộ Công Thương",
-    "UBND": "Ủy ban nhân dân",
-    "KSDN": "khởi sự doanh nghiệp",
-    "OCOP": "Mỗi xã một sản phẩm",
-    "TTKC": "Trung tâm Khuyến công",
-    "NCCĐNVĐP": "người có công đưa nghề về địa phương",
-    "KT-HT": "kinh tế - hạ tầng",
-    "NĐ-CP": "nghị định của Chính phủ",
-    "QĐ-UBND": "quyết định của UBND",
-    "TT-BCT": "thông tư của Bộ Công Thương",
-    "BC": "báo cáo",
-    "KH": "kế hoạch",
-    "NN": "nghệ nhân",
-    "TG": "thợ giỏi",
-}
+# Abbreviation -> expansion (assistant/vocab/abbreviations.tsv, from shared/docs/domain.md).
+ABBREVIATIONS: dict[str, str] = {abbr: expansion for abbr, (expansion, _) in vocabulary.abbreviations().items()}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -180,10 +159,10 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
-# Longest first; two-letter ones (NN, TG, BC, KH) only in capitals, the others in any case.
+# Longest first; those marked "upper" in the data (NN, TG, BC, KH) only in capitals, the others in any case.
 _EXPANSIONS = [
-    (re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", 0 if len(abbr) <= 2 else re.IGNORECASE), expansion)
-    for abbr, expansion in sorted(ABBREVIATIONS.items(), key=lambda kv: -len(kv[0]))
+    (re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", 0 if upper else re.IGNORECASE), expansion)
+    for abbr, (expansion, upper) in sorted(vocabulary.abbreviations().items(), key=lambda kv: -len(kv[0]))
 ]
 
 
@@ -336,31 +315,43 @@ def segment_words(text: str) -> list[str]:
         return [w for w in word_tokenize(text) if any(ch.isalnum() for ch in w)]
 
 
-# Provinces and centrally-run cities, to notice questions about a place the corpus lacks.
-_PROVINCE_LIST = [
-    name.strip()
-    for name in """
-    An Giang|Bà Rịa - Vũng Tàu|Bà Rịa Vũng Tàu|Bạc Liêu|Bắc Giang|Bắc Kạn|Bắc Ninh|Bến Tre|Bình Dương|Bình Định|
-    Bình Phước|Bình Thuận|Cà Mau|Cao Bằng|Cần Thơ|Đà Nẵng|Đắk Lắk|Đắk Nông|Đăk Nông|Điện Biên|Đồng Nai|Đồng Tháp|
-    Gia Lai|Hà Giang|Hà Nam|Hà Nội|Hà Tĩnh|Hải Dương|Hải Phòng|Hậu Giang|Hòa Bình|Hưng Yên|Khánh Hòa|Kiên Giang|
-    Kon Tum|Lai Châu|Lạng Sơn|Lào Cai|Lâm Đồng|Long An|Nam Định|Nghệ An|Ninh Bình|Ninh Thuận|Phú Thọ|Phú Yên|
-    Quảng Bình|Quảng Nam|Quảng Ngãi|Quảng Ninh|Quảng Trị|Sóc Trăng|Sơn La|Tây Ninh|Thái Bình|Thái Nguyên|Thanh Hóa|
-    Thừa Thiên Huế|Huế|Tiền Giang|Trà Vinh|Tuyên Quang|Vĩnh Long|Vĩnh Phúc|Yên Bái|Hồ Chí Minh|Sài Gòn
-    """.replace("\n", "").split("|")
-    if name.strip()
-]
-PROVINCES = tuple(fold(name) for name in _PROVINCE_LIST)
-# Folded syllable form -> the accented name, for messages.
-PROVINCE_NAMES = {" ".join(syllables(n.replace("-", " "))): n for n in _PROVINCE_LIST}
+# Provinces and centrally-run cities (assistant/vocab/provinces.json), to notice questions about a
+# place the corpus lacks; aliases ("Sài Gòn", "Đăk Nông") stand for the province's own name.
+def _syllable_key(name: str) -> str:
+    return " ".join(syllables(name.replace("-", " ")))
+
+
+_CANONICAL = {
+    _syllable_key(spelling): p.name for p in vocabulary.provinces() for spelling in (p.name, *p.aliases)
+}
+PROVINCES = tuple(fold(name) for name in _CANONICAL)
+# Folded syllable form of a name or alias -> the province's accented name, for messages.
+PROVINCE_NAMES = {key: _CANONICAL[key] for key in _CANONICAL}
+_BY_NAME = {_syllable_key(p.name): p for p in vocabulary.provinces()}
+
+
+def province_key(name: str) -> str:
+    """The folded syllable key of a province's own name, for any of its spellings ("" when unknown)."""
+    canonical = _CANONICAL.get(_syllable_key(name))
+    return _syllable_key(canonical) if canonical else ""
+
+
+def province_info(key: str) -> vocabulary.Province | None:
+    """The data-file record of a province by its folded key."""
+    return _BY_NAME.get(key)
 
 
 def provinces_in(text: str) -> list[str]:
-    """Folded names of provinces mentioned in `text`, longest names first."""
+    """Folded keys of the provinces mentioned in `text` (aliases mapped to the name), longest mention first."""
     folded = " " + " ".join(syllables(text.replace("-", " "))) + " "
     found: list[str] = []
-    for name in sorted({" ".join(syllables(p.replace("-", " "))) for p in PROVINCES}, key=len, reverse=True):
-        if f" {name} " in folded and not any(name in other for other in found):
-            found.append(name)
+    seen: list[str] = []
+    for name in sorted(_CANONICAL, key=len, reverse=True):
+        if f" {name} " in folded and not any(name in other for other in seen):
+            seen.append(name)
+            key = _syllable_key(_CANONICAL[name])
+            if key not in found:
+                found.append(key)
     return found
 
 

@@ -1,0 +1,368 @@
+"""Evidence: candidate sentences of the retrieved passages, scored against a `Query`.
+
+Every sentence of the top passages is a candidate (and, for a fact question, the
+sentence joined with the next ones on its line, where report figures often sit:
+"Thực hiện: … . Kinh phí thực hiện: 315.725.000 đồng"). A candidate's score adds up
+what it has of the question, none of it a veto:
+
+- coverage: rarity-weighted share of the topic terms in the sentence, or (discounted)
+  in the sentence before, the passage heading, the document title, the rest of the
+  passage, and a provision the sentence refers to ("quy định tại khoản 1 Điều 3");
+- phrase: the question's word pairs found as they are;
+- retrieval: the passage's fused rank and its semantic similarity to the question;
+- kind: a fact of the asked kind is there (a count of the asked noun counts more);
+- qualifiers: the province, year, programme (KCQG/KCĐP), stage (plan/actual) and scope
+  (one province or the region) the question names agree with the sentence's;
+- rules first: for "can I be supported" questions, regulations and direction letters
+  (what is supported) before reports (what was done).
+
+The answerer (answering.py) decides from these scores; nothing here refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .indexing import LoadedIndex
+from .kinds import FACT_PATTERNS
+from .query import Query
+from .terms import Evidence
+from .text import fold, lexical_tokens, province_info, provinces_in, split_sentences
+from .types import Chunk, Hit
+
+__all__ = ["Candidate", "ScoreWeights", "doc_years", "score_candidates", "unit_years"]
+
+_CONTINUATION = 3
+_RULE_KINDS = ("regulation", "direction_letter")
+_COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:năm\s+)?((?:19|20)\d{2})", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)")
+_REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
+_NATIONAL = re.compile(r"\b(?:quoc gia|kcqg)\b")
+_LOCAL = re.compile(r"\b(?:dia phuong|kcdp)\b")
+_REGION = re.compile(r"\b(?:khu vuc|toan vung|20 tinh|cac tinh)\b")
+_TOTAL = re.compile(r"\b(?:tong|toan vung|toan bo)\b")
+_PLAN_WORDS = re.compile(r"\b(?:ke hoach|du kien|duoc duyet|giao theo|phan bo|chi tieu)\b")
+_ACTUAL_WORDS = re.compile(r"\b(?:thuc hien|da thuc hien|giai ngan|dat duoc|ket qua)\b")
+_DUE = re.compile(r"trước|chậm nhất|hạn|đến hết|không quá", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """Weights of the candidate score (tuned on the tune parts of the question sets)."""
+
+    heading: float = 0.6
+    neighbour: float = 0.6
+    title: float = 0.5
+    body: float = 0.35
+    reference: float = 0.8
+    phrase: float = 0.15
+    rank: float = 0.02
+    semantic: float = 0.3
+    fact: float = 0.12
+    no_fact: float = 0.15
+    unit: float = 0.12
+    qualifier: float = 0.08
+    place_missing: float = 0.35
+    year_missing: float = 0.25
+    rules_first: float = 0.3
+
+
+@dataclass
+class Candidate:
+    """A scored sentence (or sentence run) of a retrieved passage."""
+
+    hit: Hit
+    rank: int
+    start: int
+    end: int
+    score: float
+    coverage: float
+    facts: list[tuple[int, int]] = field(default_factory=list)
+    missing: str = ""  # a place or year the question names that the candidate lacks
+    own: float = 0.0  # coverage by the sentence's own words
+    reference: tuple[int, int] | None = None  # span of a provision the sentence refers to
+
+    @property
+    def text(self) -> str:
+        """The candidate's exact text."""
+        chunk = self.hit.chunk
+        return chunk.text[self.start - chunk.start : self.end - chunk.start]
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    evidence: Evidence
+    bigrams: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _ChunkAnalysis:
+    sentences: tuple[_Sentence, ...]
+    continued: tuple[tuple[_Sentence, ...], ...]  # sentence i joined with the next ones on its line
+    heading: Evidence
+    body: Evidence
+
+
+def _unit(chunk: Chunk, start: int, end: int) -> _Sentence:
+    text = chunk.text[start - chunk.start : end - chunk.start]
+    bigrams = frozenset(t for t in lexical_tokens(text) if "_" in t)
+    return _Sentence(start, end, text, Evidence(text), bigrams)
+
+
+@lru_cache(maxsize=8192)
+def _analyse(chunk: Chunk) -> _ChunkAnalysis:
+    """Sentences of a chunk with their matchable words, once per chunk (not per question)."""
+    spans = split_sentences(chunk.text, chunk.start)
+    sentences = tuple(_unit(chunk, start, end) for start, end in spans)
+    continued = []
+    for i, (start, end) in enumerate(spans):
+        units = []
+        for _, next_end in spans[i + 1 : i + 1 + _CONTINUATION]:
+            if "\n" in chunk.text[end - chunk.start : next_end - chunk.start]:
+                break
+            units.append(_unit(chunk, start, next_end))
+        continued.append(tuple(units))
+    return _ChunkAnalysis(sentences, tuple(continued), Evidence(chunk.heading + " " + chunk.locator), Evidence(chunk.text))
+
+
+@lru_cache(maxsize=1024)
+def _title_evidence(title: str, province: str) -> Evidence:
+    return Evidence(f"{title} {province}")
+
+
+def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights: ScoreWeights) -> list[Candidate]:
+    """Every candidate of `hits`, best first."""
+    out: list[Candidate] = []
+    for rank, hit in enumerate(hits):
+        analysis = _analyse(hit.chunk)
+        meta = index.documents.get(hit.chunk.doc_id, {})
+        title = _title_evidence(str(meta.get("title", "")), str(meta.get("province") or ""))
+        tiers = [(analysis.heading, weights.heading), (title, weights.title), (analysis.body, weights.body)]
+        previous = Evidence("")
+        for sentence, continued in zip(analysis.sentences, analysis.continued):
+            if len(sentence.text) >= 12:
+                context = [(previous, weights.neighbour), *tiers]
+                reference = _referenced(sentence.text, hit.chunk, index)
+                if reference is not None:
+                    context.append((Evidence(index.text_of(hit.chunk.doc_id)[reference[0] : reference[1]]), weights.reference))
+                item = _score(query, hit, rank, len(hits), sentence, context, index, weights)
+                item.reference = reference
+                out.append(item)
+                if not item.facts and query.kind.facts:
+                    out.extend(_first_with_fact(query, hit, rank, len(hits), continued, context, index, weights))
+            previous = sentence.evidence
+    out.sort(key=lambda c: (-c.score, c.rank, c.start))
+    return out
+
+
+def _first_with_fact(
+    query: Query,
+    hit: Hit,
+    rank: int,
+    count: int,
+    continued: tuple[_Sentence, ...],
+    context: list[tuple[Evidence, float]],
+    index: LoadedIndex,
+    weights: ScoreWeights,
+) -> list[Candidate]:
+    for unit in continued:
+        item = _score(query, hit, rank, count, unit, context, index, weights)
+        if item.facts:
+            return [item]
+    return []
+
+
+def _score(
+    query: Query,
+    hit: Hit,
+    rank: int,
+    count: int,
+    unit: _Sentence,
+    context: list[tuple[Evidence, float]],
+    index: LoadedIndex,
+    weights: ScoreWeights,
+) -> Candidate:
+    coverage, own = _coverage(query, unit.evidence, context)
+    facts = facts_in(query, unit.text, unit.start)
+    score = coverage
+    if query.bigrams:
+        score += weights.phrase * len(query.bigrams & unit.bigrams) / len(query.bigrams)
+    score += weights.rank * (count - rank) + weights.semantic * _semantic(hit)
+    if query.kind.facts:
+        score += weights.fact if facts else -weights.no_fact
+        if facts and query.unit and any(_counts_unit(query, unit.text, f[0] - unit.start, f[1] - unit.start) for f in facts):
+            score += weights.unit
+        if facts and query.kind.name == "deadline" and any(_DUE.search(unit.text[max(0, f[0] - unit.start - 12) : f[1] - unit.start]) for f in facts):
+            score += weights.unit
+    meta = index.documents.get(hit.chunk.doc_id, {})
+    if query.kind.rules_first and meta.get("kind") in _RULE_KINDS:
+        score += weights.rules_first
+    score += weights.qualifier * qualifier_agreement(query, fold(unit.text))
+    missing = _missing(query, hit, unit, index)
+    if missing.startswith("tỉnh"):
+        score -= weights.place_missing
+    elif missing:
+        score -= weights.year_missing
+    return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing, own)
+
+
+def _semantic(hit: Hit) -> float:
+    """The passage's cosine similarity to the question, spread over [0, 1] (e5 scores sit in 0.75–0.92)."""
+    if not hit.dense_score:
+        return 0.0
+    return max(0.0, min(1.0, (hit.dense_score - 0.78) / 0.12))
+
+
+def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) -> tuple[float, float]:
+    """(coverage with context, coverage by the sentence alone), rarity-weighted."""
+    covered = mine = 0.0
+    for term, weight in query.terms.items():
+        if own.has(term):
+            covered += weight
+            mine += weight
+        else:
+            covered += weight * max((w for evidence, w in tiers if evidence.has(term)), default=0.0)
+    total = sum(query.terms.values()) or 1.0
+    return covered / total, mine / total
+
+
+def qualifier_agreement(query: Query, folded: str) -> float:
+    """+1 per qualifier the text shares with the question, -1 per one it contradicts."""
+    score = 0.0
+    national, local = bool(_NATIONAL.search(folded)), bool(_LOCAL.search(folded))
+    if query.programme == "national":
+        score += 1 if national else (-1 if local else 0)
+    elif query.programme == "local":
+        score += 1 if local else (-1 if national else 0)
+    line = folded.lstrip("- ")[:12]
+    if line.startswith("ke hoach"):
+        score += 1 if query.stage == "plan" else (-1.5 if query.stage == "actual" else -0.5)
+    elif line.startswith("thuc hien"):
+        score += -1 if query.stage == "plan" else 0.5
+    elif query.stage:
+        plan, actual = bool(_PLAN_WORDS.search(folded)), bool(_ACTUAL_WORDS.search(folded))
+        if plan != actual:
+            score += 0.5 if (plan and query.stage == "plan") or (actual and query.stage == "actual") else -0.5
+    region = bool(_REGION.search(folded))
+    if region and not query.region and not query.provinces:
+        score -= 0.5
+    if query.total and _TOTAL.search(folded):
+        score += 0.5
+    return score
+
+
+def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
+    """Spans (absolute) of the facts of the asked kind in `sentence`."""
+    spans: list[tuple[int, int]] = []
+    for name in query.kind.facts:  # in the kind's order of preference: a person before an office for "ai"
+        spans = [(offset + m.start(), offset + m.end()) for m in FACT_PATTERNS[name].finditer(sentence)]
+        if spans:
+            break
+    if query.kind.name == "count":
+        spans = [s for s in spans if not re.match(r"(19|20)\d\d\b", sentence[s[0] - offset :])]
+    if query.kind.name in ("name", "person"):
+        spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
+    if query.kind.name == "deadline":  # a deadline is a date something must happen before
+        due = [s for s in spans if _DUE.search(sentence[max(0, s[0] - offset - 12) : s[1] - offset])]
+        spans = due or spans
+    if query.unit:  # "bao nhiêu đề án": the figures that count đề án
+        counted = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
+        spans = counted or spans
+    return sorted(set(spans))
+
+
+def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
+    """Whether the count fact at [start, end) counts the noun the question asks about."""
+    following = fold(sentence[start:end] + " " + sentence[end : end + 30])
+    head = query.unit.split()[0] if query.unit else ""
+    return bool(head) and f" {head}" in f" {following}"
+
+
+def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str:
+    """A place or year the question names that the candidate and its document do not mention."""
+    chunk = hit.chunk
+    meta = index.documents.get(chunk.doc_id, {})
+    named = provinces_in(unit.text)
+    own = unit.text if len(named) <= 2 else ""  # a sentence listing many provinces is about the region, not each
+    around = " ".join([own, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
+    places = set(provinces_in(around))
+    written = str(meta.get("date") or meta.get("year") or "")
+    for province in query.provinces:
+        if not _place_covered(province, places, written):
+            info = province_info(province)
+            return f"tỉnh/thành {info.name if info else province.title()}"
+    if query.years:
+        text = unit.text
+        if query.kind.facts and set(query.kind.facts) & {"date", "when"}:  # the date asked for is not the topic's year
+            for name in query.kind.facts:
+                text = FACT_PATTERNS[name].sub(" ", text)
+        about = unit_years(text) or doc_years(chunk, unit.start, index)  # a sentence naming its year is about it
+        for year in query.years:
+            if year not in about:
+                return f"năm {year}"
+    return ""
+
+
+def _place_covered(asked: str, places: set[str], written: str) -> bool:
+    """Whether text about `places`, written at `written` (ISO date or year), covers the province asked.
+
+    The 2025 mergers count both ways in time: a unit that joined a province is covered by
+    that province's documents written after the merger; a province asked by its new name
+    is covered by documents about the units that joined it (the event took place there).
+    """
+    if asked in places:
+        return True
+    info = province_info(asked)
+    if info and info.merged_into and fold(info.merged_into) in places:
+        return bool(written) and bool(info.merged_from) and written >= str(info.merged_from)
+    return any((joined := province_info(p)) is not None and fold(joined.merged_into or "") == asked for p in places)
+
+
+def unit_years(text: str) -> set[str]:
+    """Years a sentence is about: those it names, less the ones it only compares with ("so với năm 2022")."""
+    text = FACT_PATTERNS["date"].sub(" ", text)  # a full date is an event's day, not the year the text is about
+    compared = {m.group(1) for m in _COMPARED_YEAR.finditer(text)}
+    named = set(_YEAR.findall(text))
+    return named - compared
+
+
+def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
+    """Years the surroundings of a sentence are about: heading, title, manifest year and date, the text just before."""
+    meta = index.documents.get(chunk.doc_id, {})
+    text = index.text_of(chunk.doc_id)
+    lead_in = text[max(0, offset - 400) : offset]
+    found = set(_YEAR.findall(" ".join([chunk.heading, str(meta.get("title", "")), lead_in])))
+    found |= {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}
+    return found - {""}
+
+
+def _referenced(sentence: str, chunk: Chunk, index: LoadedIndex) -> tuple[int, int] | None:
+    """Span of the provision of the same regulation that `sentence` refers to ("quy định tại khoản 1 Điều 3")."""
+    if "Điều" not in sentence or index.documents.get(chunk.doc_id, {}).get("kind") != "regulation":
+        return None
+    match = _REFERENCE.search(sentence)
+    if match is None:
+        return None
+    return provision_span(index.text_of(chunk.doc_id), match.group(2), match.group(1))
+
+
+def provision_span(text: str, article: str, clause: str | None = None) -> tuple[int, int] | None:
+    """Character span of "Điều <article>" (or its clause) in a legal text."""
+    head = re.search(rf"(?m)^Điều\s+{re.escape(article)}\b", text)
+    if head is None:
+        return None
+    following = re.search(r"(?m)^(?:Điều\s+\d|Chương\s|Mục\s|Phụ lục)", text[head.end() :])
+    end = head.end() + following.start() if following else len(text)
+    if not clause:
+        return head.start(), end
+    body = text[head.start() : end]
+    item = re.search(rf"(?m)^{re.escape(clause)}\.\s", body)
+    if item is None:
+        return head.start(), end
+    after = re.search(r"(?m)^\d+\.\s", body[item.end() :])
+    return head.start() + item.start(), head.start() + (item.end() + after.start() if after else len(body))

@@ -1,0 +1,257 @@
+"""Question kinds, in one registry: how each is asked, how its facts look, how its answer leads.
+
+A kind is found by matching every kind's cues against the question (accented cues
+against the accented view, folded cues against the folded text) and keeping the
+strongest match: the longest cue, adjusted by the kind's `bias`, so "tháng mấy" (when)
+beats "mấy" (count), "bao nhiêu đề án" (count of đề án) beats "kinh phí", and
+"kinh phí … bao nhiêu" stays a money question. To add a kind, add one `Kind` to
+`KINDS` (and its fact pattern to `FACT_PATTERNS` if it needs a new one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from .text import fold
+
+__all__ = ["FACT_PATTERNS", "KINDS", "Kind", "KindMatch", "detect_kind", "kind_named", "strip_cues"]
+
+_MONEY = (
+    r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
+    r"|\d+(?:[.,]\d+)?\s*(?:tỷ|triệu|nghìn|ngàn)(?:\s+đồng)?"
+)
+_DATE = (
+    r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
+    r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?(?:/\d{4})?"
+    r"|(?:chiều|sáng)\s+ngày\s+\d{1,2}/\d{1,2}|tháng\s+\d{1,2}(?:/|\s+năm\s+)\d{4}"
+)
+_DOCNUMBER = (
+    r"\b\d+/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*(?:-[A-ZĐ&]+)+|\b\d+/\d{4}/[A-ZĐ]+-[A-ZĐ]+|\b\d+/[A-ZĐ]+(?:&[A-Z]+)?-[A-ZĐ]+"
+)
+_SURNAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Đào|Đinh|Trương|Lâm|Mai|Trịnh|Hà|Tạ|Lương"
+)
+_ORG_HEAD = r"Sở|Cục|Bộ|Vụ|Ủy ban|UBND|Trung tâm|Phòng|Hội đồng|Chính phủ|Thủ tướng|Ban|Tổng cục"
+_PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:từ|vào|do|cho|với|và|trong|diễn)\s|$)"
+_DURATION = r"(?<![\d/])\d{1,3}\s+(?:ngày|tháng|năm|tuần|giờ)(?!\s*\d)(?:\s+làm việc)?"
+# Numbers written as words in regulations ("ba nhà cung cấp"); "một" and "năm" are left out (a, year).
+_NUMBER_WORDS = r"hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi"
+_COUNT_NUMBER = rf"(?:(?<![\d.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
+_COUNT = _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
+
+# How each kind of fact looks in the documents.
+FACT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(_MONEY, re.IGNORECASE),
+    "percent": re.compile(r"\d+(?:[.,]\d+)?\s*%"),
+    "date": re.compile(_DATE, re.IGNORECASE),
+    "when": re.compile(rf"{_DATE}|(?:trong\s+|vào\s+|cuối\s+|đầu\s+)?năm\s+\d{{4}}", re.IGNORECASE),
+    "docnumber": re.compile(_DOCNUMBER),
+    "person": re.compile(rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"),
+    "org": re.compile(rf"(?<![\w])(?:{_ORG_HEAD})(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|các|nhân dân)){{1,6}}"),
+    "place": re.compile(_PLACE),
+    "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),
+    "phone": re.compile(r"\b0\d{2,3}[.\s]?\d{3}[.\s]?\d{3,4}\b"),
+    "ordinal": re.compile(r"lần thứ\s+(?:[IVXLC]+|\d+)\b", re.IGNORECASE),
+    "amount": re.compile(rf"{_MONEY}|\d+(?:[.,]\d+)?\s*%", re.IGNORECASE),
+    "duration": re.compile(_DURATION, re.IGNORECASE),
+    "count": re.compile(_COUNT, re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of question.
+
+    name: identifier; cues: accented regex of the words that ask it; folded: the
+    folded regex when plain folding of `cues` would collide ("máy" vs "mấy");
+    facts: FACT_PATTERNS keys whose matches answer it; lead: how the answer opens
+    ("fact": the fact itself, "yesno": có/không with the clause, "list": the items,
+    "quote": the best passage, "cause": the passage giving the reason); bias: added to
+    the cue length when kinds compete; rules_first: passages of regulations and
+    direction letters (what is supported, for whom) come before reports of what was done.
+    """
+
+    name: str
+    cues: str
+    folded: str | None = None
+    facts: tuple[str, ...] = ()
+    lead: str = "fact"
+    bias: int = 0
+    rules_first: bool = False
+
+    @cached_property
+    def accented_pattern(self) -> re.Pattern[str]:
+        """Cue regex for accented text; matches start at a word start."""
+        return re.compile(rf"(?<!\w)(?:{self.cues})")
+
+    @cached_property
+    def folded_pattern(self) -> re.Pattern[str]:
+        """Cue regex for folded text ("o dau" must not match inside "tro dau")."""
+        return re.compile(rf"(?<!\w)(?:{self.folded if self.folded is not None else fold(self.cues)})")
+
+
+_COUNT_UNIT_STOP = r"(?!tiền|phần trăm|%|lâu|giờ|ngày|tháng|năm|tuần|lần thứ|nhiêu|là|thì|vậy|ạ|không|ko)"
+
+KINDS: tuple[Kind, ...] = (
+    Kind("reason", r"vì sao|tại sao|lý do|nguyên nhân|sao lại|do đâu", lead="cause", bias=4),
+    Kind(
+        "list",
+        r"(?:bao )?gồm (?:những |các )?(?:gì|nội dung|hoạt động|lĩnh vực|mục)|những (?:gì|nội dung|lĩnh vực|hoạt động"
+        r"|hạn chế|khó khăn|loại|tỉnh|việc|mô hình|đề án|sản phẩm|giải pháp|nhiệm vụ|tồn tại)\b(?:[^?]{0,40}?\b(?:nào|gì))?"
+        r"|(?:khó khăn|hạn chế|tồn tại|vướng mắc)(?: gì| nào| là gì)|kể tên|liệt kê|các nội dung|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
+        r"(?: \w+)? (?:là |gồm )?(?:gì|nào)",
+        lead="list",
+        bias=2,
+    ),
+    Kind("ordinal", r"lần thứ (?:mấy|bao nhiêu)|thứ mấy", facts=("ordinal",), bias=4),
+    Kind(
+        "percent", r"phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%", facts=("percent",), bias=4
+    ),
+    Kind("duration", r"bao lâu|(?:mấy|bao nhiêu) (?:ngày|tháng|năm|tuần)\b(?! nào)", facts=("duration",), bias=2),
+    Kind("phone", r"số điện thoại|điện thoại|hotline|sđt|số zalo", facts=("phone",), bias=4),
+    Kind(
+        "deadline",
+        r"hạn chót|hạn cuối|thời hạn|\bhạn\b(?! chế)|deadline|chậm nhất|trước ngày (?:nào|mấy)|hết hạn",
+        facts=("date",),
+        bias=6,
+    ),
+    Kind("date", r"ngày nào|ngày mấy|ngày bao nhiêu|(?:ban hành|ký|diễn ra|tổ chức) (?:vào )?ngày", facts=("date",), bias=2),
+    Kind(
+        "when",
+        r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|hôm nào|tháng nào|tháng mấy|dịp nào|năm mấy",
+        facts=("when",),
+        bias=2,
+    ),
+    Kind(
+        "docnumber",
+        r"số hiệu|(?:văn bản|công văn|quyết định|báo cáo|nghị định|thông tư) (?:số )?(?:nào|mấy|bao nhiêu|gì)|số mấy"
+        r"|căn cứ (?:vào )?(?:đâu|gì)"
+        r"|^số (?:văn bản|công văn|quyết định|báo cáo|nghị định|thông tư)"
+        r"|(?:văn bản|công văn|quyết định|báo cáo|nghị định|thông tư)\b.*\bsố (?:bao nhiêu|mấy|gì)",
+        facts=("docnumber",),
+        bias=3,
+    ),
+    Kind(
+        "money",
+        r"kinh phí|(?:bao nhiêu|mấy) (?:tiền|tỷ|triệu|đồng)|ngân sách|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b"
+        r"|hết bao nhiêu",
+        r"kinh phi|(?:bao nhieu|may) (?:tien|ty|trieu|dong)|so tien|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan"
+        r"|het bao nhieu",
+        facts=("money",),
+        bias=2,
+    ),
+    Kind("amount", r"tối đa|tối thiểu|mức (?:hỗ trợ|chi|kinh phí)", facts=("amount",), bias=3),
+    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person", "org"), bias=1),
+    Kind(
+        "place",
+        r"ở đâu|\bđâu\b|tại đâu|địa điểm|nơi nào|tỉnh nào|huyện nào",
+        r"o dau|tai dau|dau vay|\bdau\s*\??$|dia diem|noi nao|tinh nao|huyen nao",
+        facts=("place",),
+        bias=1,
+    ),
+    Kind(
+        "name",
+        r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)",
+        facts=("org", "name"),
+        bias=1,
+    ),
+    Kind(
+        "count",
+        rf"(?:bao nhiêu|mấy|số lượng) {_COUNT_UNIT_STOP}[a-zà-ỹđ]+(?: [a-zà-ỹđ]+)?|bao nhiêu|\bmấy\b|số lượng",
+        rf"(?:bao nhieu|so luong) [a-z]+(?: [a-z]+)?|\bmay\b(?! moc| mac| thiet| phai| nay| cua| duoc| xay| in)"
+        r"(?: [a-z]+(?: [a-z]+)?)?|bao nhieu|so luong",
+        facts=("count",),
+        bias=-4,
+    ),
+    Kind(
+        "yesno",
+        r"(?:không|chưa|phải không|hay không|đúng không|được không|hay chưa)\s*\??\s*$|\bcó (?:được|phải|đúng)\b"
+        r"|\bđược (?:không|hỗ trợ không)\b",
+        facts=(),
+        lead="yesno",
+        bias=-2,
+        rules_first=True,
+    ),
+)
+GENERAL = Kind("general", r"(?!)", lead="quote")
+_BY_NAME = {kind.name: kind for kind in (*KINDS, GENERAL)}
+
+
+def kind_named(name: str) -> Kind:
+    """The registered kind called `name`."""
+    return _BY_NAME[name]
+
+
+@dataclass(frozen=True)
+class KindMatch:
+    """The kind found, the cue text that decided it, where it starts, the noun a count asks for ("đề án"),
+    and the other fact kinds the same message asks ("… bao nhiêu tỷ, đạt bao nhiêu %")."""
+
+    kind: Kind
+    cue: str = ""
+    unit: str = ""
+    position: int = 0
+    also: tuple[Kind, ...] = ()
+
+
+STRONG_SHARE = 0.6
+
+
+def detect_kind(accented: str, folded: str) -> KindMatch:
+    """The kind asked: of the strong cue matches, the one asked first (general when none).
+
+    A match is strong when its strength (cue length plus the kind's bias) is at least
+    `STRONG_SHARE` of the strongest; the others of fact kinds are kept in `also`.
+    """
+    found: dict[str, tuple[int, int, KindMatch]] = {}
+    lowered = accented.lower()
+    for order, kind in enumerate(KINDS):
+        for pattern, text in ((kind.accented_pattern, lowered), (kind.folded_pattern, folded)):
+            for match in pattern.finditer(text):
+                strength = len(match.group(0)) + kind.bias
+                item = (strength, -order, KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start()))
+                if kind.name not in found or item[:2] > found[kind.name][:2]:
+                    found[kind.name] = item
+    if not found:
+        return KindMatch(GENERAL)
+    top = max(strength for strength, _, _ in found.values())
+    strong = [m for strength, _, m in found.values() if strength >= STRONG_SHARE * top]
+    first = min(strong, key=lambda m: (m.position, -len(m.cue)))
+    others = tuple(m.kind for m in sorted(strong, key=lambda m: m.position) if m is not first and m.kind.facts)
+    return KindMatch(first.kind, first.cue, first.unit, first.position, others)
+
+
+def _unit(kind: Kind, cue: str) -> str:
+    if kind.name != "count":
+        return ""
+    words = cue.split()
+    head = 2 if words[:2] in (["bao", "nhiêu"], ["bao", "nhieu"], ["số", "lượng"], ["so", "luong"]) else 1
+    return " ".join(words[head:])
+
+
+# Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
+_TOPICAL = ("count", "list", "money", "amount", "docnumber")
+_ALL_CUES = re.compile(
+    "|".join(rf"(?<!\w)(?:{k.cues})" for k in KINDS if k.name not in _TOPICAL)
+    + r"|(?<!\w)(?:bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai|hay không|có phải|số hiệu"
+    r"|số mấy|số bao nhiêu)"
+)
+_ALL_FOLDED = re.compile(
+    "|".join(rf"(?<!\w)(?:{k.folded if k.folded is not None else fold(k.cues)})" for k in KINDS if k.name not in _TOPICAL)
+    + r"|(?<!\w)(?:bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi|\bgi\b|\bnao\b|nhu the nao|the nao|ra sao|la ai"
+    r"|hay khong|co phai|so hieu|so may|so bao nhieu)"
+)
+
+
+def strip_cues(text: str) -> str:
+    """`text` without its interrogative words (accented or folded cues), diacritics kept where it has them."""
+    folded = fold(text)
+    if len(folded) != len(text):  # not NFC-composed: work on the folded text
+        return " ".join(_ALL_FOLDED.sub(" ", folded).split())
+    spans = [m.span() for m in _ALL_CUES.finditer(text.lower())] + [m.span() for m in _ALL_FOLDED.finditer(folded)]
+    keep = [True] * len(text)
+    for start, end in spans:
+        keep[start:end] = [False] * (end - start)
+    return " ".join("".join(ch if k else " " for ch, k in zip(text, keep)).split()).strip(" ?")

@@ -1,0 +1,202 @@
+"""`Query`: everything the pipeline needs to know about a question, worked out once.
+
+The question as typed goes through one path: chat forms spelled out (vocab/chat.json),
+diacritics restored for the words typed without them, the asked kind found in the
+registry (kinds.py), the user's own situation ("em có xưởng … ở xã …") set apart from
+what is asked, topic terms weighted by rarity (situation and filler words count little),
+and the qualifiers that select one figure among neighbours: province, year, national
+or local programme, plan or actual, one province or the whole region, a total.
+Retrieval, relations, answering and the LLM step all read the same `Query`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import vocabulary
+from .indexing import LoadedIndex
+from .kinds import Kind, KindMatch, detect_kind, strip_cues
+from .terms import term_weights, topic_words
+from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, provinces_in
+
+__all__ = ["Query", "build_query"]
+
+SITUATION_WEIGHT = 0.15
+FILLER_WEIGHT = 0.0
+_CLAUSE = re.compile(r"\s*(?:[,.;!?\n]+|\s(?:thì|mà|nên|nhưng)\s)\s*")
+_PERSONAL = re.compile(
+    r"(?<!\w)(?:em|tôi|mình|chúng tôi|chúng em|bên em|nhà em|nhà mình|gia đình|cơ sở (?:của )?(?:em|tôi|mình)"
+    r"|xưởng (?:của )?(?:em|tôi|mình)|công ty (?:em|tôi|mình)|htx (?:em|tôi|mình)|của [eac]|^[eac])(?!\w)",
+    re.IGNORECASE,
+)
+_PERSONAL_SUBJECT = re.compile(
+    r"(?<!\w)(?:cơ sở|xưởng|công ty|doanh nghiệp|hợp tác xã|htx|nhà|gia đình|hộ|cửa hàng|tiệm)(?: sản xuất)?"
+    r" (?:của )?(?:em|tôi|mình|chúng tôi|chúng em|anh|chị)(?!\w)",
+    re.IGNORECASE,
+)
+# A clause naming the programme, a year or a province qualifies the question even in a personal message.
+_QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
+# A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
+_WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
+_YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
+# Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
+_NATIONAL = re.compile(r"\b(?:quoc gia|kcqg|trung uong)\b")
+_LOCAL = re.compile(r"\b(?:dia phuong|kcdp|ngan sach tinh|cua tinh)\b")
+_PLAN = re.compile(r"\b(?:ke hoach|du kien|chi tieu|duoc duyet|phe duyet|giao|du toan)\b")
+_ACTUAL = re.compile(r"\b(?:thuc hien|thuc te|ket qua|dat duoc|giai ngan|da chi|da lam|duoc cong nhan)\b")
+_REGION = re.compile(r"\b(?:khu vuc|toan vung|ca vung|phia nam|cac tinh|20 tinh)\b")
+_TOTAL = re.compile(r"\b(?:tong|tinh chung|tat ca|ca hai|gop)\b")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question, analysed once.
+
+    text: as typed (cleaned); expanded: chat forms spelled out; accented: `expanded`
+    with diacritics restored where they were missing; kind/unit: what is asked ("count"
+    of "đề án"); terms: folded topic term -> weight; key_terms: terms of the asked part
+    that carry the question (absent from every passage, the documents do not answer
+    it); provinces, years: named in the question; programme ("national"/"local"),
+    stage ("plan"/"actual"), region (the whole region asked), total (a total asked).
+    """
+
+    text: str
+    expanded: str
+    accented: str
+    match: KindMatch
+    terms: dict[str, float]
+    key_terms: tuple[str, ...]
+    situation: str = ""
+    provinces: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    programme: str | None = None
+    stage: str | None = None
+    region: bool = False
+    total: bool = False
+    bigrams: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def kind(self) -> Kind:
+        """The kind asked (kinds.KINDS)."""
+        return self.match.kind
+
+    @property
+    def unit(self) -> str:
+        """The noun a count question counts ("đề án"), folded; "" otherwise."""
+        return fold(self.match.unit)
+
+    @property
+    def search_text(self) -> str:
+        """What the lexical side searches: the expanded question (accents do not matter there)."""
+        return self.expanded
+
+    @property
+    def dense_text(self) -> str:
+        """What the embedding model reads: accented, abbreviations spelled out, situation left out."""
+        asked = self.accented if not self.situation else self.accented.replace(self.situation, " ").strip(" ,.")
+        return expand_abbreviations(asked or self.accented)
+
+
+def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) -> Query:
+    """Analyse `question` (already cleaned by `Assistant.check_question`) against the index."""
+    expanded = vocabulary.expand_chat(question)
+    accented = _accented(expanded, question, index)
+    folded = fold(accented)
+    match = detect_kind(accented, folded)
+    situation, asked = _split_situation(accented, match)
+    subject = _PERSONAL_SUBJECT.search(asked)
+    if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
+        situation = f"{situation} {subject.group(0)}".strip()
+        asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
+    asked_topic = _drop_fillers(strip_cues(asked))
+    asked_terms = topic_words(asked_topic, index)
+    situation_terms = [t for t in topic_words(_drop_fillers(strip_cues(situation)), index) if t not in asked_terms]
+    weights = term_weights(asked_terms + situation_terms, index)
+    for term in situation_terms:
+        weights[term] *= SITUATION_WEIGHT
+    total = sum(weights[t] for t in asked_terms) or 1.0
+    key = tuple(t for t in asked_terms if weights[t] >= key_term_share * total)
+    return Query(
+        text=question,
+        expanded=expanded,
+        accented=accented,
+        match=match,
+        terms=weights,
+        key_terms=key,
+        situation=situation,
+        provinces=tuple(provinces_in(accented)),
+        years=tuple(sorted(set(_YEAR.findall(accented)))),
+        programme=_programme(folded),
+        stage=_stage(fold(_asking_clause(accented, match))),
+        region=bool(_REGION.search(folded)),
+        total=bool(_TOTAL.search(folded)),
+        bigrams=_bigrams(asked_topic),
+    )
+
+
+def _accented(expanded: str, typed: str, index: LoadedIndex) -> str:
+    """Restore diacritics when most of the typed words lack them (chat often mixes both)."""
+    words = re.findall(r"[^\W\d_]+", typed)
+    accented = sum(1 for w in words if has_diacritics(w))
+    if words and accented / len(words) >= 0.5:
+        return expanded
+    return index.restorer.restore(expanded)
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(text) if c.strip()]
+
+
+def _asking_index(clauses: list[str], match: KindMatch) -> int:
+    cue = match.cue.lower()
+    holding = [i for i, c in enumerate(clauses) if cue and (cue in c.lower() or cue in fold(c))]
+    return holding[0] if holding else len(clauses) - 1
+
+
+def _asking_clause(text: str, match: KindMatch) -> str:
+    """The clause holding the question's cue: what decides plan or actual ("…, kế hoạch là 55 mà")."""
+    clauses = _clauses(text)
+    return clauses[_asking_index(clauses, match)] if clauses else text
+
+
+def _split_situation(text: str, match: KindMatch) -> tuple[str, str]:
+    """(situation, asked): when the user speaks of themself, every clause before the asking one is context."""
+    clauses = _clauses(text)
+    if len(clauses) < 2 or not _PERSONAL.search(_drop_fillers(text)):
+        return "", text
+    asking = _asking_index(clauses, match)
+    situation = [c for c in clauses[:asking] if not _QUALIFYING.search(fold(c)) and not _WANTS.search(fold(c))]
+    if not situation:
+        return "", text
+    asked = " ".join(c for c in clauses if c not in situation)
+    return " ".join(situation), asked
+
+
+def _drop_fillers(text: str) -> str:
+    folded = fold(text)
+    if len(folded) != len(text):
+        return text
+    for phrase in vocabulary.fillers():
+        for found in reversed(list(re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded))):
+            text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end() :]
+            folded = folded[: found.start()] + " " * (found.end() - found.start()) + folded[found.end() :]
+    return " ".join(text.split())
+
+
+def _programme(folded: str) -> str | None:
+    national, local = bool(_NATIONAL.search(folded)), bool(_LOCAL.search(folded))
+    if national == local:
+        return None
+    return "national" if national else "local"
+
+
+def _stage(folded: str) -> str | None:
+    plan, actual = bool(_PLAN.search(folded)), bool(_ACTUAL.search(folded))
+    if plan == actual:
+        return None
+    return "plan" if plan else "actual"
+
+
+def _bigrams(topic: str) -> frozenset[str]:
+    return frozenset(t for t in lexical_tokens(topic) if "_" in t and not all(p in STOPWORDS for p in t.split("_")))

@@ -1,0 +1,189 @@
+"""Topic terms of a question, and how a piece of evidence is matched against them.
+
+Words are segmented by underthesea (province names kept whole, compounds that neither
+the dictionary nor the documents know cut apart), weighted by their rarity in the
+index, and matched against folded text with the abbreviations spelled out and the
+synonyms of `assistant/vocab/synonyms.tsv`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+
+from . import vocabulary
+from .indexing import LoadedIndex
+from .text import (
+    PROVINCE_NAMES,
+    STOPWORDS,
+    fold,
+    lexical_tokens,
+    nfc,
+    segment_words,
+    spell_out,
+    syllables,
+)
+
+__all__ = ["FUNCTION_WORDS", "SYNONYMS", "Evidence", "term_weights", "topic_words", "variants"]
+
+# Single words that carry no topic (accented, so "thì" is dropped but "thị" kept).
+FUNCTION_WORDS = frozenset(
+    "là của và có được không tôi mình chúng tôi em anh chị bạn muốn cần phải nên để thì mà làm cho với về "
+    "các những này đó kia nào gì ạ ơi vậy thế rồi đã đang sẽ nếu khi ở trong trên theo từ đến ra vào "
+    "bị bởi hay hoặc cũng đều rất nhiều một xin hỏi giúp biết nhé nhỉ chứ còn thôi lại tên".split()
+    + ["chủ đề", "loại", "những gì"]
+)
+UNKNOWN_COMPOUND_FACTOR = 2.0
+
+# Folded words users write for what the documents say differently ("nộp hồ sơ" / "gửi hồ sơ").
+SYNONYMS: dict[str, tuple[str, ...]] = vocabulary.synonyms()
+
+
+def variants(term: str) -> tuple[str, ...]:
+    """The term and the words that stand for it in the documents."""
+    return (term, *SYNONYMS.get(term, ()))
+
+
+class Evidence:
+    """A piece of text as the answerer matches it: folded syllables (abbreviations also spelled out) and dates."""
+
+    __slots__ = ("dates", "joined")
+
+    def __init__(self, text: str) -> None:
+        self.joined = " " + " ".join(syllables(spell_out(text, keep=True))) + " "
+        self.dates = {t for t in lexical_tokens(text) if t.startswith("date:")}
+
+    def has(self, term: str) -> bool:
+        """True when the folded word (or date marker) occurs in the text."""
+        if term.startswith("date:"):
+            return term in self.dates
+        return any(f" {v} " in self.joined for v in variants(term))
+
+
+def topic_words(topic: str, index: LoadedIndex) -> list[str]:
+    """Folded words of an accented topic text: compounds kept whole, function words and stopwords dropped."""
+    words: dict[str, None] = {}
+    for word in _segments(spell_out(topic), index.frequencies):
+        if word.lower() in FUNCTION_WORDS:
+            continue
+        if re.fullmatch(r"[\d/.,-]+", word) and re.search(r"\d[/-]\d", word):
+            continue  # a date; matched through its date marker instead
+        folded = " ".join(syllables(word))
+        single = " " not in folded
+        if folded and not (single and (folded in STOPWORDS or (len(folded) < 2 and not folded.isdigit()))):
+            words.setdefault(folded, None)
+    for marker in lexical_tokens(topic):
+        if marker.startswith("date:"):
+            words.setdefault(marker, None)
+    return list(words)
+
+
+_PROVINCE_SPLIT = re.compile(
+    "("
+    + "|".join(sorted((re.escape(n) for n in {*PROVINCE_NAMES, *PROVINCE_NAMES.values()}), key=len, reverse=True))
+    + ")",
+    re.IGNORECASE,
+)
+_FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)
+_NOT_A_WORD_PART = re.compile(r"^(?:[IVXLC]+|[A-ZĐ]{2,}|\d[\d/.,-]*)$")
+
+
+def _segments(text: str, frequencies: dict[str, int]) -> list[str]:
+    """Words of `text`: province names whole, the rest segmented by underthesea and cleaned.
+
+    The segmenter sometimes glues a province, an abbreviation, a roman numeral or a
+    function word to a neighbour ("Đắk Lắk lập", "Nam XIII", "máy móc thì"), or joins
+    words into a compound no dictionary or document knows ("lên Cục"); such compounds
+    name nothing the documents could contain, so they are cut apart.
+    """
+    out: list[str] = []
+    for number, piece in enumerate(_PROVINCE_SPLIT.split(text)):
+        if number % 2:
+            out.append(piece)
+        elif piece.strip():
+            for word in segment_words(piece):
+                for part in _split_compound(word):
+                    out.extend(_known_words(part.split(), frequencies))
+    return out
+
+
+def _split_compound(word: str) -> list[str]:
+    parts = word.split()
+    if len(parts) == 1:
+        return parts
+    pieces: list[list[str]] = [[]]
+    for part in parts:
+        if _NOT_A_WORD_PART.match(part):
+            pieces += [[part], []]
+        else:
+            pieces[-1].append(part)
+    out = []
+    for piece in pieces:
+        while len(piece) > 2 and fold(piece[-1]) in _FOLDED_FUNCTION_WORDS:
+            piece.pop()  # "máy móc thị" restored from "may moc thi": the "thì" of the question
+        while len(piece) > 2 and piece[-1].lower() in FUNCTION_WORDS:
+            out.append(piece.pop())
+        while len(piece) > 2 and piece[0].lower() in FUNCTION_WORDS:
+            out.append(piece.pop(0))
+        if piece:
+            out.append(" ".join(piece))
+    return out
+
+
+def _known_words(syllables_: list[str], frequencies: dict[str, int]) -> list[str]:
+    """Split a compound into the longest pieces that the dictionary or the corpus knows."""
+    out, start = [], 0
+    while start < len(syllables_):
+        end = len(syllables_)
+        while end > start + 1 and not _is_known(syllables_[start:end], frequencies):
+            end -= 1
+        out.append(" ".join(syllables_[start:end]))
+        start = end
+    return out
+
+
+def _is_known(words: list[str], frequencies: dict[str, int]) -> bool:
+    if len(words) == 1 or " ".join(words).lower() in _dictionary():
+        return True
+    return _document_frequency(" ".join(fold(w) for w in words), frequencies) > 0
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    """Vietnamese words of two or more syllables from underthesea's 74K-word dictionary."""
+    path = resources.files("underthesea") / "corpus" / "data" / "Viet74K.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(nfc(line).strip().lower() for line in lines if " " in line.strip())
+
+
+def _document_frequency(term: str, frequencies: dict[str, int]) -> int:
+    parts = term.split()
+    if len(parts) == 1:
+        return frequencies.get(term, 0)
+    return min(frequencies.get(f"{a} {b}", 0) for a, b in pairwise(parts))
+
+
+def _idf(term: str, frequencies: dict[str, int], total: int) -> float:
+    if term.startswith("date:"):
+        return 2.0
+    df = max(_document_frequency(v, frequencies) for v in variants(term))
+    return math.log((total + 1) / (df + 0.5))
+
+
+def _weight(term: str, frequencies: dict[str, int], total: int) -> float:
+    """Rarity weight; a compound the corpus never uses weighs double: it names something the corpus lacks."""
+    weight = _idf(term, frequencies, total)
+    unknown_compound = " " in term and frequencies.get(term.split()[0] + " " + term.split()[1], 0) == 0
+    return weight * UNKNOWN_COMPOUND_FACTOR if unknown_compound else weight
+
+
+def term_weights(terms: list[str], index: LoadedIndex) -> dict[str, float]:
+    """Each term weighted by its rarity in the index."""
+    total = len(index.chunks)
+    return {t: _weight(t, index.frequencies, total) for t in terms}

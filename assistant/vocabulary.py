@@ -1,0 +1,142 @@
+"""Vocabularies kept as data: abbreviations, chat forms, provinces, synonyms, fillers.
+
+The files live in `assistant/vocab/` and are read once. Adding a word means editing
+one of them, never code:
+
+- `abbreviations.tsv`: domain abbreviations and their expansions (KCQG, CNNT, …);
+- `chat.json`: chat forms and teencode ("ko", "dc", "bn", "ntn"), ambiguous forms
+  resolved by the word before or after them ("đk kh" is "đăng ký kế hoạch", "đủ đk"
+  is "đủ điều kiện", "có đk hỗ trợ" is "có được hỗ trợ");
+- `provinces.json`: provinces with their aliases and the 2025 mergers;
+- `synonyms.tsv`: the documents' words for what users write ("nộp" / "gửi");
+- `fillers.txt`: polite openers and closers and figure-selecting qualifiers that carry
+  no topic ("cho em hỏi", "ạ", "tổng cộng").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "Province",
+    "abbreviations",
+    "expand_chat",
+    "fillers",
+    "provinces",
+    "synonyms",
+]
+
+
+def _read(name: str) -> str:
+    return unicodedata.normalize("NFC", (resources.files("assistant") / "vocab" / name).read_text(encoding="utf-8"))
+
+
+def _rows(name: str) -> list[list[str]]:
+    lines = _read(name).splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").replace("đ", "d")
+
+
+@cache
+def abbreviations() -> dict[str, tuple[str, bool]]:
+    """Abbreviation -> (expansion, matched only in capitals)."""
+    return {row[0]: (row[1], len(row) > 2 and row[2].strip() == "upper") for row in _rows("abbreviations.tsv")}
+
+
+@cache
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Folded word users write -> folded words the documents use for it."""
+    return {row[0].strip(): tuple(w.strip() for w in row[1].split(",")) for row in _rows("synonyms.tsv")}
+
+
+@cache
+def fillers() -> tuple[str, ...]:
+    """Folded filler phrases, longest first."""
+    phrases = {_fold(line.strip()) for line in _read("fillers.txt").splitlines() if line.strip()}
+    return tuple(sorted((p for p in phrases if not p.startswith("#")), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Province:
+    """A province: its name, other spellings, and the province it joined in 2025 (if any)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    merged_into: str | None = None
+    merged_from: str | None = None  # ISO date the merger took effect
+
+
+@cache
+def provinces() -> tuple[Province, ...]:
+    """Every province of the data file."""
+    data: dict[str, Any] = json.loads(_read("provinces.json"))
+    return tuple(
+        Province(p["name"], tuple(p.get("aliases", ())), p.get("merged_into"), p.get("from"))
+        for p in data["provinces"]
+    )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    to: str
+    before: frozenset[str] = frozenset()
+    after: frozenset[str] = frozenset()
+
+    def applies(self, previous: str, following: str) -> bool:
+        if not self.before and not self.after:
+            return True
+        return _context_word(previous) in self.before or _context_word(following) in self.after
+
+
+def _context_word(word: str) -> str:
+    if not word:
+        return "#end"
+    return "#num" if word[0].isdigit() else _fold(word)
+
+
+@cache
+def _chat_forms() -> dict[str, tuple[_Reading, ...]]:
+    data: dict[str, Any] = json.loads(_read("chat.json"))
+    forms: dict[str, tuple[_Reading, ...]] = {}
+    for form, readings in data["forms"].items():
+        forms[form] = tuple(
+            _Reading(r) if isinstance(r, str) else _Reading(r["to"], frozenset(r.get("before", ())), frozenset(r.get("after", ())))
+            for r in readings
+        )
+    return forms
+
+
+_TOKEN = re.compile(r"[^\W_]+'?|\S", re.UNICODE)
+
+
+def expand_chat(text: str) -> str:
+    """Chat forms spelled out: "co dc ho tro ko ad" -> "co được ho tro không admin"."""
+    forms = _chat_forms()
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    words = [i for i, (_, _, t) in enumerate(tokens) if t[0].isalnum()]
+    out, last = [], 0
+    for pos, index in enumerate(words):
+        start, end, token = tokens[index]
+        readings = forms.get(token.lower())
+        glued = text[start - 1 : start] in "/-" and start > 0 or text[end : end + 1] in ("/", "-")
+        if not readings or glued:  # part of a number or code ("3116/QĐ-BCT")
+            continue
+        previous = tokens[words[pos - 1]][2] if pos else ""
+        following = tokens[words[pos + 1]][2] if pos + 1 < len(words) else ""
+        reading = next((r for r in readings if r.applies(previous, following)), None)
+        if reading is None or reading.to == token.lower():
+            continue
+        out += [text[last:start], reading.to]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
