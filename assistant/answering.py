@@ -28,7 +28,15 @@ from .terms import Evidence
 from .text import fold, split_sentences
 from .types import Answer, Citation, Hit
 
-__all__ = ["NOT_FOUND", "AnswerParams", "Decision", "compose_answer", "decide", "not_found_answer", "ungrounded_numbers"]
+__all__ = [
+    "NOT_FOUND",
+    "AnswerParams",
+    "Decision",
+    "compose_answer",
+    "decide",
+    "not_found_answer",
+    "ungrounded_numbers",
+]
 
 NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 
@@ -250,7 +258,7 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     if extra:
         lead = lead[:-1] + "; " + "; ".join(extra) + "."
     if query.kind.name == "deadline":
-        lead += _passed_note(phrase, best, index, today)
+        lead += _passed_note(phrase, today)
     return lead
 
 
@@ -281,7 +289,7 @@ def _first_clause(quote: str, limit: int = 160) -> str:
     return text[:cut].rstrip(".;:, ") + "…"
 
 
-def _passed_note(phrase: str, best: Candidate, index: LoadedIndex, today: dt.date) -> str:
+def _passed_note(phrase: str, today: dt.date) -> str:
     """ " Hạn này đã qua (…)." when the date is before today."""
     match = _FULL_DATE.search(phrase)
     if match is None:
@@ -293,10 +301,7 @@ def _passed_note(phrase: str, best: Candidate, index: LoadedIndex, today: dt.dat
         return ""
     if when >= today:
         return ""
-    meta = index.documents.get(best.hit.chunk.doc_id, {})
-    plan = re.search(r"kế hoạch[^.;]{0,40}?năm (\d{4})", index.text_of(best.hit.chunk.doc_id), re.IGNORECASE)
-    source = f"kế hoạch năm {plan.group(1)}" if plan else f"văn bản năm {meta.get('year') or year}"
-    return f" Hạn này (của {source}) đã qua."
+    return " Hạn này đã qua."
 
 
 def _province_note(query: Query, best: Candidate, index: LoadedIndex) -> str:

@@ -127,7 +127,9 @@ def _analyse(chunk: Chunk) -> _ChunkAnalysis:
                 break
             units.append(_unit(chunk, start, next_end))
         continued.append(tuple(units))
-    return _ChunkAnalysis(sentences, tuple(continued), Evidence(chunk.heading + " " + chunk.locator), Evidence(chunk.text))
+    return _ChunkAnalysis(
+        sentences, tuple(continued), Evidence(chunk.heading + " " + chunk.locator), Evidence(chunk.text)
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -149,7 +151,9 @@ def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights:
                 context = [(previous, weights.neighbour), *tiers]
                 reference = _referenced(sentence.text, hit.chunk, index)
                 if reference is not None:
-                    context.append((Evidence(index.text_of(hit.chunk.doc_id)[reference[0] : reference[1]]), weights.reference))
+                    context.append(
+                        (Evidence(index.text_of(hit.chunk.doc_id)[reference[0] : reference[1]]), weights.reference)
+                    )
                 item = _score(query, hit, rank, len(hits), sentence, context, index, weights)
                 item.reference = reference
                 out.append(item)
@@ -195,9 +199,17 @@ def _score(
     score += weights.rank * (count - rank) + weights.semantic * _semantic(hit)
     if query.kind.facts:
         score += weights.fact if facts else -weights.no_fact
-        if facts and query.unit and any(_counts_unit(query, unit.text, f[0] - unit.start, f[1] - unit.start) for f in facts):
+        if (
+            facts
+            and query.unit
+            and any(_counts_unit(query, unit.text, f[0] - unit.start, f[1] - unit.start) for f in facts)
+        ):
             score += weights.unit
-        if facts and query.kind.name == "deadline" and any(_DUE.search(unit.text[max(0, f[0] - unit.start - 12) : f[1] - unit.start]) for f in facts):
+        if (
+            facts
+            and query.kind.name == "deadline"
+            and any(_DUE.search(unit.text[max(0, f[0] - unit.start - 12) : f[1] - unit.start]) for f in facts)
+        ):
             score += weights.unit
     meta = index.documents.get(hit.chunk.doc_id, {})
     if query.kind.rules_first and meta.get("kind") in _RULE_KINDS:
@@ -265,6 +277,8 @@ def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
             break
     if query.kind.name == "count":
         spans = [s for s in spans if not re.match(r"(19|20)\d\d\b", sentence[s[0] - offset :])]
+    asked = fold(query.text)  # what the user already wrote is not the answer ("thay thế Nghị định 45/2012 là số mấy")
+    spans = [s for s in spans if fold(sentence[s[0] - offset : s[1] - offset]).strip() not in asked]
     if query.kind.name in ("name", "person"):
         spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
     if query.kind.name == "deadline":  # a deadline is a date something must happen before
@@ -335,7 +349,7 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
     """Years the surroundings of a sentence are about: heading, title, manifest year and date, the text just before."""
     meta = index.documents.get(chunk.doc_id, {})
     text = index.text_of(chunk.doc_id)
-    lead_in = text[max(0, offset - 400) : offset]
+    lead_in = text[max(0, offset - 1200) : offset]
     found = set(_YEAR.findall(" ".join([chunk.heading, str(meta.get("title", "")), lead_in])))
     found |= {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}
     return found - {""}

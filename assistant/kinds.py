@@ -38,7 +38,9 @@ _PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:t�
 _DURATION = r"(?<![\d/])\d{1,3}\s+(?:ngày|tháng|năm|tuần|giờ)(?!\s*\d)(?:\s+làm việc)?"
 # Numbers written as words in regulations ("ba nhà cung cấp"); "một" and "năm" are left out (a, year).
 _NUMBER_WORDS = r"hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi"
-_COUNT_NUMBER = rf"(?:(?<![\d.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
+_COUNT_NUMBER = (
+    rf"(?:(?<![\d.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
+)
 _COUNT = _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
 
 # How each kind of fact looks in the documents.
@@ -80,6 +82,7 @@ class Kind:
     lead: str = "fact"
     bias: int = 0
     rules_first: bool = False
+    covers: tuple[str, ...] = ()  # narrower kinds this one includes: asked together, the narrower one is meant
 
     @cached_property
     def accented_pattern(self) -> re.Pattern[str]:
@@ -92,23 +95,27 @@ class Kind:
         return re.compile(rf"(?<!\w)(?:{self.folded if self.folded is not None else fold(self.cues)})")
 
 
-_COUNT_UNIT_STOP = r"(?!tiền|phần trăm|%|lâu|giờ|ngày|tháng|năm|tuần|lần thứ|nhiêu|là|thì|vậy|ạ|không|ko)"
+_COUNT_UNIT_STOP = (
+    r"(?!tiền|phần trăm|%|lâu|giờ|ngày|tháng|năm|tuần|lần thứ"
+    r"|nhiêu|là|thì|vậy|ạ|không|ko|kinh phí|vốn|ngân sách|chi phí"
+    r"|tỷ|triệu|đồng)"
+)
 
 KINDS: tuple[Kind, ...] = (
     Kind("reason", r"vì sao|tại sao|lý do|nguyên nhân|sao lại|do đâu", lead="cause", bias=4),
     Kind(
         "list",
         r"(?:bao )?gồm (?:những |các )?(?:gì|nội dung|hoạt động|lĩnh vực|mục)|những (?:gì|nội dung|lĩnh vực|hoạt động"
-        r"|hạn chế|khó khăn|loại|tỉnh|việc|mô hình|đề án|sản phẩm|giải pháp|nhiệm vụ|tồn tại)\b(?:[^?]{0,40}?\b(?:nào|gì))?"
-        r"|(?:khó khăn|hạn chế|tồn tại|vướng mắc)(?: gì| nào| là gì)|kể tên|liệt kê|các nội dung|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
+        r"|hạn chế|khó khăn|loại|tỉnh|việc|mô hình|đề án|sản phẩm"
+        r"|giải pháp|nhiệm vụ|tồn tại)\b(?:[^?]{0,40}?\b(?:nào|gì))?"
+        r"|(?:khó khăn|hạn chế|tồn tại|vướng mắc)(?: gì| nào| là gì)"
+        r"|kể tên|liệt kê|các nội dung|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
         r"(?: \w+)? (?:là |gồm )?(?:gì|nào)",
         lead="list",
         bias=2,
     ),
     Kind("ordinal", r"lần thứ (?:mấy|bao nhiêu)|thứ mấy", facts=("ordinal",), bias=4),
-    Kind(
-        "percent", r"phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%", facts=("percent",), bias=4
-    ),
+    Kind("percent", r"phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%", facts=("percent",), bias=4),
     Kind("duration", r"bao lâu|(?:mấy|bao nhiêu) (?:ngày|tháng|năm|tuần)\b(?! nào)", facts=("duration",), bias=2),
     Kind("phone", r"số điện thoại|điện thoại|hotline|sđt|số zalo", facts=("phone",), bias=4),
     Kind(
@@ -117,7 +124,12 @@ KINDS: tuple[Kind, ...] = (
         facts=("date",),
         bias=6,
     ),
-    Kind("date", r"ngày nào|ngày mấy|ngày bao nhiêu|(?:ban hành|ký|diễn ra|tổ chức) (?:vào )?ngày", facts=("date",), bias=2),
+    Kind(
+        "date",
+        r"ngày nào|ngày mấy|ngày bao nhiêu|(?:ban hành|ký|diễn ra|tổ chức) (?:vào )?ngày",
+        facts=("date",),
+        bias=2,
+    ),
     Kind(
         "when",
         r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|hôm nào|tháng nào|tháng mấy|dịp nào|năm mấy",
@@ -135,14 +147,22 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "money",
-        r"kinh phí|(?:bao nhiêu|mấy) (?:tiền|tỷ|triệu|đồng)|ngân sách|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b"
+        r"kinh phí|(?:bao nhiêu|mấy) (?:tiền|tỷ|triệu|đồng)|ngân sách"
+        r"|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b"
         r"|hết bao nhiêu",
-        r"kinh phi|(?:bao nhieu|may) (?:tien|ty|trieu|dong)|so tien|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan"
+        r"kinh phi|(?:bao nhieu|may) (?:tien|ty|trieu|dong)|so tien"
+        r"|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan"
         r"|het bao nhieu",
         facts=("money",),
         bias=2,
     ),
-    Kind("amount", r"tối đa|tối thiểu|mức (?:hỗ trợ|chi|kinh phí)", facts=("amount",), bias=3),
+    Kind(
+        "amount",
+        r"tối đa|tối thiểu|mức (?:hỗ trợ|chi|kinh phí)",
+        facts=("amount",),
+        bias=3,
+        covers=("money", "percent"),
+    ),
     Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person", "org"), bias=1),
     Kind(
         "place",
@@ -153,14 +173,17 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "name",
-        r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)",
+        r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào"
+        r"|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)",
         facts=("org", "name"),
         bias=1,
     ),
     Kind(
         "count",
         rf"(?:bao nhiêu|mấy|số lượng) {_COUNT_UNIT_STOP}[a-zà-ỹđ]+(?: [a-zà-ỹđ]+)?|bao nhiêu|\bmấy\b|số lượng",
-        rf"(?:bao nhieu|so luong) [a-z]+(?: [a-z]+)?|\bmay\b(?! moc| mac| thiet| phai| nay| cua| duoc| xay| in)"
+        rf"(?:bao nhieu|so luong) {fold(_COUNT_UNIT_STOP)}[a-z]+(?: [a-z]+)?"
+        r"|\bmay\b (?=de an|co so|nguoi|lop|san pham|hoc vien|ho so|lan\b|dot\b|tinh\b|huyen|doan\b|gian hang|hoi cho"
+        r"|chuyen de|ca nhan|linh vuc|noi dung|%)"
         r"(?: [a-z]+(?: [a-z]+)?)?|bao nhieu|so luong",
         facts=("count",),
         bias=-4,
@@ -199,16 +222,22 @@ class KindMatch:
 STRONG_SHARE = 0.6
 
 
-def detect_kind(accented: str, folded: str) -> KindMatch:
+def detect_kind(accented: str | None, folded: str) -> KindMatch:
     """The kind asked: of the strong cue matches, the one asked first (general when none).
 
-    A match is strong when its strength (cue length plus the kind's bias) is at least
-    `STRONG_SHARE` of the strongest; the others of fact kinds are kept in `also`.
+    `accented` is the question as typed when the user typed diacritics, else None:
+    diacritics restored by the machine can be wrong ("may moi" read "mấy mới"), so a
+    question typed without them is read with the folded cues alone, whose guards know
+    the collisions. A match is strong when its strength (cue length plus the kind's
+    bias) is at least `STRONG_SHARE` of the strongest; the others of fact kinds are
+    kept in `also`.
     """
     found: dict[str, tuple[int, int, KindMatch]] = {}
-    lowered = accented.lower()
+    views = [(True, accented.lower())] if accented is not None else []
+    views.append((False, folded))
     for order, kind in enumerate(KINDS):
-        for pattern, text in ((kind.accented_pattern, lowered), (kind.folded_pattern, folded)):
+        for is_accented, text in views:
+            pattern = kind.accented_pattern if is_accented else kind.folded_pattern
             for match in pattern.finditer(text):
                 strength = len(match.group(0)) + kind.bias
                 item = (strength, -order, KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start()))
@@ -218,9 +247,25 @@ def detect_kind(accented: str, folded: str) -> KindMatch:
         return KindMatch(GENERAL)
     top = max(strength for strength, _, _ in found.values())
     strong = [m for strength, _, m in found.values() if strength >= STRONG_SHARE * top]
+    named = {m.kind.name for m in strong}
+    strong = [m for m in strong if not set(m.kind.covers) & named]  # "tối đa bao nhiêu phần trăm" asks a percent
     first = min(strong, key=lambda m: (m.position, -len(m.cue)))
-    others = tuple(m.kind for m in sorted(strong, key=lambda m: m.position) if m is not first and m.kind.facts)
+    others = tuple(
+        m.kind
+        for m in sorted(strong, key=lambda m: m.position)
+        if m is not first and m.kind.facts and _second_question(folded, first, m)
+    )
     return KindMatch(first.kind, first.cue, first.unit, first.position, others)
+
+
+_ASKING = re.compile(r"bao nhieu|\bmay\b|\bnao\b|\bdau\b|\bai\b|%|khi nao|bao gio")
+
+
+def _second_question(folded: str, first: KindMatch, other: KindMatch) -> bool:
+    """Whether `other` is a question of its own: an interrogative cue in another clause ("…, đạt bao nhiêu %")."""
+    low, high = sorted((first.position, other.position))
+    between = folded[low:high]
+    return bool(_ASKING.search(fold(other.cue))) and bool(re.search(r"[,;?]|\bva\b|\bcon\b", between))
 
 
 def _unit(kind: Kind, cue: str) -> str:
@@ -239,7 +284,9 @@ _ALL_CUES = re.compile(
     r"|số mấy|số bao nhiêu)"
 )
 _ALL_FOLDED = re.compile(
-    "|".join(rf"(?<!\w)(?:{k.folded if k.folded is not None else fold(k.cues)})" for k in KINDS if k.name not in _TOPICAL)
+    "|".join(
+        rf"(?<!\w)(?:{k.folded if k.folded is not None else fold(k.cues)})" for k in KINDS if k.name not in _TOPICAL
+    )
     + r"|(?<!\w)(?:bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi|\bgi\b|\bnao\b|nhu the nao|the nao|ra sao|la ai"
     r"|hay khong|co phai|so hieu|so may|so bao nhieu)"
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from . import vocabulary
 from .indexing import LoadedIndex
@@ -103,15 +104,18 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     expanded = vocabulary.expand_chat(question)
     accented = _accented(expanded, question, index)
     folded = fold(accented)
-    match = detect_kind(accented, folded)
+    match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))
     situation, asked = _split_situation(accented, match)
     subject = _PERSONAL_SUBJECT.search(asked)
     if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
         situation = f"{situation} {subject.group(0)}".strip()
         asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
     asked_topic = _drop_fillers(strip_cues(asked))
-    asked_terms = topic_words(asked_topic, index)
+    asked_terms = _with_compounds(topic_words(asked_topic, index), asked_topic)
     situation_terms = [t for t in topic_words(_drop_fillers(strip_cues(situation)), index) if t not in asked_terms]
+    places = set(provinces_in(accented))  # a province is a qualifier (evidence.py checks it, mergers included)
+    asked_terms = [t for t in asked_terms if t not in places]
+    situation_terms = [t for t in situation_terms if t not in places]
     weights = term_weights(asked_terms + situation_terms, index)
     for term in situation_terms:
         weights[term] *= SITUATION_WEIGHT
@@ -135,13 +139,29 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     )
 
 
+def _typed_with_diacritics(typed: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", typed)
+    return bool(words) and sum(1 for w in words if has_diacritics(w)) / len(words) >= 0.5
+
+
 def _accented(expanded: str, typed: str, index: LoadedIndex) -> str:
     """Restore diacritics when most of the typed words lack them (chat often mixes both)."""
-    words = re.findall(r"[^\W\d_]+", typed)
-    accented = sum(1 for w in words if has_diacritics(w))
-    if words and accented / len(words) >= 0.5:
-        return expanded
-    return index.restorer.restore(expanded)
+    return expanded if _typed_with_diacritics(typed) else index.restorer.restore(expanded)
+
+
+def _with_compounds(terms: list[str], topic: str) -> list[str]:
+    """Folded word pairs of the topic that the synonym data knows ("day nghe") joined into one term.
+
+    Restored diacritics can garble chat text before segmentation; the data's compounds are found on
+    the folded words instead.
+    """
+    words = [w for w in fold(topic).split() if w.isalnum()]
+    known = vocabulary.synonyms()
+    pairs = [f"{a} {b}" for a, b in pairwise(words) if f"{a} {b}" in known]
+    if not pairs:
+        return terms
+    parts = {p for pair in pairs for p in pair.split()}
+    return [t for t in terms if t not in parts] + [p for p in pairs if p not in terms]
 
 
 def _clauses(text: str) -> list[str]:

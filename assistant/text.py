@@ -321,9 +321,7 @@ def _syllable_key(name: str) -> str:
     return " ".join(syllables(name.replace("-", " ")))
 
 
-_CANONICAL = {
-    _syllable_key(spelling): p.name for p in vocabulary.provinces() for spelling in (p.name, *p.aliases)
-}
+_CANONICAL = {_syllable_key(spelling): p.name for p in vocabulary.provinces() for spelling in (p.name, *p.aliases)}
 PROVINCES = tuple(fold(name) for name in _CANONICAL)
 # Folded syllable form of a name or alias -> the province's accented name, for messages.
 PROVINCE_NAMES = {key: _CANONICAL[key] for key in _CANONICAL}

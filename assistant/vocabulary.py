@@ -81,8 +81,7 @@ def provinces() -> tuple[Province, ...]:
     """Every province of the data file."""
     data: dict[str, Any] = json.loads(_read("provinces.json"))
     return tuple(
-        Province(p["name"], tuple(p.get("aliases", ())), p.get("merged_into"), p.get("from"))
-        for p in data["provinces"]
+        Province(p["name"], tuple(p.get("aliases", ())), p.get("merged_into"), p.get("from")) for p in data["provinces"]
     )
 
 
@@ -110,7 +109,9 @@ def _chat_forms() -> dict[str, tuple[_Reading, ...]]:
     forms: dict[str, tuple[_Reading, ...]] = {}
     for form, readings in data["forms"].items():
         forms[form] = tuple(
-            _Reading(r) if isinstance(r, str) else _Reading(r["to"], frozenset(r.get("before", ())), frozenset(r.get("after", ())))
+            _Reading(r)
+            if isinstance(r, str)
+            else _Reading(r["to"], frozenset(r.get("before", ())), frozenset(r.get("after", ())))
             for r in readings
         )
     return forms
@@ -128,7 +129,7 @@ def expand_chat(text: str) -> str:
     for pos, index in enumerate(words):
         start, end, token = tokens[index]
         readings = forms.get(token.lower())
-        glued = text[start - 1 : start] in "/-" and start > 0 or text[end : end + 1] in ("/", "-")
+        glued = (start > 0 and text[start - 1] in "/-") or text[end : end + 1] in ("/", "-")
         if not readings or glued:  # part of a number or code ("3116/QĐ-BCT")
             continue
         previous = tokens[words[pos - 1]][2] if pos else ""

@@ -1,0 +1,98 @@
+"""Question analysis: chat forms, kinds, situation and ask, qualifiers, topic terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.kinds import FACT_PATTERNS, detect_kind, strip_cues
+from assistant.terms import Evidence
+from assistant.text import fold, provinces_in
+from assistant.vocabulary import expand_chat
+
+
+@pytest.mark.parametrize(
+    ("typed", "expanded"),
+    [
+        ("co dc ho tro ko ad", "co được ho tro không admin"),
+        ("han dk kh kcqg 2024 la bn", "han đăng ký kế hoạch kcqg 2024 la bao nhiêu"),  # đk before kh: đăng ký
+        ("can đk gi de dc ho tro", "can điều kiện gi de được ho tro"),  # đk before gì: điều kiện
+        ("cs sx co dk ho tro k", "cơ sở sản xuất co được ho tro không"),  # otherwise: được
+        ("kinh phi 5 tr", "kinh phi 5 triệu"),
+        ("Quyết định 3116/QĐ-BCT", "Quyết định 3116/QĐ-BCT"),  # part of a document number: left alone
+    ],
+)
+def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> None:
+    assert expand_chat(typed) == expanded
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "unit"),
+    [
+        ("Cơ sở của tôi có được hỗ trợ máy móc không?", "yesno", ""),  # "máy" is not "mấy"
+        ("co so cua toi co duoc ho tro may moc khong", "yesno", ""),
+        ("Đắk Lắk tư vấn bao nhiêu cơ sở trong 6 tháng đầu năm 2022?", "count", "cơ sở"),
+        ("kinh phí thực hiện là bao nhiêu", "money", ""),  # a bare "bao nhiêu" does not make it a count
+        ("An Giang được giao bao nhiêu kinh phí", "money", ""),
+        ("hội nghị tổ chức vào tháng mấy", "when", ""),  # "tháng mấy" outweighs "mấy"
+        ("kc tinh ho tro bao nhieu phan tram tien thue gian hang", "percent", ""),
+        ("Hạn nộp hồ sơ là ngày nào?", "deadline", ""),
+        ("bc so 581 gui sct ngay nao", "date", ""),  # a number the user gives is not asked for
+        ("Nghị định nào quy định về khuyến công?", "docnumber", ""),
+        ("Vì sao Đồng Nai không hỗ trợ máy móc thiết bị?", "reason", ""),
+        ("Hội nghị là lần thứ mấy?", "ordinal", ""),
+        ("Thời gian thực hiện đề án là bao lâu?", "duration", ""),
+        ("định hướng năm 2024 tập trung vào những lĩnh vực nào", "list", ""),
+        ("định hướng khuyến công năm 2024", "general", ""),
+        ("nam 2024 muon doi may moi tiet kiem nang luong", "general", ""),  # "may moi" is a new machine
+    ],
+)
+def test_question_kinds(question: str, kind: str, unit: str) -> None:
+    match = detect_kind(question if question != fold(question) else None, fold(question))
+    assert (match.kind.name, match.unit) == (kind, unit)
+
+
+def test_a_two_part_question_keeps_the_first_asked_and_the_other_kinds() -> None:
+    question = "phía Nam năm 2022 riêng phần kcqg thực hiện được bao nhiêu tỷ, đạt bao nhiêu %"
+    match = detect_kind(question, fold(question))
+    assert match.kind.name == "money"
+    assert [k.name for k in match.also] == ["percent"]
+
+
+def test_interrogatives_are_stripped_keeping_the_rest() -> None:
+    assert strip_cues("Hạn chót đăng ký kế hoạch KCQG là ngày nào?") == "đăng ký kế hoạch KCQG là"
+    assert strip_cues("cum cong nghiep xuan hung duoc ho tro dau tu bao nhieu tien") == (
+        "cum cong nghiep xuan hung duoc ho tro dau tu tien"
+    )  # "o dau" inside "ho tro dau tu" is not "ở đâu"
+
+
+def test_the_users_own_situation_is_context_not_topic(assistant: Assistant) -> None:
+    query = assistant.analyse("em co xuong lam banh trang o xa Tan Phu, muon doi may moi thi kc co ho tro ko")
+    assert "banh" in query.situation.lower() or "bánh" in query.situation.lower()
+    asked = sum(w for t, w in query.terms.items() if t in ("doi", "moi", "may", "doi moi", "ho tro"))
+    situation = sum(w for t, w in query.terms.items() if t in ("banh", "trang", "banh trang", "xuong"))
+    assert asked > situation
+
+
+def test_qualifiers_come_from_the_asking_clause(assistant: Assistant) -> None:
+    actual = assistant.analyse("nam 2023 dong nai co bn nguoi dc phong tang tho gioi thuc te vay, ke hoach la 55 ma")
+    plan = assistant.analyse("Kế hoạch kinh phí KCĐP năm 2023 của Đồng Nai là bao nhiêu?")
+    assert actual.stage == "actual" and plan.stage == "plan"
+    assert plan.programme == "local" and plan.years == ("2023",) and plan.provinces == ("dong nai",)
+
+
+def test_province_aliases_and_2025_mergers_are_data() -> None:
+    assert provinces_in("Đăk Nông và Sài Gòn") == ["dak nong", "ho chi minh"]
+
+
+def test_evidence_matches_abbreviations_synonyms_and_dates() -> None:
+    evidence = Evidence(
+        "Kinh phí KCĐP giao theo kế hoạch, các địa phương gửi 1 bộ hồ sơ trước ngày 20 tháng 6 năm 2023"
+    )
+    assert evidence.has("khuyen cong dia phuong") and evidence.has("kcdp")
+    assert evidence.has("nop") and evidence.has("date:20-6") and not evidence.has("date:30-9")
+
+
+def test_fact_patterns_read_numbers_written_as_words() -> None:
+    assert FACT_PATTERNS["count"].search("báo giá của ba nhà cung cấp").group(0) == "ba nhà cung"
+    assert FACT_PATTERNS["duration"].search("thực hiện trong 18 tháng kể từ").group(0) == "18 tháng"
