@@ -54,6 +54,7 @@ class AnswerParams:
 
     chunks: int = 8
     refuse_below: float = 0.42  # best coverage under this: the documents do not hold the topic
+    unknown_above: float = 0.6  # words the documents never use carry more of the question: not their topic
     direct_from: float = 0.55  # coverage from which the fact leads the answer
     floor_ratio: float = 0.75  # candidates this close to the best may replace it (the one naming the place/year)
     support_ratio: float = 0.9
@@ -94,7 +95,7 @@ def decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPara
         return Decision("refuse", candidates=candidates, missing=best.missing)
     if _topic_absent(query, best, candidates, params):
         return Decision("refuse", candidates=candidates)
-    if query.kind.lead == "fact" and not best.facts:  # a figure/date asked, and no passage near the top holds one
+    if query.kind.needs_fact and not best.facts:  # a figure/date asked, and no passage near the top holds one
         return Decision("refuse", candidates=candidates)
     if len(best.facts) > 1:
         first = _closest_fact(query, best)
@@ -122,15 +123,20 @@ def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], pa
     A missing detail ("bánh tráng") is no reason to refuse; a contrast is: the question
     asks "phía Bắc" and the passage says "phía Nam" (the same head word, another modifier).
     """
-    if best.coverage < params.refuse_below:
+    if best.coverage < params.refuse_below or query.unknown_share > params.unknown_above:
         return True
+    if (query.kind.needs_fact or query.kind.lead == "list") and set(query.key_terms) & query.unknown:
+        return True  # the figure or list asked is of something the documents never name ("lãi suất")
     around = _around(best)
     return any(_contradicted(term, query, around) for term in query.key_terms)
 
 
 def _contradicted(term: str, query: Query, around: Evidence) -> bool:
-    """The passage has the word before `term` in the question followed by another word ("phía Nam" for "phía Bắc")."""
-    if around.has(term):
+    """The passage has the word before `term` in the question followed by another word ("phía Nam" for "phía Bắc").
+
+    Only a word the documents do use can be contradicted; an unknown one ("gặp") is only missing.
+    """
+    if around.has(term) or term in query.unknown:
         return False
     words = term.split()
     heads = [words[0]] if len(words) > 1 else []
@@ -191,8 +197,19 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
     """
     facts = sorted(best.facts)
     sentence, base = best.text, best.start
-    shared = Evidence(sentence[: facts[0][0] - base])
-    owned = _clauses_of(sentence, [(a - base, b - base) for a, b in facts])
+    relative = [(a - base, b - base) for a, b in facts]
+    if query.kind.owns_after:  # each fact owns the words up to the next one
+        shared = Evidence("")
+        owned = [
+            sentence[a : (relative[i + 1][0] if i + 1 < len(relative) else len(sentence))]
+            for i, (a, _) in enumerate(relative)
+        ]
+        owned = [
+            text if "(" not in text[:40] else text.split("(")[0] for text in owned
+        ]  # an aside is not its description
+    else:
+        shared = Evidence(sentence[: facts[0][0] - base])
+        owned = _clauses_of(sentence, relative)
 
     def weight(text: str) -> float:
         own = Evidence(text)
@@ -246,8 +263,7 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
         clause = _first_clause(citations[0].quote)
         return ("Không: " if _NEGATION.search(citations[0].quote) else "Có: ") + clause
     if style == "list":
-        items = [_first_clause(c.quote) for c in citations[1:]] or [_first_clause(citations[0].quote)]
-        return "Gồm: " + "; ".join(i.rstrip(".") for i in items) + "."
+        return _list_lead(query, best, citations, index)
     if style in ("quote", "cause") or not best.facts:
         return ""
     text, base = best.hit.chunk.text, best.hit.chunk.start
@@ -276,6 +292,38 @@ def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> lis
                 out.append(found[0].group(0).strip())
                 break
     return [o for o in dict.fromkeys(out) if o not in text[primary[0] - best.start : primary[1] - best.start]]
+
+
+_INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")
+_PLACE_NOUNS = ("tinh", "dia phuong", "huyen", "noi", "dau", "thanh pho")
+
+
+def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: LoadedIndex) -> str:
+    """The items: the lines after an opening sentence, the places a sentence names, or what follows its colon."""
+    if len(citations) > 1:
+        items = [_first_clause(c.quote) for c in citations[1:]]
+        return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
+    text = citations[0].quote
+    if any(noun in fold(query.match.cue) for noun in _PLACE_NOUNS):
+        from .text import province_mentions
+
+        asked = set(query.provinces) | set(provinces_in_meta(best, index))
+        places = [name for key, name in province_mentions(text) if key not in asked]
+        if places:
+            return "Gồm: " + ", ".join(dict.fromkeys(places)) + "."
+    opener = None
+    for found in _INLINE_LIST.finditer(text):
+        if len(text) - found.end() > 20:
+            opener = found
+            break
+    return "Gồm: " + _first_clause(text[opener.end() :] if opener else text, 260)
+
+
+def provinces_in_meta(best: Candidate, index: LoadedIndex) -> list[str]:
+    """The province the cited document is about (it is not one of the listed places)."""
+    from .text import provinces_in
+
+    return provinces_in(str(index.documents.get(best.hit.chunk.doc_id, {}).get("province") or ""))
 
 
 def _first_clause(quote: str, limit: int = 160) -> str:

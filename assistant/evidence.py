@@ -39,12 +39,14 @@ _RULE_KINDS = ("regulation", "direction_letter")
 _COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:năm\s+)?((?:19|20)\d{2})", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)")
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
+_DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 _NATIONAL = re.compile(r"\b(?:quoc gia|kcqg)\b")
 _LOCAL = re.compile(r"\b(?:dia phuong|kcdp)\b")
 _REGION = re.compile(r"\b(?:khu vuc|toan vung|20 tinh|cac tinh)\b")
 _TOTAL = re.compile(r"\b(?:tong|toan vung|toan bo)\b")
 _PLAN_WORDS = re.compile(r"\b(?:ke hoach|du kien|duoc duyet|giao theo|phan bo|chi tieu)\b")
 _ACTUAL_WORDS = re.compile(r"\b(?:thuc hien|da thuc hien|giai ngan|dat duoc|ket qua)\b")
+_CAP = re.compile(r"tối đa|tối thiểu|không quá|không vượt quá|mức|đến|lên tới", re.IGNORECASE)
 _DUE = re.compile(r"trước|chậm nhất|hạn|đến hết|không quá", re.IGNORECASE)
 
 
@@ -231,15 +233,20 @@ def _semantic(hit: Hit) -> float:
 
 
 def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) -> tuple[float, float]:
-    """(coverage with context, coverage by the sentence alone), rarity-weighted."""
+    """(coverage with context, coverage by the sentence alone), rarity-weighted, over the words the documents use.
+
+    Words no document uses (a user's trade, a typo) cannot be matched by any passage; whether
+    they make the question one the documents do not answer is decided on `Query.unknown_share`.
+    """
     covered = mine = 0.0
-    for term, weight in query.terms.items():
+    known = {t: w for t, w in query.terms.items() if t not in query.unknown}
+    for term, weight in known.items():
         if own.has(term):
             covered += weight
             mine += weight
         else:
             covered += weight * max((w for evidence, w in tiers if evidence.has(term)), default=0.0)
-    total = sum(query.terms.values()) or 1.0
+    total = sum(known.values()) or 1.0
     return covered / total, mine / total
 
 
@@ -271,23 +278,58 @@ def qualifier_agreement(query: Query, folded: str) -> float:
 def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
     """Spans (absolute) of the facts of the asked kind in `sentence`."""
     spans: list[tuple[int, int]] = []
-    for name in query.kind.facts:  # in the kind's order of preference: a person before an office for "ai"
+    if query.kind.named and query.unit:
+        spans = _named_after(query.unit, sentence, offset)
+    for name in (
+        () if spans else query.kind.facts
+    ):  # in the kind's order of preference: a person before an office for "ai"
         spans = [(offset + m.start(), offset + m.end()) for m in FACT_PATTERNS[name].finditer(sentence)]
         if spans:
             break
     if query.kind.name == "count":
         spans = [s for s in spans if not re.match(r"(19|20)\d\d\b", sentence[s[0] - offset :])]
-    asked = fold(query.text)  # what the user already wrote is not the answer ("thay thế Nghị định 45/2012 là số mấy")
-    spans = [s for s in spans if fold(sentence[s[0] - offset : s[1] - offset]).strip() not in asked]
+    spans = [s for s in spans if not _given(query, sentence[s[0] - offset : s[1] - offset])]
     if query.kind.name in ("name", "person"):
         spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
     if query.kind.name == "deadline":  # a deadline is a date something must happen before
         due = [s for s in spans if _DUE.search(sentence[max(0, s[0] - offset - 12) : s[1] - offset])]
         spans = due or spans
+    if query.kind.name == "amount":  # a cap is a figure stated as one ("tối đa 30%", "không quá 300 triệu")
+        spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]
     if query.unit:  # "bao nhiêu đề án": the figures that count đề án
         counted = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
         spans = counted or spans
     return sorted(set(spans))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+
+
+_NAME_END = re.compile(r"\s*(?:[,.;:(]|\s(?:và|với|để|do|của|trên|tại|nhằm|sau đây)\s)")
+
+
+def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]:
+    """The name that follows the noun asked about: "… với tên Điểm bán sản phẩm CNNT …", "thành lập Tổ tư vấn …"."""
+    folded = fold(sentence)
+    out = []
+    for found in re.finditer(rf"(?<!\w){re.escape(noun)}\s+(?=\S)", folded):
+        start = found.end() if noun == "ten" else found.start()
+        end_match = _NAME_END.search(sentence, found.end())
+        end = end_match.start() if end_match else len(sentence)
+        if noun == "ten" or sentence[found.start()].isupper():
+            if 3 <= end - start <= 90:
+                out.append((offset + start, offset + end))
+    return out
+
+
+def _given(query: Query, fact: str) -> bool:
+    """What the user already wrote is not the answer: "thay thế Nghị định 45/2012 là số mấy", "kế hoạch là 55 mà"."""
+    asked = fold(query.text)
+    if fold(fact).strip() in asked:
+        return True
+    number = _NUMBER.search(fact)
+    typed = {n.lstrip("0") for n in _NUMBER.findall(asked)}
+    return bool(number) and number.group(0).lstrip("0") in typed and not re.fullmatch(r"(?:19|20)\d\d", number.group(0))
 
 
 def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
@@ -339,7 +381,7 @@ def _place_covered(asked: str, places: set[str], written: str) -> bool:
 
 def unit_years(text: str) -> set[str]:
     """Years a sentence is about: those it names, less the ones it only compares with ("so với năm 2022")."""
-    text = FACT_PATTERNS["date"].sub(" ", text)  # a full date is an event's day, not the year the text is about
+    text = _DAY_DATE.sub(" ", text)  # a full date is an event's day, not the year the text is about
     compared = {m.group(1) for m in _COMPARED_YEAR.finditer(text)}
     named = set(_YEAR.findall(text))
     return named - compared

@@ -11,7 +11,7 @@ beats "mấy" (count), "bao nhiêu đề án" (count of đề án) beats "kinh p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .text import fold
@@ -83,6 +83,13 @@ class Kind:
     bias: int = 0
     rules_first: bool = False
     covers: tuple[str, ...] = ()  # narrower kinds this one includes: asked together, the narrower one is meant
+    owns_after: bool = False  # a fact is described by the words after it ("số 59/2015/QĐ-UBND … của UBND tỉnh")
+    named: bool = False  # the answer is a name, found after the noun asked about ("lập tổ gì": "Tổ tư vấn …")
+
+    @property
+    def needs_fact(self) -> bool:
+        """A figure, date or number asked: without one near the top, the documents do not answer."""
+        return self.lead == "fact" and not self.named and self.name not in ("person", "place")
 
     @cached_property
     def accented_pattern(self) -> re.Pattern[str]:
@@ -144,6 +151,7 @@ KINDS: tuple[Kind, ...] = (
         r"|(?:văn bản|công văn|quyết định|báo cáo|nghị định|thông tư)\b.*\bsố (?:bao nhiêu|mấy|gì)",
         facts=("docnumber",),
         bias=3,
+        owns_after=True,
     ),
     Kind(
         "money",
@@ -174,9 +182,11 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "name",
         r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào"
-        r"|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)",
+        r"|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)"
+        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng) (?:gì|nào|là gì)",
         facts=("org", "name"),
         bias=1,
+        named=True,
     ),
     Kind(
         "count",
@@ -242,7 +252,10 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
                 strength = len(match.group(0)) + kind.bias
                 item = (strength, -order, KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start()))
                 if kind.name not in found or item[:2] > found[kind.name][:2]:
-                    found[kind.name] = item
+                    earliest = min(match.start(), found[kind.name][2].position) if kind.name in found else match.start()
+                    found[kind.name] = (item[0], item[1], replace(item[2], position=earliest))
+                elif match.start() < found[kind.name][2].position:
+                    found[kind.name] = (*found[kind.name][:2], replace(found[kind.name][2], position=match.start()))
     if not found:
         return KindMatch(GENERAL)
     top = max(strength for strength, _, _ in found.values())
@@ -269,6 +282,9 @@ def _second_question(folded: str, first: KindMatch, other: KindMatch) -> bool:
 
 
 def _unit(kind: Kind, cue: str) -> str:
+    if kind.named:  # the noun whose name is asked: "tổ gì" -> "tổ", "tên là gì" -> "tên"
+        words = cue.split()
+        return words[0] if len(words) > 1 and fold(words[1]) in ("gi", "nao", "la") else ""
     if kind.name != "count":
         return ""
     words = cue.split()

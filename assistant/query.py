@@ -18,7 +18,7 @@ from itertools import pairwise
 from . import vocabulary
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
-from .terms import term_weights, topic_words
+from .terms import term_weights, topic_words, unknown_terms
 from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, provinces_in
 
 __all__ = ["Query", "build_query"]
@@ -76,6 +76,16 @@ class Query:
     region: bool = False
     total: bool = False
     bigrams: frozenset[str] = field(default_factory=frozenset)
+    unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
+
+    @property
+    def unknown_share(self) -> float:
+        """Share of the asked weight carried by words the documents never use ("lãi suất", "email")."""
+        asked = {t: w for t, w in self.terms.items() if t in self.asked}
+        total = sum(asked.values()) or 1.0
+        return sum(w for t, w in asked.items() if t in self.unknown) / total
+
+    asked: frozenset[str] = field(default_factory=frozenset)  # terms of the asked part (the rest is situation)
 
     @property
     def kind(self) -> Kind:
@@ -121,6 +131,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         weights[term] *= SITUATION_WEIGHT
     total = sum(weights[t] for t in asked_terms) or 1.0
     key = tuple(t for t in asked_terms if weights[t] >= key_term_share * total)
+    # a word the documents never use weighs like the rarest word they do use: it cannot be matched,
+    # and how much of the question it carries is read apart (Query.unknown_share)
     return Query(
         text=question,
         expanded=expanded,
@@ -136,6 +148,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         region=bool(_REGION.search(folded)),
         total=bool(_TOTAL.search(folded)),
         bigrams=_bigrams(asked_topic),
+        unknown=unknown_terms(list(weights), index),
+        asked=frozenset(asked_terms),
     )
 
 

@@ -27,7 +27,7 @@ from .text import (
     syllables,
 )
 
-__all__ = ["FUNCTION_WORDS", "SYNONYMS", "Evidence", "term_weights", "topic_words", "variants"]
+__all__ = ["FUNCTION_WORDS", "SYNONYMS", "Evidence", "term_weights", "topic_words", "unknown_terms", "variants"]
 
 # Single words that carry no topic (accented, so "thì" is dropped but "thị" kept).
 FUNCTION_WORDS = frozenset(
@@ -181,6 +181,15 @@ def _weight(term: str, frequencies: dict[str, int], total: int) -> float:
     weight = _idf(term, frequencies, total)
     unknown_compound = " " in term and frequencies.get(term.split()[0] + " " + term.split()[1], 0) == 0
     return weight * UNKNOWN_COMPOUND_FACTOR if unknown_compound else weight
+
+
+def unknown_terms(terms: list[str], index: LoadedIndex) -> frozenset[str]:
+    """Terms that no passage of the index contains, under any of their synonyms (dates aside)."""
+    return frozenset(
+        t
+        for t in terms
+        if not t.startswith("date:") and max(_document_frequency(v, index.frequencies) for v in variants(t)) == 0
+    )
 
 
 def term_weights(terms: list[str], index: LoadedIndex) -> dict[str, float]:

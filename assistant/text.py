@@ -32,6 +32,7 @@ __all__ = [
     "nfc",
     "normalize_number",
     "province_info",
+    "province_mentions",
     "province_key",
     "provinces_in",
     "remove_matches",
@@ -326,6 +327,21 @@ PROVINCES = tuple(fold(name) for name in _CANONICAL)
 # Folded syllable form of a name or alias -> the province's accented name, for messages.
 PROVINCE_NAMES = {key: _CANONICAL[key] for key in _CANONICAL}
 _BY_NAME = {_syllable_key(p.name): p for p in vocabulary.provinces()}
+
+
+def province_mentions(text: str) -> list[tuple[str, str]]:
+    """(key, the name as written) for each province named in `text`, in order of appearance."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return [(key, PROVINCE_NAMES[key]) for key in provinces_in(text)]
+    found: list[tuple[int, int, str]] = []
+    for spelling in sorted(_CANONICAL, key=len, reverse=True):
+        pattern = r"(?<!\w)" + r"[\s-]+".join(re.escape(w) for w in spelling.split()) + r"(?!\w)"
+        for match in re.finditer(pattern, folded):
+            if not any(a <= match.start() < b for a, b, _ in found):
+                found.append((match.start(), match.end(), spelling))
+    found.sort()
+    return [(_syllable_key(_CANONICAL[spelling]), text[a:b]) for a, b, spelling in found]
 
 
 def province_key(name: str) -> str:
