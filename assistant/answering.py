@@ -141,7 +141,8 @@ def _contradicted(term: str, query: Query, around: Evidence) -> bool:
     words = term.split()
     heads = [words[0]] if len(words) > 1 else []
     last = words[-1]
-    heads += [pair.split("_")[0] for pair in query.bigrams if pair.endswith(f"_{words[0]}") and " " not in pair]
+    if len(words) == 1:  # a single word: the word before it in the question ("phía" of "phía Bắc")
+        heads += [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{last}") and p.split("_")[0].isalpha()]
     rest = " ".join(words[1:]) if len(words) > 1 else last
     return any(f" {head} " in around.joined and f" {head} {rest} " not in around.joined for head in heads if head)
 

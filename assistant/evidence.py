@@ -28,7 +28,7 @@ from functools import lru_cache
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
-from .terms import Evidence
+from .terms import Evidence, variants
 from .text import fold, lexical_tokens, province_info, provinces_in, split_sentences
 from .types import Chunk, Hit
 
@@ -296,9 +296,8 @@ def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
         spans = due or spans
     if query.kind.name == "amount":  # a cap is a figure stated as one ("tối đa 30%", "không quá 300 triệu")
         spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]
-    if query.unit:  # "bao nhiêu đề án": the figures that count đề án
-        counted = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
-        spans = counted or spans
+    if query.unit and query.kind.name == "count":  # "bao nhiêu đề án": only the figures that count đề án
+        spans = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
     return sorted(set(spans))
 
 
@@ -316,9 +315,10 @@ def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]
         start = found.end() if noun == "ten" else found.start()
         end_match = _NAME_END.search(sentence, found.end())
         end = end_match.start() if end_match else len(sentence)
-        if noun == "ten" or sentence[found.start()].isupper():
-            if 3 <= end - start <= 90:
-                out.append((offset + start, offset + end))
+        after = sentence[found.end() : found.end() + 1]
+        proper = sentence[found.start()].isupper() or after.isupper() or after.isdigit() or after in "“\"'"
+        if (noun == "ten" or proper) and 3 <= end - start <= 90:
+            out.append((offset + start, offset + end))
     return out
 
 
@@ -334,9 +334,12 @@ def _given(query: Query, fact: str) -> bool:
 
 def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
     """Whether the count fact at [start, end) counts the noun the question asks about."""
-    following = fold(sentence[start:end] + " " + sentence[end : end + 30])
-    head = query.unit.split()[0] if query.unit else ""
-    return bool(head) and f" {head}" in f" {following}"
+    following = " " + " ".join(fold(sentence[start:end] + " " + sentence[end : end + 30]).split()) + " "
+    words = query.unit.split()
+    if not words:
+        return False
+    nouns = {" ".join(words[:2]), words[0], *variants(" ".join(words[:2])), *variants(words[0])}
+    return any(f" {noun} " in following or f" {noun}" in following for noun in nouns if len(noun) > 1)
 
 
 def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str:
@@ -344,7 +347,8 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
     chunk = hit.chunk
     meta = index.documents.get(chunk.doc_id, {})
     named = provinces_in(unit.text)
-    own = unit.text if len(named) <= 2 else ""  # a sentence listing many provinces is about the region, not each
+    # a sentence listing many provinces is about the region, not each of them (unless a list of places is asked)
+    own = unit.text if len(named) <= 2 or query.asks_places else ""
     around = " ".join([own, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
     places = set(provinces_in(around))
     written = str(meta.get("date") or meta.get("year") or "")

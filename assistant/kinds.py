@@ -24,7 +24,8 @@ _MONEY = (
 )
 _DATE = (
     r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
-    r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?(?:/\d{4})?"
+    r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?/\d{4}"
+    r"|(?:trước|sau|từ|đến|ngày)\s+\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?\b(?!/)"  # "6/7 sản phẩm" is no date
     r"|(?:chiều|sáng)\s+ngày\s+\d{1,2}/\d{1,2}|tháng\s+\d{1,2}(?:/|\s+năm\s+)\d{4}"
 )
 _DOCNUMBER = (
@@ -51,7 +52,10 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "when": re.compile(rf"{_DATE}|(?:trong\s+|vào\s+|cuối\s+|đầu\s+)?năm\s+\d{{4}}", re.IGNORECASE),
     "docnumber": re.compile(_DOCNUMBER),
     "person": re.compile(rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"),
-    "org": re.compile(rf"(?<![\w])(?:{_ORG_HEAD})(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|các|nhân dân)){{1,6}}"),
+    "org": re.compile(
+        rf"(?<![\w])(?:{_ORG_HEAD})"
+        r"(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|các|nhân dân|trực thuộc)|,\s+thành phố){1,9}"
+    ),
     "place": re.compile(_PLACE),
     "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),
     "phone": re.compile(r"\b0\d{2,3}[.\s]?\d{3}[.\s]?\d{3,4}\b"),
@@ -171,7 +175,7 @@ KINDS: tuple[Kind, ...] = (
         bias=3,
         covers=("money", "percent"),
     ),
-    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person", "org"), bias=1),
+    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person",), bias=1),
     Kind(
         "place",
         r"ở đâu|\bđâu\b|tại đâu|địa điểm|nơi nào|tỉnh nào|huyện nào",
@@ -183,7 +187,7 @@ KINDS: tuple[Kind, ...] = (
         "name",
         r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào"
         r"|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)"
-        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng) (?:gì|nào|là gì)",
+        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng) (?:gì|nào|là gì|tên là gì)",
         facts=("org", "name"),
         bias=1,
         named=True,
@@ -262,7 +266,11 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
     strong = [m for strength, _, m in found.values() if strength >= STRONG_SHARE * top]
     named = {m.kind.name for m in strong}
     strong = [m for m in strong if not set(m.kind.covers) & named]  # "tối đa bao nhiêu phần trăm" asks a percent
-    first = min(strong, key=lambda m: (m.position, -len(m.cue)))
+    asking = [m for m in strong if _interrogative(folded, m)]  # "kinh phí", "giải ngân" name a topic, not a question
+    first = min(asking or strong, key=lambda m: (m.position, -len(m.cue)))
+    if first.kind.name == "count" and not first.unit:  # a bare "bao nhiêu" asks the figure the topic names
+        topical = [m for m in strong if m.kind.name in ("money", "percent", "amount", "duration")]
+        first = min(topical, key=lambda m: m.position) if topical else first
     others = tuple(
         m.kind
         for m in sorted(strong, key=lambda m: m.position)
@@ -271,7 +279,18 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
     return KindMatch(first.kind, first.cue, first.unit, first.position, others)
 
 
-_ASKING = re.compile(r"bao nhieu|\bmay\b|\bnao\b|\bdau\b|\bai\b|%|khi nao|bao gio")
+_ASKING = re.compile(
+    r"bao nhieu|\bmay\b|\bnao\b|\bdau\b|\bai\b|%|khi nao|bao gio|bao lau|\bgi\b|vi sao|tai sao|the nao"
+)
+
+
+_ASKED_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:nao|gi|may|bao nhieu|dau|j)\b")
+
+
+def _interrogative(folded: str, match: KindMatch) -> bool:
+    """Whether the cue asks (holds or is followed by a question word), rather than naming the topic."""
+    end = match.position + len(match.cue)
+    return bool(_ASKING.search(fold(match.cue))) or bool(_ASKED_AFTER.match(folded, end))
 
 
 def _second_question(folded: str, first: KindMatch, other: KindMatch) -> bool:
@@ -284,7 +303,7 @@ def _second_question(folded: str, first: KindMatch, other: KindMatch) -> bool:
 def _unit(kind: Kind, cue: str) -> str:
     if kind.named:  # the noun whose name is asked: "tổ gì" -> "tổ", "tên là gì" -> "tên"
         words = cue.split()
-        return words[0] if len(words) > 1 and fold(words[1]) in ("gi", "nao", "la") else ""
+        return words[0] if fold(words[0]) in _NAMED_NOUNS else ""
     if kind.name != "count":
         return ""
     words = cue.split()
@@ -294,6 +313,7 @@ def _unit(kind: Kind, cue: str) -> str:
 
 # Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
 _TOPICAL = ("count", "list", "money", "amount", "docnumber")
+_NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai")
 _ALL_CUES = re.compile(
     "|".join(rf"(?<!\w)(?:{k.cues})" for k in KINDS if k.name not in _TOPICAL)
     + r"|(?<!\w)(?:bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai|hay không|có phải|số hiệu"

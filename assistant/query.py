@@ -40,6 +40,10 @@ _PERSONAL_SUBJECT = re.compile(
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
 # A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
 _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
+# "qđ 1994", "công văn 7386": a number after a document's type is its number, not a year
+_DOC_NUMBER_TYPED = re.compile(
+    r"(?:quyết định|công văn|nghị định|thông tư|báo cáo|văn bản|số)\s+(?:số\s+)?\d+", re.IGNORECASE
+)
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = re.compile(r"\b(?:quoc gia|kcqg|trung uong)\b")
@@ -93,6 +97,11 @@ class Query:
         return self.match.kind
 
     @property
+    def asks_places(self) -> bool:
+        """A list of provinces or places is asked ("những tỉnh nào")."""
+        return self.kind.lead == "list" and bool(re.search(r"tinh|dia phuong|huyen|noi|dau", fold(self.match.cue)))
+
+    @property
     def unit(self) -> str:
         """The noun a count question counts ("đề án"), folded; "" otherwise."""
         return fold(self.match.unit)
@@ -142,7 +151,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         key_terms=key,
         situation=situation,
         provinces=tuple(provinces_in(accented)),
-        years=tuple(sorted(set(_YEAR.findall(accented)))),
+        years=tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", accented))))),
         programme=_programme(folded),
         stage=_stage(fold(_asking_clause(accented, match))),
         region=bool(_REGION.search(folded)),
