@@ -89,6 +89,7 @@ class Kind:
     covers: tuple[str, ...] = ()  # narrower kinds this one includes: asked together, the narrower one is meant
     owns_after: bool = False  # a fact is described by the words after it ("số 59/2015/QĐ-UBND … của UBND tỉnh")
     named: bool = False  # the answer is a name, found after the noun asked about ("lập tổ gì": "Tổ tư vấn …")
+    refines: tuple[str, ...] = ()  # interrogative kinds this topical cue makes precise ("kinh phí" + "bao nhiêu")
 
     @property
     def needs_fact(self) -> bool:
@@ -126,14 +127,27 @@ KINDS: tuple[Kind, ...] = (
         bias=2,
     ),
     Kind("ordinal", r"lần thứ (?:mấy|bao nhiêu)|thứ mấy", facts=("ordinal",), bias=4),
-    Kind("percent", r"phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%", facts=("percent",), bias=4),
-    Kind("duration", r"bao lâu|(?:mấy|bao nhiêu) (?:ngày|tháng|năm|tuần)\b(?! nào)", facts=("duration",), bias=2),
+    Kind(
+        "percent",
+        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%",
+        facts=("percent",),
+        bias=4,
+        refines=("count",),
+    ),
+    Kind(
+        "duration",
+        r"bao lâu|(?:mấy|bao nhiêu) (?:ngày|tháng|năm|tuần)\b(?! nào)",
+        facts=("duration",),
+        bias=2,
+        refines=("count",),
+    ),
     Kind("phone", r"số điện thoại|điện thoại|hotline|sđt|số zalo", facts=("phone",), bias=4),
     Kind(
         "deadline",
         r"hạn chót|hạn cuối|thời hạn|\bhạn\b(?! chế)|deadline|chậm nhất|trước ngày (?:nào|mấy)|hết hạn",
         facts=("date",),
         bias=6,
+        refines=("date", "when"),
     ),
     Kind(
         "date",
@@ -167,6 +181,7 @@ KINDS: tuple[Kind, ...] = (
         r"|het bao nhieu",
         facts=("money",),
         bias=2,
+        refines=("count",),
     ),
     Kind(
         "amount",
@@ -233,50 +248,77 @@ class KindMatch:
     also: tuple[Kind, ...] = ()
 
 
-STRONG_SHARE = 0.6
-
-
 def detect_kind(accented: str | None, folded: str) -> KindMatch:
-    """The kind asked: of the strong cue matches, the one asked first (general when none).
+    """The kinds asked, in the order the message asks them (general when none).
 
     `accented` is the question as typed when the user typed diacritics, else None:
     diacritics restored by the machine can be wrong ("may moi" read "mấy mới"), so a
     question typed without them is read with the folded cues alone, whose guards know
-    the collisions. A match is strong when its strength (cue length plus the kind's
-    bias) is at least `STRONG_SHARE` of the strongest; the others of fact kinds are
-    kept in `also`.
+    the collisions.
+
+    Every cue match is collected; one inside a longer match of another kind is dropped
+    ("bao nhiêu" inside "bao nhiêu phần trăm"). The interrogative matches ("bao nhiêu",
+    "ngày nào", "ai") are the questions, in order; a topical cue of the same clause that
+    refines one names what it asks ("kinh phí … bao nhiêu" asks money, "hạn … ngày
+    nào" a deadline). The first is the kind; the other fact kinds are kept in `also`.
+    Without an interrogative, the strongest cue decides ("kinh phí KCQG năm 2022").
     """
-    found: dict[str, tuple[int, int, KindMatch]] = {}
+    matches = _matches(accented, folded)
+    if not matches:
+        return KindMatch(GENERAL)
+    questions: list[KindMatch] = []
+    for match in sorted((m for m in matches if _interrogative(folded, m)), key=lambda m: m.position):
+        refined = _refined(match, matches, folded)
+        if all(q.kind.name != refined.kind.name for q in questions):
+            questions.append(refined)
+    if not questions:
+        strongest = max(matches, key=lambda m: (len(m.cue) + m.kind.bias, -KINDS.index(m.kind)))
+        return strongest
+    first, rest = questions[0], questions[1:]
+    return replace(first, also=tuple(q.kind for q in rest if q.kind.facts))
+
+
+def _matches(accented: str | None, folded: str) -> list[KindMatch]:
+    """Every cue match of every kind, less those inside a longer match of another kind."""
     views = [(True, accented.lower())] if accented is not None else []
     views.append((False, folded))
-    for order, kind in enumerate(KINDS):
+    found: dict[tuple[str, int], KindMatch] = {}
+    for kind in KINDS:
         for is_accented, text in views:
             pattern = kind.accented_pattern if is_accented else kind.folded_pattern
             for match in pattern.finditer(text):
-                strength = len(match.group(0)) + kind.bias
-                item = (strength, -order, KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start()))
-                if kind.name not in found or item[:2] > found[kind.name][:2]:
-                    earliest = min(match.start(), found[kind.name][2].position) if kind.name in found else match.start()
-                    found[kind.name] = (item[0], item[1], replace(item[2], position=earliest))
-                elif match.start() < found[kind.name][2].position:
-                    found[kind.name] = (*found[kind.name][:2], replace(found[kind.name][2], position=match.start()))
-    if not found:
-        return KindMatch(GENERAL)
-    top = max(strength for strength, _, _ in found.values())
-    strong = [m for strength, _, m in found.values() if strength >= STRONG_SHARE * top]
-    named = {m.kind.name for m in strong}
-    strong = [m for m in strong if not set(m.kind.covers) & named]  # "tối đa bao nhiêu phần trăm" asks a percent
-    asking = [m for m in strong if _interrogative(folded, m)]  # "kinh phí", "giải ngân" name a topic, not a question
-    first = min(asking or strong, key=lambda m: (m.position, -len(m.cue)))
-    if first.kind.name == "count" and not first.unit:  # a bare "bao nhiêu" asks the figure the topic names
-        topical = [m for m in strong if m.kind.name in ("money", "percent", "amount", "duration")]
-        first = min(topical, key=lambda m: m.position) if topical else first
-    others = tuple(
-        m.kind
-        for m in sorted(strong, key=lambda m: m.position)
-        if m is not first and m.kind.facts and _second_question(folded, first, m)
-    )
-    return KindMatch(first.kind, first.cue, first.unit, first.position, others)
+                key = (kind.name, match.start())
+                if key not in found or len(match.group(0)) > len(found[key].cue):
+                    found[key] = KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start())
+    items = list(found.values())
+
+    def inside(m: KindMatch, other: KindMatch) -> bool:
+        return (
+            other.kind is not m.kind
+            and other.position <= m.position
+            and m.position + len(m.cue) <= other.position + len(other.cue)
+            and len(other.cue) > len(m.cue)
+        )
+
+    kept = [m for m in items if not any(inside(m, o) for o in items)]
+    named = {m.kind.name for m in kept}
+    return [m for m in kept if not set(m.kind.covers) & named]  # "tối đa bao nhiêu phần trăm" asks a percent
+
+
+def _refined(question: KindMatch, matches: list[KindMatch], folded: str) -> KindMatch:
+    """The question as a topical cue of its clause refines it ("kinh phí … bao nhiêu" asks money)."""
+    if question.kind.name == "count" and question.unit:
+        return question  # "bao nhiêu đề án" asks a count of đề án
+    topical = [m for m in matches if question.kind.name in m.kind.refines and not _interrogative(folded, m)]
+    for other in sorted(topical, key=lambda m: abs(m.position - question.position)):
+        if _same_sentence(folded, question.position, other.position):
+            return replace(other, position=question.position)
+    return question
+
+
+def _same_sentence(folded: str, a: int, b: int) -> bool:
+    low, high = sorted((a, b))
+    return not re.search(r"[.;?!]", folded[low:high])
 
 
 _ASKING = re.compile(
@@ -284,20 +326,13 @@ _ASKING = re.compile(
 )
 
 
-_ASKED_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:nao|gi|may|bao nhieu|dau|j)\b")
+_ASKED_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:nao|gi|bao nhieu|dau|j)\b")  # not "may": "máy móc"
 
 
 def _interrogative(folded: str, match: KindMatch) -> bool:
     """Whether the cue asks (holds or is followed by a question word), rather than naming the topic."""
     end = match.position + len(match.cue)
     return bool(_ASKING.search(fold(match.cue))) or bool(_ASKED_AFTER.match(folded, end))
-
-
-def _second_question(folded: str, first: KindMatch, other: KindMatch) -> bool:
-    """Whether `other` is a question of its own: an interrogative cue in another clause ("…, đạt bao nhiêu %")."""
-    low, high = sorted((first.position, other.position))
-    between = folded[low:high]
-    return bool(_ASKING.search(fold(other.cue))) and bool(re.search(r"[,;?]|\bva\b|\bcon\b", between))
 
 
 def _unit(kind: Kind, cue: str) -> str:
@@ -308,9 +343,13 @@ def _unit(kind: Kind, cue: str) -> str:
         return ""
     words = cue.split()
     head = 2 if words[:2] in (["bao", "nhiêu"], ["bao", "nhieu"], ["số", "lượng"], ["so", "luong"]) else 1
-    return " ".join(words[head:])
+    noun = words[head:]
+    while noun and fold(noun[-1]) in _UNIT_STOP:  # "bao nhiêu người và …": the noun is "người"
+        noun.pop()
+    return " ".join(noun)
 
 
+_UNIT_STOP = frozenset("va voi thi vay a khong ko la cua duoc cho da se dang nhe nha ad admin".split())
 # Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
 _TOPICAL = ("count", "list", "money", "amount", "docnumber")
 _NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai")
