@@ -53,7 +53,7 @@ class AnswerParams:
     """Thresholds of the decision and sizes of the answer."""
 
     chunks: int = 8
-    refuse_below: float = 0.42  # best coverage under this: the documents do not hold the topic
+    refuse_below: float = 0.36  # best coverage under this: the documents do not hold the topic
     unknown_above: float = 0.6  # words the documents never use carry more of the question: not their topic
     direct_from: float = 0.55  # coverage from which the fact leads the answer
     floor_ratio: float = 0.75  # candidates this close to the best may replace it (the one naming the place/year)

@@ -26,16 +26,16 @@ __all__ = ["Query", "build_query"]
 SITUATION_WEIGHT = 0.15
 FILLER_WEIGHT = 0.0
 _CLAUSE = re.compile(r"\s*(?:[,.;!?\n]+|\s(?:thì|mà|nên|nhưng)\s)\s*")
+# The user speaking of themself: a pronoun (chat writes "e", "a", "c", "mk" for em, anh, chị, mình), alone or
+# after what they own ("xưởng em", "htx e", "cơ sở của tôi").
+_PRONOUN = r"(?:em|tôi|mình|chúng tôi|chúng em|anh|chị|e|a|c)"
+_OWNED = r"(?:cơ sở|xưởng|công ty|doanh nghiệp|hợp tác xã|htx|nhà|gia đình|hộ|cửa hàng|tiệm|sản phẩm|sp)"
 _PERSONAL = re.compile(
-    r"(?<!\w)(?:em|tôi|mình|chúng tôi|chúng em|bên em|nhà em|nhà mình|gia đình|cơ sở (?:của )?(?:em|tôi|mình)"
-    r"|xưởng (?:của )?(?:em|tôi|mình)|công ty (?:em|tôi|mình)|htx (?:em|tôi|mình)|của [eac]|^[eac])(?!\w)",
+    rf"(?<!\w)(?:em|tôi|mình|chúng tôi|chúng em|bên em|gia đình|{_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}"
+    rf"|của [eac]|^[eac])(?!\w)",
     re.IGNORECASE,
 )
-_PERSONAL_SUBJECT = re.compile(
-    r"(?<!\w)(?:cơ sở|xưởng|công ty|doanh nghiệp|hợp tác xã|htx|nhà|gia đình|hộ|cửa hàng|tiệm)(?: sản xuất)?"
-    r" (?:của )?(?:em|tôi|mình|chúng tôi|chúng em|anh|chị)(?!\w)",
-    re.IGNORECASE,
-)
+_PERSONAL_SUBJECT = re.compile(rf"(?<!\w){_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}(?!\w)", re.IGNORECASE)
 # A clause naming the programme, a year or a province qualifies the question even in a personal message.
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
 # A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
