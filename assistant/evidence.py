@@ -44,6 +44,7 @@ _NATIONAL = re.compile(r"\b(?:quoc gia|kcqg)\b")
 _LOCAL = re.compile(r"\b(?:dia phuong|kcdp)\b")
 _REGION = re.compile(r"\b(?:khu vuc|toan vung|20 tinh|cac tinh)\b")
 _TOTAL = re.compile(r"\b(?:tong|toan vung|toan bo)\b")
+_COMPARED_TO_PLAN = re.compile(r"(?:dat|bang|so voi)[^,;.]{0,25}?ke hoach(?: nam)?")
 _PLAN_WORDS = re.compile(r"\b(?:ke hoach|du kien|duoc duyet|giao theo|phan bo|chi tieu)\b")
 _ACTUAL_WORDS = re.compile(r"\b(?:thuc hien|da thuc hien|giai ngan|dat duoc|ket qua)\b")
 _CAP = re.compile(r"tối đa|tối thiểu|không quá|không vượt quá|mức|đến|lên tới", re.IGNORECASE)
@@ -216,7 +217,8 @@ def _score(
     meta = index.documents.get(hit.chunk.doc_id, {})
     if query.kind.rules_first and meta.get("kind") in _RULE_KINDS:
         score += weights.rules_first
-    score += weights.qualifier * qualifier_agreement(query, fold(unit.text))
+    scope = fold(f"{meta.get('title', '')} {hit.chunk.heading}")  # a regional report speaks for the region
+    score += weights.qualifier * qualifier_agreement(query, fold(unit.text), scope)
     missing = _missing(query, hit, unit, index)
     if missing.startswith("tỉnh"):
         score -= weights.place_missing
@@ -250,8 +252,8 @@ def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) 
     return covered / total, mine / total
 
 
-def qualifier_agreement(query: Query, folded: str) -> float:
-    """+1 per qualifier the text shares with the question, -1 per one it contradicts."""
+def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
+    """+1 per qualifier the text shares with the question, -1 per one it contradicts (`scope`: the title)."""
     score = 0.0
     national, local = bool(_NATIONAL.search(folded)), bool(_LOCAL.search(folded))
     if query.programme == "national":
@@ -264,10 +266,14 @@ def qualifier_agreement(query: Query, folded: str) -> float:
     elif line.startswith("thuc hien"):
         score += -1 if query.stage == "plan" else 0.5
     elif query.stage:
-        plan, actual = bool(_PLAN_WORDS.search(folded)), bool(_ACTUAL_WORDS.search(folded))
+        stated = _COMPARED_TO_PLAN.sub(" ", folded)  # "đạt 41,8% kế hoạch năm" measures against the plan
+        plan, actual = bool(_PLAN_WORDS.search(stated)), bool(_ACTUAL_WORDS.search(stated))
         if plan != actual:
-            score += 0.5 if (plan and query.stage == "plan") or (actual and query.stage == "actual") else -0.5
-    region = bool(_REGION.search(folded))
+            score += 1 if (plan and query.stage == "plan") or (actual and query.stage == "actual") else -1
+    for word in query.excluded:  # "không tính vốn đối ứng"
+        if f" {word} " in f" {folded} ":
+            score -= 1
+    region = bool(_REGION.search(folded) or _REGION.search(scope))
     if region and not query.region and not query.provinces:
         score -= 0.5
     if query.total and _TOTAL.search(folded):

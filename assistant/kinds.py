@@ -49,12 +49,14 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(_MONEY, re.IGNORECASE),
     "percent": re.compile(r"\d+(?:[.,]\d+)?\s*%"),
     "date": re.compile(_DATE, re.IGNORECASE),
-    "when": re.compile(rf"{_DATE}|(?:trong\s+|vào\s+|cuối\s+|đầu\s+)?năm\s+\d{{4}}", re.IGNORECASE),
+    "when": re.compile(
+        rf"(?:(?:đến\s+)?hết\s+|cuối\s+)?(?:{_DATE})|(?:trong\s+|vào\s+|cuối\s+|đầu\s+)?năm\s+\d{{4}}", re.IGNORECASE
+    ),
     "docnumber": re.compile(_DOCNUMBER),
     "person": re.compile(rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"),
     "org": re.compile(
         rf"(?<![\w])(?:{_ORG_HEAD})"
-        r"(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|các|nhân dân|trực thuộc)|,\s+thành phố){1,9}"
+        r"(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|các|nhân dân|trực thuộc|ương)|,\s+thành phố){1,9}"
     ),
     "place": re.compile(_PLACE),
     "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),

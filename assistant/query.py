@@ -44,6 +44,8 @@ _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
 _DOC_NUMBER_TYPED = re.compile(
     r"(?:quyết định|công văn|nghị định|thông tư|báo cáo|văn bản|số)\s+(?:số\s+)?\d+", re.IGNORECASE
 )
+# "không tính vốn đối ứng", "ngoài …", "trừ …": what the figure asked leaves out
+_EXCLUDING = re.compile(r"(?:không tính|ko tính|không kể|không gồm|trừ|ngoài)\s+([^,.;?()]+)", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = re.compile(r"\b(?:quoc gia|kcqg|trung uong)\b")
@@ -81,6 +83,7 @@ class Query:
     total: bool = False
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
+    excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
 
     @property
     def unknown_share(self) -> float:
@@ -124,7 +127,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     accented = _accented(expanded, question, index)
     folded = fold(accented)
     match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))
-    situation, asked = _split_situation(accented, match)
+    excluded_text = " ".join(m.group(1) for m in _EXCLUDING.finditer(accented))
+    situation, asked = _split_situation(_EXCLUDING.sub(" ", accented), match)
     subject = _PERSONAL_SUBJECT.search(asked)
     if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
         situation = f"{situation} {subject.group(0)}".strip()
@@ -153,11 +157,12 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         provinces=tuple(provinces_in(accented)),
         years=tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", accented))))),
         programme=_programme(folded),
-        stage=_stage(fold(_asking_clause(accented, match))),
+        stage=_stage_asked(accented, match),
         region=bool(_REGION.search(folded)),
         total=bool(_TOTAL.search(folded)),
         bigrams=_bigrams(asked_topic),
         unknown=unknown_terms(list(weights), index),
+        excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
         asked=frozenset(asked_terms),
     )
 
@@ -232,6 +237,20 @@ def _programme(folded: str) -> str | None:
     if national == local:
         return None
     return "national" if national else "local"
+
+
+def _stage_asked(text: str, match: KindMatch) -> str | None:
+    """Plan or actual, from the clause that asks; when only another clause names one with a figure
+    ("…, kế hoạch là 55 mà"), the user knows that one and asks the other."""
+    asking = _asking_clause(text, match)
+    stage = _stage(fold(asking))
+    if stage:
+        return stage
+    others = [c for c in _clauses(text) if c != asking and re.search(r"\d", c)]
+    stated = {_stage(fold(c)) for c in others} - {None}
+    if len(stated) == 1:
+        return "actual" if stated == {"plan"} else "plan"
+    return None
 
 
 def _stage(folded: str) -> str | None:
