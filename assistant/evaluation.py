@@ -8,7 +8,9 @@ misleads a user reading on a phone:
 
 - grounded accuracy: an expected fact is in the answer and in one of its quotes;
 - lead accuracy: the first line states an expected fact (grounded in a quote), or the
-  answer opens with a quote that holds it.
+  answer opens with a quote that holds it;
+- direct share: how many answers open with a stated fact rather than a quote (a lead
+  accuracy bought by quoting everything would show here).
 
 For open list questions (`expected_all`), `list_recall` is the share of the listed
 items the answer holds.
@@ -85,6 +87,7 @@ class _Outcome:
     cpu_seconds: float = 0.0
     lead: bool = False
     list_recall: float = 0.0
+    direct: bool = False  # the answer opens with a stated fact (not with a quote)
 
 
 @dataclass
@@ -110,6 +113,7 @@ class VariantReport:
             "recall@5": _ratio(sum(1 for r in ranks if r and r <= 5), len(ranks)),
             "mrr": _ratio(sum(1 / r for r in ranks if r), len(ranks)),
             "lead_accuracy": _ratio(sum(self.outcomes[q.id].lead for q in answerable), len(answerable)),
+            "direct_share": _ratio(sum(self.outcomes[q.id].direct for q in answerable), len(answerable)),
             "answer_accuracy": _ratio(sum(self.outcomes[q.id].correct for q in answerable), len(answerable)),
             "list_recall": _ratio(sum(self.outcomes[q.id].list_recall for q in lists), len(lists)),
             "refusal_precision": _ratio(len(refused_right), len(refused)),
@@ -193,6 +197,7 @@ def _run_variant(
             cpu,
             lead=item.answerable and _lead_is_correct(item, answer),
             list_recall=_list_recall(item, answer),
+            direct=answer.found and not answer.answer.lstrip().startswith("“"),
         )
     return report
 
@@ -270,6 +275,7 @@ def format_report(result: dict[str, Any]) -> str:
         "recall@5",
         "mrr",
         "lead_accuracy",
+        "direct_share",
         "answer_accuracy",
         "list_recall",
         "refusal_precision",
