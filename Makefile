@@ -41,9 +41,10 @@ chromium: ## headless Chromium for tests/test_web_browser.py: apt-get, only when
 index: install
 	$(KC) index
 
-eval: install ## the development-set evaluation (figures go to eval/RESULTS.md)
+eval: install ## the development set and the blind chat set (figures go to eval/RESULTS.md)
 	$(KC) index --if-missing
 	$(KC) eval
+	$(KC) eval --questions eval/chatset.jsonl
 
 lint: install-dev
 	$(VENV)/bin/ruff format --check assistant bots tests eval
