@@ -261,8 +261,8 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     best = chosen[0]
     style = query.kind.lead
     if style == "yesno":
-        clause = _first_clause(citations[0].quote)
-        return ("Không: " if _NEGATION.search(citations[0].quote) else "Có: ") + clause
+        clause = _best_clause(query, citations[0].quote)
+        return ("Không: " if _NEGATION.search(clause) else "Có: ") + clause
     if style == "list":
         return _list_lead(query, best, citations, index)
     if style in ("quote", "cause") or not best.facts:
@@ -325,6 +325,22 @@ def provinces_in_meta(best: Candidate, index: LoadedIndex) -> list[str]:
     from .text import provinces_in
 
     return provinces_in(str(index.documents.get(best.hit.chunk.doc_id, {}).get("province") or ""))
+
+
+def _best_clause(query: Query, quote: str, limit: int = 200) -> str:
+    """The clause of `quote` that holds most of the question (the supported item, not the sentence's opening)."""
+    text = " ".join(quote.split())
+    if len(text) <= limit:
+        return text.rstrip(".;:") + "."
+    pieces = [p.strip() for p in re.split(r"(?<=[;:,])\s+", text) if p.strip()]
+    total = sum(query.terms.values()) or 1.0
+
+    def fit(piece: str) -> float:
+        evidence = Evidence(piece)
+        return sum(w for t, w in query.terms.items() if evidence.has(t)) / total
+
+    best = max(range(len(pieces)), key=lambda i: (fit(pieces[i]), -i))
+    return _first_clause(pieces[best], limit)
 
 
 def _first_clause(quote: str, limit: int = 160) -> str:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .chunking import provision_at
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
@@ -256,10 +257,10 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     """+1 per qualifier the text shares with the question, -1 per one it contradicts (`scope`: the title)."""
     score = 0.0
     national, local = bool(_NATIONAL.search(folded)), bool(_LOCAL.search(folded))
-    if query.programme == "national":
-        score += 1 if national else (-1 if local else 0)
+    if query.programme == "national":  # a named programme decides between neighbouring figures
+        score += 2 if national else (-2 if local else 0)
     elif query.programme == "local":
-        score += 1 if local else (-1 if national else 0)
+        score += 2 if local else (-2 if national else 0)
     line = folded.lstrip("- ")[:12]
     if line.startswith("ke hoach"):
         score += 1 if query.stage == "plan" else (-1.5 if query.stage == "actual" else -0.5)
@@ -310,13 +311,14 @@ def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 
 
-_NAME_END = re.compile(r"\s*(?:[,.;:(]|\s(?:và|với|để|do|của|trên|tại|nhằm|sau đây)\s)")
+_NAME_END = re.compile(r"\s*(?:,(?!\s+[A-ZĐ]{2,})|[.;:(]|\s(?:và|với|để|do|của|trên|tại|nhằm|sau đây)\s)")
+_QUOTED = re.compile(r"“([^”]{3,120})”")
 
 
 def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]:
     """The name that follows the noun asked about: "… với tên Điểm bán sản phẩm CNNT …", "thành lập Tổ tư vấn …"."""
     folded = fold(sentence)
-    out = []
+    out = [(offset + m.start(1), offset + m.end(1)) for m in _QUOTED.finditer(sentence)] if noun == "ten" else []
     for found in re.finditer(rf"(?<!\w){re.escape(noun)}\s+(?=\S)", folded):
         start = found.end() if noun == "ten" else found.start()
         end_match = _NAME_END.search(sentence, found.end())
@@ -362,6 +364,10 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
         if not _place_covered(province, places, written):
             info = province_info(province)
             return f"tỉnh/thành {info.name if info else province.title()}"
+    if query.articles:  # "theo Điều 4 Nghị định 45/2012": only that article answers
+        provision = provision_at(index.text_of(chunk.doc_id), unit.start) if meta.get("kind") == "regulation" else ""
+        if provision.split(",")[0].removeprefix("Điều ").strip() not in query.articles:
+            return f"Điều {query.articles[0]}"
     if query.years:
         text = unit.text
         if query.kind.facts and set(query.kind.facts) & {"date", "when"}:  # the date asked for is not the topic's year

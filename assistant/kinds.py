@@ -338,9 +338,12 @@ def _interrogative(folded: str, match: KindMatch) -> bool:
 
 
 def _unit(kind: Kind, cue: str) -> str:
-    if kind.named:  # the noun whose name is asked: "tổ gì" -> "tổ", "tên là gì" -> "tên"
+    if kind.named:  # the noun whose name is asked: "tổ gì" -> "tổ", "chương trình nào" -> "chương trình"
         words = cue.split()
-        return words[0] if fold(words[0]) in _NAMED_NOUNS else ""
+        if fold(words[0]) not in _NAMED_NOUNS:
+            return ""
+        noun = [w for w in words if fold(w) not in ("gi", "nao", "la", "ten")] or words[:1]
+        return " ".join(noun)
     if kind.name != "count":
         return ""
     words = cue.split()

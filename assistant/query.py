@@ -46,6 +46,8 @@ _DOC_NUMBER_TYPED = re.compile(
 )
 # "không tính vốn đối ứng", "ngoài …", "trừ …": what the figure asked leaves out
 _EXCLUDING = re.compile(r"(?:không tính|ko tính|không kể|không gồm|trừ|ngoài)\s+([^,.;?()]+)", re.IGNORECASE)
+_ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
+_STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = re.compile(r"\b(?:quoc gia|kcqg|trung uong)\b")
@@ -84,6 +86,7 @@ class Query:
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
     excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
+    articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
 
     @property
     def unknown_share(self) -> float:
@@ -136,7 +139,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     asked_topic = _drop_fillers(strip_cues(asked))
     asked_terms = _with_compounds(topic_words(asked_topic, index), asked_topic)
     situation_terms = [t for t in topic_words(_drop_fillers(strip_cues(situation)), index) if t not in asked_terms]
-    places = set(provinces_in(accented))  # a province is a qualifier (evidence.py checks it, mergers included)
+    # a province and a stage are qualifiers, read apart (evidence.py checks them), not topic words
+    places = set(provinces_in(accented)) | _STAGE_WORDS
     asked_terms = [t for t in asked_terms if t not in places]
     situation_terms = [t for t in situation_terms if t not in places]
     weights = term_weights(asked_terms + situation_terms, index)
@@ -163,6 +167,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         bigrams=_bigrams(asked_topic),
         unknown=unknown_terms(list(weights), index),
         excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
+        articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
         asked=frozenset(asked_terms),
     )
 
