@@ -330,14 +330,29 @@ def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]
     return out
 
 
+_BARE_AFTER = frozenset("ma a ạ thi vay roi nhe nha thoi chu ha".split())
+
+
 def _given(query: Query, fact: str) -> bool:
-    """What the user already wrote is not the answer: "thay thế Nghị định 45/2012 là số mấy", "kế hoạch là 55 mà"."""
+    """What the user already wrote is not the answer: "thay thế Nghị định 45/2012 là số mấy", "kế hoạch là 55 mà".
+
+    A number the user typed counts as the fact only when it stands for the same thing: followed
+    by the same word ("136,9 tỷ"), or bare ("… là 55 mà"); "6 tháng đầu năm" does not give "06 đề án".
+    """
     asked = fold(query.text)
     if fold(fact).strip() in asked:
         return True
     number = _NUMBER.search(fact)
-    typed = {n.lstrip("0") for n in _NUMBER.findall(asked)}
-    return bool(number) and number.group(0).lstrip("0") in typed and not re.fullmatch(r"(?:19|20)\d\d", number.group(0))
+    if not number or re.fullmatch(r"(?:19|20)\d\d", number.group(0)):
+        return False
+    unit = fold(fact[number.end() :]).split()[:1]
+    for typed in re.finditer(r"(?<![\d.,/])(\d+(?:[.,/]\d+)*)(?:\s+(\w+))?", asked):
+        if typed.group(1).lstrip("0") != number.group(0).lstrip("0"):
+            continue
+        after = typed.group(2) or ""
+        if not after or after in _BARE_AFTER or [after] == unit:
+            return True
+    return False
 
 
 def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:

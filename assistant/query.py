@@ -45,7 +45,7 @@ _DOC_NUMBER_TYPED = re.compile(
     r"(?:quyết định|công văn|nghị định|thông tư|báo cáo|văn bản|số)\s+(?:số\s+)?\d+", re.IGNORECASE
 )
 # "không tính vốn đối ứng", "ngoài …", "trừ …": what the figure asked leaves out
-_EXCLUDING = re.compile(r"(?:không tính|ko tính|không kể|không gồm|trừ|ngoài)\s+([^,.;?()]+)", re.IGNORECASE)
+_EXCLUDING = re.compile(r"(?:khong tinh|ko tinh|khong ke|khong gom|\btru\b|\bngoai\b)\s+([^,.;?()]+)")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
@@ -130,8 +130,12 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     accented = _accented(expanded, question, index)
     folded = fold(accented)
     match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))
-    excluded_text = " ".join(m.group(1) for m in _EXCLUDING.finditer(accented))
-    situation, asked = _split_situation(_EXCLUDING.sub(" ", accented), match)
+    excluded_spans = [m.span(1) for m in _EXCLUDING.finditer(fold(accented))]  # folded: restored accents may be off
+    excluded_text = " ".join(accented[a:b] for a, b in excluded_spans)
+    kept = accented
+    for a, b in reversed(excluded_spans):
+        kept = kept[:a] + " " * (b - a) + kept[b:]
+    situation, asked = _split_situation(" ".join(kept.split()) if excluded_spans else accented, match)
     subject = _PERSONAL_SUBJECT.search(asked)
     if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
         situation = f"{situation} {subject.group(0)}".strip()
