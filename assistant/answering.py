@@ -46,6 +46,7 @@ _CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
 _LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
 _FULL_DATE = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
 _CLAUSE_MARGIN = 0.1
+_CLAUSE_QUALIFIER = 0.2  # qualifiers (programme, plan/actual, a part) decide between the figures of one sentence
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
         own = Evidence(text)
         words = sum(w for t, w in query.terms.items() if own.has(t) and not shared.has(t))
         total = sum(query.terms.values()) or 1.0
-        return words / total + 0.1 * qualifier_agreement(query, fold(text))
+        return words / total + _CLAUSE_QUALIFIER * qualifier_agreement(query, fold(text))
 
     scores = [weight(text) for text in owned]
     chosen = max(range(len(facts)), key=lambda i: (scores[i], -i))

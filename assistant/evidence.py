@@ -279,6 +279,8 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
         score -= 0.5
     if query.total and _TOTAL.search(folded):
         score += 0.5
+    if query.part and _TOTAL.search(folded):  # "riêng phần …": a part, not the total
+        score -= 1
     return score
 
 

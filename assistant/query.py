@@ -55,6 +55,7 @@ _LOCAL = re.compile(r"\b(?:dia phuong|kcdp|ngan sach tinh|cua tinh)\b")
 _PLAN = re.compile(r"\b(?:ke hoach|du kien|chi tieu|duoc duyet|phe duyet|giao|du toan)\b")
 _ACTUAL = re.compile(r"\b(?:thuc hien|thuc te|ket qua|dat duoc|giai ngan|da chi|da lam|duoc cong nhan)\b")
 _REGION = re.compile(r"\b(?:khu vuc|toan vung|ca vung|phia nam|cac tinh|20 tinh)\b")
+_PART = re.compile(r"\b(?:rieng|chi tinh|phan cua)\b")
 _TOTAL = re.compile(r"\b(?:tong|tinh chung|tat ca|ca hai|gop)\b")
 
 
@@ -83,6 +84,7 @@ class Query:
     stage: str | None = None
     region: bool = False
     total: bool = False
+    part: bool = False  # one part asked ("riêng phần KCĐP"), not the total
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
     excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
@@ -168,6 +170,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         stage=_stage_asked(accented, match),
         region=bool(_REGION.search(folded)),
         total=bool(_TOTAL.search(folded)),
+        part=bool(_PART.search(folded)),
         bigrams=_bigrams(asked_topic),
         unknown=unknown_terms(list(weights), index),
         excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
