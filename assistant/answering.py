@@ -251,8 +251,12 @@ def render(
         return not_found_answer(index, hits, decision.missing)
     chosen = decision.chosen
     citations = [_citation(item, index, params) for item in chosen]
+    referred = _referenced_citation(chosen[0], citations, index, params)
     lead = _lead(query, chosen, citations, index, today) if decision.outcome == "direct" else ""
     quotes = [f"“{_ellipsis(c, chosen[i])}” [{i + 1}]" for i, c in enumerate(citations)]
+    if referred is not None:  # "Nội dung quy định tại khoản 1 Điều 3: …": what khoản 1 Điều 3 says, quoted too
+        citations.append(referred)
+        quotes.append(f"{referred.locator}: “{referred.quote}” [{len(citations)}]")
     lines = [lead, *quotes] if lead else quotes
     note = _province_note(query, chosen[0], index)
     return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=citations)
@@ -270,7 +274,9 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
         return ""
     text, base = best.hit.chunk.text, best.hit.chunk.start
     fact = best.facts[0]
-    phrase = text[fact[0] - base : fact[1] - base].strip()
+    phrase = _completed(
+        query, text[fact[0] - base : fact[1] - base].strip(), text[fact[1] - base : fact[1] - base + 40]
+    )
     lead = phrase[:1].upper() + phrase[1:] + "."
     extra = _other_facts(query, best, fact)
     if extra:
@@ -278,6 +284,20 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     if query.kind.name == "deadline":
         lead += _passed_note(phrase, today)
     return lead
+
+
+def _completed(query: Query, phrase: str, following: str) -> str:
+    """The fact with the rest of a question word it cuts ("ba nhà cung" + "cấp" for "mấy nhà cung cấp")."""
+    words = following.split()[:2]
+    for size in (2, 1):
+        longer = " ".join([phrase, *words[:size]])
+        tail = fold(longer).split()
+        if any(
+            " " in t and fold(phrase).split()[-1] == t.split()[0] and " ".join(tail[-size - 1 :]) == t
+            for t in query.terms
+        ):
+            return longer.rstrip(",.;:")
+    return phrase
 
 
 def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> list[str]:
@@ -385,6 +405,26 @@ def _province_note(query: Query, best: Candidate, index: LoadedIndex) -> str:
                 f" từ {since}; tài liệu trích ở trên nói về {info.merged_into} trước khi hợp nhất."
             )
     return ""
+
+
+def _referenced_citation(
+    best: Candidate, citations: list[Citation], index: LoadedIndex, params: AnswerParams
+) -> Citation | None:
+    """A citation of the provision the best sentence refers to, unless it is already quoted."""
+    if best.reference is None:
+        return None
+    start, end = best.reference
+    text = index.text_of(best.hit.chunk.doc_id)
+    quote = text[start:end].strip()
+    start += len(text[start:end]) - len(text[start:end].lstrip())
+    if len(quote) > params.max_quote_chars:
+        quote = quote[: params.max_quote_chars].rsplit(" ", 1)[0]
+    if any(c.doc_id == best.hit.chunk.doc_id and c.start <= start < c.end for c in citations):
+        return None
+    meta = index.documents.get(best.hit.chunk.doc_id, {})
+    locator = provision_at(text, start) or best.hit.chunk.locator
+    title = meta.get("title", best.hit.chunk.doc_id)
+    return Citation(best.hit.chunk.doc_id, title, locator, quote, citations[0].score, start, start + len(quote))
 
 
 def _citation(item: Candidate, index: LoadedIndex, params: AnswerParams) -> Citation:

@@ -196,7 +196,10 @@ def _score(
     weights: ScoreWeights,
 ) -> Candidate:
     coverage, own = _coverage(query, unit.evidence, context)
-    facts = facts_in(query, unit.text, unit.start)
+    header = hit.chunk.heading
+    if " | " in unit.text:  # a table row: its column names are in the chunk's first row
+        header += " " + next((line for line in hit.chunk.text.splitlines() if " | " in line), "")
+    facts = facts_in(query, unit.text, unit.start, header)
     score = coverage
     if query.bigrams:
         score += weights.phrase * len(query.bigrams & unit.bigrams) / len(query.bigrams)
@@ -284,7 +287,7 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     return score
 
 
-def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
+def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> list[tuple[int, int]]:
     """Spans (absolute) of the facts of the asked kind in `sentence`."""
     spans: list[tuple[int, int]] = []
     if query.kind.named and query.unit:
@@ -303,8 +306,8 @@ def facts_in(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
     if query.kind.name == "deadline":  # a deadline is a date something must happen before
         due = [s for s in spans if _DUE.search(sentence[max(0, s[0] - offset - 12) : s[1] - offset])]
         spans = due or spans
-    if query.kind.name == "amount":  # a cap is a figure stated as one ("tối đa 30%", "không quá 300 triệu")
-        spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]
+    if query.kind.name == "amount" and not _CAP.search(heading):  # a cap: "tối đa 30%", "không quá 300 triệu",
+        spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]  # a column
     if query.unit and query.kind.name == "count":  # "bao nhiêu đề án": only the figures that count đề án
         spans = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
     return sorted(set(spans))

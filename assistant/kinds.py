@@ -88,7 +88,6 @@ class Kind:
     lead: str = "fact"
     bias: int = 0
     rules_first: bool = False
-    covers: tuple[str, ...] = ()  # narrower kinds this one includes: asked together, the narrower one is meant
     owns_after: bool = False  # a fact is described by the words after it ("số 59/2015/QĐ-UBND … của UBND tỉnh")
     named: bool = False  # the answer is a name, found after the noun asked about ("lập tổ gì": "Tổ tư vấn …")
     refines: tuple[str, ...] = ()  # interrogative kinds this topical cue makes precise ("kinh phí" + "bao nhiêu")
@@ -190,7 +189,7 @@ KINDS: tuple[Kind, ...] = (
         r"tối đa|tối thiểu|mức (?:hỗ trợ|chi|kinh phí)",
         facts=("amount",),
         bias=3,
-        covers=("money", "percent"),
+        refines=("count", "money"),  # "tối đa bao nhiêu tiền"; a percent asked stays a percent
     ),
     Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person",), bias=1),
     Kind(
@@ -214,7 +213,7 @@ KINDS: tuple[Kind, ...] = (
         rf"(?:bao nhiêu|mấy|số lượng) {_COUNT_UNIT_STOP}[a-zà-ỹđ]+(?: [a-zà-ỹđ]+)?|bao nhiêu|\bmấy\b|số lượng",
         rf"(?:bao nhieu|so luong) {fold(_COUNT_UNIT_STOP)}[a-z]+(?: [a-z]+)?"
         r"|\bmay\b (?=de an|co so|nguoi|lop|san pham|hoc vien|ho so|lan\b|dot\b|tinh\b|huyen|doan\b|gian hang|hoi cho"
-        r"|chuyen de|ca nhan|linh vuc|noi dung|%)"
+        r"|chuyen de|ca nhan|linh vuc|noi dung|nha\b|don vi|loai\b|buoc\b|muc\b|dieu\b|khoan\b|ban\b|bo\b|thanh phan|%)"
         r"(?: [a-z]+(?: [a-z]+)?)?|bao nhieu|so luong",
         facts=("count",),
         bias=-4,
@@ -268,8 +267,12 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
     matches = _matches(accented, folded)
     if not matches:
         return KindMatch(GENERAL)
+    asking = [m for m in matches if _interrogative(folded, m)]
+    own = [m for m in asking if _ASKING.search(fold(m.cue))]
+    # a topical cue only followed by another kind's question ("tối đa" + "bao nhiêu phần trăm") is not one itself
+    asking = [m for m in asking if m in own or not any(0 < o.position - m.position <= len(m.cue) + 12 for o in own)]
     questions: list[KindMatch] = []
-    for match in sorted((m for m in matches if _interrogative(folded, m)), key=lambda m: m.position):
+    for match in sorted(asking, key=lambda m: m.position):
         refined = _refined(match, matches, folded)
         if all(q.kind.name != refined.kind.name for q in questions):
             questions.append(refined)
@@ -302,16 +305,14 @@ def _matches(accented: str | None, folded: str) -> list[KindMatch]:
             and len(other.cue) > len(m.cue)
         )
 
-    kept = [m for m in items if not any(inside(m, o) for o in items)]
-    named = {m.kind.name for m in kept}
-    return [m for m in kept if not set(m.kind.covers) & named]  # "tối đa bao nhiêu phần trăm" asks a percent
+    return [m for m in items if not any(inside(m, o) for o in items)]
 
 
 def _refined(question: KindMatch, matches: list[KindMatch], folded: str) -> KindMatch:
     """The question as a topical cue of its clause refines it ("kinh phí … bao nhiêu" asks money)."""
     if question.kind.name == "count" and question.unit:
         return question  # "bao nhiêu đề án" asks a count of đề án
-    topical = [m for m in matches if question.kind.name in m.kind.refines and not _interrogative(folded, m)]
+    topical = [m for m in matches if question.kind.name in m.kind.refines and not _ASKING.search(fold(m.cue))]
     for other in sorted(topical, key=lambda m: abs(m.position - question.position)):
         if _same_sentence(folded, question.position, other.position):
             return replace(other, position=question.position)
@@ -356,18 +357,20 @@ def _unit(kind: Kind, cue: str) -> str:
 
 _UNIT_STOP = frozenset("va voi thi vay a khong ko la cua duoc cho da se dang nhe nha ad admin".split())
 # Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
-_TOPICAL = ("count", "list", "money", "amount", "docnumber")
+_TOPICAL = ("count", "list", "money", "docnumber")
 _NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai")
 _ALL_CUES = re.compile(
     "|".join(rf"(?<!\w)(?:{k.cues})" for k in KINDS if k.name not in _TOPICAL)
-    + r"|(?<!\w)(?:bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai|hay không|có phải|số hiệu"
+    + r"|(?<!\w)(?:bao nhiêu tiền|mấy tiền|bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai"
+    r"|hay không|có phải|số hiệu"
     r"|số mấy|số bao nhiêu)"
 )
 _ALL_FOLDED = re.compile(
     "|".join(
         rf"(?<!\w)(?:{k.folded if k.folded is not None else fold(k.cues)})" for k in KINDS if k.name not in _TOPICAL
     )
-    + r"|(?<!\w)(?:bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi|\bgi\b|\bnao\b|nhu the nao|the nao|ra sao|la ai"
+    + r"|(?<!\w)(?:bao nhieu tien|may tien|bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi|\bgi\b|\bnao\b|nhu the nao"
+    r"|the nao|ra sao|la ai"
     r"|hay khong|co phai|so hieu|so may|so bao nhieu)"
 )
 

@@ -67,8 +67,10 @@ def topic_words(topic: str, index: LoadedIndex) -> list[str]:
     """Folded words of an accented topic text: compounds kept whole, function words and stopwords dropped."""
     words: dict[str, None] = {}
     for word in _segments(spell_out(topic), index.frequencies):
-        if word.lower() in FUNCTION_WORDS:
-            continue
+        if word.lower() in FUNCTION_WORDS or (
+            word.isascii() and " " not in word and word.lower() in _FOLDED_FUNCTION_WORDS
+        ):
+            continue  # "can" typed for "cần": a word left without diacritics by the restorer
         if re.fullmatch(r"[\d/.,-]+", word) and re.search(r"\d[/-]\d", word):
             continue  # a date; matched through its date marker instead
         folded = " ".join(syllables(word))

@@ -66,7 +66,7 @@ def load_alqac(folder: Path) -> list[dict[str, Any]]:
     for row in legal._jsonl(folder / "questions.jsonl"):
         if row.get("source") != "alqac2023" or row.get("answer") in (None, "") or row.get("question_type") not in TYPES:
             continue
-        nfc = {"question": _nfc(row["question"]), "answer": _nfc(str(row["answer"]))}
+        nfc: dict[str, Any] = {"question": _nfc(row["question"]), "answer": _nfc(str(row["answer"]))}
         if row.get("choices"):
             nfc["choices"] = {str(k).strip(): _nfc(str(v)) for k, v in row["choices"].items()}
         rows.append({**row, **nfc})
@@ -156,7 +156,10 @@ def build_in_child(args: argparse.Namespace, articles: Sequence[legal.Article]) 
     command += ["--work", str(args.work), "--cache", str(args.cache), *(["--verbose"] if args.verbose else [])]
     threads = {"OMP_NUM_THREADS": str(args.build_threads), "OMP_WAIT_POLICY": "PASSIVE"}
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=os.environ | threads, check=True)
-    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = done.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        raise RuntimeError(f"the index build printed no facts (exit {done.returncode}): {done.stdout!r}")
+    facts = json.loads(lines[-1])
     facts["threads"] = args.build_threads
     return legal.write_corpus(articles, settings_for(args).corpus_dir), facts
 
@@ -209,14 +212,19 @@ def check_question(assistant: Any, mapping: legal.ArticleMap, row: dict[str, Any
             "top1_share_literal": round(held_share(literal, top_text), 3),
             "expanded": literal != wording,
         }
-        if row["question_type"] == "Trắc nghiệm":
+        if wrong:  # not for an "all of the above" answer that names every ordinary option
             record["quotes_hold_wrong"] = any(held_share(w, quotes) >= HOLD_SHARE for w in wrong)
             record["top1_hold_wrong"] = any(held_share(w, top_text) >= HOLD_SHARE for w in wrong)
     return record
 
 
 # ---------------------------------------------------------------------------- summary
-RATES = ("top1_gold", "top10_gold", "first_cited_gold", "any_cited_gold", "refused")
+HOLD_COLUMNS = {  # summary key -> per-question share it thresholds
+    "quotes_hold_gold": "quotes_share",
+    "top1_hold_gold": "top1_share",
+    "quotes_hold_gold_literal": "quotes_share_literal",
+    "top1_hold_gold_literal": "top1_share_literal",
+}
 
 
 def summarize(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -239,15 +247,171 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "bad_question": [r["bad_question"] is not None for r in items],
         }
         worded = [r for r in items if "quotes_share" in r]
-        for key in ("quotes", "top1", "quotes_literal", "top1_literal"):
-            flags[f"{key}_hold_gold"] = [r[f"{key.split('_')[0]}_share{key[len(key.split('_')[0]) :]}"] >= HOLD_SHARE
-                                         for r in worded]
+        for key, share in HOLD_COLUMNS.items():
+            flags[key] = [r[share] >= HOLD_SHARE for r in worded]
         multiple = [r for r in items if "quotes_hold_wrong" in r]
         flags["quotes_hold_wrong"] = [r["quotes_hold_wrong"] for r in multiple]
         flags["top1_hold_wrong"] = [r["top1_hold_wrong"] for r in multiple]
+        flags["top1_gold_refused"] = [r["top1_gold"] and not r["found"] for r in items]
+        flags["top1_gold_cited_elsewhere"] = [
+            r["top1_gold"] and r["found"] and not r["first_cited_gold"] for r in items
+        ]
+        flags["top1_miss_cited_gold"] = [not r["top1_gold"] and r["first_cited_gold"] for r in items]
         for key, values in flags.items():
-            row[key] = {"k": sum(values), "n": len(values), "share": round(sum(values) / len(values), 3) if values else None}
+            row[key] = {"k": sum(values), "n": len(values)}
         row["ask_p50_ms"] = legal.percentile([r["ask_ms"] for r in items], 50)
         row["search_p50_ms"] = legal.percentile([r["search_ms"] for r in items], 50)
         out[name] = row
     return out
+
+
+COLUMNS = (
+    ("top1_gold", "top-1 gold"),
+    ("top10_gold", "R@10 gold"),
+    ("first_cited_gold", "1st citation gold"),
+    ("any_cited_gold", "any citation gold"),
+    ("refused", "refused"),
+    ("quotes_hold_gold", "quotes hold gold wording"),
+    ("top1_hold_gold", "top-1 chunk holds gold wording"),
+)
+MC_COLUMNS = (
+    ("quotes_hold_gold", "quotes hold gold"),
+    ("quotes_hold_gold_literal", "quotes hold gold (option text literally)"),
+    ("quotes_hold_wrong", "quotes hold a wrong option"),
+    ("top1_hold_gold", "top-1 holds gold"),
+    ("top1_hold_gold_literal", "top-1 holds gold (literally)"),
+    ("top1_hold_wrong", "top-1 holds a wrong option"),
+)
+
+
+def cell(count: dict[str, int], total: int | None = None) -> str:
+    """ "0.780 (39)", with "/n" when the count is over fewer questions than the row; "–" for none."""
+    if not count["n"]:
+        return "–"
+    base = f"{count['k'] / count['n']:.3f} ({count['k']}"
+    return base + (f"/{count['n']})" if total is not None and count["n"] != total else ")")
+
+
+def format_tables(summary: dict[str, dict[str, Any]]) -> str:
+    """Markdown: every type and overall, then the multiple-choice wording checks."""
+    lines = [
+        "| type | n | " + " | ".join(label for _, label in COLUMNS) + " |",
+        "|---|---|" + "---|" * len(COLUMNS),
+    ]
+    for name, row in summary.items():
+        cells = " | ".join(cell(row[key], row["n"]) for key, _ in COLUMNS)
+        lines.append(f"| {name} | {row['n']} | {cells} |")
+    multiple = summary.get("Trắc nghiệm")
+    if multiple:
+        lines += [
+            "",
+            "| Trắc nghiệm | n | " + " | ".join(label for _, label in MC_COLUMNS) + " |",
+            "|---|---|" + "---|" * len(MC_COLUMNS),
+            f"| wording checks | {multiple['n']} | "
+            + " | ".join(cell(multiple[key], multiple["n"]) for key, _ in MC_COLUMNS)
+            + " |",
+        ]
+    overall = summary.get("all")
+    if overall:
+        lines += [
+            "",
+            f"Top-1 hit in a gold article but the answer refused: {overall['top1_gold_refused']['k']}; "
+            f"answered with its first citation in another article: {overall['top1_gold_cited_elsewhere']['k']}. "
+            f"Top-1 hit elsewhere but first citation gold: {overall['top1_miss_cited_gold']['k']}.",
+        ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- run
+def code_state() -> dict[str, Any]:
+    """The commit and the uncommitted files of assistant/ the answers came from (it changes often)."""
+
+    def git(*words: str) -> str:
+        try:
+            return subprocess.run(["git", *words], cwd=legal.REPO, capture_output=True, text=True).stdout
+        except OSError:
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "assistant").splitlines() if len(line) > 3]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": dirty}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=legal.BENCH_DIR, help="folder with corpus.jsonl, questions.jsonl")
+    parser.add_argument(
+        "--work", type=Path, default=legal.OUT_DIR, help="legal_benchmark.py's --out: the corpus and index go in legal/"
+    )
+    parser.add_argument("--cache", type=Path, default=legal.CACHE_PATH, help="passage-vector cache (kept between runs)")
+    parser.add_argument("--json", action="store_true", help="also write the summary and every question as JSON")
+    parser.add_argument("--out", type=Path, default=DEFAULT_JSON, help="where --json writes")
+    parser.add_argument("--sample", type=int, default=None, help="only the first N questions")
+    parser.add_argument(
+        "--build-threads",
+        type=int,
+        default=2,
+        help="OpenMP threads of the index build, run in a child process (0: build here, with the query threads)",
+    )
+    parser.add_argument("--build-only", action="store_true", help="only build or update the index (prints its facts)")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.data / "corpus.jsonl").is_file() or not (args.data / "questions.jsonl").is_file():
+        print(f"vn-legal-retrieval not found at {args.data} (needs corpus.jsonl and questions.jsonl): skipped.")
+        return 0
+    started = time.perf_counter()
+    articles = legal.load_articles(args.data)
+    if args.build_only:
+        print(json.dumps(build_here(args, articles)[1]))
+        return 0
+    rows = load_alqac(args.data)[: args.sample] if args.sample else load_alqac(args.data)
+    code = code_state()  # at start: the assistant package was imported with this module
+    mapping, facts = build_in_child(args, articles) if args.build_threads > 0 else build_here(args, articles)
+    print(f"index: {json.dumps(facts, ensure_ascii=False)}", file=sys.stderr, flush=True)
+
+    from assistant import Assistant
+
+    assistant = Assistant(settings_for(args))
+    asking = time.perf_counter()
+    records = []
+    for number, row in enumerate(rows, 1):
+        records.append(check_question(assistant, mapping, row))
+        if args.verbose and number % 10 == 0:
+            print(f"  asked {number}/{len(rows)}", file=sys.stderr, flush=True)
+    summary = summarize(records)
+    total = time.perf_counter() - started
+    head = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": legal.machine(),
+        "command": "eval/alqac_answers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "questions": len(records),
+        "articles": len(articles),
+        "index": facts,
+        "asking_seconds": round(time.perf_counter() - asking, 1),
+        "seconds": round(total, 1),
+        "hold_share": HOLD_SHARE,
+        "search_k": SEARCH_K,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "code": code,
+    }
+    if args.json:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        payload = {**head, "summary": summary, "questions_detail": records}
+        args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    changed = f", uncommitted: {', '.join(code['uncommitted'])}" if code["uncommitted"] else ""
+    print(f"{head['date']} · {head['machine']} · code {code['commit']}{changed}")
+    print(
+        f"{len(records)} ALQAC 2023 questions, {len(articles)} articles; index {facts.get('seconds')} s, "
+        f"asking {head['asking_seconds']} s, total {total:.0f} s; "
+        f"ask p50 {summary['all']['ask_p50_ms']:.0f} ms, search p50 {summary['all']['search_p50_ms']:.0f} ms"
+        if records
+        else "no questions"
+    )
+    print()
+    if records:
+        print(format_tables(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,7 +6,9 @@ import pytest
 
 from assistant.conversation import Turn, is_followup, resolve_followup
 
-PREVIOUS = [Turn("Kinh phí KCĐP Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "Kinh phí KCĐP Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "")]
+PREVIOUS = [
+    Turn("Kinh phí KCĐP Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "Kinh phí KCĐP Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "")
+]
 
 
 @pytest.mark.parametrize("question", ["còn An Giang thì sao?", "năm 2023 thì sao", "còn hạn nộp hồ sơ thì sao?"])

@@ -1,0 +1,73 @@
+"""Regulations read as regulations: numbers written as words, cross-references, lists of points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.ingest import add_documents
+
+REGULATION = """ỦY BAN NHÂN DÂN
+TỈNH THỬ NGHIỆM
+Số: 77/2098/QĐ-UBND
+Thử Nghiệm, ngày 10 tháng 3 năm 2098
+
+QUYẾT ĐỊNH
+Ban hành Quy định hỗ trợ chuyển đổi số cho cơ sở công nghiệp nông thôn
+(Văn bản hư cấu, chỉ dùng để kiểm thử)
+
+Điều 1. Phạm vi điều chỉnh
+Quy định này quy định nội dung và mức hỗ trợ chuyển đổi số cho cơ sở công nghiệp nông thôn trên địa bàn tỉnh.
+
+Điều 2. Điều kiện được hỗ trợ
+Cơ sở được hỗ trợ khi đáp ứng đủ các điều kiện sau:
+a) Có đăng ký kinh doanh trên địa bàn tỉnh;
+b) Có báo giá của ba nhà cung cấp độc lập;
+c) Cam kết sử dụng phần mềm ít nhất hai năm.
+
+Điều 3. Nội dung hỗ trợ
+1. Hỗ trợ mua phần mềm quản lý bán hàng và kế toán.
+2. Hỗ trợ thiết kế trang thông tin điện tử giới thiệu sản phẩm.
+
+Điều 4. Mức hỗ trợ
+1. Nội dung quy định tại khoản 1 Điều 3: hỗ trợ 50% chi phí, không quá 45 triệu đồng cho một cơ sở.
+2. Nội dung quy định tại khoản 2 Điều 3: hỗ trợ không quá 20 triệu đồng cho một cơ sở.
+"""
+
+
+@pytest.fixture(scope="module")
+def kc(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    root = tmp_path_factory.mktemp("regulation")
+    source = root / "qd-77-2098.txt"
+    source.write_text(REGULATION, encoding="utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
+    add_documents(settings, [str(source)])
+    return Assistant(settings)
+
+
+def test_a_number_written_as_a_word_is_the_answer(kc: Assistant) -> None:
+    answer = kc.ask("can bao gia cua may nha cung cap")
+    assert answer.found
+    assert answer.answer.splitlines()[0] == "Ba nhà cung cấp."
+    assert answer.citations[0].locator == "Điều 2, điểm b" or answer.citations[0].locator.startswith("Điều 2")
+
+
+def test_a_cross_reference_is_resolved_and_both_provisions_quoted(kc: Assistant) -> None:
+    answer = kc.ask("Hỗ trợ mua phần mềm quản lý bán hàng tối đa bao nhiêu tiền?")
+    assert answer.found
+    assert answer.answer.splitlines()[0] == "45 triệu đồng."
+    locators = [c.locator for c in answer.citations]
+    assert locators[0] == "Điều 4, khoản 1"
+    assert "Điều 3, khoản 1" in locators  # the provision the clause refers to, quoted too
+    assert any("phần mềm quản lý bán hàng" in c.quote for c in answer.citations)
+
+
+def test_a_list_of_points_is_answered_as_a_list(kc: Assistant) -> None:
+    answer = kc.ask("Điều kiện để được hỗ trợ chuyển đổi số gồm những gì?")
+    assert answer.found
+    lead = answer.answer.splitlines()[0]
+    for item in ("đăng ký kinh doanh", "ba nhà cung cấp", "ít nhất hai năm"):
+        assert item in lead
+    assert len(answer.citations) >= 4  # the opening sentence and each point
