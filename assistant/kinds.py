@@ -221,7 +221,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "yesno",
         r"(?:không|chưa|phải không|hay không|đúng không|được không|hay chưa)\s*\??\s*$|\bcó (?:được|phải|đúng)\b"
-        r"|\bđược (?:không|hỗ trợ không)\b",
+        r"|\bđược (?:không|hỗ trợ không)\b|đúng hay sai|đúng không|phải không|hay không",
         facts=(),
         lead="yesno",
         bias=-2,
@@ -264,6 +264,10 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
     nào" a deadline). The first is the kind; the other fact kinds are kept in `also`.
     Without an interrogative, the strongest cue decides ("kinh phí KCQG năm 2022").
     """
+    # the question is its first line or sentence that asks; what follows (options "A. …", a quoted text) is not
+    cut = len(_question_part(folded))
+    accented = accented[:cut] if accented is not None else None
+    folded = folded[:cut]
     matches = _matches(accented, folded)
     if not matches:
         return KindMatch(GENERAL)
@@ -276,11 +280,20 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
         refined = _refined(match, matches, folded)
         if all(q.kind.name != refined.kind.name for q in questions):
             questions.append(refined)
-    if not questions:
+    if not questions:  # no kind's question word: the strongest topical cue ("số điện thoại … là gì")
         strongest = max(matches, key=lambda m: (len(m.cue) + m.kind.bias, -KINDS.index(m.kind)))
         return strongest
     first, rest = questions[0], questions[1:]
     return replace(first, also=tuple(q.kind for q in rest if q.kind.facts))
+
+
+def _question_part(text: str) -> str:
+    """The text up to the end of its first question ("?"), or its first line when it has several."""
+    mark = text.find("?")
+    if mark >= 0:
+        return text[: mark + 1]
+    line = text.find("\n")
+    return text if line < 0 else text[:line]
 
 
 def _matches(accented: str | None, folded: str) -> list[KindMatch]:
@@ -326,6 +339,7 @@ def _same_sentence(folded: str, a: int, b: int) -> bool:
 
 _ASKING = re.compile(
     r"bao nhieu|\bmay\b|\bnao\b|\bdau\b|\bai\b|%|khi nao|bao gio|bao lau|\bgi\b|vi sao|tai sao|the nao"
+    r"|hay sai|dung khong|phai khong|hay khong|duoc khong|khong\s*\??\s*$"
 )
 
 

@@ -142,9 +142,11 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
         situation = f"{situation} {subject.group(0)}".strip()
         asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
-    asked_topic = _drop_fillers(strip_cues(asked))
+    typed = _typed_with_diacritics(question)  # else the diacritics are the restorer's and may be wrong
+    asked_topic = _drop_fillers(strip_cues(asked), typed)
     asked_terms = _with_compounds(topic_words(asked_topic, index), asked_topic)
-    situation_terms = [t for t in topic_words(_drop_fillers(strip_cues(situation)), index) if t not in asked_terms]
+    situation_topic = _drop_fillers(strip_cues(situation), typed)
+    situation_terms = [t for t in topic_words(situation_topic, index) if t not in asked_terms]
     # a province and a stage are qualifiers, read apart (evidence.py checks them), not topic words
     places = set(provinces_in(accented)) | _STAGE_WORDS
     asked_terms = [t for t in asked_terms if t not in places]
@@ -233,12 +235,17 @@ def _split_situation(text: str, match: KindMatch) -> tuple[str, str]:
     return " ".join(situation), asked
 
 
-def _drop_fillers(text: str) -> str:
+def _drop_fillers(text: str, typed_accents: bool = True) -> str:
+    """`text` without filler phrases; with the user's own diacritics, "tâm" is not the filler "tầm"."""
     folded = fold(text)
     if len(folded) != len(text):
         return text
+    accented = vocabulary.accented_fillers()
     for phrase in vocabulary.fillers():
         for found in reversed(list(re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded))):
+            written = text[found.start() : found.end()]
+            if typed_accents and has_diacritics(written) and written.lower() not in accented:
+                continue  # "tâm" of "Trung tâm" is not the filler "tầm"
             text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end() :]
             folded = folded[: found.start()] + " " * (found.end() - found.start()) + folded[found.end() :]
     return " ".join(text.split())

@@ -26,6 +26,7 @@ from typing import Any
 __all__ = [
     "Province",
     "abbreviations",
+    "accented_fillers",
     "expand_chat",
     "fillers",
     "provinces",
@@ -62,8 +63,14 @@ def synonyms() -> dict[str, tuple[str, ...]]:
 @cache
 def fillers() -> tuple[str, ...]:
     """Folded filler phrases, longest first."""
-    phrases = {_fold(line.strip()) for line in _read("fillers.txt").splitlines() if line.strip()}
-    return tuple(sorted((p for p in phrases if not p.startswith("#")), key=len, reverse=True))
+    return tuple(sorted({_fold(p) for p in accented_fillers()}, key=len, reverse=True))
+
+
+@cache
+def accented_fillers() -> frozenset[str]:
+    """Filler phrases as written in the data (lower case, with diacritics)."""
+    lines = (line.strip().lower() for line in _read("fillers.txt").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 @dataclass(frozen=True)
