@@ -135,17 +135,23 @@ def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], pa
 def _contradicted(term: str, query: Query, around: Evidence) -> bool:
     """The passage has the word before `term` in the question followed by another word ("phía Nam" for "phía Bắc").
 
-    Only a word the documents do use can be contradicted; an unknown one ("gặp") is only missing.
+    Only words the documents do use can be contradicted: a known word, or a pair of known words
+    the documents never put together ("phía bắc"); an unknown word ("gặp") is only missing, and a
+    known name the passage shortens ("Trung tâm" for "Trung tâm Khuyến công") is not contradicted.
     """
-    if around.has(term) or term in query.unknown:
+    if around.has(term):
         return False
     words = term.split()
-    heads = [words[0]] if len(words) > 1 else []
-    last = words[-1]
     if len(words) == 1:  # a single word: the word before it in the question ("phía" of "phía Bắc")
-        heads += [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{last}") and p.split("_")[0].isalpha()]
-    rest = " ".join(words[1:]) if len(words) > 1 else last
-    return any(f" {head} " in around.joined and f" {head} {rest} " not in around.joined for head in heads if head)
+        if term in query.unknown:
+            return False
+        heads = [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{term}") and p.split("_")[0].isalpha()]
+        rest = term
+    else:  # a pair the documents never use, of words they do use
+        if term not in query.unknown or any(w in query.unknown_words for w in words):
+            return False
+        heads, rest = [words[0]], " ".join(words[1:])
+    return any(f" {head} " in around.joined and f" {head} {rest} " not in around.joined for head in heads)
 
 
 def _around(item: Candidate) -> Evidence:

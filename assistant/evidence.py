@@ -36,6 +36,7 @@ from .types import Chunk, Hit
 __all__ = ["Candidate", "ScoreWeights", "doc_years", "score_candidates", "unit_years"]
 
 _CONTINUATION = 3
+_PARTIAL = 0.8  # credit for the start of a long name
 _RULE_KINDS = ("regulation", "direction_letter")
 _COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:năm\s+)?((?:19|20)\d{2})", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)")
@@ -247,13 +248,24 @@ def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) 
     covered = mine = 0.0
     known = {t: w for t, w in query.terms.items() if t not in query.unknown}
     for term, weight in known.items():
-        if own.has(term):
-            covered += weight
-            mine += weight
-        else:
-            covered += weight * max((w for evidence, w in tiers if evidence.has(term)), default=0.0)
+        here = _match(own, term)
+        around = max((w * _match(evidence, term) for evidence, w in tiers), default=0.0)
+        covered += weight * max(here, around)
+        mine += weight * here
     total = sum(known.values()) or 1.0
     return covered / total, mine / total
+
+
+def _match(evidence: Evidence, term: str) -> float:
+    """1 when the text has the term; for a long name, the share of it the text has from its start
+    ("Trung tâm" for "Trung tâm Khuyến công"), discounted; else 0."""
+    if evidence.has(term):
+        return 1.0
+    words = term.split()
+    for size in range(len(words) - 1, 1, -1):
+        if len(words) >= 3 and evidence.has(" ".join(words[:size])):
+            return _PARTIAL * size / len(words)
+    return 0.0
 
 
 def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:

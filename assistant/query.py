@@ -87,6 +87,7 @@ class Query:
     part: bool = False  # one part asked ("riêng phần KCĐP"), not the total
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
+    unknown_words: frozenset[str] = field(default_factory=frozenset)  # single syllables no passage contains
     excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
     articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
 
@@ -175,6 +176,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         part=bool(_PART.search(folded)),
         bigrams=_bigrams(asked_topic),
         unknown=unknown_terms(list(weights), index),
+        unknown_words=unknown_terms(sorted({w for t in weights for w in t.split()}), index),
         excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
         asked=frozenset(asked_terms),

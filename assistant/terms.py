@@ -83,10 +83,13 @@ def topic_words(topic: str, index: LoadedIndex) -> list[str]:
     return list(words)
 
 
+# Names kept whole before segmenting: provinces, and the bodies the abbreviations stand for
+# ("Trung tâm Khuyến công lập tổ gì" must not give "Khuyến" + "công lập").
+_WHOLE_NAMES = {*PROVINCE_NAMES, *PROVINCE_NAMES.values()} | {
+    expansion for expansion in vocabulary.abbreviations_expanded() if expansion[:1].isupper() and " " in expansion
+}
 _PROVINCE_SPLIT = re.compile(
-    "("
-    + "|".join(sorted((re.escape(n) for n in {*PROVINCE_NAMES, *PROVINCE_NAMES.values()}), key=len, reverse=True))
-    + ")",
+    "(" + "|".join(sorted((re.escape(n) for n in _WHOLE_NAMES), key=len, reverse=True)) + ")",
     re.IGNORECASE,
 )
 _FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)

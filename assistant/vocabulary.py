@@ -26,6 +26,7 @@ from typing import Any
 __all__ = [
     "Province",
     "abbreviations",
+    "abbreviations_expanded",
     "accented_fillers",
     "expand_chat",
     "fillers",
@@ -52,6 +53,11 @@ def _fold(text: str) -> str:
 def abbreviations() -> dict[str, tuple[str, bool]]:
     """Abbreviation -> (expansion, matched only in capitals)."""
     return {row[0]: (row[1], len(row) > 2 and row[2].strip() == "upper") for row in _rows("abbreviations.tsv")}
+
+
+def abbreviations_expanded() -> tuple[str, ...]:
+    """The expansions of the abbreviations ("Trung tâm Khuyến công", "khuyến công quốc gia")."""
+    return tuple(expansion for expansion, _ in abbreviations().values())
 
 
 @cache
