@@ -145,7 +145,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("phone", r"số điện thoại|điện thoại|hotline|sđt|số zalo", facts=("phone",), bias=4),
     Kind(
         "deadline",
-        r"hạn chót|hạn cuối|thời hạn|(?<!còn )(?<!quá )\bhạn\b(?! chế)|deadline|chậm nhất|trước ngày (?:nào|mấy)",
+        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )\bhạn\b(?! chế)|deadline|chậm nhất"
+        r"|trước ngày (?:nào|mấy)",
         facts=("date",),
         bias=6,
         refines=("date", "when"),
