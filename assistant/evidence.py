@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from . import vocabulary
 from .chunking import provision_at
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
@@ -42,13 +43,13 @@ _COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:n�
 _YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)")
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
-_NATIONAL = re.compile(r"\b(?:quoc gia|kcqg)\b")
-_LOCAL = re.compile(r"\b(?:dia phuong|kcdp)\b")
-_REGION = re.compile(r"\b(?:khu vuc|toan vung|20 tinh|cac tinh)\b")
-_TOTAL = re.compile(r"\b(?:tong|toan vung|toan bo)\b")
+_NATIONAL = vocabulary.qualifier("national", "document")
+_LOCAL = vocabulary.qualifier("local", "document")
+_REGION = vocabulary.qualifier("region", "document")
+_TOTAL = vocabulary.qualifier("total", "document")
 _COMPARED_TO_PLAN = re.compile(r"(?:dat|bang|so voi)[^,;.]{0,25}?ke hoach(?: nam)?")
-_PLAN_WORDS = re.compile(r"\b(?:ke hoach|du kien|duoc duyet|giao theo|phan bo|chi tieu)\b")
-_ACTUAL_WORDS = re.compile(r"\b(?:thuc hien|da thuc hien|giai ngan|dat duoc|ket qua)\b")
+_PLAN_WORDS = vocabulary.qualifier("plan", "document")
+_ACTUAL_WORDS = vocabulary.qualifier("actual", "document")
 _CAP = re.compile(r"tối đa|tối thiểu|không quá|không vượt quá|mức|đến|lên tới", re.IGNORECASE)
 _DUE = re.compile(r"trước|chậm nhất|hạn|đến hết|không quá", re.IGNORECASE)
 

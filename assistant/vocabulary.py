@@ -10,7 +10,9 @@ one of them, never code:
 - `provinces.json`: provinces with their aliases and the 2025 mergers;
 - `synonyms.tsv`: the documents' words for what users write ("nộp" / "gửi");
 - `fillers.txt`: polite openers and closers and figure-selecting qualifiers that carry
-  no topic ("cho em hỏi", "ạ", "tổng cộng").
+  no topic ("cho em hỏi", "ạ", "tổng cộng");
+- `qualifiers.json`: the words that pick one figure among neighbours (national/local
+  programme, plan/actual, region, total, part), as questions and as documents say them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "expand_chat",
     "fillers",
     "provinces",
+    "qualifier",
     "synonyms",
 ]
 
@@ -77,6 +80,15 @@ def accented_fillers() -> frozenset[str]:
     """Filler phrases as written in the data (lower case, with diacritics)."""
     lines = (line.strip().lower() for line in _read("fillers.txt").splitlines())
     return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+@cache
+def qualifier(name: str, side: str) -> re.Pattern[str]:
+    """Whole-word pattern (on folded text) of a qualifier's words ("plan", "national", …) on one side
+    ("question" or "document") of `qualifiers.json`."""
+    data: dict[str, Any] = json.loads(_read("qualifiers.json"))
+    words = sorted(data[name][side], key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b") if words else re.compile(r"(?!)")
 
 
 @dataclass(frozen=True)
