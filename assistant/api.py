@@ -34,6 +34,7 @@ from .errors import AssistantError
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indexing import current_generation
+from .text import clean_question
 from .types import Answer, Citation, Filters
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from .web.schemas import (
@@ -277,7 +278,7 @@ def _api_router() -> APIRouter:
     )
     def feedback(body: FeedbackRequest, services: ServicesDep) -> FeedbackResponse:
         """Lưu bền vững (SQLite, WAL) trước khi trả lời."""
-        comment = (body.comment or "").strip() or None
+        comment = clean_question(body.comment or "") or None  # the same cleaning as questions
         row = services.feedback.record_feedback(body.answer_id, body.helpful, comment, channel="api")
         return FeedbackResponse(id=row, answer_id=body.answer_id, helpful=body.helpful)
 

@@ -45,7 +45,8 @@ __all__ = [
 # Abbreviation -> expansion (assistant/vocab/abbreviations.tsv, from shared/docs/domain.md).
 ABBREVIATIONS: dict[str, str] = {abbr: expansion for abbr, (expansion, _) in vocabulary.abbreviations().items()}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# Control characters, zero-width marks and lone surrogates ("\ud800" from a JSON escape: no UTF-8 text holds one).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+", re.UNICODE)
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")

@@ -128,6 +128,13 @@ class Filters:
     kind: str | None = None
     year: int | None = None
 
+    def __post_init__(self) -> None:
+        # a blank field ("?province=") asks for no restriction, not for documents with a blank province
+        for name in ("province", "kind"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.strip():
+                object.__setattr__(self, name, None)
+
     def is_empty(self) -> bool:
         """True when no field is set."""
         return self.province is None and self.kind is None and self.year is None

@@ -481,3 +481,29 @@ def test_feedback_survives_sigkill(served: Served) -> None:
     assert served.process.returncode == -signal.SIGKILL
     rows = _feedback_rows(served.root / "data" / "feedback.sqlite3", answer["answer_id"])
     assert rows == [(0, "Kiểm thử", "api")]
+
+
+def test_lone_surrogates_in_text_are_dropped_not_a_500(client: TestClient) -> None:
+    # JSON may carry "\ud800" escapes that no UTF-8 text can hold; they are dropped at the input boundary.
+    response = client.post("/ask", content='{"question": "h\\ud800an nop ho so de an KCQG"}', headers=JSON_HEADERS)
+    assert response.status_code == 200, response.text
+    assert "30 tháng 9 năm 2023" in response.json()["answer"].splitlines()[0]
+    answer_id = response.json()["answer_id"]
+    vote = client.post(
+        "/feedback",
+        content=f'{{"answer_id": "{answer_id}", "helpful": false, "comment": "thi\\udc00eu"}}',
+        headers=JSON_HEADERS,
+    )
+    assert vote.status_code == 201, vote.text
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_filter_means_no_filter(client: TestClient, blank: str) -> None:
+    search = client.get("/search", params={"q": "hạn nộp hồ sơ đề án", "province": blank})
+    assert search.status_code == 200, search.text
+    assert search.json()
+    answer = _ask(client, "hạn nộp hồ sơ đề án KCQG", province=blank)
+    assert answer["found"]
+
+
+JSON_HEADERS = {"content-type": "application/json"}
