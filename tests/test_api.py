@@ -229,6 +229,8 @@ def test_feedback_is_stored_durably(client: TestClient, built_settings: Settings
         ({"answer_id": "0" * 32, "helpful": True}, 404, "Không có câu trả lời mã '00000000000000000000000000000000'"),
         ({"answer_id": "0" * 32}, 422, "Trường “helpful” bị thiếu"),
         ({"answer_id": "0" * 32, "helpful": "có lẽ"}, 422, "Trường “helpful” phải là true hoặc false"),
+        ({"answer_id": "0" * 32, "helpful": "yes"}, 422, "Trường “helpful” phải là true hoặc false"),  # not lax
+        ({"answer_id": "0" * 32, "helpful": 1}, 422, "Trường “helpful” phải là true hoặc false"),
         ({"answer_id": "../etc", "helpful": True}, 422, "“answer_id” sai định dạng"),
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ..feedback import MAX_COMMENT_CHARS
 
@@ -96,7 +96,7 @@ class FeedbackRequest(BaseModel):
     """👍/👎 on an answer."""
 
     answer_id: str = Field(pattern=ID_PATTERN, description="Mã câu trả lời từ POST /ask")
-    helpful: bool = Field(description="true: hữu ích 👍, false: chưa hữu ích 👎")
+    helpful: StrictBool = Field(description="true: hữu ích 👍, false: chưa hữu ích 👎 (chỉ true/false JSON)")
     comment: str | None = Field(None, description=f"Góp ý thêm (tối đa {MAX_COMMENT_CHARS} ký tự)")
 
     model_config = ConfigDict(
