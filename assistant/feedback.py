@@ -1,7 +1,9 @@
-"""Durable store of given answers and the feedback on them (SQLite in WAL mode).
+"""Durable store of given answers, the feedback on them, and the chat events already taken (SQLite, WAL).
 
 Every answer shown to someone (API, web page, Telegram, Zalo) gets an id, so a
-👍/👎 can refer to it; each write is committed before the call returns.
+👍/👎 can refer to it; each write is committed before the call returns. Telegram
+update_ids and Zalo msg_ids are remembered here too, so a replayed event is not
+answered twice, after a restart or by another process.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ CREATE TABLE IF NOT EXISTS answers (
     question TEXT NOT NULL,
     answer_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS events (
+    channel TEXT NOT NULL,
+    key TEXT NOT NULL,
+    seen REAL NOT NULL,
+    PRIMARY KEY (channel, key)
+);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created REAL NOT NULL,
@@ -52,6 +60,15 @@ class FeedbackStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+
+    def first_event(self, channel: str, key: str, ttl: float = 86400.0, now: float | None = None) -> bool:
+        """True the first time `key` (a Telegram update_id, a Zalo msg_id) is seen on `channel` within `ttl`
+        seconds: durable across restarts and shared by every process using this store."""
+        now = time.time() if now is None else now
+        with self._lock:
+            self._db.execute("DELETE FROM events WHERE seen < ?", (now - ttl,))
+            cursor = self._db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?)", (channel, key, now))
+            return cursor.rowcount == 1
 
     def record_answer(self, question: str, answer: Answer, channel: str, conversation_id: str | None = None) -> str:
         """Store an answer that was shown; returns its new id."""

@@ -198,6 +198,8 @@ def telegram_router(settings: TelegramSettings, dialogue: Dialogue) -> APIRouter
             update = None
         if update is None:
             return error_response(400, "invalid_update", "Nội dung không phải một bản cập nhật Telegram hợp lệ.")
+        if not dialogue.services.feedback.first_event("telegram", f"update:{update.update_id}"):
+            return JSONResponse({"ok": True})  # Telegram's retry, or a replay: answered once already
         await application.update_queue.put(update)  # answered in the background: Telegram gets its 200 now
         return JSONResponse({"ok": True})
 

@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -64,7 +63,6 @@ TOKEN_PATH = "/v4/oa/access_token"
 TOKEN_ERRORS = frozenset({-216, -220, -124})
 VOTE_HINT = "Gửi 👍 nếu câu trả lời hữu ích, 👎 nếu chưa."
 FUTURE_SKEW_MS = 60_000
-MAX_SEEN_IDS = 50_000
 SHUTDOWN_WAIT = 10.0
 
 
@@ -199,25 +197,6 @@ class OAClient:
 
 
 # ----------------------------------------------------------------- events
-class _SeenIds:
-    """msg_ids already taken, forgotten after `ttl` seconds or beyond `size` entries."""
-
-    def __init__(self, ttl: float, size: int = MAX_SEEN_IDS) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._items: OrderedDict[str, float] = OrderedDict()
-
-    def first_time(self, key: str, now: float) -> bool:
-        while self._items and next(iter(self._items.values())) < now - self.ttl:
-            self._items.popitem(last=False)
-        if key in self._items:
-            return False
-        self._items[key] = now
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return True
-
-
 def _parse_event(raw: bytes) -> dict[str, Any] | None:
     """The event object, or None when the body is not a Zalo event."""
     try:
@@ -250,7 +229,7 @@ class ZaloBot:
         self.dialogue = dialogue
         self.clock = clock
         self.client: OAClient | None = None
-        self._seen = _SeenIds(ttl=max(settings.max_event_age, 60.0) * 2)
+        self._replay_window = max(settings.max_event_age, 60.0) * 2  # older events are refused as stale anyway
         self._tasks: set[asyncio.Task[None]] = set()
 
     def signed(self, raw: bytes, event: dict[str, Any], header: str) -> bool:
@@ -269,16 +248,22 @@ class ZaloBot:
         if name == "follow":
             follower = event.get("follower")
             if isinstance(follower, dict) and follower.get("id"):
+                if not self._first(f"follow:{follower['id']}:{event['timestamp']}"):
+                    return "duplicate"
                 self._spawn(self._send(str(follower["id"]), self.dialogue.greeting()))
                 return "accepted"
             return "ignored"
         if name != "user_send_text":
             return "ignored"
         user_id, msg_id, text = _text_message(event) or ("", "", "")
-        if not self._seen.first_time(msg_id, self.clock()):
+        if not self._first(f"msg:{msg_id}"):
             return "duplicate"
         self._spawn(self._answer(user_id, text))
         return "accepted"
+
+    def _first(self, key: str) -> bool:
+        """Whether the event is new: remembered in the feedback store, so across restarts and processes."""
+        return self.dialogue.services.feedback.first_event(CHANNEL, key, self._replay_window, self.clock())
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -213,6 +213,19 @@ def test_webhook_checks_the_secret_token(
     assert "setMyCommands" in bot_api.methods()
 
 
+def test_webhook_answers_a_replayed_update_once(
+    bot_api: BotAPIStandIn, assistant: Assistant, feedback: FeedbackStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = bot_api.message_update(CHAT, USER, "/hanchot")
+    with TestClient(_webhook_app(assistant, feedback, bot_api, monkeypatch)) as client:
+        for _ in range(3):  # Telegram retries when it misses our 200; someone may replay it
+            assert client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET}).status_code == 200
+        _replies(bot_api, 1)
+    with TestClient(_webhook_app(assistant, feedback, bot_api, monkeypatch)) as client:  # after a restart
+        assert client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET}).status_code == 200
+    assert len(bot_api.sent()) == 1
+
+
 def test_webhook_without_token_fails_at_start_naming_the_variable(
     assistant: Assistant, feedback: FeedbackStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -274,3 +274,21 @@ def test_a_second_server_process_takes_the_renewed_pair_from_disk(
     asyncio.run(two_processes())
     assert len(oa.refreshes) == 1
     assert oa.texts_to("u-a") == ["một"] and oa.texts_to("u-b") == ["hai"]
+
+
+def test_a_replay_after_a_restart_is_not_answered_again(
+    zalo_env: None, built_settings: Settings, tmp_path: Path, oa: ZaloStandIn
+) -> None:
+    body = event("u-restart", "/nguon", msg_id="msg-restart-1")
+    follow = json.dumps(
+        {"app_id": APP_ID, "event_name": "follow", "timestamp": str(int(time.time() * 1000)), "follower": {"id": "u-f"}}
+    ).encode()
+    with App(built_settings, tmp_path / "data") as first:
+        assert first.send(body).json() == {"status": "accepted"}
+        assert first.send(follow).json() == {"status": "accepted"}
+        assert first.send(follow).json() == {"status": "duplicate"}  # one greeting per follow event
+        wait_until(lambda: oa.texts_to("u-restart") and oa.texts_to("u-f"), what="the reply and the greeting")
+    with App(built_settings, tmp_path / "data") as second:  # the server restarted; its store is on disk
+        assert second.send(body).json() == {"status": "duplicate"}
+        assert second.send(follow).json() == {"status": "duplicate"}
+    assert len(oa.texts_to("u-f")) == 1
