@@ -23,9 +23,10 @@ from itertools import pairwise
 from .chunking import provision_at
 from .evidence import Candidate, ScoreWeights, qualifier_agreement, score_candidates
 from .indexing import LoadedIndex
+from .kinds import FACT_PATTERNS
 from .query import Query
 from .terms import Evidence
-from .text import fold, split_sentences
+from .text import PROVINCE_NAMES, fold, province_info, province_mentions, provinces_in, split_sentences
 from .types import Answer, Citation, Hit
 
 __all__ = [
@@ -308,8 +309,6 @@ def _completed(query: Query, phrase: str, following: str) -> str:
 
 def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> list[str]:
     """Facts for the other parts of a two-part question ("… bao nhiêu tỷ, đạt bao nhiêu %"), from the same sentence."""
-    from .kinds import FACT_PATTERNS
-
     text = best.text
     out = []
     for kind in query.match.also:
@@ -333,9 +332,7 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
     text = citations[0].quote
     if any(noun in fold(query.match.cue) for noun in _PLACE_NOUNS):
-        from .text import province_mentions
-
-        asked = set(query.provinces) | set(provinces_in_meta(best, index))
+        asked = set(query.provinces) | set(_provinces_in_meta(best, index))
         places = [name for key, name in province_mentions(text) if key not in asked]
         if places:
             return "Gồm: " + ", ".join(dict.fromkeys(places)) + "."
@@ -347,10 +344,8 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
     return "Gồm: " + _first_clause(text[opener.end() :] if opener else text, 260)
 
 
-def provinces_in_meta(best: Candidate, index: LoadedIndex) -> list[str]:
+def _provinces_in_meta(best: Candidate, index: LoadedIndex) -> list[str]:
     """The province the cited document is about (it is not one of the listed places)."""
-    from .text import provinces_in
-
     return provinces_in(str(index.documents.get(best.hit.chunk.doc_id, {}).get("province") or ""))
 
 
@@ -398,8 +393,6 @@ def _passed_note(phrase: str, today: dt.date) -> str:
 
 def _province_note(query: Query, best: Candidate, index: LoadedIndex) -> str:
     """Which province a document was about, when the question uses a name that merged into it in 2025."""
-    from .text import PROVINCE_NAMES, province_info, provinces_in
-
     meta = index.documents.get(best.hit.chunk.doc_id, {})
     cited = set(provinces_in(f"{meta.get('province') or ''} {best.text}"))
     for key in query.provinces:

@@ -16,7 +16,7 @@ from functools import cached_property
 
 from .text import fold
 
-__all__ = ["FACT_PATTERNS", "KINDS", "Kind", "KindMatch", "detect_kind", "kind_named", "strip_cues"]
+__all__ = ["FACT_PATTERNS", "KINDS", "Kind", "KindMatch", "detect_kind", "strip_cues"]
 
 _MONEY = (
     r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
@@ -230,12 +230,6 @@ KINDS: tuple[Kind, ...] = (
     ),
 )
 GENERAL = Kind("general", r"(?!)", lead="quote")
-_BY_NAME = {kind.name: kind for kind in (*KINDS, GENERAL)}
-
-
-def kind_named(name: str) -> Kind:
-    """The registered kind called `name`."""
-    return _BY_NAME[name]
 
 
 @dataclass(frozen=True)

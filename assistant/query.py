@@ -24,7 +24,6 @@ from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical
 __all__ = ["Query", "build_query"]
 
 SITUATION_WEIGHT = 0.15
-FILLER_WEIGHT = 0.0
 _CLAUSE = re.compile(r"\s*(?:[,.;!?\n]+|\s(?:thì|mà|nên|nhưng)\s)\s*")
 # The user speaking of themself: a pronoun (chat writes "e", "a", "c", "mk" for em, anh, chị, mình), alone or
 # after what they own ("xưởng em", "htx e", "cơ sở của tôi").
