@@ -322,7 +322,6 @@ def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> lis
 
 
 _INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")
-_PLACE_NOUNS = ("tinh", "dia phuong", "huyen", "noi", "dau", "thanh pho")
 
 
 def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: LoadedIndex) -> str:
@@ -331,7 +330,7 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         items = [_first_clause(c.quote) for c in citations[1:]]
         return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
     text = citations[0].quote
-    if any(noun in fold(query.match.cue) for noun in _PLACE_NOUNS):
+    if query.asks_places:
         asked = set(query.provinces) | set(_provinces_in_meta(best, index))
         places = [name for key, name in province_mentions(text) if key not in asked]
         if places:

@@ -87,7 +87,6 @@ class Candidate:
     coverage: float
     facts: list[tuple[int, int]] = field(default_factory=list)
     missing: str = ""  # a place or year the question names that the candidate lacks
-    own: float = 0.0  # coverage by the sentence's own words
     reference: tuple[int, int] | None = None  # span of a provision the sentence refers to
 
     @property
@@ -197,7 +196,7 @@ def _score(
     index: LoadedIndex,
     weights: ScoreWeights,
 ) -> Candidate:
-    coverage, own = _coverage(query, unit.evidence, context)
+    coverage = _coverage(query, unit.evidence, context)
     header = hit.chunk.heading
     if " | " in unit.text:  # a table row: its column names are in the chunk's first row
         header += " " + next((line for line in hit.chunk.text.splitlines() if " | " in line), "")
@@ -230,7 +229,7 @@ def _score(
         score -= weights.place_missing
     elif missing:
         score -= weights.year_missing
-    return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing, own)
+    return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing)
 
 
 def _semantic(hit: Hit) -> float:
@@ -240,21 +239,21 @@ def _semantic(hit: Hit) -> float:
     return max(0.0, min(1.0, (hit.dense_score - 0.78) / 0.12))
 
 
-def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) -> tuple[float, float]:
-    """(coverage with context, coverage by the sentence alone), rarity-weighted, over the words the documents use.
+def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) -> float:
+    """Rarity-weighted share of the question's words in the sentence or (discounted) around it, over the
+    words the documents use.
 
     Words no document uses (a user's trade, a typo) cannot be matched by any passage; whether
     they make the question one the documents do not answer is decided on `Query.unknown_share`.
     """
-    covered = mine = 0.0
+    covered = 0.0
     known = {t: w for t, w in query.terms.items() if t not in query.unknown}
     for term, weight in known.items():
         here = _match(own, term)
         around = max((w * _match(evidence, term) for evidence, w in tiers), default=0.0)
         covered += weight * max(here, around)
-        mine += weight * here
     total = sum(known.values()) or 1.0
-    return covered / total, mine / total
+    return covered / total
 
 
 def _match(evidence: Evidence, term: str) -> float:

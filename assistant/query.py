@@ -45,6 +45,7 @@ _DOC_NUMBER_TYPED = re.compile(
 )
 # "không tính vốn đối ứng", "ngoài …", "trừ …": what the figure asked leaves out
 _EXCLUDING = re.compile(r"(?:khong tinh|ko tinh|khong ke|khong gom|\btru\b|\bngoai\b)\s+([^,.;?()]+)")
+_PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
@@ -107,7 +108,7 @@ class Query:
     @property
     def asks_places(self) -> bool:
         """A list of provinces or places is asked ("những tỉnh nào")."""
-        return self.kind.lead == "list" and bool(re.search(r"tinh|dia phuong|huyen|noi|dau", fold(self.match.cue)))
+        return self.kind.lead == "list" and bool(_PLACE_NOUNS.search(fold(self.match.cue)))
 
     @property
     def unit(self) -> str:
