@@ -99,13 +99,18 @@ class Kind:
 
     @cached_property
     def accented_pattern(self) -> re.Pattern[str]:
-        """Cue regex for accented text; matches start at a word start."""
-        return re.compile(rf"(?<!\w)(?:{self.cues})")
+        """Cue regex for accented text; matches start at a word start.
+
+        The cue is group 1 of a lookahead, so one match is found at every start: "ngày bao
+        nhiêu" is still seen inside "ban hành ngày bao nhiêu" (a non-overlapping scan would
+        resume after "ban hành ngày").
+        """
+        return re.compile(rf"(?<!\w)(?=({self.cues}))")
 
     @cached_property
     def folded_pattern(self) -> re.Pattern[str]:
-        """Cue regex for folded text ("o dau" must not match inside "tro dau")."""
-        return re.compile(rf"(?<!\w)(?:{self.folded if self.folded is not None else fold(self.cues)})")
+        """Cue regex for folded text ("o dau" must not match inside "tro dau"), overlapping like the accented one."""
+        return re.compile(rf"(?<!\w)(?=({self.folded if self.folded is not None else fold(self.cues)}))")
 
 
 _COUNT_UNIT_STOP = (
@@ -300,9 +305,9 @@ def _matches(accented: str | None, folded: str) -> list[KindMatch]:
         for is_accented, text in views:
             pattern = kind.accented_pattern if is_accented else kind.folded_pattern
             for match in pattern.finditer(text):
-                key = (kind.name, match.start())
-                if key not in found or len(match.group(0)) > len(found[key].cue):
-                    found[key] = KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start())
+                key, cue = (kind.name, match.start()), match.group(1)
+                if cue and (key not in found or len(cue) > len(found[key].cue)):
+                    found[key] = KindMatch(kind, cue, _unit(kind, cue), match.start())
     items = list(found.values())
 
     def inside(m: KindMatch, other: KindMatch) -> bool:

@@ -1,6 +1,7 @@
 """`Query`: everything the pipeline needs to know about a question, worked out once.
 
 The question as typed goes through one path: chat forms spelled out (vocab/chat.json),
+abbreviations the lexicon lacks read from the documents (acronyms.py),
 diacritics restored for the words typed without them, the asked kind found in the
 registry (kinds.py), the user's own situation ("em có xưởng … ở xã …") set apart from
 what is asked, topic terms weighted by rarity (situation and filler words count little),
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from . import vocabulary
+from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
 from .terms import term_weights, topic_words, unknown_terms
@@ -129,7 +131,7 @@ class Query:
 
 def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) -> Query:
     """Analyse `question` (already cleaned by `Assistant.check_question`) against the index."""
-    expanded = vocabulary.expand_chat(question)
+    expanded = expand_acronyms(vocabulary.expand_chat(question), index)
     accented = _accented(expanded, question, index)
     folded = fold(accented)
     match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))

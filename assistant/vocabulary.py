@@ -35,6 +35,7 @@ __all__ = [
     "provinces",
     "qualifier",
     "synonyms",
+    "unglue",
 ]
 
 
@@ -143,10 +144,29 @@ def _chat_forms() -> dict[str, tuple[_Reading, ...]]:
 
 
 _TOKEN = re.compile(r"[^\W_]+'?|\S", re.UNICODE)
+# Chat glues and stretches words: "nammm", "cv400", "qđ1994", "2ty7" (2,7 tỷ), "500tr".
+_STRETCHED = re.compile(r"([a-zà-ỹđ])\1{2,}")  # lower case only: "III" is a Roman numeral
+_LETTERS_NUMBER = re.compile(r"(?<![\w/-])([^\W\d_]{2,5})(\d{2,})(?![\w/-])")
+_MONEY_SHORT = re.compile(r"(?<![\w,.])(\d+)(tỷ|ty|tr|triệu|trieu)(\d{1,3})?(?![\w,.])", re.IGNORECASE)
+_MONEY_UNITS = {"ty": "tỷ", "tỷ": "tỷ", "tr": "triệu", "triệu": "triệu", "trieu": "triệu"}
+
+
+def unglue(text: str) -> str:
+    """Chat spellings split back into words: "nammm" -> "nam", "cv400" -> "cv 400", "2ty7" -> "2,7 tỷ"."""
+    text = _STRETCHED.sub(r"\1", text)
+    text = _LETTERS_NUMBER.sub(r"\1 \2", text)
+    return _MONEY_SHORT.sub(_money, text)
+
+
+def _money(match: re.Match[str]) -> str:
+    whole, unit, fraction = match.groups()
+    number = f"{whole},{fraction}" if fraction else whole
+    return f"{number} {_MONEY_UNITS[unit.lower()]}"
 
 
 def expand_chat(text: str) -> str:
     """Chat forms spelled out: "co dc ho tro ko ad" -> "co được ho tro không admin"."""
+    text = unglue(text)
     forms = _chat_forms()
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
     words = [i for i, (_, _, t) in enumerate(tokens) if t[0].isalnum()]

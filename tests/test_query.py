@@ -20,6 +20,11 @@ from assistant.vocabulary import expand_chat
         ("cs sx co dk ho tro k", "cơ sở sản xuất co được ho tro không"),  # otherwise: được
         ("kinh phi 5 tr", "kinh phi 5 triệu"),
         ("Quyết định 3116/QĐ-BCT", "Quyết định 3116/QĐ-BCT"),  # part of a document number: left alone
+        ("cv400 ban hanh ngay nao", "công văn 400 ban hanh ngay nao"),  # glued to its number
+        ("kcdp phia nammm", "kcdp phia nam"),  # stretched letters
+        ("nghe noi 2ty7 dung ko", "nghe noi 2,7 tỷ dung không"),  # "2ty7" is 2,7 tỷ
+        ("ho tro 500tr", "ho tro 500 triệu"),
+        ("mục III điều 2", "mục III điều 2"),  # a Roman numeral is not stretched
     ],
 )
 def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> None:
@@ -38,6 +43,7 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         ("kc tinh ho tro bao nhieu phan tram tien thue gian hang", "percent", ""),
         ("Hạn nộp hồ sơ là ngày nào?", "deadline", ""),
         ("bc so 581 gui sct ngay nao", "date", ""),  # a number the user gives is not asked for
+        ("công văn 400 ban hành ngày bao nhiêu", "date", ""),  # a cue inside another's match is still seen
         ("Nghị định nào quy định về khuyến công?", "docnumber", ""),
         ("Vì sao Đồng Nai không hỗ trợ máy móc thiết bị?", "reason", ""),
         ("Hội nghị là lần thứ mấy?", "ordinal", ""),
@@ -96,3 +102,24 @@ def test_evidence_matches_abbreviations_synonyms_and_dates() -> None:
 def test_fact_patterns_read_numbers_written_as_words() -> None:
     assert FACT_PATTERNS["count"].search("báo giá của ba nhà cung cấp").group(0) == "ba nhà cung"
     assert FACT_PATTERNS["duration"].search("thực hiện trong 18 tháng kể từ").group(0) == "18 tháng"
+
+
+@pytest.mark.parametrize(
+    ("typed", "spelled"),
+    [
+        ("tạm dừng xd định mức ktkt", "xây dựng định mức kinh tế kỹ thuật"),  # by the initials the documents use
+        ("ttkc dak lak tu van bao nhieu co so", "trung tâm khuyến công"),
+        ("mh trinh dien ky thuat nam 2024 uu tien gi", "mô hình"),
+    ],
+)
+def test_abbreviations_the_lexicon_lacks_are_read_from_the_documents(
+    assistant: Assistant, typed: str, spelled: str
+) -> None:
+    assert spelled in assistant.analyse(typed).expanded.lower()
+
+
+def test_an_abbreviation_a_document_defines_is_read_as_its_definition() -> None:
+    from assistant.acronyms import _definitions
+
+    text = "Trung tâm Xúc tiến thương mại (TTXTTM) tổ chức hội chợ. TTXTTM hỗ trợ 50% chi phí."
+    assert _definitions(text)["ttxttm"] == "Trung tâm Xúc tiến thương mại"
