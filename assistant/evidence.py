@@ -40,9 +40,10 @@ _CONTINUATION = 3
 _PARTIAL = 0.8  # credit for the start of a long name
 _RULE_KINDS = ("regulation", "direction_letter")
 _COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:năm\s+)?((?:19|20)\d{2})", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)")
+_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)(?!/[^\W\d_])")  # "1994/QĐ-UBND" is a number
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
 _REGION = vocabulary.qualifier("region", "document")
@@ -406,6 +407,8 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
             for name in query.kind.facts:
                 text = FACT_PATTERNS[name].sub(" ", text)
         about = unit_years(text) or doc_years(chunk, unit.start, index)  # a sentence naming its year is about it
+        if about <= set(query.years):  # "năm 2023 kiểm tra đề án năm 2021": the report's year covers the other
+            about |= own_years(chunk, index)
         for year in query.years:
             if year not in about:
                 return f"năm {year}"
@@ -436,13 +439,30 @@ def unit_years(text: str) -> set[str]:
 
 
 def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
-    """Years the surroundings of a sentence are about: heading, title, manifest year and date, the text just before."""
-    meta = index.documents.get(chunk.doc_id, {})
+    """Years the surroundings of a sentence are about.
+
+    In its paragraph, the lead-in of the list it is an item of ("Năm 2023, Trung tâm đã: …;
+    …") or else the nearest earlier sentence naming a year sets it ("8 tháng năm 2023, … .
+    Trong đó: Kinh phí KCĐP …"); a year inside a sibling item ("… brochure năm 2022; Tổ chức
+    04 hội thảo") does not. Without either: the passage's heading, the document's title,
+    manifest year and date, and the text just before.
+    """
     text = index.text_of(chunk.doc_id)
+    paragraph = max(chunk.start, text.rfind("\n", 0, offset) + 1)
+    *earlier, current = _SENTENCE_END.split(text[paragraph:offset])
+    for sentence in [current.split(":")[0] if ":" in current else "", *reversed(earlier)]:
+        named = unit_years(sentence)
+        if named:
+            return named
     lead_in = text[max(0, offset - 1200) : offset]
-    found = set(_YEAR.findall(" ".join([chunk.heading, str(meta.get("title", "")), lead_in])))
-    found |= {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}
-    return found - {""}
+    return set(_YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+
+
+def own_years(chunk: Chunk, index: LoadedIndex) -> set[str]:
+    """The years a document is of: its title's, its manifest year and the year of its date."""
+    meta = index.documents.get(chunk.doc_id, {})
+    found = set(_YEAR.findall(str(meta.get("title", ""))))
+    return (found | {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}) - {""}
 
 
 def _referenced(sentence: str, chunk: Chunk, index: LoadedIndex) -> tuple[int, int] | None:
