@@ -135,7 +135,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("ordinal", r"lần thứ (?:mấy|bao nhiêu)|thứ mấy", facts=("ordinal",), bias=4),
     Kind(
         "percent",
-        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%",
+        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?(?:%|so với|trên)",
         facts=("percent",),
         bias=4,
         refines=("count",),
@@ -209,7 +209,8 @@ KINDS: tuple[Kind, ...] = (
         "name",
         r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào"
         r"|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)"
-        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng) (?:gì|nào|là gì|tên là gì)",
+        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng|nguồn(?: kinh phí| vốn)?)"
+        r" (?:gì|nào|là gì|tên là gì)",
         facts=("org", "name"),
         bias=1,
         named=True,
@@ -372,7 +373,7 @@ def _unit(kind: Kind, cue: str) -> str:
 _UNIT_STOP = frozenset("va voi thi vay a khong ko la cua duoc cho da se dang nhe nha ad admin".split())
 # Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
 _TOPICAL = ("count", "list", "money", "docnumber")
-_NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai")
+_NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai", "nguon")
 _ALL_CUES = re.compile(
     "|".join(rf"(?<!\w)(?:{k.cues})" for k in KINDS if k.name not in _TOPICAL)
     + r"|(?<!\w)(?:bao nhiêu tiền|mấy tiền|bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai"

@@ -37,6 +37,11 @@ _PERSONAL = re.compile(
     re.IGNORECASE,
 )
 _PERSONAL_SUBJECT = re.compile(rf"(?<!\w){_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}(?!\w)", re.IGNORECASE)
+_UPPER = "[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]"
+# Where the user is: a pronoun, "ở"/"tại" and a name typed with capitals ("e ở Trảng Bom", "mình tại Phú Tân").
+_WHERE_USER_IS = re.compile(
+    rf"(?<!\w)(?i:{_PRONOUN}|{_OWNED} (?:của )?{_PRONOUN}) (?i:ở|o|tại|tai) (?:{_UPPER}[^\W\d_]*(?:\s+|$)){{1,4}}"
+)
 # A clause naming the programme, a year or a province qualifies the question even in a personal message.
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
 # A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
@@ -141,10 +146,12 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     for a, b in reversed(excluded_spans):
         kept = kept[:a] + " " * (b - a) + kept[b:]
     situation, asked = _split_situation(" ".join(kept.split()) if excluded_spans else accented, match)
-    subject = _PERSONAL_SUBJECT.search(asked)
-    if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
-        situation = f"{situation} {subject.group(0)}".strip()
-        asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
+    for pattern in (_PERSONAL_SUBJECT, _WHERE_USER_IS):
+        # "cơ sở của tôi có được …", "e ở Trảng Bom có …": the user's own facility and place are context
+        subject = pattern.search(asked)
+        if subject:
+            situation = f"{situation} {subject.group(0)}".strip()
+            asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
     typed = _typed_with_diacritics(question)  # else the diacritics are the restorer's and may be wrong
     asked_topic = _drop_fillers(strip_cues(asked), typed)
     asked_terms = _with_compounds(topic_words(asked_topic, index), asked_topic)
@@ -169,7 +176,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         terms=weights,
         key_terms=key,
         situation=situation,
-        provinces=tuple(provinces_in(accented)),
+        provinces=tuple(provinces_in(asked) or provinces_in(situation)),  # where the user lives qualifies no more
         years=tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", accented))))),
         programme=_programme(folded),
         stage=_stage_asked(accented, match),

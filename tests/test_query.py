@@ -44,6 +44,8 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         ("Hạn nộp hồ sơ là ngày nào?", "deadline", ""),
         ("bc so 581 gui sct ngay nao", "date", ""),  # a number the user gives is not asked for
         ("công văn 400 ban hành ngày bao nhiêu", "date", ""),  # a cue inside another's match is still seen
+        ("kinh phí KCĐP năm 2022 đạt bao nhiêu so với kế hoạch", "percent", ""),  # a ratio to the plan
+        ("hỗ trợ tiền thuê gian hàng từ nguồn kinh phí nào", "name", "nguồn kinh phí"),  # a source, not an amount
         ("Nghị định nào quy định về khuyến công?", "docnumber", ""),
         ("Vì sao Đồng Nai không hỗ trợ máy móc thiết bị?", "reason", ""),
         ("Hội nghị là lần thứ mấy?", "ordinal", ""),
@@ -78,6 +80,15 @@ def test_the_users_own_situation_is_context_not_topic(assistant: Assistant) -> N
     asked = sum(w for t, w in query.terms.items() if t in ("doi", "moi", "may", "doi moi", "ho tro"))
     situation = sum(w for t, w in query.terms.items() if t in ("banh", "trang", "banh trang", "xuong"))
     assert asked > situation
+
+
+def test_where_the_user_lives_is_context_and_the_asked_province_decides(assistant: Assistant) -> None:
+    place = assistant.analyse("e o Trảng Bom co tham gia xet nghe nhan nam 2023, bao gio moi to chuc ton vinh")
+    assert "Trảng Bom" in place.situation and not {"trang bom", "trang", "bom"} & set(place.asked)
+    merged = assistant.analyse("e o Binh Phuoc gio nhap vao Dong Nai r, cho e hoi nam 2023 Dong Nai co bn sp")
+    assert merged.provinces == ("dong nai",)  # the old province of the user's situation is not asked
+    lives = assistant.analyse("e o Long Khanh Dong Nai, xuong lam hat dieu, di hoi cho thi kc ho tro bn %")
+    assert lives.provinces == ("dong nai",)  # with no province in the ask, the user's own still qualifies
 
 
 def test_qualifiers_come_from_the_asking_clause(assistant: Assistant) -> None:
