@@ -111,12 +111,28 @@ def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Ca
     """The top candidate, or a nearly-as-strong one that names the place/year asked (and holds the fact)."""
     top = candidates[0]
     floor = params.floor_ratio * top.score
-    near = [c for c in candidates if c.score >= floor]
-    for wanted in (lambda c: not c.missing and (c.facts or not query.kind.facts), lambda c: not c.missing):
-        found = next((c for c in near if wanted(c)), None)
+    # one that covers too little of the question to answer it does not replace the top one: the top is quoted
+    near = [c for c in candidates if c.score >= floor and (c is top or c.coverage >= params.refuse_below)]
+    preferred = (lambda c: _holds_preferred(query, c)) if query.kind.prefer_first else None
+    for wanted in (
+        preferred,  # "ai ký": a candidate naming a person before one naming only an office
+        lambda c: not c.missing and (c.facts or not query.kind.facts),
+        lambda c: not c.missing,
+    ):
+        found = next((c for c in near if wanted is not None and wanted(c)), None)
         if found is not None:
             return found
     return top
+
+
+def _holds_preferred(query: Query, candidate: Candidate) -> bool:
+    """Whether the candidate holds a fact of the kind's first fact pattern (a person, for "ai")."""
+    pattern = FACT_PATTERNS[query.kind.facts[0]]
+    chunk_start = candidate.hit.chunk.start
+    text = candidate.hit.chunk.text
+    return not candidate.missing and any(
+        pattern.fullmatch(text[a - chunk_start : b - chunk_start]) for a, b in candidate.facts
+    )
 
 
 def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], params: AnswerParams) -> bool:

@@ -323,7 +323,20 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
         spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]  # a column
     if query.unit and query.kind.name == "count":  # "bao nhiêu đề án": only the figures that count đề án
         spans = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
+    elif query.kind.name == "count":
+        spans = _bare_count(query, sentence, offset, spans)
     return sorted(set(spans))
+
+
+def _bare_count(query: Query, sentence: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A bare "bao nhiêu" ("kcđp 2023 kế hoạch giao bn") asks a count of something the question names, or else
+    the sentence's amount: "20 tỉnh" counts nothing asked, "67,15 tỷ đồng" is the figure."""
+    asked = set(fold(query.expanded).split())
+    counted = [s for s in spans if set(fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2]) <= asked]
+    if counted:
+        return counted
+    money = [(offset + m.start(), offset + m.end()) for m in FACT_PATTERNS["money"].finditer(sentence)]
+    return money or spans
 
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")

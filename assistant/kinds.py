@@ -91,6 +91,7 @@ class Kind:
     owns_after: bool = False  # a fact is described by the words after it ("số 59/2015/QĐ-UBND … của UBND tỉnh")
     named: bool = False  # the answer is a name, found after the noun asked about ("lập tổ gì": "Tổ tư vấn …")
     refines: tuple[str, ...] = ()  # interrogative kinds this topical cue makes precise ("kinh phí" + "bao nhiêu")
+    prefer_first: bool = False  # a passage holding the first of `facts` beats one holding only a later one
 
     @property
     def needs_fact(self) -> bool:
@@ -127,7 +128,7 @@ KINDS: tuple[Kind, ...] = (
         r"|hạn chế|khó khăn|loại|tỉnh|việc|mô hình|đề án|sản phẩm"
         r"|giải pháp|nhiệm vụ|tồn tại)\b(?:[^?]{0,40}?\b(?:nào|gì))?"
         r"|(?:khó khăn|hạn chế|tồn tại|vướng mắc)(?: gì| nào| là gì)"
-        r"|kể tên|liệt kê|các nội dung|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
+        r"|kể tên|liệt kê|các nội dung|(?:gồm|có) những ai|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
         r"(?: \w+)? (?:là |gồm )?(?:gì|nào)",
         lead="list",
         bias=2,
@@ -147,7 +148,13 @@ KINDS: tuple[Kind, ...] = (
         bias=2,
         refines=("count",),
     ),
-    Kind("phone", r"số điện thoại|điện thoại|hotline|sđt|số zalo", facts=("phone",), bias=4),
+    Kind(
+        "phone",
+        r"(?:số điện thoại|điện thoại|hotline|sđt|số zalo|zalo)(?: zalo)?(?: (?:để )?liên hệ)?"
+        r"|liên hệ (?:qua )?(?:số|sđt)",
+        facts=("phone",),
+        bias=4,
+    ),
     Kind(
         "deadline",
         r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )\bhạn\b(?! chế)|deadline|chậm nhất"
@@ -197,7 +204,8 @@ KINDS: tuple[Kind, ...] = (
         bias=3,
         refines=("count", "money"),  # "tối đa bao nhiêu tiền"; a percent asked stays a percent
     ),
-    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person",), bias=1),
+    # "ai lập báo cáo": a person, or else the office that does it ("Sở Công Thương")
+    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person", "org"), bias=1, prefer_first=True),
     Kind(
         "place",
         r"ở đâu|\bđâu\b|tại đâu|địa điểm|nơi nào|tỉnh nào|huyện nào",
@@ -376,7 +384,8 @@ _TOPICAL = ("count", "list", "money", "docnumber")
 _NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai", "nguon")
 _ALL_CUES = re.compile(
     "|".join(rf"(?<!\w)(?:{k.cues})" for k in KINDS if k.name not in _TOPICAL)
-    + r"|(?<!\w)(?:bao nhiêu tiền|mấy tiền|bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai"
+    + r"|(?<!\w)(?:(?:hết |tốn )?bao nhiêu tiền|mấy tiền|(?:hết |tốn )?bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b"
+    r"|như thế nào|thế nào|ra sao|là ai"
     r"|hay không|có phải|số hiệu"
     r"|số mấy|số bao nhiêu)"
 )
@@ -384,7 +393,8 @@ _ALL_FOLDED = re.compile(
     "|".join(
         rf"(?<!\w)(?:{k.folded if k.folded is not None else fold(k.cues)})" for k in KINDS if k.name not in _TOPICAL
     )
-    + r"|(?<!\w)(?:bao nhieu tien|may tien|bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi|\bgi\b|\bnao\b|nhu the nao"
+    + r"|(?<!\w)(?:(?:het |ton )?bao nhieu tien|may tien|(?:het |ton )?bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi"
+    r"|\bgi\b|\bnao\b|nhu the nao"
     r"|the nao|ra sao|la ai"
     r"|hay khong|co phai|so hieu|so may|so bao nhieu)"
 )
