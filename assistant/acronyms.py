@@ -16,21 +16,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .indexing import LoadedIndex
-from .text import STOPWORDS, fold
+from .text import STOPWORDS, fold, is_consonant_run
 
-__all__ = ["expand_acronyms", "is_acronym"]
+__all__ = ["expand_acronyms"]
 
-_VOWELS = frozenset("aeiouy")
 _TOKEN = re.compile(r"(?<![\w/-])([^\W\d_]{2,6})(?![\w/-])")
 _DEFINED = re.compile(r"((?:[^\W\d_]+\s+){1,9}[^\W\d_]+)\s*\(([^\W\d_][^\W\d_&]{1,9})\)")
 MIN_USES = 2  # a reading by initials needs this many uses in the documents
 DOMINANCE = 2.0  # ... and this many times the uses of the next reading
-
-
-def is_acronym(token: str) -> bool:
-    """A token of 2–6 letters with no vowel: no Vietnamese syllable looks like that."""
-    letters = fold(token).lower()
-    return 2 <= len(letters) <= 6 and letters.isalpha() and not set(letters) & _VOWELS
 
 
 @dataclass
@@ -52,7 +45,7 @@ def expand_acronyms(text: str, index: LoadedIndex) -> str:
 
     def replace(match: re.Match[str]) -> str:
         token = match.group(1)
-        if not is_acronym(token) or index.frequencies.get(fold(token).lower(), 0):
+        if not is_consonant_run(token) or index.frequencies.get(fold(token).lower(), 0):
             return token
         return _reading(fold(token).lower(), index) or token
 

@@ -42,12 +42,17 @@ _NUMBER_WORDS = r"hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi"
 _COUNT_NUMBER = (
     rf"(?:(?<![\d.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
 )
-_COUNT = _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
+# "320 cơ sở CNNT": the counted noun and an abbreviation naming it
+_COUNT = (
+    _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?(?-i:\s+[A-ZĐ]{2,}(?!\w))?"
+)
+# "80% chi phí thuê gian hàng": a rate and what it is a rate of
+_PERCENT = r"\d+(?:[.,]\d+)?\s*%(?:\s+(?:chi phí|kinh phí)(?:\s+(?!cho\b|của\b|để\b|và\b|với\b)[a-zà-ỹđ]+){0,3})?"
 
 # How each kind of fact looks in the documents.
 FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(_MONEY, re.IGNORECASE),
-    "percent": re.compile(r"\d+(?:[.,]\d+)?\s*%"),
+    "percent": re.compile(_PERCENT),
     "date": re.compile(_DATE, re.IGNORECASE),
     "when": re.compile(
         rf"(?:(?:đến\s+)?hết\s+|cuối\s+)?(?:{_DATE})|(?:trong\s+|vào\s+|cuối\s+|đầu\s+)?năm\s+\d{{4}}", re.IGNORECASE
@@ -157,7 +162,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "deadline",
-        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )\bhạn\b(?! chế)|deadline|chậm nhất"
+        r"hạn chót|hạn cuối|thời hạn|(?<!quá )(?<!hết )(?<!còn )\bhạn\b(?! chế)|deadline|chậm nhất"
         r"|trước ngày (?:nào|mấy)",
         facts=("date",),
         bias=6,

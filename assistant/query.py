@@ -177,7 +177,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         key_terms=key,
         situation=situation,
         provinces=tuple(provinces_in(asked) or provinces_in(situation)),  # where the user lives qualifies no more
-        years=tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", accented))))),
+        years=_years(asked),  # a year in the user's own case ("sp của e đạt … năm 2020") is not asked
         programme=_programme(folded),
         stage=_stage_asked(accented, match),
         region=bool(_REGION.search(folded)),
@@ -190,6 +190,10 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
         asked=frozenset(asked_terms),
     )
+
+
+def _years(text: str) -> tuple[str, ...]:
+    return tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", text)))))
 
 
 def _typed_with_diacritics(typed: str) -> bool:
@@ -239,11 +243,18 @@ def _split_situation(text: str, match: KindMatch) -> tuple[str, str]:
     if len(clauses) < 2 or not _PERSONAL.search(_drop_fillers(text)):
         return "", text
     asking = _asking_index(clauses, match)
-    situation = [c for c in clauses[:asking] if not _QUALIFYING.search(fold(c)) and not _WANTS.search(fold(c))]
+    situation = [
+        c for c in clauses[:asking] if _tells_own_case(c) or not (_QUALIFYING.search(fold(c)) or _WANTS.search(fold(c)))
+    ]
     if not situation:
         return "", text
     asked = " ".join(c for c in clauses if c not in situation)
     return " ".join(situation), asked
+
+
+def _tells_own_case(clause: str) -> bool:
+    """A clause opening with the user's own thing ("sp của e đạt … năm 2020"): its year or programme is theirs."""
+    return bool(_PERSONAL_SUBJECT.match(clause.strip()))
 
 
 def _drop_fillers(text: str, typed_accents: bool = True) -> str:

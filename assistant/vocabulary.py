@@ -30,6 +30,7 @@ __all__ = [
     "abbreviations",
     "abbreviations_expanded",
     "accented_fillers",
+    "chat_form_words",
     "expand_chat",
     "fillers",
     "provinces",
@@ -127,6 +128,12 @@ def _context_word(word: str) -> str:
     if not word:
         return "#end"
     return "#num" if word[0].isdigit() else _fold(word)
+
+
+@cache
+def chat_form_words() -> tuple[str, ...]:
+    """The chat forms of `chat.json` ("ko", "dc", "bn"), as typed."""
+    return tuple(_chat_forms())
 
 
 @cache

@@ -27,6 +27,9 @@ from assistant.types import Citation
         # a bare "bn" counts nothing the question names ("20 tỉnh"): the sentence's amount is asked
         ("kcdp phia nam 2023 ke hoach giao bn", "67,15 tỷ đồng.", "phia-nam-2023-hoi-nghi"),
         ("kcqg phía nam 2022 thuc hien bn, đạt mấy %", "28,99 tỷ đồng", "phia-nam-2023-hoi-nghi"),
+        # a count keeps the abbreviation naming what it counts, a rate what it is a rate of
+        ("năm 2022 kcqg hỗ trợ máy móc thiết bị cho bao nhiêu cơ sở cnnt", "320 cơ sở CNNT.", "cv-400-ctdp-qlkc-2024"),
+        ("kc dong nai ho tro tien thue gian hang bn %", "80% chi phí thuê gian hàng.", "dongnai-2023-ket-qua"),
         # "liên hệ" belongs to the phone asked, it is no topic the documents lack
         ("e muốn dua sp vào phong trung bay của ttkc đồng nai, sdt zalo lien he là j", "0819", "dongnai-2023-ket-qua"),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
+from assistant.errors import BadQuestion
 from assistant.kinds import FACT_PATTERNS, detect_kind, strip_cues
 from assistant.terms import Evidence
 from assistant.text import fold, provinces_in
@@ -89,6 +90,19 @@ def test_where_the_user_lives_is_context_and_the_asked_province_decides(assistan
     assert merged.provinces == ("dong nai",)  # the old province of the user's situation is not asked
     lives = assistant.analyse("e o Long Khanh Dong Nai, xuong lam hat dieu, di hoi cho thi kc ho tro bn %")
     assert lives.provinces == ("dong nai",)  # with no province in the ask, the user's own still qualifies
+
+
+def test_a_year_of_the_users_own_case_is_not_asked(assistant: Assistant) -> None:
+    query = assistant.analyse(
+        "sp của e đạt cnnt tiêu biểu cấp khu vực năm 2020, giấy chứng nhận hết hạn rồi thì có được ưu tiên ko"
+    )
+    assert query.years == () and query.kind.name == "yesno"  # "hết hạn" is no deadline asked
+
+
+def test_a_chat_message_of_abbreviations_and_place_names_is_vietnamese(assistant: Assistant) -> None:
+    assert assistant.check_question("trong 5.374tr đó kcđp dak lak chi bn, doi ung bn")
+    with pytest.raises(BadQuestion):
+        assistant.check_question("Wie hoch ist die Förderung für Maschinen")
 
 
 def test_qualifiers_come_from_the_asking_clause(assistant: Assistant) -> None:
