@@ -232,9 +232,10 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
         owned = [
             text if "(" not in text[:40] else text.split("(")[0] for text in owned
         ]  # an aside is not its description
-    else:
-        shared = Evidence(sentence[: facts[0][0] - base])
-        owned = _clauses_of(sentence, relative)
+    else:  # the words just before the first fact, after the last comma or clause break, are its own
+        cut = _subject_end(sentence, relative[0][0])
+        shared = Evidence(sentence[:cut])
+        owned = [sentence[max(a, cut) : b] for a, b in _owned_spans(sentence, relative)]
 
     def weight(text: str) -> float:
         own = Evidence(text)
@@ -247,13 +248,24 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
     return facts[chosen] if scores[chosen] > scores[0] + _CLAUSE_MARGIN else facts[0]
 
 
-def _clauses_of(sentence: str, facts: list[tuple[int, int]]) -> list[str]:
+def _subject_end(sentence: str, first_fact: int) -> int:
+    """Where the subject shared by all the facts ends: the last comma or clause break before the first fact."""
+    head = sentence[:first_fact]
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(head)] + [head.rfind(", ") + 1]
+    return max(breaks)
+
+
+def _owned_spans(sentence: str, facts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The span each fact owns: its clause when every fact has its own, else the text since the previous fact.
+
+    Labelled values ("Long Xuyên: 2 cơ sở, …, Chợ Mới: 3 cơ sở") own their label, which ends the clause before.
+    """
     bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence)]
     clause_ids = [max(i for i, b in enumerate(bounds[:-1]) if b <= start) for start, _ in facts]
-    if len(set(clause_ids)) == len(facts):
-        return [sentence[bounds[i] : bounds[i + 1]] for i in clause_ids]
-    runs = [sentence[: facts[0][1]]]
-    return runs + [sentence[previous[1] : fact[1]] for previous, fact in pairwise(facts)]
+    labelled = sum(1 for start, _ in facts if sentence[:start].rstrip().endswith(":"))
+    if len(set(clause_ids)) == len(facts) and labelled < 2:
+        return [(bounds[i], bounds[i + 1]) for i in clause_ids]
+    return [(0, facts[0][1]), *((previous[1], fact[1]) for previous, fact in pairwise(facts))]
 
 
 # ------------------------------------------------------------------ rendering

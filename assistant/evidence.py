@@ -294,7 +294,7 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     if region and not query.region and not query.provinces:
         score -= 0.5
     if query.total and _TOTAL.search(folded):
-        score += 0.5
+        score += 2.5 if query.inclusive else 0.5  # "tổng … kể cả phần đối ứng": the sum, whatever programme a part is
     if query.part and _TOTAL.search(folded):  # "riêng phần …": a part, not the total
         score -= 1
     return score
@@ -322,7 +322,11 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
     if query.kind.name == "amount" and not _CAP.search(heading):  # a cap: "tối đa 30%", "không quá 300 triệu",
         spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]  # a column
     if query.unit and query.kind.name == "count":  # "bao nhiêu đề án": only the figures that count đề án
-        spans = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
+        loose = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
+        # "51 chủ thể sản phẩm … 2.000 sản phẩm": the number the noun asked directly follows counts it
+        unit = query.unit.split()[0]
+        direct = [s for s in loose if fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2] == [unit]]
+        spans = direct or loose
     elif query.kind.name == "count":
         spans = _bare_count(query, sentence, offset, spans)
     return sorted(set(spans))

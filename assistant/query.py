@@ -50,8 +50,10 @@ _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
 _DOC_NUMBER_TYPED = re.compile(
     r"(?:quyết định|công văn|nghị định|thông tư|báo cáo|văn bản|số)\s+(?:số\s+)?\d+", re.IGNORECASE
 )
-# "không tính vốn đối ứng", "ngoài …", "trừ …": what the figure asked leaves out
+# "không tính vốn đối ứng", "ngoài …", "trừ …": a part the figure asked leaves out
 _EXCLUDING = re.compile(r"(?:khong tinh|ko tinh|khong ke|khong gom|\btru\b|\bngoai\b)\s+([^,.;?()]+)")
+# "tính chung cả phần đối ứng", "kể cả …": the sum is asked, the part named is in it
+_INCLUDING = re.compile(r"\b(?:tinh chung ca|tinh chung|tinh ca|ke ca|bao gom ca|gom ca)\b")
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
@@ -92,6 +94,7 @@ class Query:
     region: bool = False
     total: bool = False
     part: bool = False  # one part asked ("riêng phần KCĐP"), not the total
+    inclusive: bool = False  # a total with a part named in it ("tính chung cả phần đối ứng")
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
     unknown_words: frozenset[str] = field(default_factory=frozenset)  # single syllables no passage contains
@@ -181,7 +184,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         programme=_programme(folded),
         stage=_stage_asked(accented, match),
         region=bool(_REGION.search(folded)),
-        total=bool(_TOTAL.search(folded)),
+        total=bool(_TOTAL.search(folded)) or bool(_INCLUDING.search(folded)),  # "kể cả …" asks the sum
+        inclusive=bool(_INCLUDING.search(folded)),
         part=bool(_PART.search(folded)),
         bigrams=_bigrams(asked_topic),
         unknown=unknown_terms(list(weights), index),

@@ -30,6 +30,20 @@ from assistant.types import Citation
         # a count keeps the abbreviation naming what it counts, a rate what it is a rate of
         ("năm 2022 kcqg hỗ trợ máy móc thiết bị cho bao nhiêu cơ sở cnnt", "320 cơ sở CNNT.", "cv-400-ctdp-qlkc-2024"),
         ("kc dong nai ho tro tien thue gian hang bn %", "80% chi phí thuê gian hàng.", "dongnai-2023-ket-qua"),
+        # the figure of the clause the question qualifies: a label ("Chợ Mới: 3 cơ sở"), a programme, a sum
+        ("Huyện Chợ Mới có mấy cơ sở được kiểm tra đề án khuyến công năm 2021?", "3 cơ sở.", "angiang-2023-6-thang"),
+        ("Kinh phí KCĐP của Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "2.515 triệu đồng.", "daklak-2022-6-thang"),
+        (
+            "tổng kinh phí kcđp đợt 1/2022 Đắk Lắk tính chung cả phần đối ứng là bn",
+            "5.374 triệu đồng.",
+            "daklak-2022-6-thang",
+        ),
+        # the number the noun asked directly follows ("51 chủ thể sản phẩm … 2.000 sản phẩm")
+        (
+            "Phòng trưng bày CNNTTB, OCOP Đồng Nai trưng bày bao nhiêu sản phẩm?",
+            "2.000 sản phẩm.",
+            "dongnai-2023-ket-qua",
+        ),
         # "liên hệ" belongs to the phone asked, it is no topic the documents lack
         ("e muốn dua sp vào phong trung bay của ttkc đồng nai, sdt zalo lien he là j", "0819", "dongnai-2023-ket-qua"),
     ],
