@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from .chunking import provision_at
@@ -44,6 +44,7 @@ NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 _NEGATION = re.compile(r"^(?:[^,;:]{0,40}\s)?(?:không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
+_ITEM_BREAK = re.compile(r"[,;]\s")
 _LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
 _FULL_DATE = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
 _CLAUSE_MARGIN = 0.1
@@ -102,6 +103,8 @@ def decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPara
     if len(best.facts) > 1:
         first = _closest_fact(query, best)
         best.facts = [first, *(f for f in best.facts if f != first)]
+    if query.kind.lead == "list":
+        best = _with_enumeration(best)
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
     return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
@@ -194,6 +197,28 @@ def _supports(query: Query, rest: list[Candidate], best: Candidate, params: Answ
         if not overlaps and (not query.kind.facts or item.facts):
             return [item]
     return []
+
+
+def _enumerates(text: str) -> bool:
+    """Whether a sentence lists several items ("… chế biến nông lâm thủy sản, mô hình …; mô hình …")."""
+    return len(_ITEM_BREAK.findall(text)) >= 2
+
+
+def _with_enumeration(best: Candidate) -> Candidate:
+    """A sentence naming the topic ("Hỗ trợ xây dựng các mô hình …."), extended by the next one of its
+    paragraph when that one lists the items and it does not."""
+    chunk = best.hit.chunk
+    if _enumerates(best.text) or _LIST_OPENER.search(best.text.rstrip()):
+        return best
+    after = chunk.text[best.end - chunk.start :]
+    paragraph = after.split("\n", 1)[0]
+    following = split_sentences(paragraph, best.end)
+    if not following:
+        return best
+    start, end = following[0]
+    if not _enumerates(chunk.text[start - chunk.start : end - chunk.start]):
+        return best
+    return replace(best, end=end)
 
 
 def _list_items(best: Candidate, params: AnswerParams) -> list[Candidate]:
@@ -349,7 +374,8 @@ def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> lis
     return [o for o in dict.fromkeys(out) if o not in text[primary[0] - best.start : primary[1] - best.start]]
 
 
-_INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")
+_INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau)\s*:?\s+|:\s+")
+_INLINE_PLACES = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")  # "… tại: An Giang, …"
 
 
 def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: LoadedIndex) -> str:
@@ -357,14 +383,15 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
     if len(citations) > 1:
         items = [_first_clause(c.quote) for c in citations[1:]]
         return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
-    text = citations[0].quote
+    sentences = [citations[0].quote[a:b] for a, b in split_sentences(citations[0].quote)] or [citations[0].quote]
+    text = max(sentences, key=lambda t: (len(_ITEM_BREAK.findall(t)), -sentences.index(t)))  # the one listing
     if query.asks_places:
         asked = set(query.provinces) | set(_provinces_in_meta(best, index))
         places = [name for key, name in province_mentions(text) if key not in asked]
         if places:
             return "Gồm: " + ", ".join(dict.fromkeys(places)) + "."
     opener = None
-    for found in _INLINE_LIST.finditer(text):
+    for found in (_INLINE_PLACES if query.asks_places else _INLINE_LIST).finditer(text):
         if len(text) - found.end() > 20:
             opener = found
             break

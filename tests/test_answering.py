@@ -149,6 +149,12 @@ def test_the_next_strong_sentence_answers_when_the_best_lacks_the_year(assistant
     assert answer.found and answer.answer.splitlines()[0] == "1.850 gian hàng."
 
 
+def test_a_list_asked_of_a_sentence_naming_its_topic_is_read_from_the_next_sentence(assistant: Assistant) -> None:
+    answer = assistant.ask("Năm 2024 ưu tiên xây dựng những loại mô hình trình diễn kỹ thuật nào?")
+    first = answer.answer.splitlines()[0]
+    assert first.startswith("Gồm:") and "chế biến nông lâm thủy sản" in first and "công nghệ cao" in first
+
+
 def test_why_question_cites_the_cause(assistant: Assistant) -> None:
     answer = assistant.ask("Tại sao hoạt động khuyến công An Giang 6 tháng đầu năm 2023 triển khai chậm?")
     assert answer.found
