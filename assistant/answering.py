@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from .chunking import provision_at
-from .evidence import Candidate, ScoreWeights, qualifier_agreement, score_candidates
+from .evidence import ITEM_BREAK, Candidate, ScoreWeights, enumerates, qualifier_agreement, score_candidates
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
@@ -44,7 +44,6 @@ NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
 _NEGATION = re.compile(r"^(?:[^,;:]{0,40}\s)?(?:không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
-_ITEM_BREAK = re.compile(r"[,;]\s")
 _LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
 _FULL_DATE = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
 _CLAUSE_MARGIN = 0.1
@@ -199,16 +198,11 @@ def _supports(query: Query, rest: list[Candidate], best: Candidate, params: Answ
     return []
 
 
-def _enumerates(text: str) -> bool:
-    """Whether a sentence lists several items ("… chế biến nông lâm thủy sản, mô hình …; mô hình …")."""
-    return len(_ITEM_BREAK.findall(text)) >= 2
-
-
 def _with_enumeration(best: Candidate) -> Candidate:
     """A sentence naming the topic ("Hỗ trợ xây dựng các mô hình …."), extended by the next one of its
     paragraph when that one lists the items and it does not."""
     chunk = best.hit.chunk
-    if _enumerates(best.text) or _LIST_OPENER.search(best.text.rstrip()):
+    if enumerates(best.text) or _LIST_OPENER.search(best.text.rstrip()):
         return best
     after = chunk.text[best.end - chunk.start :]
     paragraph = after.split("\n", 1)[0]
@@ -216,7 +210,7 @@ def _with_enumeration(best: Candidate) -> Candidate:
     if not following:
         return best
     start, end = following[0]
-    if not _enumerates(chunk.text[start - chunk.start : end - chunk.start]):
+    if not enumerates(chunk.text[start - chunk.start : end - chunk.start]):
         return best
     return replace(best, end=end)
 
@@ -384,7 +378,7 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         items = [_first_clause(c.quote) for c in citations[1:]]
         return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
     sentences = [citations[0].quote[a:b] for a, b in split_sentences(citations[0].quote)] or [citations[0].quote]
-    text = max(sentences, key=lambda t: (len(_ITEM_BREAK.findall(t)), -sentences.index(t)))  # the one listing
+    text = max(sentences, key=lambda t: (len(ITEM_BREAK.findall(t)), -sentences.index(t)))  # the one listing
     if query.asks_places:
         asked = set(query.provinces) | set(_provinces_in_meta(best, index))
         places = [name for key, name in province_mentions(text) if key not in asked]

@@ -34,7 +34,7 @@ from .terms import Evidence, variants
 from .text import fold, lexical_tokens, province_info, provinces_in, split_sentences
 from .types import Chunk, Hit
 
-__all__ = ["Candidate", "ScoreWeights", "doc_years", "score_candidates", "unit_years"]
+__all__ = ["ITEM_BREAK", "Candidate", "ScoreWeights", "doc_years", "enumerates", "score_candidates", "unit_years"]
 
 _CONTINUATION = 3
 _PARTIAL = 0.8  # credit for the start of a long name
@@ -43,6 +43,7 @@ _COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:n�
 _YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)(?!/[^\W\d_])")  # "1994/QĐ-UBND" is a number
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
+ITEM_BREAK = re.compile(r"[,;]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
@@ -298,6 +299,11 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     if query.part and _TOTAL.search(folded):  # "riêng phần …": a part, not the total
         score -= 1
     return score
+
+
+def enumerates(text: str) -> bool:
+    """Whether a sentence lists several items ("… chế biến nông lâm thủy sản, mô hình …; mô hình …")."""
+    return len(ITEM_BREAK.findall(text)) >= 2
 
 
 def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> list[tuple[int, int]]:

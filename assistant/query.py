@@ -21,7 +21,7 @@ from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
 from .terms import term_weights, topic_words, unknown_terms
-from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, provinces_in
+from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, province_info, provinces_in
 
 __all__ = ["Query", "build_query"]
 
@@ -161,7 +161,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     situation_topic = _drop_fillers(strip_cues(situation), typed)
     situation_terms = [t for t in topic_words(situation_topic, index) if t not in asked_terms]
     # a province and a stage are qualifiers, read apart (evidence.py checks them), not topic words
-    places = set(provinces_in(accented)) | _STAGE_WORDS
+    # ... unless negated: "không thực hiện được" is what the question is about, not the actual figures
+    places = set(provinces_in(accented)) | (_STAGE_WORDS - _negated(folded))
     asked_terms = [t for t in asked_terms if t not in places]
     situation_terms = [t for t in situation_terms if t not in places]
     weights = term_weights(asked_terms + situation_terms, index)
@@ -179,7 +180,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         terms=weights,
         key_terms=key,
         situation=situation,
-        provinces=tuple(provinces_in(asked) or provinces_in(situation)),  # where the user lives qualifies no more
+        provinces=_current(provinces_in(asked) or provinces_in(situation), _years(asked)),
         years=_years(asked),  # a year in the user's own case ("sp của e đạt … năm 2020") is not asked
         programme=_programme(folded),
         stage=_stage_asked(accented, match),
@@ -194,6 +195,24 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
         asked=frozenset(asked_terms),
     )
+
+
+def _negated(folded: str) -> set[str]:
+    """Stage words the question negates ("không thực hiện", "chưa thực hiện được")."""
+    return {w for w in _STAGE_WORDS if re.search(rf"\b(?:khong|chua|ko)\s+(?:duoc\s+)?{w}\b", folded)}
+
+
+def _current(provinces: list[str], years: tuple[str, ...]) -> tuple[str, ...]:
+    """The provinces named, less one named beside the province it merged into ("Bình Phước, giờ là Đồng Nai"),
+    unless the question asks of a year before the merger, when the two were apart ("Phú Yên (nay là Đắk Lắk) 2022")."""
+
+    def merged_away(key: str) -> bool:
+        info = province_info(key)
+        if not (info and info.merged_into) or fold(info.merged_into) not in provinces:
+            return False
+        return not any(year < str(info.merged_from or "")[:4] for year in years)
+
+    return tuple(p for p in provinces if not merged_away(p))
 
 
 def _years(text: str) -> tuple[str, ...]:
@@ -299,6 +318,8 @@ def _stage_asked(text: str, match: KindMatch) -> str | None:
 
 
 def _stage(folded: str) -> str | None:
+    for word in _negated(folded):  # "nội dung không thực hiện" names no actual figure
+        folded = re.sub(rf"\b(?:khong|chua|ko)\s+(?:duoc\s+)?{word}\b", " ", folded)
     plan, actual = bool(_PLAN.search(folded)), bool(_ACTUAL.search(folded))
     if plan == actual:
         return None

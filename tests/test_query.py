@@ -88,6 +88,12 @@ def test_where_the_user_lives_is_context_and_the_asked_province_decides(assistan
     assert "Trảng Bom" in place.situation and not {"trang bom", "trang", "bom"} & set(place.asked)
     merged = assistant.analyse("e o Binh Phuoc gio nhap vao Dong Nai r, cho e hoi nam 2023 Dong Nai co bn sp")
     assert merged.provinces == ("dong nai",)  # the old province of the user's situation is not asked
+    now = assistant.analyse("e o Dong Xoai Binh Phuoc (gio la Dong Nai moi), muon gui sp thi lien he sdt nao")
+    assert now.provinces == ("dong nai",)  # the old name beside the new one: where the user is now
+    before = assistant.analyse("Phú Yên (nay là Đắk Lắk) đợt 1 năm 2022 được duyệt bao nhiêu đề án KCĐP?")
+    assert "phu yen" in before.provinces  # in 2022 the two provinces were apart
+    negated = assistant.analyse("Năm 2023 Đồng Nai có những nội dung nào không thực hiện được?")
+    assert negated.stage is None and "thuc hien" in negated.terms  # what was not done is the topic, not a stage
     lives = assistant.analyse("e o Long Khanh Dong Nai, xuong lam hat dieu, di hoi cho thi kc ho tro bn %")
     assert lives.provinces == ("dong nai",)  # with no province in the ask, the user's own still qualifies
 
