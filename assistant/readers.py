@@ -13,7 +13,7 @@ import logging
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,43 +256,114 @@ def _read_html(data: bytes) -> Extracted:
 
     soup = BeautifulSoup(data, "html.parser")
     title = " ".join((soup.title.get_text() if soup.title else "").split())
-    root = _content_root(soup)
-    for tag in root.find_all(_DROP_TAGS):
-        tag.decompose()
-    _drop_chrome_elements(root)
-    for table in root.find_all("table"):
-        rows = [[cell.get_text("\n") for cell in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
-        table.replace_with(soup.new_string("\n" + "\n".join(table_lines(rows)) + "\n"))
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before("\n")
-        block.insert_after("\n")
-    text = _join_lines(root.get_text().split("\n"))
+    root, page = _content_root(soup)
+    text = _join_lines(page.text(root).split("\n"))
     return Extracted(strip_chrome(text) if text else "", "html", title)
 
 
-def _content_root(soup: Any) -> Any:
-    """The element holding the article: <article>, <main>, a "content" block, else <body>."""
-    for selector in ("article", "main", "[itemprop=articleBody]", "#content", ".content", ".noidung", ".detail"):
-        found = soup.select_one(selector)
+# Where pages keep the article, most telling first: <article>, <main>, a "content" block.
+_CONTENT_ROOTS: tuple[Callable[[Any], bool], ...] = (
+    lambda tag: tag.name == "article",
+    lambda tag: tag.name == "main",
+    lambda tag: tag.get("itemprop") == "articleBody",
+    lambda tag: tag.get("id") == "content",
+    lambda tag: "content" in (tag.get("class") or ()),
+    lambda tag: "noidung" in (tag.get("class") or ()),
+    lambda tag: "detail" in (tag.get("class") or ()),
+)
+
+
+def _content_root(soup: Any) -> tuple[Any, _Page]:
+    """The element holding the article (the first of the most telling kind with some text), else <body>
+    without its header and footer; with how to read it. One pass over the tree finds every kind's first."""
+    from bs4 import Tag
+
+    firsts: list[Any] = [None] * len(_CONTENT_ROOTS)
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            for i, matches in enumerate(_CONTENT_ROOTS):
+                if firsts[i] is None and matches(node):
+                    firsts[i] = node
+    for found in firsts:
         if found is not None and len(found.get_text(strip=True)) >= MIN_TEXT_CHARS:
-            for tag in soup.find_all(("header", "footer")):
-                if found not in tag.parents and tag is not found:
-                    tag.decompose()
-            return found
-    for tag in soup.find_all(("header", "footer")):
-        tag.decompose()
-    return soup.body or soup
+            return found, _Page(_DROP_TAGS)  # an article's own header (its title, its date) is kept
+    return soup.body or soup, _Page((*_DROP_TAGS, "header", "footer"))
 
 
-def _drop_chrome_elements(root: Any) -> None:
-    for tag in root.find_all(True):
-        if tag.decomposed or tag.attrs is None:
-            continue
+_BLOCK_END = object()  # yielded by `_Page.nodes` after the contents of a block tag
+
+
+@dataclass(frozen=True)
+class _Page:
+    """Reads the text of an HTML tree, leaving out the `dropped` tags and the page chrome.
+
+    The tree is only read, never changed, and `nodes` visits each node once (those of a
+    table twice): reading is linear in the size of the page however deep it nests.
+    (decompose() and insert_after() walk subtrees, and `tag.decomposed` on a Tag searches
+    its subtree for a tag of that name: 10k nested tags took minutes.)
+    """
+
+    dropped: tuple[str, ...]
+
+    def text(self, root: Any) -> str:
+        """The visible text under `root`: blocks on their own lines, tables as "a | b" rows."""
+        out: list[str] = []
+        for node in self.nodes(root, stop=("table",)):
+            name = getattr(node, "name", None)
+            if node is _BLOCK_END or name == "br" or name in _BLOCK_TAGS:
+                out.append("\n")
+            if name == "table":
+                out.append("\n".join(table_lines(self.table_rows(node))) + "\n")
+            out.append(_visible(node))
+        return "".join(out)
+
+    def nodes(self, root: Any, stop: tuple[str, ...] = ()) -> Iterator[Any]:
+        """The nodes under `root` in document order, without chrome; not those inside a tag named in `stop`."""
+        from bs4 import Tag
+
+        stack: list[Any] = list(reversed(root.contents))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Tag):
+                if self.is_chrome(node):
+                    continue
+                yield node
+                if node.name in stop:
+                    continue
+                if node.name in _BLOCK_TAGS:
+                    stack.append(_BLOCK_END)
+                stack.extend(reversed(node.contents))
+            else:
+                yield node
+
+    def is_chrome(self, tag: Any) -> bool:
+        """Scripts, menus, share buttons, view counters: not the document."""
+        if tag.name in self.dropped:
+            return True
         names = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
-        if names.strip() and _CHROME_ATTR.search(names):
-            tag.decompose()
+        return bool(names.strip()) and _CHROME_ATTR.search(names) is not None
+
+    def table_rows(self, table: Any) -> list[list[str]]:
+        """The cells of each row; a table nested in a cell is part of that cell's text."""
+        return [
+            [self.cell_text(cell) for cell in self.outermost(row, ("td", "th"))]
+            for row in self.outermost(table, ("tr",))
+        ]
+
+    def outermost(self, root: Any, names: tuple[str, ...]) -> list[Any]:
+        """The tags named `names` under `root`, not those inside another one."""
+        return [node for node in self.nodes(root, stop=names) if getattr(node, "name", None) in names]
+
+    def cell_text(self, cell: Any) -> str:
+        """Every string of a cell on its own line (the cells of a layout table become lines)."""
+        return "\n".join(text for text in map(_visible, self.nodes(cell)) if text)
+
+
+def _visible(node: Any) -> str:
+    """The text of a string node; tags, comments, doctypes and processing instructions have none."""
+    from bs4 import CData, NavigableString
+
+    return str(node) if type(node) in (NavigableString, CData) else ""
 
 
 # -------------------------------------------------------------------- text

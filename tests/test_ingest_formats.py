@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -14,6 +15,10 @@ from pypdf import PdfReader, PdfWriter
 from assistant.errors import DocumentUnreadable
 from assistant.layout import clean_pages, rejoin_lines
 from assistant.readers import read_bytes
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "eval"))
+
+import html_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +123,13 @@ def test_html_keeps_the_article_and_drops_the_page_chrome() -> None:
         "Ngành nghề | Mức hỗ trợ\n"
         "Chế biến nông sản | 30%\n"
     )
+
+
+@pytest.mark.parametrize("shape", html_benchmark.SHAPES)
+def test_html_nested_10k_deep_is_read_in_linear_time(shape: str) -> None:
+    # Was minutes: cleaning re-scanned subtrees. The bound is generous for a busy machine;
+    # eval/html_benchmark.py prints the figure (about 0.5 s on 2 cores).
+    assert html_benchmark.read_seconds(shape, 10_000, repeat=1) < 5.0
 
 
 def test_plain_text_is_read_as_nfc_with_unix_newlines() -> None:
