@@ -9,6 +9,7 @@ Every error is JSON `{"error": {"code", "message", "details"}}` with a Vietnames
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -17,7 +18,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,15 +31,17 @@ from starlette.concurrency import run_in_threadpool
 
 from .config import Settings, limit_query_threads
 from .conversation import ConversationStore, Turn, resolve_followup
-from .errors import AssistantError
+from .errors import AssistantError, RateLimited
 from .facade import Assistant
 from .feedback import FeedbackStore
 from .indexing import current_generation
+from .ratelimit import Rate, RateLimiter
 from .text import clean_question
 from .types import Answer, Citation, Filters
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from .web.schemas import (
     ERROR_RESPONSES,
+    RATE_LIMIT_RESPONSE,
     AskRequest,
     AskResponse,
     CitationOut,
@@ -126,6 +129,7 @@ class Services:
     feedback: FeedbackStore
     conversations: ConversationStore
     answers: AnswerCache
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(Rate(0)))  # requests per client address
 
 
 def _services(request: Request) -> Services:
@@ -133,6 +137,18 @@ def _services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _within_rate_limit(request: Request, services: ServicesDep) -> None:
+    """Count the request against its client address; raise `RateLimited` (429) past the limit."""
+    wait = services.limiter.wait_for(request.client.host if request.client else "")
+    if wait > 0:
+        rate, seconds = services.limiter.rate, math.ceil(wait)
+        raise RateLimited(
+            f"Bạn đã gửi quá nhiều yêu cầu (tối đa {rate.requests} yêu cầu trong {rate.seconds:g} giây). "
+            f"Vui lòng thử lại sau {seconds} giây.",
+            retry_after=seconds,
+        )
 
 
 class SharedConversationStore(ConversationStore):
@@ -232,7 +248,8 @@ def answer_question(services: Services, body: AskRequest, channel: str = "api") 
 
 
 def _api_router() -> APIRouter:
-    router = APIRouter(responses=ERROR_RESPONSES)
+    """The question and document routes, each counted against the client's rate limit."""
+    router = APIRouter(responses={**ERROR_RESPONSES, **RATE_LIMIT_RESPONSE}, dependencies=[Depends(_within_rate_limit)])
 
     @router.post("/ask", tags=["hỏi đáp"], summary="Hỏi một câu, nhận câu trả lời kèm trích dẫn")
     def ask(body: AskRequest, services: ServicesDep) -> AskResponse:
@@ -281,6 +298,13 @@ def _api_router() -> APIRouter:
         comment = clean_question(body.comment or "") or None  # the same cleaning as questions
         row = services.feedback.record_feedback(body.answer_id, body.helpful, comment, channel="api")
         return FeedbackResponse(id=row, answer_id=body.answer_id, helpful=body.helpful)
+
+    return router
+
+
+def _ops_router() -> APIRouter:
+    """What monitoring polls: not rate-limited."""
+    router = APIRouter(responses=ERROR_RESPONSES)
 
     @router.get("/health", tags=["vận hành"], summary="Tình trạng dịch vụ và chỉ mục")
     def health(services: ServicesDep) -> Health:
@@ -351,7 +375,8 @@ def create_app(
     assistant:
         The assistant to serve; `Assistant(Settings.from_env())` when omitted.
     feedback:
-        Store of given answers and votes; `<data_dir>/feedback.sqlite3` when omitted.
+        Store of given answers and votes; `<data_dir>/feedback.sqlite3` with the settings' retention
+        policy when omitted.
     conversations:
         Follow-up memory; in memory, or shared through SQLite when KHUYENCONG_WORKERS > 1.
     answer_cache:
@@ -363,10 +388,11 @@ def create_app(
     settings = assistant.settings
     services = Services(
         assistant=assistant,
-        feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3") if feedback is None else feedback,
+        feedback=FeedbackStore.for_settings(settings) if feedback is None else feedback,
         # `is None`, not `or`: an empty ConversationStore is falsy (it has __len__).
         conversations=_default_conversations(settings) if conversations is None else conversations,
         answers=AnswerCache(assistant, _cache_size() if answer_cache is None else answer_cache),
+        limiter=RateLimiter(settings.rate_limit),
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",
@@ -377,6 +403,7 @@ def create_app(
     )
     app.state.services = services
     app.include_router(_api_router())
+    app.include_router(_ops_router())
     app.include_router(_page_router())
     for router in _bot_routers(services):
         app.include_router(router)

@@ -1,7 +1,8 @@
 """Errors as JSON with a Vietnamese message and a stable code, and the request-body size limit.
 
 Status codes: BadQuestion 400, malformed JSON 400, NotFound 404, body too large 413,
-wrong types or missing fields 422, IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503,
+wrong types or missing fields 422, RateLimited 429 (with Retry-After),
+IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503 (Retry-After: 30),
 anything else 500 (logged, never a traceback in the response).
 """
 
@@ -24,6 +25,7 @@ from ..errors import (
     IndexMissing,
     ModelUnavailable,
     NotFound,
+    RateLimited,
     VectorStoreError,
 )
 from ..facade import EXAMPLE_QUESTION
@@ -34,10 +36,12 @@ __all__ = ["MAX_BODY_BYTES", "BodyLimit", "error_response", "install_error_handl
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+RETRY_UNAVAILABLE = 30  # seconds, for a 503
 
 _STATUS: dict[type[AssistantError], int] = {
     BadQuestion: 400,
     NotFound: 404,
+    RateLimited: 429,
     IndexMissing: 503,
     IndexCorrupt: 503,
     VectorStoreError: 503,
@@ -69,10 +73,14 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: list[str] | None = None) -> JSONResponse:
-    """The JSON error body every failure uses."""
+def error_response(
+    status: int, code: str, message: str, details: list[str] | None = None, retry_after: int | None = None
+) -> JSONResponse:
+    """The JSON error body every failure uses; a 503 says to retry after 30 s unless told otherwise."""
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
-    headers = {"Retry-After": "30"} if status == 503 else None
+    if retry_after is None and status == 503:
+        retry_after = RETRY_UNAVAILABLE
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
@@ -97,7 +105,7 @@ def _field_problem(error: dict[str, Any]) -> str:
 
 async def _on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return error_response(_status_of(exc), exc.code, exc.message)
+    return error_response(_status_of(exc), exc.code, exc.message, retry_after=getattr(exc, "retry_after", None))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
