@@ -15,6 +15,8 @@
 | KHUYENCONG_RATE_LIMIT        | 60/60              | HTTP API requests per client address per seconds; 0 off |
 | KHUYENCONG_ANSWER_RETENTION_DAYS | 90             | stored answers without feedback kept this long; 0 forever |
 | KHUYENCONG_FEEDBACK_RETENTION_DAYS | 0            | feedback (and its answer) kept this long; 0 forever |
+| KHUYENCONG_FETCH_TIMEOUT     | 30                 | seconds one `add <URL>` download may take in all    |
+| KHUYENCONG_FETCH_MAX_MB      | 20                 | largest `add <URL>` download, in MB                 |
 """
 
 from __future__ import annotations
@@ -61,6 +63,13 @@ def _non_negative(value: str) -> float:
     return number
 
 
+def _positive(value: str) -> float:
+    number = _non_negative(value)
+    if number == 0:
+        raise ValueError(value)
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """All configuration for one `Assistant`; `Settings.from_env()` reads the environment."""
@@ -80,6 +89,8 @@ class Settings:
     rate_limit: Rate = DEFAULT_RATE_LIMIT  # HTTP API requests per client address
     answer_retention_days: float = 90.0  # 0: keep forever
     feedback_retention_days: float = 0.0  # 0: keep forever
+    fetch_timeout: float = 30.0  # seconds for a whole URL download
+    fetch_max_mb: float = 20.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -99,6 +110,8 @@ class Settings:
             rate_limit=_parsed("RATE_LIMIT", DEFAULT_RATE_LIMIT, Rate.parse, "SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0"),
             answer_retention_days=_parsed("ANSWER_RETENTION_DAYS", 90.0, _non_negative, "số ngày (0: giữ mãi)"),
             feedback_retention_days=_parsed("FEEDBACK_RETENTION_DAYS", 0.0, _non_negative, "số ngày (0: giữ mãi)"),
+            fetch_timeout=_parsed("FETCH_TIMEOUT", 30.0, _positive, "số giây lớn hơn 0"),
+            fetch_max_mb=_parsed("FETCH_MAX_MB", 20.0, _positive, "số MB lớn hơn 0"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "data_dir", "embedding_cache"):

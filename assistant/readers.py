@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -21,15 +22,27 @@ from typing import Any
 
 import httpx
 
+from .config import Settings
 from .errors import DocumentUnreadable
 from .layout import clean_pages
 from .loading import strip_chrome
+from .problems import network_problem
 from .text import nfc
 
-__all__ = ["SUPPORTED_SUFFIXES", "Extracted", "detect_format", "fetch_url", "read_bytes", "table_lines"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Extracted",
+    "FetchLimits",
+    "detect_format",
+    "fetch_url",
+    "read_bytes",
+    "table_lines",
+]
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
-FETCH_TIMEOUT = 30.0
+FETCH_TIMEOUT = 30.0  # seconds, the whole download
+MB = 1024 * 1024
+FETCH_MAX_BYTES = 20 * MB
 MIN_TEXT_CHARS = 20
 CELL_SEPARATOR = " | "
 
@@ -377,21 +390,68 @@ def _read_text(data: bytes) -> Extracted:
 
 
 # --------------------------------------------------------------------- URL
-def fetch_url(url: str, client: httpx.Client | None = None) -> tuple[bytes, str]:
-    """Download `url`; return (body, content type). Network and HTTP errors become `DocumentUnreadable`."""
+@dataclass(frozen=True)
+class FetchLimits:
+    """How long one URL download may take in all, and how large it may be."""
+
+    seconds: float = FETCH_TIMEOUT
+    max_bytes: int = FETCH_MAX_BYTES
+
+    @classmethod
+    def of(cls, settings: Settings) -> FetchLimits:
+        """The limits set by KHUYENCONG_FETCH_TIMEOUT and KHUYENCONG_FETCH_MAX_MB."""
+        return cls(settings.fetch_timeout, int(settings.fetch_max_mb * MB))
+
+    def too_slow(self, url: str) -> DocumentUnreadable:
+        return DocumentUnreadable(
+            f"không tải được {url}: sau {_decimal(self.seconds)} giây vẫn chưa tải xong "
+            "(giới hạn KHUYENCONG_FETCH_TIMEOUT). Hãy tải tệp về máy rồi thêm từ đĩa, hoặc đặt giới hạn lớn hơn."
+        )
+
+    def too_large(self, url: str) -> DocumentUnreadable:
+        return DocumentUnreadable(
+            f"không tải được {url}: tệp lớn hơn {_decimal(self.max_bytes / MB)} MB (giới hạn KHUYENCONG_FETCH_MAX_MB). "
+            "Hãy tải tệp về máy, kiểm tra rồi thêm từ đĩa, hoặc đặt giới hạn lớn hơn."
+        )
+
+
+def _decimal(number: float) -> str:
+    """0.5 as Vietnamese writes it: "0,5"."""
+    return f"{number:g}".replace(".", ",")
+
+
+def fetch_url(url: str, client: httpx.Client | None = None, limits: FetchLimits | None = None) -> tuple[bytes, str]:
+    """Download `url` within `limits`; return (body, content type).
+
+    The body is read as it arrives and given up as soon as it passes `limits.max_bytes`
+    (or declares more) or the whole download passes `limits.seconds`; these and network
+    and HTTP errors become `DocumentUnreadable` with a Vietnamese message.
+    """
+    limits = limits or FetchLimits()
     own = client is None
-    http = client or httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True)
+    http = client or httpx.Client(timeout=limits.seconds, follow_redirects=True)
+    deadline = time.monotonic() + limits.seconds
     try:
-        response = http.get(url)
-        response.raise_for_status()
-        return response.content, response.headers.get("content-type", "")
+        with http.stream("GET", url) as response:
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limits.max_bytes:
+                raise limits.too_large(url)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise limits.too_large(url)
+                if time.monotonic() > deadline:
+                    raise limits.too_slow(url)
+            return bytes(body), response.headers.get("content-type", "")
+    except httpx.TimeoutException as exc:
+        raise limits.too_slow(url) from exc
     except httpx.HTTPStatusError as exc:
-        raise DocumentUnreadable(
-            f"không tải được {url}: máy chủ trả về mã {exc.response.status_code}. Kiểm tra lại địa chỉ."
-        ) from exc
+        raise DocumentUnreadable(f"không tải được {url}: {network_problem(exc)}. Kiểm tra lại địa chỉ.") from exc
     except httpx.HTTPError as exc:
         raise DocumentUnreadable(
-            f"không tải được {url} ({type(exc).__name__}). Kiểm tra kết nối mạng, hoặc tải tệp về rồi thêm từ đĩa."
+            f"không tải được {url}: {network_problem(exc)}. Kiểm tra kết nối mạng, hoặc tải tệp về rồi thêm từ đĩa."
         ) from exc
     finally:
         if own:
