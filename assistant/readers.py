@@ -30,6 +30,7 @@ from .problems import network_problem
 from .text import nfc
 
 __all__ = [
+    "BROKEN",
     "SUPPORTED_SUFFIXES",
     "Extracted",
     "FetchLimits",
@@ -44,6 +45,7 @@ FETCH_TIMEOUT = 30.0  # seconds, the whole download
 MB = 1024 * 1024
 FETCH_MAX_BYTES = 20 * MB
 MIN_TEXT_CHARS = 20
+log = logging.getLogger(__name__)
 CELL_SEPARATOR = " | "
 
 _UNSUPPORTED = {
@@ -61,6 +63,12 @@ _MAGIC = [
     (b"\xff\xd8\xff", ".jpg"),
     (b"\xd0\xcf\x11\xe0", ".doc"),
 ]
+BROKEN = {
+    "pdf": "PDF bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.",
+    "docx": (
+        "DOCX bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc, hoặc mở bằng Word/LibreOffice và lưu lại thành .docx."
+    ),
+}
 OCR_HINT = (
     "PDF này không có lớp chữ (có thể là bản scan/ảnh chụp). Hãy nhận dạng chữ (OCR) trước, "
     "ví dụ `ocrmypdf -l vie tep.pdf tep-ocr.pdf`, rồi thêm tệp đã OCR."
@@ -87,6 +95,8 @@ def detect_format(data: bytes, name: str, content_type: str = "") -> str:
     suffix = Path(name.split("?")[0]).suffix.lower()
     if data.startswith(b"PK"):
         return _zip_format(data, suffix)
+    if not content_type and suffix[1:] in BROKEN:  # a local .pdf/.docx whose bytes are not one: damaged
+        raise DocumentUnreadable(BROKEN[suffix[1:]])
     head = data[:2048].lstrip().lower()
     if "html" in content_type or head.startswith((b"<!doctype html", b"<html")) or suffix in (".html", ".htm"):
         return "html"
@@ -107,13 +117,17 @@ def _zip_format(data: bytes, suffix: str) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise DocumentUnreadable("tệp nén/DOCX bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.") from exc
+        if suffix == ".docx":
+            raise DocumentUnreadable(BROKEN["docx"]) from exc
+        raise DocumentUnreadable("tệp nén bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.") from exc
     if "word/document.xml" in names:
         return "docx"
     if any(n.startswith("xl/") for n in names):
         return _supported(".xlsx")
     if any(n.startswith("ppt/") for n in names):
         return _supported(".pptx")
+    if suffix == ".docx" or any(n.startswith("word/") for n in names):
+        raise DocumentUnreadable(BROKEN["docx"])  # a Word package without its document part
     raise DocumentUnreadable(f"định dạng không hỗ trợ ({suffix or 'tệp nén'}); chỉ nhận PDF, DOCX, HTML hoặc .txt.")
 
 
@@ -169,7 +183,8 @@ def _read_pdf_pages(data: bytes) -> Extracted:
             "hoặc hãy lưu (in) ra một bản PDF không mã hóa."
         ) from exc
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
-        raise DocumentUnreadable(f"PDF bị hỏng hoặc không đầy đủ ({type(exc).__name__}); hãy lấy lại bản gốc.") from exc
+        log.info("unreadable PDF: %r", exc)
+        raise DocumentUnreadable(BROKEN["pdf"]) from exc
     text = clean_pages(pages)
     if len(text.strip()) < MIN_TEXT_CHARS:
         raise DocumentUnreadable(OCR_HINT)
@@ -198,9 +213,8 @@ def _read_docx(data: bytes) -> Extracted:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on damaged files
-        raise DocumentUnreadable(
-            f"DOCX bị hỏng hoặc không đầy đủ ({type(exc).__name__}); hãy lấy lại bản gốc."
-        ) from exc
+        log.info("unreadable DOCX: %r", exc)
+        raise DocumentUnreadable(BROKEN["docx"]) from exc
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
