@@ -24,8 +24,10 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import click
+import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -72,6 +74,8 @@ log = logging.getLogger(__name__)
 MAX_SEARCH_K = 50
 DEFAULT_ANSWER_CACHE = 1024
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's script and style, shipped in the fastapi-offline package (no CDN)
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 # Our pages load nothing from elsewhere and run no inline script.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
@@ -337,6 +341,25 @@ def _page_router() -> APIRouter:
     return router
 
 
+def _docs_router(title: str) -> APIRouter:
+    """/docs: Swagger UI served from the package, so that it works with no internet."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/docs")
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{title} — tài liệu API",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # Swagger UI would send the schema to validator.swagger.io
+        )
+
+    return router
+
+
 # ------------------------------------------------------------------------- app
 DESCRIPTION = """
 Trợ lý hỏi đáp về **khuyến công**: trả lời từ các văn bản đã lập chỉ mục, luôn kèm trích dẫn nguồn,
@@ -400,14 +423,19 @@ def create_app(
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=_lifespan,
+        docs_url=None,  # ours below, without a CDN
+        redoc_url=None,  # /docs is the documented page
+        swagger_ui_oauth2_redirect_url=None,  # no OAuth here
     )
     app.state.services = services
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.include_router(_page_router())
+    app.include_router(_docs_router(app.title))
     for router in _bot_routers(services):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
     return app

@@ -569,3 +569,30 @@ def test_the_app_prunes_old_answers_at_start_and_keeps_voted_ones(assistant: Ass
     with sqlite3.connect(settings.data_dir / "feedback.sqlite3") as db:
         kept = {row[0] for row in db.execute("SELECT id FROM answers")}
     assert kept == {voted, fresh}
+
+
+# ------------------------------------------------------------------ /docs offline
+def test_docs_load_only_what_the_app_serves(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    referenced = re.findall(r"""(?:src|href)="([^"]+)"|url: '([^']+)'""", page.text)
+    urls = [a or b for a, b in referenced]
+    assert len(urls) >= 4  # the script, the stylesheet, the icon, the schema
+    for url in urls:
+        assert url.startswith("/") and not url.startswith("//"), f"{url} is not on this server (was a CDN)"
+        assert client.get(url).status_code == 200, url
+    assert "validatorUrl" in page.text  # Swagger UI would otherwise send the schema to validator.swagger.io
+    assert client.get("/redoc").status_code == 404  # ReDoc only came from a CDN
+
+
+# ------------------------------------------------------- bodies that do not parse
+@pytest.mark.parametrize(
+    "content",
+    [b'{"question": "h\xffn n\xf4p"}', b'{"question": ' + b"[" * 30000 + b"}"],
+    ids=["not-utf8", "nested-too-deep"],
+)
+def test_a_body_that_does_not_parse_is_invalid_json(client: TestClient, content: bytes) -> None:
+    response = client.post("/ask", content=content, headers=JSON_HEADERS)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"  # was the generic "http_error"
+    assert "không phải JSON hợp lệ" in response.json()["error"]["message"]

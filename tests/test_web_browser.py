@@ -35,6 +35,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # offline: only our server can be reached
 ]
 WAIT = 30
 
@@ -200,3 +201,10 @@ def test_phone_screen(server: str, browser: Any) -> None:
         browser.save_screenshot(str(ARTIFACTS / "doc-phone.png"))
     finally:
         browser.set_window_size(1280, 900)
+
+
+def test_api_docs_work_offline(server: str, browser: Any) -> None:
+    browser.get(server + "/docs")  # Swagger UI from the package; the browser resolves no other host
+    paths = _wait(browser, lambda d: d.find_elements(_by("css"), ".opblock-summary-path"))
+    assert {"/ask", "/search", "/feedback", "/health"} <= {p.text.replace("\u200b", "") for p in paths}
+    assert "Trợ lý Khuyến công" in browser.find_element(_by("css"), ".info .title").text

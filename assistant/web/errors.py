@@ -67,7 +67,13 @@ _FIELD_PROBLEMS = {
     "model_type": "phải là một đối tượng JSON",
 }
 
+INVALID_JSON = (
+    "invalid_json",
+    "Nội dung gửi lên không phải JSON hợp lệ (UTF-8). Gửi dạng "
+    f'{{"question": "{EXAMPLE_QUESTION}"}} với Content-Type: application/json.',
+)
 _HTTP_MESSAGES = {
+    400: INVALID_JSON,  # the only 400 the framework raises: a body it cannot parse (bad UTF-8, nested too deep)
     404: ("not_found", "Không có đường dẫn này. Xem danh sách API tại /docs."),
     405: ("method_not_allowed", "Phương thức HTTP này không dùng được cho đường dẫn này. Xem /docs."),
 }
@@ -112,12 +118,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(
-            400,
-            "invalid_json",
-            "Nội dung gửi lên không phải JSON hợp lệ. Gửi dạng "
-            f'{{"question": "{EXAMPLE_QUESTION}"}} với Content-Type: application/json.',
-        )
+        return error_response(400, *INVALID_JSON)
     details = [_field_problem(e) for e in errors]
     return error_response(422, "invalid_request", "Yêu cầu không hợp lệ: " + " ".join(details[:3]), details)
 
