@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 MAX_SEARCH_K = 50
 DEFAULT_ANSWER_CACHE = 1024
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+MAX_CHARS_MARK = 'data-max-chars="2000"'  # in index.html, replaced by the configured limit
 DOCS_ASSETS = "/docs/assets"  # Swagger UI's script and style, shipped in the fastapi-offline package (no CDN)
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 # Our pages load nothing from elsewhere and run no inline script.
@@ -326,8 +327,11 @@ def _page_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/")
-    async def chat_page() -> FileResponse:
-        return _page("index.html")
+    def chat_page(services: ServicesDep) -> HTMLResponse:
+        """The chat page, told the question length limit of this server (it warns past it, never cuts)."""
+        html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        limit = f'data-max-chars="{services.assistant.settings.max_question_chars}"'
+        return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
     @router.get("/doc")
     async def documents_page() -> FileResponse:

@@ -596,3 +596,11 @@ def test_a_body_that_does_not_parse_is_invalid_json(client: TestClient, content:
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_json"  # was the generic "http_error"
     assert "không phải JSON hợp lệ" in response.json()["error"]["message"]
+
+
+def test_chat_page_is_told_the_question_limit_and_cuts_nothing(assistant: Assistant) -> None:
+    shorter = Assistant(replace(assistant.settings, max_question_chars=500))
+    with TestClient(create_app(shorter, conversations=ConversationStore())) as small:
+        page = small.get("/")
+    assert page.status_code == 200 and page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert 'data-max-chars="500"' in page.text and "maxlength" not in page.text.lower()
