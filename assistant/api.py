@@ -123,7 +123,7 @@ class AnswerCache:
 
 def _cache_size() -> int:
     value = os.environ.get("KHUYENCONG_ANSWER_CACHE", "").strip()
-    return int(value) if value.isdigit() else DEFAULT_ANSWER_CACHE
+    return int(value) if value.isdecimal() else DEFAULT_ANSWER_CACHE
 
 
 @dataclass

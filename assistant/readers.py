@@ -449,7 +449,7 @@ def fetch_url(url: str, client: httpx.Client | None = None, limits: FetchLimits 
         with http.stream("GET", url) as response:
             response.raise_for_status()
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limits.max_bytes:
+            if declared.isdecimal() and int(declared) > limits.max_bytes:
                 raise limits.too_large(url)
             body = bytearray()
             for chunk in response.iter_bytes():

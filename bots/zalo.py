@@ -208,7 +208,7 @@ def _parse_event(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(event, dict) or not isinstance(event.get("event_name"), str):
         return None
-    if not str(event.get("timestamp", "")).isdigit():
+    if not str(event.get("timestamp", "")).isdecimal():  # int() refuses the "³" that isdigit() takes
         return None
     return event
 
