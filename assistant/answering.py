@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from .chunking import provision_at
+from .citations import one_per_passage
 from .evidence import ITEM_BREAK, Candidate, ScoreWeights, enumerates, qualifier_agreement, score_candidates
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
@@ -307,13 +308,14 @@ def render(
     citations = [_citation(item, index, params) for item in chosen]
     referred = _referenced_citation(chosen[0], citations, index, params)
     lead = _lead(query, chosen, citations, index, today) if decision.outcome == "direct" else ""
-    quotes = [f"“{_ellipsis(c, chosen[i])}” [{i + 1}]" for i, c in enumerate(citations)]
+    sources, numbers = one_per_passage(citations, index.text_of)  # two sentences of one passage: one source
+    quotes = [f"“{_ellipsis(c, chosen[i])}” [{numbers[i]}]" for i, c in enumerate(citations)]
     if referred is not None:  # "Nội dung quy định tại khoản 1 Điều 3: …": what khoản 1 Điều 3 says, quoted too
-        citations.append(referred)
-        quotes.append(f"{referred.locator}: “{referred.quote}” [{len(citations)}]")
+        sources.append(referred)
+        quotes.append(f"{referred.locator}: “{referred.quote}” [{len(sources)}]")
     lines = [lead, *quotes] if lead else quotes
     note = _province_note(query, chosen[0], index)
-    return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=citations)
+    return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=sources)
 
 
 def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], index: LoadedIndex, today: dt.date) -> str:

@@ -13,9 +13,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from .errors import CorpusError, DocumentUnreadable, NotFound
 from .indexing import IndexReport
 from .legal import RELATIONS, LegalHeader, doc_id_for, recognise
 from .loading import MANIFEST_NAME, read_manifest
-from .readers import SUPPORTED_SUFFIXES, Extracted, fetch_url, read_bytes
+from .problems import os_problem
+from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read_bytes
 from .text import fold
 from .types import DOCUMENT_KINDS
 
@@ -94,7 +96,7 @@ def add_documents(
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
     entries = _manifest_entries(corpus)
-    loaded = _load_sources(sources, client)
+    loaded = _load_sources(sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)))
     if len(loaded) > 1 and overrides.single_only():
         raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
     added = _prepare(loaded, entries, corpus, overrides)
@@ -106,11 +108,14 @@ def add_documents(
     return AddResult(added, report)
 
 
-def _load_sources(sources: list[str], client: httpx.Client | None) -> list[tuple[_Source, Extracted]]:
+Fetch = Callable[[str], tuple[bytes, str]]  # a URL's (body, content type)
+
+
+def _load_sources(sources: list[str], fetch: Fetch) -> list[tuple[_Source, Extracted]]:
     """Read every source; raise one `DocumentUnreadable` listing all that fail."""
     problems: list[str] = []
     loaded: list[tuple[_Source, Extracted]] = []
-    for source in _expand(sources, problems, client):
+    for source in _expand(sources, problems, fetch):
         try:
             loaded.append((source, read_bytes(source.data, source.origin, source.content_type)))
         except DocumentUnreadable as exc:
@@ -122,17 +127,17 @@ def _load_sources(sources: list[str], client: httpx.Client | None) -> list[tuple
     return loaded
 
 
-def _expand(sources: list[str], problems: list[str], client: httpx.Client | None = None) -> Iterator[_Source]:
+def _expand(sources: list[str], problems: list[str], fetch: Fetch) -> Iterator[_Source]:
     for source in sources:
         try:
-            yield from _open(source, client)
+            yield from _open(source, fetch)
         except DocumentUnreadable as exc:
             problems.append(f"{source}: {exc.message}")
 
 
-def _open(source: str, client: httpx.Client | None) -> Iterator[_Source]:
+def _open(source: str, fetch: Fetch) -> Iterator[_Source]:
     if re.match(r"^https?://", source, re.IGNORECASE):
-        data, content_type = fetch_url(source, client)
+        data, content_type = fetch(source)
         yield _Source(source, data, content_type)
         return
     path = Path(source)
@@ -153,7 +158,7 @@ def _read_file(path: Path) -> bytes:
     except FileNotFoundError as exc:
         raise DocumentUnreadable("không tìm thấy tệp này.") from exc
     except OSError as exc:
-        raise DocumentUnreadable(f"không mở được tệp ({exc.strerror}).") from exc
+        raise DocumentUnreadable(f"không mở được tệp ({os_problem(exc)}).") from exc
 
 
 # --------------------------------------------------------------- entries
@@ -332,7 +337,7 @@ def _transaction(corpus: Path) -> Iterator[_Transaction]:
         yield transaction
     except OSError as exc:
         transaction.rollback()
-        raise CorpusError(f"Không ghi được vào {corpus}: {exc.strerror}.") from exc
+        raise CorpusError(f"Không ghi được vào {corpus}: {os_problem(exc)}.") from exc
     except BaseException:
         transaction.rollback()
         raise

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorpusError, DocumentUnreadable
+from .problems import os_problem
 from .text import nfc
 from .types import DOCUMENT_KINDS, DocumentRecord
 
@@ -121,7 +122,7 @@ def read_text_file(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DocumentUnreadable(f"không mở được ({exc.strerror}).") from exc
+        raise DocumentUnreadable(f"không mở được ({os_problem(exc)}).") from exc
     if b"\x00" in raw:
         raise DocumentUnreadable("đây không phải tệp văn bản (có byte NUL).")
     try:

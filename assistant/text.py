@@ -96,7 +96,7 @@ def normalize_number(token: str) -> str:
         token = token.replace(".", "")
     elif "," in token and "." not in token:
         token = token.replace(",", ".")
-    if token.isdigit():
+    if token.isdecimal():  # isdigit() also takes "³", which int() refuses
         token = str(int(token))
     return token + ("%" if percent else "")
 
