@@ -1,10 +1,13 @@
 """Add documents to a corpus (and remove them): files, folders or URLs in, manifest entries out.
 
-`add_documents` reads every source first (see `readers.py`), recognises what each one
-is (`legal.py`), checks it is not already in the corpus (by content hash), and only
-then writes the text files and the manifest, atomically. The index is updated last;
-if that fails, the corpus is put back as it was. Any bad source stops the whole batch
-before anything is written, so the corpus and the index are never half-updated.
+`add_documents` reads every source first (see `readers.py`), recognises what each one is
+(`legal.py`), checks it is not already in the corpus (by content hash), and only then writes
+the text files and the manifest, atomically. The index is updated last. Writing the corpus and
+updating the index are one transaction under the index's build lock
+(`generations.index_transaction`): a build elsewhere waits for it, and any failure or
+interruption (Ctrl+C, SIGTERM) puts back both the corpus and the index (CURRENT, the
+generation, the vectors) as they were. Any bad source stops the whole batch before anything
+is written, so the corpus and the index are never half-updated.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import httpx
 
 from .config import Settings
 from .errors import CorpusError, DocumentUnreadable, NotFound
+from .generations import index_transaction
 from .indexing import IndexReport
+from .interrupts import signals_deferred
 from .legal import RELATIONS, LegalHeader, doc_id_for, recognise
 from .loading import MANIFEST_NAME, read_manifest
 from .readers import SUPPORTED_SUFFIXES, Extracted, fetch_url, read_bytes
@@ -93,12 +98,12 @@ def add_documents(
     """
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
-    entries = _manifest_entries(corpus)
     loaded = _load_sources(sources, client)
     if len(loaded) > 1 and overrides.single_only():
         raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
-    added = _prepare(loaded, entries, corpus, overrides)
-    with _transaction(corpus) as tx:
+    with _transaction(settings) as tx:
+        entries = _manifest_entries(corpus)  # under the lock: as the last add or remove left it
+        added = _prepare(loaded, entries, corpus, overrides)
         for item in added:
             tx.write(corpus / item.entry["file"], item.entry.pop("_text"))
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, entries + [a.entry for a in added]))
@@ -307,6 +312,7 @@ class _Transaction:
         self._remember(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
+        self._remember(tmp)  # gone again on rollback, should it be interrupted before the rename
         tmp.write_text(content, encoding="utf-8")
         os.replace(tmp, path)  # readers see the old file or the new one, never half of it
 
@@ -326,16 +332,18 @@ class _Transaction:
 
 
 @contextmanager
-def _transaction(corpus: Path) -> Iterator[_Transaction]:
+def _transaction(settings: Settings) -> Iterator[_Transaction]:
+    """Corpus files and the index changed as one, under the build lock; any failure undoes both."""
     transaction = _Transaction()
-    try:
-        yield transaction
-    except OSError as exc:
-        transaction.rollback()
-        raise CorpusError(f"Không ghi được vào {corpus}: {exc.strerror}.") from exc
-    except BaseException:
-        transaction.rollback()
-        raise
+    with index_transaction(settings.index_dir, rollback=True):
+        try:
+            yield transaction
+        except BaseException as exc:
+            with signals_deferred():
+                transaction.rollback()
+            if isinstance(exc, OSError):
+                raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {exc.strerror}.") from exc
+            raise
 
 
 def _reindex(settings: Settings) -> IndexReport:
@@ -353,12 +361,12 @@ def list_documents(settings: Settings) -> list[dict[str, Any]]:
 def remove_document(settings: Settings, doc_id: str, index: bool = True) -> tuple[dict[str, Any], IndexReport | None]:
     """Remove a document (its manifest entry and text file) and update the index."""
     corpus = settings.corpus_dir
-    entries = _manifest_entries(corpus)
-    entry = next((e for e in entries if e["id"] == doc_id), None)
-    if entry is None:
-        raise NotFound(f"Không có tài liệu mã '{doc_id}' trong {corpus}. Xem danh sách bằng `khuyencong list`.")
-    rest = [e for e in entries if e["id"] != doc_id]
-    with _transaction(corpus) as tx:
+    with _transaction(settings) as tx:
+        entries = _manifest_entries(corpus)
+        entry = next((e for e in entries if e["id"] == doc_id), None)
+        if entry is None:
+            raise NotFound(f"Không có tài liệu mã '{doc_id}' trong {corpus}. Xem danh sách bằng `khuyencong list`.")
+        rest = [e for e in entries if e["id"] != doc_id]
         if not any(e["file"] == entry["file"] for e in rest):
             tx.delete(corpus / entry["file"])
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, rest))
