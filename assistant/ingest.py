@@ -1,13 +1,13 @@
 """Add documents to a corpus (and remove them): files, folders or URLs in, manifest entries out.
 
-`add_documents` reads every source first (see `readers.py`), recognises what each one is
-(`legal.py`), checks it is not already in the corpus (by content hash), and only then writes
-the text files and the manifest, atomically. The index is updated last. Writing the corpus and
-updating the index are one transaction under the index's build lock
-(`generations.index_transaction`): a build elsewhere waits for it, and any failure or
-interruption (Ctrl+C, SIGTERM) puts back both the corpus and the index (CURRENT, the
-generation, the vectors) as they were. Any bad source stops the whole batch before anything
-is written, so the corpus and the index are never half-updated.
+`add_documents` reads every source first (see `readers.py`), refuses one whose text is over
+`Settings.max_source_mb`, recognises what each one is (`legal.py`), checks it is not already in
+the corpus (by content hash), and only then writes the text files and the manifest, atomically.
+The index is updated last. Writing the corpus and updating the index are one transaction under
+the index's build lock (`generations.index_transaction`): a build elsewhere waits for it, and any
+failure or interruption (Ctrl+C, SIGTERM) puts back both the corpus and the index (CURRENT, the
+generation, the vectors) as they were. Any bad source stops the whole batch before anything is
+written, so the corpus and the index are never half-updated.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def add_documents(
     """
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
-    loaded = _load_sources(sources, client)
+    loaded = _load_sources(sources, client, settings.max_source_mb)
     if len(loaded) > 1 and overrides.single_only():
         raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
     with _transaction(settings) as tx:
@@ -111,20 +111,43 @@ def add_documents(
     return AddResult(added, report)
 
 
-def _load_sources(sources: list[str], client: httpx.Client | None) -> list[tuple[_Source, Extracted]]:
-    """Read every source; raise one `DocumentUnreadable` listing all that fail."""
+def _load_sources(sources: list[str], client: httpx.Client | None, limit_mb: float) -> list[tuple[_Source, Extracted]]:
+    """Read every source; raise one `DocumentUnreadable` listing all that fail or are too large."""
     problems: list[str] = []
     loaded: list[tuple[_Source, Extracted]] = []
     for source in _expand(sources, problems, client):
         try:
-            loaded.append((source, read_bytes(source.data, source.origin, source.content_type)))
+            extracted = read_bytes(source.data, source.origin, source.content_type)
         except DocumentUnreadable as exc:
             problems.append(f"{source.origin}: {exc.message}")
+            continue
+        too_large = _size_problem(extracted.text, limit_mb)
+        if too_large:
+            problems.append(f"{source.origin}: {too_large}")
+        else:
+            loaded.append((source, extracted))
     if problems:
         raise DocumentUnreadable("Không thêm văn bản nào.\n" + "\n".join(f"- {p}" for p in problems))
     if not loaded:
         raise DocumentUnreadable("Không có văn bản nào để thêm.")
     return loaded
+
+
+def _size_problem(text: str, limit_mb: float) -> str:
+    """Why a text is too large to add ("" when it is not): chunking and embedding it would take hours."""
+    size_mb = len(text.encode("utf-8")) / 1_000_000
+    if size_mb <= limit_mb:
+        return ""
+    return (
+        f"văn bản quá lớn ({_megabytes(size_mb)} MB chữ, giới hạn {_megabytes(limit_mb)} MB); nhúng chừng ấy "
+        "chữ mất nhiều giờ. Hãy tách thành các văn bản nhỏ hơn, hoặc nâng giới hạn bằng biến "
+        "KHUYENCONG_MAX_SOURCE_MB nếu thật sự cần."
+    )
+
+
+def _megabytes(value: float) -> str:
+    """20 -> "20", 0.01 -> "0,01", 50.32 -> "50,32" (Vietnamese decimal comma)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _expand(sources: list[str], problems: list[str], client: httpx.Client | None = None) -> Iterator[_Source]:

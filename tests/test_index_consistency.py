@@ -23,6 +23,7 @@ import pytest
 from ingest_samples import DECISION_59
 
 from assistant import Assistant, Settings
+from assistant.errors import DocumentUnreadable
 from assistant.generations import index_transaction
 from assistant.indexing import build_index, current_generation, load_index
 from assistant.ingest import add_documents
@@ -177,6 +178,27 @@ def test_a_signal_during_the_last_clean_up_keeps_the_work_and_says_so(tmp_path: 
     assert caught.value.signum == signal.SIGINT
     assert current_generation(settings.index_dir) == second != first
     assert done and _leftovers(settings.index_dir) == []
+
+
+def test_a_source_over_the_size_limit_is_refused_before_any_work(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    build_index(settings.corpus_dir, settings.index_dir, embedding="none")
+    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    big = tmp_path / "tin-dai.txt"
+    big.write_text(_news(40), encoding="utf-8")  # about 20 KB
+    small_limit = Settings(**{**settings.__dict__, "max_source_mb": 0.01})
+    with pytest.raises(DocumentUnreadable) as caught:
+        add_documents(small_limit, [str(big)])
+    assert f"{big}: văn bản quá lớn" in caught.value.message
+    assert "giới hạn 0,01 MB" in caught.value.message and "KHUYENCONG_MAX_SOURCE_MB" in caught.value.message
+    assert (_corpus_files(settings), current_generation(settings.index_dir)) == (files, live)
+    assert add_documents(settings, [str(big)]).index is not None  # the default limit (20 MB) lets it in
+
+
+def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().max_source_mb == Settings.from_env().max_source_mb == 20
+    monkeypatch.setenv("KHUYENCONG_MAX_SOURCE_MB", "2.5")
+    assert Settings.from_env().max_source_mb == 2.5
 
 
 # ----------------------------------------------------------------- an index that heals
