@@ -13,6 +13,7 @@ half-written index. Vectors are synchronised after the swap (only new or changed
 embedded); until that finishes retrieval uses the vectors already present plus the lexical
 index, and meta.json is rewritten when they are complete. Vectors of chunks no longer live are
 deleted only when the build's transaction is kept, so a rolled-back generation keeps its own.
+Readers follow `index_state`: it changes with CURRENT and with the live generation's meta.json.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from hashlib import sha256
@@ -43,11 +46,13 @@ from .types import Chunk, DocumentRecord, Filters
 __all__ = [
     "SCHEMA_VERSION",
     "IndexReport",
+    "IndexState",
     "LexicalIndex",
     "LoadedIndex",
     "VectorStore",
     "build_index",
     "current_generation",
+    "index_state",
     "load_index",
 ]
 
@@ -107,6 +112,40 @@ def _collection_name(backend: EmbeddingBackend, namespace: str) -> str:
     return slug[:60] or "khuyencong"
 
 
+class _Gate:
+    """Any number of users at once, or one holder alone (to close and reopen what they use)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._users = 0
+        self._alone = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._alone)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._users -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._alone)
+            self._alone = True
+            self._condition.wait_for(lambda: self._users == 0)
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._alone = False
+                self._condition.notify_all()
+
+
 @dataclass
 class VectorPlan:
     """What a sync does: chunks to embed and add, vectors of no wanted chunk, vectors whose metadata changed."""
@@ -117,11 +156,17 @@ class VectorPlan:
 
 
 class VectorStore:
-    """Chunk vectors in a Chroma collection (embedded on disk, or a Chroma server)."""
+    """Chunk vectors in a Chroma collection (embedded on disk, or a Chroma server).
+
+    An embedded Chroma client keeps its own in-memory view of the vectors, which never sees what
+    other processes write; `refresh` reopens it (a server needs none). Close every store: Chroma
+    shares one client per folder in a process, and only the last `close` lets a reopen read the disk.
+    """
 
     def __init__(self, index_dir: Path, backend: EmbeddingBackend, chroma_url: str = "", namespace: str = "kc") -> None:
         self.backend = backend
         self._index_dir, self._chroma_url, self._name = index_dir, chroma_url, _collection_name(backend, namespace)
+        self._gate = _Gate()
         self._client, self._collection = self._open()
 
     def _open(self) -> tuple[Any, Any]:
@@ -137,13 +182,23 @@ class VectorStore:
             raise VectorStoreError(f"Không mở được kho vectơ Chroma: {exc}") from exc
         return client, collection
 
+    def refresh(self) -> None:
+        """See the vectors as they are on disk now (queries under way finish first, new ones wait)."""
+        if self._chroma_url:
+            return
+        with self._gate.alone():
+            self._client.close()
+            self._client, self._collection = self._open()
+
     def close(self) -> None:
         """Release the Chroma client."""
-        self._client.close()
+        with self._gate.alone():
+            self._client.close()
 
     def count(self) -> int:
         """Number of stored vectors."""
-        return int(self._collection.count())
+        with self._gate.shared():
+            return int(self._collection.count())
 
     def plan(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]]) -> VectorPlan:
         """Compare the collection with `chunks` (`metadata` per document id)."""
@@ -207,14 +262,15 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """Nearest chunk ids with cosine similarity, best first."""
-        try:
-            if self._collection.count() == 0:
-                return []
-            result = self._collection.query(
-                query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
-            )
-        except Exception as exc:
-            raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
+        with self._gate.shared():
+            try:
+                if self._collection.count() == 0:
+                    return []
+                result = self._collection.query(
+                    query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
+                )
+            except Exception as exc:
+                raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
@@ -336,6 +392,25 @@ def _matches(meta: dict[str, Any], filters: Filters) -> bool:
     if filters.kind and meta.get("kind") != filters.kind:
         return False
     return filters.year is None or meta.get("year") == filters.year
+
+
+IndexState = tuple[str, int, int] | None
+
+
+def index_state(index_dir: Path) -> IndexState:
+    """What readers follow: the live generation and the version of its meta.json (None: no index).
+
+    A build changes it twice: when CURRENT names the new generation, and when meta.json is
+    rewritten because its vectors are complete (meta.json is replaced, so its inode changes).
+    """
+    name = current_generation(index_dir)
+    if name is None:
+        return None
+    try:
+        stat = (index_dir / name / "meta.json").stat()
+    except OSError:
+        return name, 0, 0
+    return name, stat.st_ino, stat.st_mtime_ns
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
