@@ -36,7 +36,7 @@ from .conversation import ConversationStore, Turn, resolve_followup
 from .errors import AssistantError, RateLimited
 from .facade import Assistant
 from .feedback import FeedbackStore
-from .indexing import current_generation
+from .indexing import IndexState
 from .ratelimit import Rate, RateLimiter
 from .text import clean_question
 from .types import Answer, Citation, Filters
@@ -89,21 +89,22 @@ PAGE_HEADERS = {
 class AnswerCache:
     """Answers already given, so that a repeated question costs no retrieval or embedding.
 
-    Keyed by (index generation, standalone question, filters): a rebuilt index never serves
-    an old answer. At most `size` entries, least recently used dropped; size 0 turns it off.
+    Keyed by (index state, standalone question, filters): a rebuilt index, or one whose vectors
+    were completed since, never serves an old answer. At most `size` entries, least recently
+    used dropped; size 0 turns it off.
     """
 
     def __init__(self, assistant: Assistant, size: int = DEFAULT_ANSWER_CACHE) -> None:
         self.assistant = assistant
         self.size = size
-        self._items: OrderedDict[tuple[str | None, str, Filters | None], Answer] = OrderedDict()
+        self._items: OrderedDict[tuple[IndexState, str, Filters | None], Answer] = OrderedDict()
         self._lock = threading.Lock()
 
     def ask(self, question: str, filters: Filters | None) -> Answer:
         """`Assistant.ask`, from memory when this exact question was answered on this index."""
         if self.size <= 0:
             return self.assistant.ask(question, filters)
-        key = (current_generation(self.assistant.settings.index_dir), question, filters)
+        key = (self.assistant.index_state(), question, filters)
         with self._lock:
             answer = self._items.get(key)
             if answer is not None:

@@ -13,6 +13,7 @@ import click
 from .config import Settings, limit_query_threads
 from .errors import AssistantError
 from .facade import Assistant
+from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
 from .types import DOCUMENT_KINDS, Answer, Filters
 
 __all__ = ["main"]
@@ -75,6 +76,9 @@ def index_command(ctx: click.Context, rebuild: bool, if_missing: bool) -> None:
     except AssistantError as error:
         _fail(error)
         return
+    except INTERRUPTIONS as interruption:
+        click.echo(_index_stopped(interruption), err=True)
+        sys.exit(exit_code(interruption))
     for problem in report.problems:
         click.echo(f"Cảnh báo: {problem}", err=True)
     if report.unchanged:
@@ -84,6 +88,12 @@ def index_command(ctx: click.Context, rebuild: bool, if_missing: bool) -> None:
             f"Xong: {report.documents} tài liệu, {report.chunks} đoạn; nhúng mới {report.embedded} đoạn, "
             f"thêm {report.vectors_added}, xóa {report.vectors_removed} vectơ ({report.seconds:.1f} giây)."
         )
+
+
+def _index_stopped(interruption: BaseException) -> str:
+    if isinstance(interruption, StoppedAfterCommit):
+        return "\nĐã dừng khi chỉ mục đã xây xong."
+    return "\nĐã dừng lập chỉ mục. Chạy lại `khuyencong index` để làm tiếp: các vectơ đã nhúng được giữ trong bộ đệm."
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

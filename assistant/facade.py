@@ -11,7 +11,16 @@ from .answering import AnswerParams, decide, render
 from .config import Settings
 from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
-from .indexing import IndexReport, LoadedIndex, VectorStore, build_index, current_generation, load_index
+from .indexing import (
+    IndexReport,
+    IndexState,
+    VectorStore,
+    build_index,
+    current_generation,
+    index_state,
+    load_index,
+    read_meta,
+)
 from .llm import LLMAnswerer, OpenAICompatibleChat
 from .query import Query, build_query
 from .relations import annotate_amendments, prefer_in_force
@@ -49,8 +58,7 @@ class Assistant:
         self._backend: EmbeddingBackend | None = None
         self._backend_ready = False
         self._store: VectorStore | None = None
-        self._loaded: LoadedIndex | None = None
-        self._retriever: HybridRetriever | None = None
+        self._view: tuple[IndexState, HybridRetriever] | None = None  # the index state the retriever reads
         self._llm = _make_llm(self.settings)
 
     # ----------------------------------------------------------------- indexing
@@ -76,7 +84,7 @@ class Assistant:
             cache_path=self.settings.cache_path,
         )
         with self._lock:
-            self._loaded = None
+            self._view = None
         return report
 
     def has_index(self) -> bool:
@@ -172,21 +180,41 @@ class Assistant:
             "built_at": index.meta.get("built_at"),
         }
 
+    def index_state(self) -> IndexState:
+        """The state of the index on disk that answers follow (it changes when any process rebuilds)."""
+        return index_state(self.settings.index_dir)
+
     # -------------------------------------------------------------- internals
     def _get_retriever(self) -> HybridRetriever:
-        """The retriever over the live generation, reloaded when a build swapped it."""
-        live = current_generation(self.settings.index_dir)
-        retriever = self._retriever
-        if retriever is not None and self._loaded is not None and live == self._loaded.generation:
-            return retriever
+        """The retriever over the index as it is on disk now, whichever process built it.
+
+        When CURRENT names another generation, it is loaded; when the live generation's vectors
+        changed (meta.json rewritten), its metadata is reread; either way the vector store is
+        reopened, since an embedded Chroma client never sees what other processes wrote.
+        """
+        state = self.index_state()
+        view = self._view
+        if view is not None and view[0] == state:
+            return view[1]
         with self._lock:
-            if self._loaded is None or self._retriever is None or live != self._loaded.generation:
-                self._loaded = load_index(self.settings.index_dir)
-                backend = self._get_backend()
-                if backend is not None and self._store is None:
-                    self._store = VectorStore(self.settings.index_dir, backend, self.settings.chroma_url)
-                self._retriever = HybridRetriever(self._loaded, self._store, backend, self.fusion_params)
-            return self._retriever
+            if self._view is None or self._view[0] != state:
+                self._view = state, self._follow(self._view[1] if self._view else None)
+            return self._view[1]
+
+    def _follow(self, previous: HybridRetriever | None) -> HybridRetriever:
+        """A retriever over the live generation, with the vector store seeing the disk as it is now."""
+        live = current_generation(self.settings.index_dir)
+        if previous is not None and previous.index.generation == live:
+            index = previous.index
+            index.meta = read_meta(index.folder)
+        else:
+            index = load_index(self.settings.index_dir)
+        backend = self._get_backend()
+        if backend is not None and self._store is None:
+            self._store = VectorStore(self.settings.index_dir, backend, self.settings.chroma_url)
+        elif self._store is not None:
+            self._store.refresh()
+        return HybridRetriever(index, self._store, backend, self.fusion_params)
 
     def uses_llm(self) -> bool:
         """True when an OpenAI-compatible language model phrases the answers."""

@@ -1,29 +1,33 @@
 """Build and open the index: a lexical BM25 generation plus vectors in Chroma.
 
-Layout under the index directory::
+Layout under the index directory (generations, CURRENT and the build lock: generations.py)::
 
     CURRENT              name of the live generation (replaced atomically)
     gen-<stamp>/         meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json
     embeddings.sqlite    passage vectors cached by content hash
     chroma/              embedded Chroma store (unless a Chroma server is set)
 
-A build writes a new generation into a temporary folder, renames it into place and
-then points CURRENT at it, so readers never see a half-written index. Vectors are
-synchronised after the swap (only new or changed chunks are embedded); until that
-finishes retrieval uses the vectors already present plus the lexical index.
+A build reads the corpus under the build lock, writes a new generation into a temporary
+folder, renames it into place and then points CURRENT at it, so readers never see a
+half-written index. Vectors are synchronised after the swap (only new or changed chunks are
+embedded); until that finishes retrieval uses the vectors already present plus the lexical
+index, and meta.json is rewritten when they are complete. Vectors of chunks no longer live are
+deleted only when the build's transaction is kept, so a rolled-back generation keeps its own.
+Readers follow `index_state`: it changes with CURRENT and with the live generation's meta.json.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -34,15 +38,26 @@ import numpy as np
 from .chunking import ChunkingParams, chunk_corpus
 from .embeddings import EmbeddingBackend, EmbeddingCache, embed_passages, make_embeddings
 from .errors import CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
+from .generations import CURRENT_FILE, IndexTransaction, current_generation, index_transaction, write_atomic
 from .loading import load_corpus
 from .text import DiacriticRestorer, document_frequencies, fold, lexical_tokens
 from .types import Chunk, DocumentRecord, Filters
 
-__all__ = ["SCHEMA_VERSION", "IndexReport", "LexicalIndex", "LoadedIndex", "VectorStore", "build_index", "load_index"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "IndexReport",
+    "IndexState",
+    "LexicalIndex",
+    "LoadedIndex",
+    "VectorStore",
+    "build_index",
+    "current_generation",
+    "index_state",
+    "load_index",
+]
 
 # m001: first layout (gen-*/meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json).
 SCHEMA_VERSION = 1
-CURRENT_FILE = "CURRENT"
 Progress = Callable[[str, int, int], None]
 
 
@@ -97,42 +112,120 @@ def _collection_name(backend: EmbeddingBackend, namespace: str) -> str:
     return slug[:60] or "khuyencong"
 
 
+class _Gate:
+    """Any number of users at once, or one holder alone (to close and reopen what they use)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._users = 0
+        self._alone = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._alone)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._users -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._alone)
+            self._alone = True
+            self._condition.wait_for(lambda: self._users == 0)
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._alone = False
+                self._condition.notify_all()
+
+
+@dataclass
+class VectorPlan:
+    """What a sync does: chunks to embed and add, vectors of no wanted chunk, vectors whose metadata changed."""
+
+    missing: list[Chunk]
+    stale: list[str]
+    relabel: list[Chunk]
+
+
 class VectorStore:
-    """Chunk vectors in a Chroma collection (embedded on disk, or a Chroma server)."""
+    """Chunk vectors in a Chroma collection (embedded on disk, or a Chroma server).
+
+    An embedded Chroma client keeps its own in-memory view of the vectors, which never sees what
+    other processes write; `refresh` reopens it (a server needs none). Close every store: Chroma
+    shares one client per folder in a process, and only the last `close` lets a reopen read the disk.
+    """
 
     def __init__(self, index_dir: Path, backend: EmbeddingBackend, chroma_url: str = "", namespace: str = "kc") -> None:
         self.backend = backend
-        self._client = _chroma_client(index_dir, chroma_url)
+        self._index_dir, self._chroma_url, self._name = index_dir, chroma_url, _collection_name(backend, namespace)
+        self._gate = _Gate()
+        self._client, self._collection = self._open()
+
+    def _open(self) -> tuple[Any, Any]:
+        client = _chroma_client(self._index_dir, self._chroma_url)
         try:
-            self._collection = self._client.get_or_create_collection(
-                name=_collection_name(backend, namespace),
-                embedding_function=_ChromaEmbeddingFunction(backend),  # type: ignore[arg-type]
+            collection = client.get_or_create_collection(
+                name=self._name,
+                embedding_function=_ChromaEmbeddingFunction(self.backend),  # type: ignore[arg-type]
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as exc:
+            client.close()
             raise VectorStoreError(f"Không mở được kho vectơ Chroma: {exc}") from exc
+        return client, collection
+
+    def refresh(self) -> None:
+        """See the vectors as they are on disk now (queries under way finish first, new ones wait)."""
+        if self._chroma_url:
+            return
+        with self._gate.alone():
+            self._client.close()
+            self._client, self._collection = self._open()
+
+    def close(self) -> None:
+        """Release the Chroma client."""
+        with self._gate.alone():
+            self._client.close()
 
     def count(self) -> int:
         """Number of stored vectors."""
-        return int(self._collection.count())
+        with self._gate.shared():
+            return int(self._collection.count())
 
-    def sync(
+    def plan(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]]) -> VectorPlan:
+        """Compare the collection with `chunks` (`metadata` per document id)."""
+        existing = self._existing()
+        wanted = {c.id: c for c in chunks}
+        relabel = [
+            wanted[cid]
+            for cid, meta in existing.items()
+            if cid in wanted and {k: v for k, v in meta.items() if k != "hash"} != metadata[wanted[cid].doc_id]
+        ]
+        return VectorPlan(
+            missing=[c for c in chunks if c.id not in existing],
+            stale=[i for i in existing if i not in wanted],
+            relabel=relabel,
+        )
+
+    def add(
         self,
         chunks: list[Chunk],
         metadata: dict[str, dict[str, Any]],
         cache: EmbeddingCache,
         progress: Progress | None = None,
         batch_size: int = 256,
-    ) -> tuple[int, int, int]:
-        """Make the collection hold exactly `chunks`; returns (embedded, added, removed)."""
-        existing = self._existing()
-        wanted = {c.id: c for c in chunks}
-        stale = [i for i in existing if i not in wanted]
-        for start in range(0, len(stale), 5000):
-            self._collection.delete(ids=stale[start : start + 5000])
-        self._update_changed_metadata(existing, wanted, metadata)
+    ) -> int:
+        """Embed (or take from `cache`) and store `chunks`; returns how many were newly embedded."""
         # Similar lengths share a batch, so the model pads less; the order of insertion does not matter.
-        todo = sorted((c for c in chunks if c.id not in existing), key=lambda c: len(c.search_text()))
+        todo = sorted(chunks, key=lambda c: len(c.search_text()))
         embedded = 0
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
@@ -140,18 +233,26 @@ class VectorStore:
             vectors, fresh = embed_passages(texts, self.backend, cache)
             embedded += fresh
             self._collection.upsert(
-                ids=[c.id for c in batch],
-                embeddings=vectors,
-                documents=texts,
-                metadatas=[metadata[c.doc_id] | {"hash": c.id.rsplit(":", 1)[-1]} for c in batch],
+                ids=[c.id for c in batch], embeddings=vectors, documents=texts, metadatas=_labels(batch, metadata)
             )
             if progress:
                 progress("vectors", min(start + batch_size, len(todo)), len(todo))
-        return embedded, len(todo), len(stale)
+        return embedded
+
+    def relabel(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]]) -> None:
+        """Store the current metadata of `chunks` with their vectors."""
+        for start in range(0, len(chunks), 5000):
+            batch = chunks[start : start + 5000]
+            self._collection.update(ids=[c.id for c in batch], metadatas=_labels(batch, metadata))
+
+    def delete(self, ids: list[str]) -> None:
+        """Drop the vectors of these chunk ids (unknown ids are ignored)."""
+        for start in range(0, len(ids), 5000):
+            self._collection.delete(ids=ids[start : start + 5000])
 
     def _existing(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        total, offset = self.count(), 0
+        total, offset = int(self._collection.count()), 0
         while offset < total:
             page = self._collection.get(include=["metadatas"], limit=5000, offset=offset)
             for cid, meta in zip(page["ids"], page["metadatas"] or []):
@@ -159,33 +260,24 @@ class VectorStore:
             offset += 5000
         return found
 
-    def _update_changed_metadata(
-        self, existing: dict[str, dict[str, Any]], wanted: dict[str, Chunk], metadata: dict[str, dict[str, Any]]
-    ) -> None:
-        changed = [
-            cid
-            for cid, meta in existing.items()
-            if cid in wanted and {k: v for k, v in meta.items() if k != "hash"} != metadata[wanted[cid].doc_id]
-        ]
-        for start in range(0, len(changed), 5000):
-            ids = changed[start : start + 5000]
-            self._collection.update(
-                ids=ids, metadatas=[metadata[wanted[i].doc_id] | {"hash": i.rsplit(":", 1)[-1]} for i in ids]
-            )
-
     def query(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """Nearest chunk ids with cosine similarity, best first."""
-        if self.count() == 0:
-            return []
-        try:
-            result = self._collection.query(
-                query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
-            )
-        except Exception as exc:
-            raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
+        with self._gate.shared():
+            try:
+                if self._collection.count() == 0:
+                    return []
+                result = self._collection.query(
+                    query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
+                )
+            except Exception as exc:
+                raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
+
+
+def _labels(chunks: list[Chunk], metadata: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [metadata[c.doc_id] | {"hash": c.id.rsplit(":", 1)[-1]} for c in chunks]
 
 
 class _ChromaEmbeddingFunction:
@@ -302,13 +394,23 @@ def _matches(meta: dict[str, Any], filters: Filters) -> bool:
     return filters.year is None or meta.get("year") == filters.year
 
 
-def current_generation(index_dir: Path) -> str | None:
-    """Name of the live generation, or None when no index has been built."""
-    try:
-        name = (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
-    except OSError:
+IndexState = tuple[str, int, int] | None
+
+
+def index_state(index_dir: Path) -> IndexState:
+    """What readers follow: the live generation and the version of its meta.json (None: no index).
+
+    A build changes it twice: when CURRENT names the new generation, and when meta.json is
+    rewritten because its vectors are complete (meta.json is replaced, so its inode changes).
+    """
+    name = current_generation(index_dir)
+    if name is None:
         return None
-    return name or None
+    try:
+        stat = (index_dir / name / "meta.json").stat()
+    except OSError:
+        return name, 0, 0
+    return name, stat.st_ino, stat.st_mtime_ns
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
@@ -320,11 +422,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexMissing()
     folder = index_dir / name
     try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("schema") != SCHEMA_VERSION:
-            raise IndexCorrupt(
-                f"Chỉ mục được tạo bởi phiên bản khác (schema {meta.get('schema')}). Chạy `khuyencong index --rebuild`."
-            )
+        meta = read_meta(folder)
         with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
             chunks = [Chunk(**json.loads(line)) for line in handle]
         lexical = LexicalIndex.load(folder / "bm25")
@@ -333,23 +431,26 @@ def load_index(index_dir: Path) -> LoadedIndex:
     except IndexCorrupt:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexCorrupt(f"Chỉ mục trong {folder} bị hỏng ({exc}). Chạy `khuyencong index --rebuild`.") from exc
+        raise _corrupt(folder, exc) from exc
     documents = {d["id"]: d for d in meta["documents"]}
     return LoadedIndex(name, meta, chunks, documents, lexical, restorer, frequencies, folder)
 
 
-@contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        marker = index_dir / ".building"
-        marker.touch()
-        try:
-            yield
-        finally:
-            marker.unlink(missing_ok=True)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def read_meta(folder: Path) -> dict[str, Any]:
+    """meta.json of a generation folder, checked to be of this schema."""
+    try:
+        meta: dict[str, Any] = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _corrupt(folder, exc) from exc
+    if meta.get("schema") != SCHEMA_VERSION:
+        raise IndexCorrupt(
+            f"Chỉ mục được tạo bởi phiên bản khác (schema {meta.get('schema')}). Chạy `khuyencong index --rebuild`."
+        )
+    return meta
+
+
+def _corrupt(folder: Path, exc: Exception) -> IndexCorrupt:
+    return IndexCorrupt(f"Chỉ mục trong {folder} bị hỏng ({exc}). Chạy `khuyencong index --rebuild`.")
 
 
 def build_index(
@@ -362,30 +463,34 @@ def build_index(
     rebuild: bool = False,
     cache_path: Path | None = None,
 ) -> IndexReport:
-    """Index the corpus: a no-op when nothing changed, only changed chunks embedded otherwise."""
+    """Index the corpus: a no-op when nothing changed, only changed chunks embedded otherwise.
+
+    The corpus is read under the build lock, so a build that waited for another one (an `add`,
+    say) indexes the corpus as that one left it. Inside an `index_transaction` it joins that one.
+    """
     started = time.perf_counter()
     params = params or ChunkingParams()
-    corpus = load_corpus(corpus_dir)
-    if not corpus.documents:
-        raise CorpusError(f"Không có tài liệu nào đọc được trong {corpus_dir}. " + " ".join(corpus.problems()))
     backend = make_embeddings(embedding)
-    chunks = chunk_corpus(corpus.documents, params)
-    fingerprint = _fingerprint(corpus.documents, chunks, params, backend, chroma_url)
-    report = IndexReport(documents=len(corpus.documents), chunks=len(chunks), problems=corpus.problems())
-    with _build_lock(index_dir):
-        live = _live_meta(index_dir)
-        if not rebuild and live and live.get("fingerprint") == fingerprint and live.get("vectors_complete"):
+    with index_transaction(index_dir) as transaction:
+        corpus = load_corpus(corpus_dir)
+        if not corpus.documents:
+            raise CorpusError(f"Không có tài liệu nào đọc được trong {corpus_dir}. " + " ".join(corpus.problems()))
+        chunks = chunk_corpus(corpus.documents, params)
+        fingerprint = _fingerprint(corpus.documents, chunks, params, backend, chroma_url)
+        report = IndexReport(documents=len(corpus.documents), chunks=len(chunks), problems=corpus.problems())
+        live = None if rebuild else _live_meta(index_dir)
+        if live is None or live.get("fingerprint") != fingerprint:
+            report.generation = _write_generation(index_dir, corpus.documents, chunks, params, backend, fingerprint)
+        elif live.get("vectors_complete") and _vectors_in_place(index_dir, backend, chroma_url, len(chunks)):
             report.unchanged, report.generation = True, live["generation"]
-        else:
-            if rebuild or not live or live.get("fingerprint") != fingerprint:
-                report.generation = _write_generation(index_dir, corpus.documents, chunks, params, backend, fingerprint)
-            else:
-                report.generation = live["generation"]
+        else:  # the same generation, with vectors still to add (an interrupted build, a lost Chroma folder)
+            report.generation = live["generation"]
+        if not report.unchanged:
             if backend is not None:
                 cache = cache_path or index_dir / "embeddings.sqlite"
-                _sync_vectors(index_dir, cache, report, corpus.documents, chunks, backend, chroma_url, progress)
+                vectors = _VectorSync(index_dir, backend, chroma_url, transaction)
+                vectors.run(cache, report, corpus.documents, chunks, progress)
             _mark_complete(index_dir, report.generation)
-        _remove_old_generations(index_dir, report.generation)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -419,6 +524,17 @@ def _live_meta(index_dir: Path) -> dict[str, Any] | None:
     return meta
 
 
+def _vectors_in_place(index_dir: Path, backend: EmbeddingBackend | None, chroma_url: str, chunks: int) -> bool:
+    """True when the vector side holds one vector per chunk (False after its folder was lost, say)."""
+    if backend is None:
+        return True
+    store = VectorStore(index_dir, backend, chroma_url)
+    try:
+        return store.count() == chunks
+    finally:
+        store.close()
+
+
 def _write_generation(
     index_dir: Path,
     docs: list[DocumentRecord],
@@ -431,17 +547,37 @@ def _write_generation(
     tmp = index_dir / f".tmp-{name}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+    try:
+        _write_generation_files(tmp, docs, chunks, params, backend, fingerprint)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    final = index_dir / name
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    write_atomic(index_dir / CURRENT_FILE, name)
+    return name
+
+
+def _write_generation_files(
+    folder: Path,
+    docs: list[DocumentRecord],
+    chunks: list[Chunk],
+    params: ChunkingParams,
+    backend: EmbeddingBackend | None,
+    fingerprint: str,
+) -> None:
+    with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(json.dumps(chunk.__dict__, ensure_ascii=False) + "\n")
-    LexicalIndex.build([c.search_text() for c in chunks]).save(tmp / "bm25")
+    LexicalIndex.build([c.search_text() for c in chunks]).save(folder / "bm25")
     restorer = DiacriticRestorer.learn(d.title + "\n" + d.text for d in docs)
-    (tmp / "restorer.json").write_text(json.dumps(restorer.to_dict(), ensure_ascii=False), encoding="utf-8")
-    with (tmp / "texts.jsonl").open("w", encoding="utf-8") as handle:
+    (folder / "restorer.json").write_text(json.dumps(restorer.to_dict(), ensure_ascii=False), encoding="utf-8")
+    with (folder / "texts.jsonl").open("w", encoding="utf-8") as handle:
         for doc in docs:
             handle.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
     frequencies = document_frequencies(c.search_text() for c in chunks)
-    (tmp / "terms.json").write_text(json.dumps(frequencies, ensure_ascii=False), encoding="utf-8")
+    (folder / "terms.json").write_text(json.dumps(frequencies, ensure_ascii=False), encoding="utf-8")
     meta = {
         "schema": SCHEMA_VERSION,
         "fingerprint": fingerprint,
@@ -452,31 +588,53 @@ def _write_generation(
         "chunk_count": len(chunks),
         "vectors_complete": backend is None,
     }
-    _write_json(tmp / "meta.json", meta)
-    final = index_dir / name
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    _write_atomic(index_dir / CURRENT_FILE, name)
-    return name
+    _write_json(folder / "meta.json", meta)
 
 
-def _sync_vectors(
-    index_dir: Path,
-    cache_path: Path,
-    report: IndexReport,
-    docs: list[DocumentRecord],
-    chunks: list[Chunk],
-    backend: EmbeddingBackend,
-    chroma_url: str,
-    progress: Progress | None,
-) -> None:
-    store = VectorStore(index_dir, backend, chroma_url)
-    cache = EmbeddingCache(cache_path)
-    try:
+@dataclass
+class _VectorSync:
+    """Bring the vector side to a generation's chunks within a transaction.
+
+    New vectors are added now (and deleted again if the transaction is rolled back); vectors of
+    chunks no longer live are deleted only when it is kept, so the previous generation keeps its own.
+    """
+
+    index_dir: Path
+    backend: EmbeddingBackend
+    chroma_url: str
+    transaction: IndexTransaction
+
+    def run(
+        self,
+        cache_path: Path,
+        report: IndexReport,
+        docs: list[DocumentRecord],
+        chunks: list[Chunk],
+        progress: Progress | None,
+    ) -> None:
         metadata = {d.id: doc_metadata(d) for d in docs}
-        report.embedded, report.vectors_added, report.vectors_removed = store.sync(chunks, metadata, cache, progress)
-    finally:
-        cache.close()
+        store = VectorStore(self.index_dir, self.backend, self.chroma_url)
+        cache = EmbeddingCache(cache_path)
+        try:
+            plan = store.plan(chunks, metadata)
+            self.transaction.on_rollback.append(partial(self.delete, [c.id for c in plan.missing]))
+            self.transaction.on_commit.append(partial(self.delete, plan.stale))
+            store.relabel(plan.relabel, metadata)
+            report.embedded = store.add(plan.missing, metadata, cache, progress)
+            report.vectors_added, report.vectors_removed = len(plan.missing), len(plan.stale)
+        finally:
+            cache.close()
+            store.close()
+
+    def delete(self, ids: list[str]) -> None:
+        """Drop these vectors (a store of its own: it runs when the transaction ends)."""
+        if not ids:
+            return
+        store = VectorStore(self.index_dir, self.backend, self.chroma_url)
+        try:
+            store.delete(ids)
+        finally:
+            store.close()
 
 
 def _mark_complete(index_dir: Path, generation: str) -> None:
@@ -486,17 +644,5 @@ def _mark_complete(index_dir: Path, generation: str) -> None:
     _write_json(path, meta)
 
 
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    for folder in index_dir.glob("gen-*"):
-        if folder.name != keep:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def _write_json(path: Path, data: Any) -> None:
-    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
-
-
-def _write_atomic(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))

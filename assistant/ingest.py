@@ -1,10 +1,13 @@
 """Add documents to a corpus (and remove them): files, folders or URLs in, manifest entries out.
 
-`add_documents` reads every source first (see `readers.py`), recognises what each one
-is (`legal.py`), checks it is not already in the corpus (by content hash), and only
-then writes the text files and the manifest, atomically. The index is updated last;
-if that fails, the corpus is put back as it was. Any bad source stops the whole batch
-before anything is written, so the corpus and the index are never half-updated.
+`add_documents` reads every source first (see `readers.py`), refuses one whose text is over
+`Settings.max_source_mb`, recognises what each one is (`legal.py`), checks it is not already in
+the corpus (by content hash), and only then writes the text files and the manifest, atomically.
+The index is updated last. Writing the corpus and updating the index are one transaction under
+the index's build lock (`generations.index_transaction`): a build elsewhere waits for it, and any
+failure or interruption (Ctrl+C, SIGTERM) puts back both the corpus and the index (CURRENT, the
+generation, the vectors) as they were. Any bad source stops the whole batch before anything is
+written, so the corpus and the index are never half-updated.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import httpx
 
 from .config import Settings
 from .errors import CorpusError, DocumentUnreadable, NotFound
+from .generations import index_transaction
 from .indexing import IndexReport
+from .interrupts import signals_deferred
 from .legal import RELATIONS, LegalHeader, doc_id_for, recognise
 from .loading import MANIFEST_NAME, read_manifest
 from .problems import os_problem
@@ -95,12 +100,14 @@ def add_documents(
     """
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
-    entries = _manifest_entries(corpus)
-    loaded = _load_sources(sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)))
+    loaded = _load_sources(
+        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
+    )
     if len(loaded) > 1 and overrides.single_only():
         raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
-    added = _prepare(loaded, entries, corpus, overrides)
-    with _transaction(corpus) as tx:
+    with _transaction(settings) as tx:
+        entries = _manifest_entries(corpus)  # under the lock: as the last add or remove left it
+        added = _prepare(loaded, entries, corpus, overrides)
         for item in added:
             tx.write(corpus / item.entry["file"], item.entry.pop("_text"))
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, entries + [a.entry for a in added]))
@@ -111,20 +118,43 @@ def add_documents(
 Fetch = Callable[[str], tuple[bytes, str]]  # a URL's (body, content type)
 
 
-def _load_sources(sources: list[str], fetch: Fetch) -> list[tuple[_Source, Extracted]]:
-    """Read every source; raise one `DocumentUnreadable` listing all that fail."""
+def _load_sources(sources: list[str], fetch: Fetch, limit_mb: float) -> list[tuple[_Source, Extracted]]:
+    """Read every source; raise one `DocumentUnreadable` listing all that fail or are too large."""
     problems: list[str] = []
     loaded: list[tuple[_Source, Extracted]] = []
     for source in _expand(sources, problems, fetch):
         try:
-            loaded.append((source, read_bytes(source.data, source.origin, source.content_type)))
+            extracted = read_bytes(source.data, source.origin, source.content_type)
         except DocumentUnreadable as exc:
             problems.append(f"{source.origin}: {exc.message}")
+            continue
+        too_large = _size_problem(extracted.text, limit_mb)
+        if too_large:
+            problems.append(f"{source.origin}: {too_large}")
+        else:
+            loaded.append((source, extracted))
     if problems:
         raise DocumentUnreadable("Không thêm văn bản nào.\n" + "\n".join(f"- {p}" for p in problems))
     if not loaded:
         raise DocumentUnreadable("Không có văn bản nào để thêm.")
     return loaded
+
+
+def _size_problem(text: str, limit_mb: float) -> str:
+    """Why a text is too large to add ("" when it is not): chunking and embedding it would take hours."""
+    size_mb = len(text.encode("utf-8")) / 1_000_000
+    if size_mb <= limit_mb:
+        return ""
+    return (
+        f"văn bản quá lớn ({_megabytes(size_mb)} MB chữ, giới hạn {_megabytes(limit_mb)} MB); nhúng chừng ấy "
+        "chữ mất nhiều giờ. Hãy tách thành các văn bản nhỏ hơn, hoặc nâng giới hạn bằng biến "
+        "KHUYENCONG_MAX_SOURCE_MB nếu thật sự cần."
+    )
+
+
+def _megabytes(value: float) -> str:
+    """20 -> "20", 0.01 -> "0,01", 50.32 -> "50,32" (Vietnamese decimal comma)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _expand(sources: list[str], problems: list[str], fetch: Fetch) -> Iterator[_Source]:
@@ -312,6 +342,7 @@ class _Transaction:
         self._remember(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
+        self._remember(tmp)  # gone again on rollback, should it be interrupted before the rename
         tmp.write_text(content, encoding="utf-8")
         os.replace(tmp, path)  # readers see the old file or the new one, never half of it
 
@@ -331,16 +362,18 @@ class _Transaction:
 
 
 @contextmanager
-def _transaction(corpus: Path) -> Iterator[_Transaction]:
+def _transaction(settings: Settings) -> Iterator[_Transaction]:
+    """Corpus files and the index changed as one, under the build lock; any failure undoes both."""
     transaction = _Transaction()
-    try:
-        yield transaction
-    except OSError as exc:
-        transaction.rollback()
-        raise CorpusError(f"Không ghi được vào {corpus}: {os_problem(exc)}.") from exc
-    except BaseException:
-        transaction.rollback()
-        raise
+    with index_transaction(settings.index_dir, rollback=True):
+        try:
+            yield transaction
+        except BaseException as exc:
+            with signals_deferred():
+                transaction.rollback()
+            if isinstance(exc, OSError):
+                raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {os_problem(exc)}.") from exc
+            raise
 
 
 def _reindex(settings: Settings) -> IndexReport:
@@ -358,12 +391,12 @@ def list_documents(settings: Settings) -> list[dict[str, Any]]:
 def remove_document(settings: Settings, doc_id: str, index: bool = True) -> tuple[dict[str, Any], IndexReport | None]:
     """Remove a document (its manifest entry and text file) and update the index."""
     corpus = settings.corpus_dir
-    entries = _manifest_entries(corpus)
-    entry = next((e for e in entries if e["id"] == doc_id), None)
-    if entry is None:
-        raise NotFound(f"Không có tài liệu mã '{doc_id}' trong {corpus}. Xem danh sách bằng `khuyencong list`.")
-    rest = [e for e in entries if e["id"] != doc_id]
-    with _transaction(corpus) as tx:
+    with _transaction(settings) as tx:
+        entries = _manifest_entries(corpus)
+        entry = next((e for e in entries if e["id"] == doc_id), None)
+        if entry is None:
+            raise NotFound(f"Không có tài liệu mã '{doc_id}' trong {corpus}. Xem danh sách bằng `khuyencong list`.")
+        rest = [e for e in entries if e["id"] != doc_id]
         if not any(e["file"] == entry["file"] for e in rest):
             tx.delete(corpus / entry["file"])
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, rest))

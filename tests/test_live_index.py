@@ -1,0 +1,91 @@
+"""A running server follows the index that other processes build: both the keyword and the vector side.
+
+The server is the real app (TestClient) in this process, with its embedded Chroma client; the
+document is added by `khuyencong add` in another process, as someone would from a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from ingest_samples import DECISION_59
+
+from assistant import Assistant, Settings
+from assistant.api import create_app
+from assistant.conversation import ConversationStore
+from assistant.feedback import FeedbackStore
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
+NEW_ID = "qd-59-2099-qd-ubnd"
+QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"
+
+
+def _small_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    manifest = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))
+    entries = [e for e in manifest["documents"] if e["id"] in SMALL]
+    for entry in entries:
+        shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
+    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _add_in_another_process(settings: Settings, source: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
+    env["KHUYENCONG_EMBEDDING_CACHE"] = str(settings.cache_path)
+    command = [sys.executable, "-m", "assistant", "--corpus", str(settings.corpus_dir)]
+    command += ["--index", str(settings.index_dir), "add", str(source)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _ask(client: TestClient) -> dict[str, Any]:
+    response = client.post("/ask", json={"question": QUESTION})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _answered(data: dict[str, Any]) -> bool:
+    return bool(data["found"] and data["citations"] and data["citations"][0]["doc_id"] == NEW_ID)
+
+
+def test_a_running_server_answers_a_document_added_by_another_process(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = Settings(
+        corpus_dir=_small_corpus(tmp_path / "corpus"),
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        embedding_cache=embedding_cache,
+    )
+    Assistant(settings).index()  # built in this process, as `serve` does when there is no index
+    source = tmp_path / "qd-59-2099.txt"
+    source.write_text(DECISION_59, encoding="utf-8")
+    app = create_app(
+        Assistant(settings), feedback=FeedbackStore(tmp_path / "feedback.sqlite3"), conversations=ConversationStore()
+    )
+    with TestClient(app) as client:
+        assert not _answered(_ask(client))  # not in the corpus yet; this refusal is now in the answer cache
+        adding = _add_in_another_process(settings, source)
+        while adding.poll() is None:  # a busy server: requests keep coming while the other process builds
+            client.get("/health")
+            _ask(client)
+            time.sleep(0.2)
+        out, err = adding.communicate()
+        assert adding.returncode == 0, (out + err).decode()
+        added_at = time.monotonic()
+        while not _answered(data := _ask(client)) and time.monotonic() - added_at < 5:
+            time.sleep(0.1)
+        assert _answered(data), data["answer"]
+        assert data["answer"].startswith("30%")
+        hits = client.get("/search", params={"q": QUESTION, "k": 3}).json()
+        assert hits[0]["doc_id"] == NEW_ID and hits[0]["dense_rank"] is not None  # the vector side followed too
+        health = client.get("/health").json()
+    assert health["documents"] == 3
+    assert health["vectors_complete"] is True and health["vectors"] == health["chunks"]
