@@ -162,7 +162,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "deadline",
-        r"hạn chót|hạn cuối|thời hạn|(?<!quá )(?<!hết )(?<!còn )\bhạn\b(?! chế)|deadline|chậm nhất"
+        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )(?<!hết )\bhạn\b(?! chế)|deadline|chậm nhất"
         r"|trước ngày (?:nào|mấy)",
         facts=("date",),
         bias=6,
