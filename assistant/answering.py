@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
+from . import vocabulary
 from .chunking import provision_at
 from .citations import one_per_passage
 from .evidence import ITEM_BREAK, Candidate, ScoreWeights, enumerates, qualifier_agreement, score_candidates
@@ -149,29 +150,33 @@ def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], pa
     if (query.kind.needs_fact or query.kind.lead == "list") and set(query.key_terms) & query.unknown:
         return True  # the figure or list asked is of something the documents never name ("lãi suất")
     around = _around(best)
-    return any(_contradicted(term, query, around) for term in query.key_terms)
+    return any(_contradicted(term, query, around) for term in query.asked)  # what excludes what is data
 
 
 def _contradicted(term: str, query: Query, around: Evidence) -> bool:
-    """The passage has the word before `term` in the question followed by another word ("phía Nam" for "phía Bắc").
+    """The passage follows the question's head word with a word that excludes the asked one
+    ("phía Nam" for "phía Bắc", "đợt 1" for "đợt 2", "6 tháng đầu" for "6 tháng cuối").
 
-    Only words the documents do use can be contradicted: a known word, or a pair of known words
-    the documents never put together ("phía bắc"); an unknown word ("gặp") is only missing, and a
-    known name the passage shortens ("Trung tâm" for "Trung tâm Khuyến công") is not contradicted.
+    What excludes what is data (vocab/contrasts.json): another word after the same head is
+    no contradiction by itself ("đào tạo nghề" does not contradict "đào tạo thêm thợ").
     """
     if around.has(term):
         return False
     words = term.split()
-    if len(words) == 1:  # a single word: the word before it in the question ("phía" of "phía Bắc")
-        if term in query.unknown:
-            return False
-        heads = [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{term}") and p.split("_")[0].isalpha()]
-        rest = term
-    else:  # a pair the documents never use, of words they do use
-        if term not in query.unknown or any(w in query.unknown_words for w in words):
-            return False
-        heads, rest = [words[0]], " ".join(words[1:])
-    return any(f" {head} " in around.joined and f" {head} {rest} " not in around.joined for head in heads)
+    for position, word in enumerate(words):
+        rivals = {w for group in vocabulary.contrasts() if word in group for w in group} - {word}
+        if not rivals:
+            continue
+        if position:
+            heads = [words[position - 1]]
+        else:
+            heads = [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{word}") and p.split("_")[0].isalpha()]
+        for head in heads:
+            if f" {head} {word} " in around.joined:
+                continue
+            if any(f" {head} {rival} " in around.joined for rival in rivals):
+                return True
+    return False
 
 
 def _around(item: Candidate) -> Evidence:

@@ -57,6 +57,7 @@ _INCLUDING = re.compile(r"\b(?:tinh chung ca|tinh chung|tinh ca|ke ca|bao gom ca
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
+_COMPARED_YEAR = re.compile(r"(?:so voi|so vs|bang|tang|giam)[^.;:?]{0,30}?(?:nam\s+)?((?:19|20)\d{2})")
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -216,7 +217,9 @@ def _current(provinces: list[str], years: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _years(text: str) -> tuple[str, ...]:
-    return tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", text)))))
+    """The years asked of: named, less a document's number and a year only compared with ("so với 2022")."""
+    named = set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", text)))
+    return tuple(sorted(named - {m.group(1) for m in _COMPARED_YEAR.finditer(fold(text))}))
 
 
 def _typed_with_diacritics(typed: str) -> bool:

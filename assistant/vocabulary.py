@@ -11,6 +11,7 @@ one of them, never code:
 - `synonyms.tsv`: the documents' words for what users write ("nộp" / "gửi");
 - `fillers.txt`: polite openers and closers and figure-selecting qualifiers that carry
   no topic ("cho em hỏi", "ạ", "tổng cộng");
+- `contrasts.json`: words that exclude one another after the same head ("phía Bắc" / "phía Nam");
 - `qualifiers.json`: the words that pick one figure among neighbours (national/local
   programme, plan/actual, region, total, part), as questions and as documents say them.
 """
@@ -31,6 +32,7 @@ __all__ = [
     "abbreviations_expanded",
     "accented_fillers",
     "chat_form_words",
+    "contrasts",
     "expand_chat",
     "fillers",
     "provinces",
@@ -85,6 +87,13 @@ def accented_fillers() -> frozenset[str]:
 
 
 @cache
+@cache
+def contrasts() -> tuple[frozenset[str], ...]:
+    """Sets of words that exclude one another after the same head word (`contrasts.json`), folded."""
+    data: dict[str, Any] = json.loads(_read("contrasts.json"))
+    return tuple(frozenset(words) for words in data["sets"])
+
+
 def qualifier(name: str, side: str) -> re.Pattern[str]:
     """Whole-word pattern (on folded text) of a qualifier's words ("plan", "national", …) on one side
     ("question" or "document") of `qualifiers.json`."""

@@ -155,6 +155,18 @@ def test_a_list_asked_of_a_sentence_naming_its_topic_is_read_from_the_next_sente
     assert first.startswith("Gồm:") and "chế biến nông lâm thủy sản" in first and "công nghệ cao" in first
 
 
+def test_a_word_excluding_the_asked_one_is_a_contradiction_and_another_word_is_not(assistant: Assistant) -> None:
+    assert not assistant.ask("đắk lắk đợt 2 năm 2022 phê duyệt thêm bao nhiêu đề án kcđp").found  # the text: đợt 1
+    assert assistant.ask("Đắk Lắk đợt 1 năm 2022 phê duyệt bao nhiêu đề án KCĐP").answer.startswith("23 đề án")
+    trained = assistant.ask("e làm đồ thủ công, muốn đào tạo thêm thợ thì kc có hỗ trợ đào tạo nghề ko")
+    assert trained.found  # "đào tạo nghề" does not contradict "đào tạo thêm thợ"
+
+
+def test_a_year_compared_with_is_not_the_year_asked(assistant: Assistant) -> None:
+    answer = assistant.ask("ke hoach kinh phi kc 2023 phia nam duoc duyet bnhieu, tang bn % so voi 2022")
+    assert answer.answer.startswith("101,65 tỷ đồng")
+
+
 def test_why_question_cites_the_cause(assistant: Assistant) -> None:
     answer = assistant.ask("Tại sao hoạt động khuyến công An Giang 6 tháng đầu năm 2023 triển khai chậm?")
     assert answer.found
