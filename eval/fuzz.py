@@ -45,12 +45,13 @@ def server_errors(log: Path) -> str:
     return "\n".join([*wanted, *tracebacks])
 
 
-def schemathesis_round(base: str, seed: int, examples: int, workers: int) -> int:
-    """One schemathesis run over every operation of the schema; its exit code (0: no failure)."""
+def schemathesis_round(base: str, seed: int, examples: int, workers: int, folder: Path) -> int:
+    """One schemathesis run over every operation of the schema, in `folder` (it leaves files in its working
+    directory); its exit code (0: no failure)."""
     command = [str(SCHEMATHESIS), "run", f"{base}/openapi.json", "--checks", "not_a_server_error"]
     command += ["--max-examples", str(examples), "--seed", str(seed), "--workers", str(workers)]
     command += ["--generation-database", "none", "--no-color", "--request-timeout", "60"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=folder)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     shown = lines if result.returncode else lines[-4:]  # a failure in full, with its curl reproduction
     print("\n".join(f"    {line}" for line in shown), flush=True)
@@ -72,7 +73,7 @@ def fuzz(requests: int, examples: int, workers: int, first_seed: int = 1) -> int
             while sum(statuses(log).values()) < requests and process.poll() is None:
                 seed += 1
                 print(f"round {seed}: {sum(statuses(log).values())} requests so far", flush=True)
-                failed_rounds += schemathesis_round(base, seed, examples, workers) != 0
+                failed_rounds += schemathesis_round(base, seed, examples, workers, data_dir) != 0
             seconds = time.monotonic() - started
         finally:
             stop_server(process)
