@@ -398,11 +398,9 @@ class LoadedIndex:
 
     def text_of(self, doc_id: str) -> str:
         """Full text of a document of this generation (read on first use)."""
-        if not self.texts:
+        if not self.texts:  # read whole, then put in place: other threads never see part of it
             with (self.folder / "texts.jsonl").open(encoding="utf-8") as handle:
-                for line in handle:
-                    row = json.loads(line)
-                    self.texts[row["id"]] = row["text"]
+                self.texts = {row["id"]: row["text"] for row in map(json.loads, handle)}
         return self.texts[doc_id]
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
