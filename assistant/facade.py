@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .answering import AnswerParams, decide, render
 from .config import Settings
 from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
+from .generations import between_builds
 from .indexing import (
     IndexReport,
     IndexState,
+    LoadedIndex,
     VectorStore,
     build_index,
     current_generation,
@@ -31,6 +34,16 @@ from .types import Answer, Filters, Hit
 __all__ = ["Assistant"]
 
 EXAMPLE_QUESTION = "Hạn đăng ký kế hoạch khuyến công quốc gia năm 2024 là ngày nào?"
+ServedState = tuple[IndexState, bool]
+
+
+@dataclass(frozen=True)
+class _View:
+    """The index as this assistant serves it: the state on disk it follows, and its retriever."""
+
+    state: IndexState
+    retriever: HybridRetriever
+    vectors_seen: bool  # the vector store was (re)opened since this state appeared
 
 
 class Assistant:
@@ -58,7 +71,7 @@ class Assistant:
         self._backend: EmbeddingBackend | None = None
         self._backend_ready = False
         self._store: VectorStore | None = None
-        self._view: tuple[IndexState, HybridRetriever] | None = None  # the index state the retriever reads
+        self._view: _View | None = None
         self._llm = _make_llm(self.settings)
 
     # ----------------------------------------------------------------- indexing
@@ -180,41 +193,66 @@ class Assistant:
             "built_at": index.meta.get("built_at"),
         }
 
-    def index_state(self) -> IndexState:
-        """The state of the index on disk that answers follow (it changes when any process rebuilds)."""
-        return index_state(self.settings.index_dir)
+    def served_state(self) -> ServedState:
+        """What answers are computed on now: the index state on disk, and whether its vectors were seen."""
+        view = self._get_view()
+        return view.state, view.vectors_seen
 
     # -------------------------------------------------------------- internals
     def _get_retriever(self) -> HybridRetriever:
-        """The retriever over the index as it is on disk now, whichever process built it.
+        return self._get_view().retriever
+
+    def _get_view(self) -> _View:
+        """The index as it is on disk now, whichever process built it.
 
         When CURRENT names another generation, it is loaded; when the live generation's vectors
-        changed (meta.json rewritten), its metadata is reread; either way the vector store is
-        reopened, since an embedded Chroma client never sees what other processes wrote.
+        changed (meta.json rewritten), its metadata is reread. The vector store is then reopened,
+        since an embedded Chroma client never sees what other processes wrote; but only between
+        builds (see `VectorStore`): until then the vectors seen before serve, and every request
+        tries again.
         """
-        state = self.index_state()
+        state = index_state(self.settings.index_dir)
         view = self._view
-        if view is not None and view[0] == state:
-            return view[1]
+        if view is not None and view.state == state and view.vectors_seen:
+            return view
         with self._lock:
-            if self._view is None or self._view[0] != state:
-                self._view = state, self._follow(self._view[1] if self._view else None)
-            return self._view[1]
+            view = self._view
+            if view is None or view.state != state:
+                view = self._view_of(state, self._load(view.retriever.index if view else None), seen=False)
+            if not view.vectors_seen and self._reopen_vectors():
+                view = self._view_of(state, view.retriever.index, seen=True)
+            self._view = view
+            return view
 
-    def _follow(self, previous: HybridRetriever | None) -> HybridRetriever:
-        """A retriever over the live generation, with the vector store seeing the disk as it is now."""
-        live = current_generation(self.settings.index_dir)
-        if previous is not None and previous.index.generation == live:
-            index = previous.index
-            index.meta = read_meta(index.folder)
-        else:
-            index = load_index(self.settings.index_dir)
+    def _load(self, previous: LoadedIndex | None) -> LoadedIndex:
+        """The live generation: `previous` with its meta.json reread when it is still live, else loaded."""
+        if previous is not None and previous.generation == current_generation(self.settings.index_dir):
+            previous.meta = read_meta(previous.folder)
+            return previous
+        return load_index(self.settings.index_dir)
+
+    def _view_of(self, state: IndexState, index: LoadedIndex, seen: bool) -> _View:
+        retriever = HybridRetriever(index, self._store, self._get_backend(), self.fusion_params)
+        return _View(state, retriever, seen or self._get_backend() is None)
+
+    def _reopen_vectors(self) -> bool:
+        """Open or reopen the vector store if no build is running; False when one is."""
         backend = self._get_backend()
-        if backend is not None and self._store is None:
-            self._store = VectorStore(self.settings.index_dir, backend, self.settings.chroma_url)
-        elif self._store is not None:
-            self._store.refresh()
-        return HybridRetriever(index, self._store, backend, self.fusion_params)
+        if backend is None:
+            return True
+        if self.settings.chroma_url:  # a Chroma server serves every process the same vectors
+            self._store = self._store or VectorStore(self.settings.index_dir, backend, self.settings.chroma_url)
+            return True
+        with between_builds(self.settings.index_dir) as quiet:
+            if not quiet:
+                return False
+            if self._store is None:
+                store = VectorStore(self.settings.index_dir, backend)
+                store.load()
+                self._store = store
+            else:
+                self._store.refresh()
+        return True
 
     def uses_llm(self) -> bool:
         """True when an OpenAI-compatible language model phrases the answers."""

@@ -13,6 +13,7 @@ builds left behind. When the outermost holder lets go normally, the work is kept
 clean-up runs (a signal meanwhile waits for it, then raises `StoppedAfterCommit`); on an exception
 before that (Ctrl+C and SIGTERM included) a transaction opened with `rollback=True` puts CURRENT
 back to the generation that was live when it took the lock and removes everything made since.
+Readers that must not overlap a build (opening an embedded Chroma store) use `between_builds`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from pathlib import Path
 
 from .interrupts import StoppedAfterCommit, signals_deferred, signals_noted, sigterm_raises
 
-__all__ = ["CURRENT_FILE", "IndexTransaction", "current_generation", "index_transaction", "write_atomic"]
+__all__ = [
+    "CURRENT_FILE",
+    "IndexTransaction",
+    "between_builds",
+    "current_generation",
+    "index_transaction",
+    "write_atomic",
+]
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +142,26 @@ def index_transaction(index_dir: Path, rollback: bool = False) -> Iterator[Index
                 raise StoppedAfterCommit(caught[0])
         finally:
             del held[key]
+
+
+@contextmanager
+def between_builds(index_dir: Path) -> Iterator[bool]:
+    """True inside when no build holds the lock (none starts until the block ends); False, at once, when one does."""
+    try:
+        handle = open(index_dir / ".lock", "a")  # noqa: SIM115 - closed below, after the flock
+    except OSError:
+        yield False
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -116,6 +117,26 @@ def test_assistant_reloads_after_a_rebuild(small: Settings) -> None:
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     _build(small)
     assert assistant.status()["documents"] == 1
+
+
+def test_concurrent_first_reads_of_the_texts_see_every_document(tmp_path: Path) -> None:
+    """A server's threads read a new generation's texts at once: none may see them half loaded (a 500)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    entries = [{"id": f"tin-{n:03d}", "file": f"{n}.txt", "title": f"Tin {n}", "kind": "news"} for n in range(300)]
+    for entry in entries:
+        (corpus / entry["file"]).write_text(f"Tin số {entry['title']} về khuyến công năm 2024.\n", encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps({"documents": entries}), encoding="utf-8")
+    build_index(corpus, tmp_path / "index", embedding="none")
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(10):
+            index = load_index(tmp_path / "index")
+            with ThreadPoolExecutor(8) as pool:  # the last document read first, by every thread at once
+                assert all(pool.map(index.text_of, ["tin-299"] * 64))
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _free_port() -> int:

@@ -6,6 +6,7 @@ document is added by `khuyencong add` in another process, as someone would from 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
 NEW_ID = "qd-59-2099-qd-ubnd"
 QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"
+DEADLINE_QUESTION = "hạn đăng ký kế hoạch khuyến công quốc gia"
 
 
 def _small_corpus(folder: Path) -> Path:
@@ -57,13 +59,17 @@ def _answered(data: dict[str, Any]) -> bool:
     return bool(data["found"] and data["citations"] and data["citations"][0]["doc_id"] == NEW_ID)
 
 
-def test_a_running_server_answers_a_document_added_by_another_process(tmp_path: Path, embedding_cache: Path) -> None:
-    settings = Settings(
+def _settings(tmp_path: Path, embedding_cache: Path) -> Settings:
+    return Settings(
         corpus_dir=_small_corpus(tmp_path / "corpus"),
         index_dir=tmp_path / "index",
         data_dir=tmp_path / "data",
         embedding_cache=embedding_cache,
     )
+
+
+def test_a_running_server_answers_a_document_added_by_another_process(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = _settings(tmp_path, embedding_cache)
     Assistant(settings).index()  # built in this process, as `serve` does when there is no index
     source = tmp_path / "qd-59-2099.txt"
     source.write_text(DECISION_59, encoding="utf-8")
@@ -89,3 +95,18 @@ def test_a_running_server_answers_a_document_added_by_another_process(tmp_path: 
         health = client.get("/health").json()
     assert health["documents"] == 3
     assert health["vectors_complete"] is True and health["vectors"] == health["chunks"]
+
+
+def test_the_vector_store_is_opened_only_between_builds(tmp_path: Path, embedding_cache: Path) -> None:
+    """Opening an embedded Chroma store while another process writes it is not safe: while a build
+    holds the lock, a reader that has not opened the vectors yet answers from the keyword side."""
+    settings = _settings(tmp_path, embedding_cache)
+    Assistant(settings).index()
+    kc = Assistant(settings)
+    with open(settings.index_dir / ".lock", "w") as held:  # a build in another process holds the lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        hits = kc.search(DEADLINE_QUESTION, k=3)
+        assert hits[0].chunk.doc_id == "cv-400-ctdp-qlkc-2024"
+        assert all(hit.dense_rank is None for hit in hits) and kc.status()["vectors"] == 0
+    hits = kc.search(DEADLINE_QUESTION, k=3)  # the build is over: the next request opens the vectors
+    assert hits[0].dense_rank is not None and kc.status()["vectors"] == kc.status()["chunks"]
