@@ -301,6 +301,23 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     return score
 
 
+# "do đơn vị nào tổ chức", "do ai chủ trì": the agent of a verb is asked
+_AGENT_ASKED = re.compile(
+    r"\bdo (?:ai|don vi nao|co quan nao|to chuc nao|ben nao|noi nao) ((?:[a-z]+ ?){1,3}?)\s*(?:[?,.]|$)"
+)
+
+
+def _agent_of(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
+    """The span X of "do X <verb>" in `sentence` when the question asks who does <verb> ("do Vụ … tổ chức")."""
+    asked = _AGENT_ASKED.search(fold(query.text).lower())
+    folded = fold(sentence).lower()
+    if asked is None or len(folded) != len(sentence):
+        return []
+    verb = re.escape(asked.group(1).strip())
+    found = re.search(rf"\bdo\s+([^,.;()]{{3,100}}?)\s+{verb}\b", folded)
+    return [(offset + found.start(1), offset + found.end(1))] if found else []
+
+
 def enumerates(text: str) -> bool:
     """Whether a sentence lists several items ("… chế biến nông lâm thủy sản, mô hình …; mô hình …")."""
     return len(ITEM_BREAK.findall(text)) >= 2
@@ -311,6 +328,8 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
     spans: list[tuple[int, int]] = []
     if query.kind.named and query.unit:
         spans = _named_after(query.unit, sentence, offset)
+    if query.kind.name in ("name", "person"):
+        spans = spans or _agent_of(query, sentence, offset)
     for name in (
         () if spans else query.kind.facts
     ):  # in the kind's order of preference: a person before an office for "ai"

@@ -44,6 +44,12 @@ from assistant.types import Citation
             "2.000 sản phẩm.",
             "dongnai-2023-ket-qua",
         ),
+        # "do đơn vị nào tổ chức": the X of "do X tổ chức", whatever its capitals
+        (
+            "Khóa đào tạo Người Quản lý Năng lượng năm 2023 do đơn vị nào tổ chức?",
+            "Vụ tiết kiệm năng lượng và Phát triển bền vững",
+            "angiang-2023-6-thang",
+        ),
         # "liên hệ" belongs to the phone asked, it is no topic the documents lack
         ("e muốn dua sp vào phong trung bay của ttkc đồng nai, sdt zalo lien he là j", "0819", "dongnai-2023-ket-qua"),
     ],
