@@ -105,7 +105,7 @@ def decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPara
         first = _closest_fact(query, best)
         best.facts = [first, *(f for f in best.facts if f != first)]
     if query.kind.lead == "list":
-        best = _with_enumeration(best)
+        best = _with_enumeration(best, params)
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
     return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
@@ -204,21 +204,25 @@ def _supports(query: Query, rest: list[Candidate], best: Candidate, params: Answ
     return []
 
 
-def _with_enumeration(best: Candidate) -> Candidate:
+def _with_enumeration(best: Candidate, params: AnswerParams) -> Candidate:
     """A sentence naming the topic ("Hỗ trợ xây dựng các mô hình …."), extended by the next one of its
-    paragraph when that one lists the items and it does not."""
+    paragraph when that one lists the items and it does not; an item ending in ";", by the items after it."""
     chunk = best.hit.chunk
-    if enumerates(best.text) or _LIST_OPENER.search(best.text.rstrip()):
-        return best
-    after = chunk.text[best.end - chunk.start :]
-    paragraph = after.split("\n", 1)[0]
+    if _LIST_OPENER.search(best.text.rstrip()):
+        return best  # its items are lines of their own (_list_items)
+    paragraph = chunk.text[best.end - chunk.start :].split("\n", 1)[0]
     following = split_sentences(paragraph, best.end)
-    if not following:
-        return best
-    start, end = following[0]
-    if not enumerates(chunk.text[start - chunk.start : end - chunk.start]):
-        return best
-    return replace(best, end=end)
+    end = best.end
+    if best.text.rstrip().endswith(";"):  # "… 04 hồ sơ đề án: “A”; “B”; “C”": the items run on
+        for start, stop in following[: params.max_items]:
+            end = stop
+            if not chunk.text[start - chunk.start : stop - chunk.start].rstrip().endswith(";"):
+                break
+    elif following and not enumerates(best.text):
+        start, stop = following[0]
+        if enumerates(chunk.text[start - chunk.start : stop - chunk.start]):
+            end = stop
+    return replace(best, end=end) if end != best.end else best
 
 
 def _list_items(best: Candidate, params: AnswerParams) -> list[Candidate]:
@@ -384,8 +388,7 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
     if len(citations) > 1:
         items = [_first_clause(c.quote) for c in citations[1:]]
         return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
-    sentences = [citations[0].quote[a:b] for a, b in split_sentences(citations[0].quote)] or [citations[0].quote]
-    text = max(sentences, key=lambda t: (len(ITEM_BREAK.findall(t)), -sentences.index(t)))  # the one listing
+    text = _listing_part(citations[0].quote)
     if query.asks_places:
         asked = set(query.provinces) | set(_provinces_in_meta(best, index))
         places = [name for key, name in province_mentions(text) if key not in asked]
@@ -397,6 +400,18 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
             opener = found
             break
     return "Gồm: " + _first_clause(text[opener.end() :] if opener else text, 260)
+
+
+def _listing_part(quote: str) -> str:
+    """The quote from the sentence that opens its items ("… 04 hồ sơ đề án: “A”; “B”; …"), or else its
+    sentence with the most items ("Hỗ trợ … . Lựa chọn … chế biến …, mô hình …; mô hình …")."""
+    spans = split_sentences(quote) or [(0, len(quote))]
+    if len(spans) > 2:  # items that are sentences of their own, after one that opens them with a colon
+        opening = next((a for a, b in spans if ":" in quote[a:b]), None)
+        if opening is not None:
+            return quote[opening:]
+    sentences = [quote[a:b] for a, b in spans]
+    return max(sentences, key=lambda t: (len(ITEM_BREAK.findall(t)), -sentences.index(t)))
 
 
 def _provinces_in_meta(best: Candidate, index: LoadedIndex) -> list[str]:

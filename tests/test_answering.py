@@ -173,6 +173,12 @@ def test_a_year_compared_with_is_not_the_year_asked(assistant: Assistant) -> Non
     assert answer.answer.startswith("101,65 tỷ đồng")
 
 
+def test_items_running_on_after_a_semicolon_are_all_listed(assistant: Assistant) -> None:
+    answer = assistant.ask("4 ho so đề án kcđp an giang 2023 là nhung de an nao")
+    first = answer.answer.splitlines()[0]
+    assert first.startswith("Gồm:") and "viên tinh nghệ" in first and "cà phê" in first and "rượu" in first
+
+
 def test_why_question_cites_the_cause(assistant: Assistant) -> None:
     answer = assistant.ask("Tại sao hoạt động khuyến công An Giang 6 tháng đầu năm 2023 triển khai chậm?")
     assert answer.found
