@@ -7,7 +7,7 @@ KC := $(VENV)/bin/khuyencong
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run ask test install install-dev chromium index lint fix eval bench clean
+.PHONY: run ask test install install-dev install-fuzz chromium index lint fix eval fuzz bench clean
 
 run: install ## install, build the index if missing, then serve the chat page and API (prints the URL)
 	$(KC) serve --host $(HOST) --port $(PORT)
@@ -45,6 +45,16 @@ eval: install ## the development set and the blind chat set (figures go to eval/
 	$(KC) index --if-missing
 	$(KC) eval
 	$(KC) eval --questions eval/chatset.jsonl
+
+fuzz: install-fuzz ## schemathesis against the live server's OpenAPI schema, >= 20,000 requests, no 5xx (not in `make test`)
+	$(KC) index --if-missing
+	$(PY) eval/fuzz.py --requests $(or $(REQUESTS),20000)
+
+$(VENV)/.installed-fuzz: $(VENV)/.installed
+	$(PIP) install -q -e '.[fuzz]'
+	touch $@
+
+install-fuzz: $(VENV)/.installed-fuzz
 
 lint: install-dev
 	$(VENV)/bin/ruff format --check assistant bots tests eval

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
+from . import vocabulary
 from .chunking import provision_at
-from .evidence import Candidate, ScoreWeights, qualifier_agreement, score_candidates
+from .citations import one_per_passage
+from .evidence import ITEM_BREAK, Candidate, ScoreWeights, enumerates, qualifier_agreement, score_candidates
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
@@ -102,6 +104,8 @@ def decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPara
     if len(best.facts) > 1:
         first = _closest_fact(query, best)
         best.facts = [first, *(f for f in best.facts if f != first)]
+    if query.kind.lead == "list":
+        best = _with_enumeration(best)
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
     return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
@@ -111,12 +115,28 @@ def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Ca
     """The top candidate, or a nearly-as-strong one that names the place/year asked (and holds the fact)."""
     top = candidates[0]
     floor = params.floor_ratio * top.score
-    near = [c for c in candidates if c.score >= floor]
-    for wanted in (lambda c: not c.missing and (c.facts or not query.kind.facts), lambda c: not c.missing):
-        found = next((c for c in near if wanted(c)), None)
+    # one that covers too little of the question to answer it does not replace the top one: the top is quoted
+    near = [c for c in candidates if c.score >= floor and (c is top or c.coverage >= params.refuse_below)]
+    preferred = (lambda c: _holds_preferred(query, c)) if query.kind.prefer_first else None
+    for wanted in (
+        preferred,  # "ai ký": a candidate naming a person before one naming only an office
+        lambda c: not c.missing and (c.facts or not query.kind.facts),
+        lambda c: not c.missing,
+    ):
+        found = next((c for c in near if wanted is not None and wanted(c)), None)
         if found is not None:
             return found
     return top
+
+
+def _holds_preferred(query: Query, candidate: Candidate) -> bool:
+    """Whether the candidate holds a fact of the kind's first fact pattern (a person, for "ai")."""
+    pattern = FACT_PATTERNS[query.kind.facts[0]]
+    chunk_start = candidate.hit.chunk.start
+    text = candidate.hit.chunk.text
+    return not candidate.missing and any(
+        pattern.fullmatch(text[a - chunk_start : b - chunk_start]) for a, b in candidate.facts
+    )
 
 
 def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], params: AnswerParams) -> bool:
@@ -130,29 +150,33 @@ def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], pa
     if (query.kind.needs_fact or query.kind.lead == "list") and set(query.key_terms) & query.unknown:
         return True  # the figure or list asked is of something the documents never name ("lãi suất")
     around = _around(best)
-    return any(_contradicted(term, query, around) for term in query.key_terms)
+    return any(_contradicted(term, query, around) for term in query.asked)  # what excludes what is data
 
 
 def _contradicted(term: str, query: Query, around: Evidence) -> bool:
-    """The passage has the word before `term` in the question followed by another word ("phía Nam" for "phía Bắc").
+    """The passage follows the question's head word with a word that excludes the asked one
+    ("phía Nam" for "phía Bắc", "đợt 1" for "đợt 2", "6 tháng đầu" for "6 tháng cuối").
 
-    Only words the documents do use can be contradicted: a known word, or a pair of known words
-    the documents never put together ("phía bắc"); an unknown word ("gặp") is only missing, and a
-    known name the passage shortens ("Trung tâm" for "Trung tâm Khuyến công") is not contradicted.
+    What excludes what is data (vocab/contrasts.json): another word after the same head is
+    no contradiction by itself ("đào tạo nghề" does not contradict "đào tạo thêm thợ").
     """
     if around.has(term):
         return False
     words = term.split()
-    if len(words) == 1:  # a single word: the word before it in the question ("phía" of "phía Bắc")
-        if term in query.unknown:
-            return False
-        heads = [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{term}") and p.split("_")[0].isalpha()]
-        rest = term
-    else:  # a pair the documents never use, of words they do use
-        if term not in query.unknown or any(w in query.unknown_words for w in words):
-            return False
-        heads, rest = [words[0]], " ".join(words[1:])
-    return any(f" {head} " in around.joined and f" {head} {rest} " not in around.joined for head in heads)
+    for position, word in enumerate(words):
+        rivals = {w for group in vocabulary.contrasts() if word in group for w in group} - {word}
+        if not rivals:
+            continue
+        if position:
+            heads = [words[position - 1]]
+        else:
+            heads = [p.split("_")[0] for p in query.bigrams if p.endswith(f"_{word}") and p.split("_")[0].isalpha()]
+        for head in heads:
+            if f" {head} {word} " in around.joined:
+                continue
+            if any(f" {head} {rival} " in around.joined for rival in rivals):
+                return True
+    return False
 
 
 def _around(item: Candidate) -> Evidence:
@@ -178,6 +202,23 @@ def _supports(query: Query, rest: list[Candidate], best: Candidate, params: Answ
         if not overlaps and (not query.kind.facts or item.facts):
             return [item]
     return []
+
+
+def _with_enumeration(best: Candidate) -> Candidate:
+    """A sentence naming the topic ("Hỗ trợ xây dựng các mô hình …."), extended by the next one of its
+    paragraph when that one lists the items and it does not."""
+    chunk = best.hit.chunk
+    if enumerates(best.text) or _LIST_OPENER.search(best.text.rstrip()):
+        return best
+    after = chunk.text[best.end - chunk.start :]
+    paragraph = after.split("\n", 1)[0]
+    following = split_sentences(paragraph, best.end)
+    if not following:
+        return best
+    start, end = following[0]
+    if not enumerates(chunk.text[start - chunk.start : end - chunk.start]):
+        return best
+    return replace(best, end=end)
 
 
 def _list_items(best: Candidate, params: AnswerParams) -> list[Candidate]:
@@ -216,9 +257,10 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
         owned = [
             text if "(" not in text[:40] else text.split("(")[0] for text in owned
         ]  # an aside is not its description
-    else:
-        shared = Evidence(sentence[: facts[0][0] - base])
-        owned = _clauses_of(sentence, relative)
+    else:  # the words just before the first fact, after the last comma or clause break, are its own
+        cut = _subject_end(sentence, relative[0][0])
+        shared = Evidence(sentence[:cut])
+        owned = [sentence[max(a, cut) : b] for a, b in _owned_spans(sentence, relative)]
 
     def weight(text: str) -> float:
         own = Evidence(text)
@@ -231,13 +273,24 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
     return facts[chosen] if scores[chosen] > scores[0] + _CLAUSE_MARGIN else facts[0]
 
 
-def _clauses_of(sentence: str, facts: list[tuple[int, int]]) -> list[str]:
+def _subject_end(sentence: str, first_fact: int) -> int:
+    """Where the subject shared by all the facts ends: the last comma or clause break before the first fact."""
+    head = sentence[:first_fact]
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(head)] + [head.rfind(", ") + 1]
+    return max(breaks)
+
+
+def _owned_spans(sentence: str, facts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The span each fact owns: its clause when every fact has its own, else the text since the previous fact.
+
+    Labelled values ("Long Xuyên: 2 cơ sở, …, Chợ Mới: 3 cơ sở") own their label, which ends the clause before.
+    """
     bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence)]
     clause_ids = [max(i for i, b in enumerate(bounds[:-1]) if b <= start) for start, _ in facts]
-    if len(set(clause_ids)) == len(facts):
-        return [sentence[bounds[i] : bounds[i + 1]] for i in clause_ids]
-    runs = [sentence[: facts[0][1]]]
-    return runs + [sentence[previous[1] : fact[1]] for previous, fact in pairwise(facts)]
+    labelled = sum(1 for start, _ in facts if sentence[:start].rstrip().endswith(":"))
+    if len(set(clause_ids)) == len(facts) and labelled < 2:
+        return [(bounds[i], bounds[i + 1]) for i in clause_ids]
+    return [(0, facts[0][1]), *((previous[1], fact[1]) for previous, fact in pairwise(facts))]
 
 
 # ------------------------------------------------------------------ rendering
@@ -260,13 +313,14 @@ def render(
     citations = [_citation(item, index, params) for item in chosen]
     referred = _referenced_citation(chosen[0], citations, index, params)
     lead = _lead(query, chosen, citations, index, today) if decision.outcome == "direct" else ""
-    quotes = [f"“{_ellipsis(c, chosen[i])}” [{i + 1}]" for i, c in enumerate(citations)]
+    sources, numbers = one_per_passage(citations, index.text_of)  # two sentences of one passage: one source
+    quotes = [f"“{_ellipsis(c, chosen[i])}” [{numbers[i]}]" for i, c in enumerate(citations)]
     if referred is not None:  # "Nội dung quy định tại khoản 1 Điều 3: …": what khoản 1 Điều 3 says, quoted too
-        citations.append(referred)
-        quotes.append(f"{referred.locator}: “{referred.quote}” [{len(citations)}]")
+        sources.append(referred)
+        quotes.append(f"{referred.locator}: “{referred.quote}” [{len(sources)}]")
     lines = [lead, *quotes] if lead else quotes
     note = _province_note(query, chosen[0], index)
-    return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=citations)
+    return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=sources)
 
 
 def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], index: LoadedIndex, today: dt.date) -> str:
@@ -321,7 +375,8 @@ def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> lis
     return [o for o in dict.fromkeys(out) if o not in text[primary[0] - best.start : primary[1] - best.start]]
 
 
-_INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")
+_INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau)\s*:?\s+|:\s+")
+_INLINE_PLACES = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")  # "… tại: An Giang, …"
 
 
 def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: LoadedIndex) -> str:
@@ -329,14 +384,15 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
     if len(citations) > 1:
         items = [_first_clause(c.quote) for c in citations[1:]]
         return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
-    text = citations[0].quote
+    sentences = [citations[0].quote[a:b] for a, b in split_sentences(citations[0].quote)] or [citations[0].quote]
+    text = max(sentences, key=lambda t: (len(ITEM_BREAK.findall(t)), -sentences.index(t)))  # the one listing
     if query.asks_places:
         asked = set(query.provinces) | set(_provinces_in_meta(best, index))
         places = [name for key, name in province_mentions(text) if key not in asked]
         if places:
             return "Gồm: " + ", ".join(dict.fromkeys(places)) + "."
     opener = None
-    for found in _INLINE_LIST.finditer(text):
+    for found in (_INLINE_PLACES if query.asks_places else _INLINE_LIST).finditer(text):
         if len(text) - found.end() > 20:
             opener = found
             break

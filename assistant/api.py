@@ -9,6 +9,7 @@ Every error is JSON `{"error": {"code", "message", "details"}}` with a Vietnames
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -17,27 +18,31 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import click
+import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from .config import Settings, limit_query_threads
 from .conversation import ConversationStore, Turn, resolve_followup
-from .errors import AssistantError
+from .errors import AssistantError, RateLimited
 from .facade import Assistant, ServedState
 from .feedback import FeedbackStore
+from .ratelimit import Rate, RateLimiter
 from .text import clean_question
 from .types import Answer, Citation, Filters
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from .web.schemas import (
     ERROR_RESPONSES,
+    RATE_LIMIT_RESPONSE,
     AskRequest,
     AskResponse,
     CitationOut,
@@ -68,6 +73,9 @@ log = logging.getLogger(__name__)
 MAX_SEARCH_K = 50
 DEFAULT_ANSWER_CACHE = 1024
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+MAX_CHARS_MARK = 'data-max-chars="2000"'  # in index.html, replaced by the configured limit
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's script and style, shipped in the fastapi-offline package (no CDN)
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 # Our pages load nothing from elsewhere and run no inline script.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
@@ -116,7 +124,7 @@ class AnswerCache:
 
 def _cache_size() -> int:
     value = os.environ.get("KHUYENCONG_ANSWER_CACHE", "").strip()
-    return int(value) if value.isdigit() else DEFAULT_ANSWER_CACHE
+    return int(value) if value.isdecimal() else DEFAULT_ANSWER_CACHE
 
 
 @dataclass
@@ -127,6 +135,7 @@ class Services:
     feedback: FeedbackStore
     conversations: ConversationStore
     answers: AnswerCache
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(Rate(0)))  # requests per client address
 
 
 def _services(request: Request) -> Services:
@@ -134,6 +143,18 @@ def _services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _within_rate_limit(request: Request, services: ServicesDep) -> None:
+    """Count the request against its client address; raise `RateLimited` (429) past the limit."""
+    wait = services.limiter.wait_for(request.client.host if request.client else "")
+    if wait > 0:
+        rate, seconds = services.limiter.rate, math.ceil(wait)
+        raise RateLimited(
+            f"Bạn đã gửi quá nhiều yêu cầu (tối đa {rate.requests} yêu cầu trong {rate.seconds:g} giây). "
+            f"Vui lòng thử lại sau {seconds} giây.",
+            retry_after=seconds,
+        )
 
 
 class SharedConversationStore(ConversationStore):
@@ -233,7 +254,8 @@ def answer_question(services: Services, body: AskRequest, channel: str = "api") 
 
 
 def _api_router() -> APIRouter:
-    router = APIRouter(responses=ERROR_RESPONSES)
+    """The question and document routes, each counted against the client's rate limit."""
+    router = APIRouter(responses={**ERROR_RESPONSES, **RATE_LIMIT_RESPONSE}, dependencies=[Depends(_within_rate_limit)])
 
     @router.post("/ask", tags=["hỏi đáp"], summary="Hỏi một câu, nhận câu trả lời kèm trích dẫn")
     def ask(body: AskRequest, services: ServicesDep) -> AskResponse:
@@ -283,6 +305,13 @@ def _api_router() -> APIRouter:
         row = services.feedback.record_feedback(body.answer_id, body.helpful, comment, channel="api")
         return FeedbackResponse(id=row, answer_id=body.answer_id, helpful=body.helpful)
 
+    return router
+
+
+def _ops_router() -> APIRouter:
+    """What monitoring polls: not rate-limited."""
+    router = APIRouter(responses=ERROR_RESPONSES)
+
     @router.get("/health", tags=["vận hành"], summary="Tình trạng dịch vụ và chỉ mục")
     def health(services: ServicesDep) -> Health:
         """Chỉ mục đã nạp chưa, số tài liệu, số đoạn, mô hình nhúng; 503 khi chưa có chỉ mục."""
@@ -299,8 +328,11 @@ def _page_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/")
-    async def chat_page() -> FileResponse:
-        return _page("index.html")
+    def chat_page(services: ServicesDep) -> HTMLResponse:
+        """The chat page, told the question length limit of this server (it warns past it, never cuts)."""
+        html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        limit = f'data-max-chars="{services.assistant.settings.max_question_chars}"'
+        return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
     @router.get("/doc")
     async def documents_page() -> FileResponse:
@@ -310,6 +342,25 @@ def _page_router() -> APIRouter:
     def document_page(doc_id: str, services: ServicesDep) -> FileResponse:
         known = any(d.get("id") == doc_id for d in services.assistant.documents())
         return _page("doc.html", 200 if known else 404)
+
+    return router
+
+
+def _docs_router(title: str) -> APIRouter:
+    """/docs: Swagger UI served from the package, so that it works with no internet."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/docs")
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{title} — tài liệu API",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # Swagger UI would send the schema to validator.swagger.io
+        )
 
     return router
 
@@ -352,7 +403,8 @@ def create_app(
     assistant:
         The assistant to serve; `Assistant(Settings.from_env())` when omitted.
     feedback:
-        Store of given answers and votes; `<data_dir>/feedback.sqlite3` when omitted.
+        Store of given answers and votes; `<data_dir>/feedback.sqlite3` with the settings' retention
+        policy when omitted.
     conversations:
         Follow-up memory; in memory, or shared through SQLite when KHUYENCONG_WORKERS > 1.
     answer_cache:
@@ -364,10 +416,11 @@ def create_app(
     settings = assistant.settings
     services = Services(
         assistant=assistant,
-        feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3") if feedback is None else feedback,
+        feedback=FeedbackStore.for_settings(settings) if feedback is None else feedback,
         # `is None`, not `or`: an empty ConversationStore is falsy (it has __len__).
         conversations=_default_conversations(settings) if conversations is None else conversations,
         answers=AnswerCache(assistant, _cache_size() if answer_cache is None else answer_cache),
+        limiter=RateLimiter(settings.rate_limit),
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",
@@ -375,13 +428,19 @@ def create_app(
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=_lifespan,
+        docs_url=None,  # ours below, without a CDN
+        redoc_url=None,  # /docs is the documented page
+        swagger_ui_oauth2_redirect_url=None,  # no OAuth here
     )
     app.state.services = services
     app.include_router(_api_router())
+    app.include_router(_ops_router())
     app.include_router(_page_router())
+    app.include_router(_docs_router(app.title))
     for router in _bot_routers(services):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
     return app

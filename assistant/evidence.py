@@ -34,15 +34,17 @@ from .terms import Evidence, variants
 from .text import fold, lexical_tokens, province_info, provinces_in, split_sentences
 from .types import Chunk, Hit
 
-__all__ = ["Candidate", "ScoreWeights", "doc_years", "score_candidates", "unit_years"]
+__all__ = ["ITEM_BREAK", "Candidate", "ScoreWeights", "doc_years", "enumerates", "score_candidates", "unit_years"]
 
 _CONTINUATION = 3
 _PARTIAL = 0.8  # credit for the start of a long name
 _RULE_KINDS = ("regulation", "direction_letter")
 _COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:năm\s+)?((?:19|20)\d{2})", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)")
+_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)(?!/[^\W\d_])")  # "1994/QĐ-UBND" is a number
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
+ITEM_BREAK = re.compile(r"[,;]\s")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
 _REGION = vocabulary.qualifier("region", "document")
@@ -293,10 +295,15 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     if region and not query.region and not query.provinces:
         score -= 0.5
     if query.total and _TOTAL.search(folded):
-        score += 0.5
+        score += 2.5 if query.inclusive else 0.5  # "tổng … kể cả phần đối ứng": the sum, whatever programme a part is
     if query.part and _TOTAL.search(folded):  # "riêng phần …": a part, not the total
         score -= 1
     return score
+
+
+def enumerates(text: str) -> bool:
+    """Whether a sentence lists several items ("… chế biến nông lâm thủy sản, mô hình …; mô hình …")."""
+    return len(ITEM_BREAK.findall(text)) >= 2
 
 
 def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> list[tuple[int, int]]:
@@ -321,8 +328,25 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
     if query.kind.name == "amount" and not _CAP.search(heading):  # a cap: "tối đa 30%", "không quá 300 triệu",
         spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]  # a column
     if query.unit and query.kind.name == "count":  # "bao nhiêu đề án": only the figures that count đề án
-        spans = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
+        loose = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
+        # "51 chủ thể sản phẩm … 2.000 sản phẩm": the number the noun asked directly follows counts it
+        unit = query.unit.split()[0]
+        direct = [s for s in loose if fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2] == [unit]]
+        spans = direct or loose
+    elif query.kind.name == "count":
+        spans = _bare_count(query, sentence, offset, spans)
     return sorted(set(spans))
+
+
+def _bare_count(query: Query, sentence: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A bare "bao nhiêu" ("kcđp 2023 kế hoạch giao bn") asks a count of something the question names, or else
+    the sentence's amount: "20 tỉnh" counts nothing asked, "67,15 tỷ đồng" is the figure."""
+    asked = set(fold(query.expanded).split())
+    counted = [s for s in spans if set(fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2]) <= asked]
+    if counted:
+        return counted
+    money = [(offset + m.start(), offset + m.end()) for m in FACT_PATTERNS["money"].finditer(sentence)]
+    return money or spans
 
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
@@ -406,6 +430,8 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
             for name in query.kind.facts:
                 text = FACT_PATTERNS[name].sub(" ", text)
         about = unit_years(text) or doc_years(chunk, unit.start, index)  # a sentence naming its year is about it
+        if about <= set(query.years):  # "năm 2023 kiểm tra đề án năm 2021": the report's year covers the other
+            about |= own_years(chunk, index)
         for year in query.years:
             if year not in about:
                 return f"năm {year}"
@@ -436,13 +462,30 @@ def unit_years(text: str) -> set[str]:
 
 
 def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
-    """Years the surroundings of a sentence are about: heading, title, manifest year and date, the text just before."""
-    meta = index.documents.get(chunk.doc_id, {})
+    """Years the surroundings of a sentence are about.
+
+    In its paragraph, the lead-in of the list it is an item of ("Năm 2023, Trung tâm đã: …;
+    …") or else the nearest earlier sentence naming a year sets it ("8 tháng năm 2023, … .
+    Trong đó: Kinh phí KCĐP …"); a year inside a sibling item ("… brochure năm 2022; Tổ chức
+    04 hội thảo") does not. Without either: the passage's heading, the document's title,
+    manifest year and date, and the text just before.
+    """
     text = index.text_of(chunk.doc_id)
+    paragraph = max(chunk.start, text.rfind("\n", 0, offset) + 1)
+    *earlier, current = _SENTENCE_END.split(text[paragraph:offset])
+    for sentence in [current.split(":")[0] if ":" in current else "", *reversed(earlier)]:
+        named = unit_years(sentence)
+        if named:
+            return named
     lead_in = text[max(0, offset - 1200) : offset]
-    found = set(_YEAR.findall(" ".join([chunk.heading, str(meta.get("title", "")), lead_in])))
-    found |= {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}
-    return found - {""}
+    return set(_YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+
+
+def own_years(chunk: Chunk, index: LoadedIndex) -> set[str]:
+    """The years a document is of: its title's, its manifest year and the year of its date."""
+    meta = index.documents.get(chunk.doc_id, {})
+    found = set(_YEAR.findall(str(meta.get("title", ""))))
+    return (found | {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}) - {""}
 
 
 def _referenced(sentence: str, chunk: Chunk, index: LoadedIndex) -> tuple[int, int] | None:

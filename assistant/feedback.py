@@ -4,6 +4,11 @@ Every answer shown to someone (API, web page, Telegram, Zalo) gets an id, so a
 👍/👎 can refer to it; each write is committed before the call returns. Telegram
 update_ids and Zalo msg_ids are remembered here too, so a replayed event is not
 answered twice, after a restart or by another process.
+
+Retention (`Retention`, from KHUYENCONG_ANSWER_RETENTION_DAYS and
+KHUYENCONG_FEEDBACK_RETENTION_DAYS): an answer nobody voted on is kept `answer_days`,
+feedback `feedback_days`, and an answer as long as feedback on it is kept; 0 keeps
+forever. Old rows are deleted when the store opens and then at most hourly, on write.
 """
 
 from __future__ import annotations
@@ -13,15 +18,21 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import Settings
 from .errors import BadQuestion, NotFound
 from .types import Answer
 
-__all__ = ["MAX_COMMENT_CHARS", "FeedbackStore"]
+__all__ = ["FEEDBACK_FILE", "MAX_COMMENT_CHARS", "FeedbackStore", "Retention"]
 
 MAX_COMMENT_CHARS = 2000
+FEEDBACK_FILE = "feedback.sqlite3"
+DAY = 86400.0
+PRUNE_EVERY = 3600.0  # seconds between prunes of a long-running store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -46,20 +57,61 @@ CREATE TABLE IF NOT EXISTS feedback (
     comment TEXT,
     channel TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS answers_by_created ON answers (created);
+CREATE INDEX IF NOT EXISTS feedback_by_created ON feedback (created);
+CREATE INDEX IF NOT EXISTS feedback_by_answer ON feedback (answer_id);
 """
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many days stored rows are kept; 0 keeps them forever."""
+
+    answer_days: float = 90.0  # answers nobody gave feedback on
+    feedback_days: float = 0.0  # feedback, and the answer it is about
+
+    @classmethod
+    def of(cls, settings: Settings) -> Retention:
+        """The policy set by KHUYENCONG_ANSWER_RETENTION_DAYS and KHUYENCONG_FEEDBACK_RETENTION_DAYS."""
+        return cls(settings.answer_retention_days, settings.feedback_retention_days)
 
 
 class FeedbackStore:
     """Answers and feedback in `<data_dir>/feedback.sqlite3`; safe across threads and processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention: Retention | None = None, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.retention = retention or Retention()
+        self._clock = clock
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._next_prune = 0.0
+        self.prune()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> FeedbackStore:
+        """The store in `<data_dir>/feedback.sqlite3`, with the retention policy of `settings`."""
+        return cls(settings.data_dir / FEEDBACK_FILE, Retention.of(settings))
+
+    def prune(self) -> dict[str, int]:
+        """Delete what the retention policy no longer keeps; returns the numbers of rows deleted."""
+        now = self._clock()
+        deleted = {"feedback": 0, "answers": 0}
+        with self._lock:
+            if self.retention.feedback_days > 0:
+                cutoff = now - self.retention.feedback_days * DAY
+                deleted["feedback"] = self._db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+            if self.retention.answer_days > 0:
+                cutoff = now - self.retention.answer_days * DAY
+                deleted["answers"] = self._db.execute(
+                    "DELETE FROM answers WHERE created < ? AND id NOT IN (SELECT answer_id FROM feedback)", (cutoff,)
+                ).rowcount
+            self._next_prune = now + PRUNE_EVERY
+        return deleted
 
     def first_event(self, channel: str, key: str, ttl: float = 86400.0, now: float | None = None) -> bool:
         """True the first time `key` (a Telegram update_id, a Zalo msg_id) is seen on `channel` within `ttl`
@@ -73,9 +125,12 @@ class FeedbackStore:
     def record_answer(self, question: str, answer: Answer, channel: str, conversation_id: str | None = None) -> str:
         """Store an answer that was shown; returns its new id."""
         answer_id = uuid.uuid4().hex
+        now = self._clock()
+        if now >= self._next_prune:
+            self.prune()
         row = (
             answer_id,
-            time.time(),
+            now,
             channel,
             conversation_id,
             question,
@@ -106,7 +161,7 @@ class FeedbackStore:
         with self._lock:
             cursor = self._db.execute(
                 "INSERT INTO feedback (created, answer_id, helpful, comment, channel) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), answer_id, int(helpful), comment, channel),
+                (self._clock(), answer_id, int(helpful), comment, channel),
             )
         return int(cursor.lastrowid or 0)
 

@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ from .indexing import IndexReport
 from .interrupts import signals_deferred
 from .legal import RELATIONS, LegalHeader, doc_id_for, recognise
 from .loading import MANIFEST_NAME, read_manifest
-from .readers import SUPPORTED_SUFFIXES, Extracted, fetch_url, read_bytes
+from .problems import os_problem
+from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read_bytes
 from .text import fold
 from .types import DOCUMENT_KINDS
 
@@ -98,7 +100,9 @@ def add_documents(
     """
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
-    loaded = _load_sources(sources, client, settings.max_source_mb)
+    loaded = _load_sources(
+        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
+    )
     if len(loaded) > 1 and overrides.single_only():
         raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
     with _transaction(settings) as tx:
@@ -111,11 +115,14 @@ def add_documents(
     return AddResult(added, report)
 
 
-def _load_sources(sources: list[str], client: httpx.Client | None, limit_mb: float) -> list[tuple[_Source, Extracted]]:
+Fetch = Callable[[str], tuple[bytes, str]]  # a URL's (body, content type)
+
+
+def _load_sources(sources: list[str], fetch: Fetch, limit_mb: float) -> list[tuple[_Source, Extracted]]:
     """Read every source; raise one `DocumentUnreadable` listing all that fail or are too large."""
     problems: list[str] = []
     loaded: list[tuple[_Source, Extracted]] = []
-    for source in _expand(sources, problems, client):
+    for source in _expand(sources, problems, fetch):
         try:
             extracted = read_bytes(source.data, source.origin, source.content_type)
         except DocumentUnreadable as exc:
@@ -150,17 +157,17 @@ def _megabytes(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def _expand(sources: list[str], problems: list[str], client: httpx.Client | None = None) -> Iterator[_Source]:
+def _expand(sources: list[str], problems: list[str], fetch: Fetch) -> Iterator[_Source]:
     for source in sources:
         try:
-            yield from _open(source, client)
+            yield from _open(source, fetch)
         except DocumentUnreadable as exc:
             problems.append(f"{source}: {exc.message}")
 
 
-def _open(source: str, client: httpx.Client | None) -> Iterator[_Source]:
+def _open(source: str, fetch: Fetch) -> Iterator[_Source]:
     if re.match(r"^https?://", source, re.IGNORECASE):
-        data, content_type = fetch_url(source, client)
+        data, content_type = fetch(source)
         yield _Source(source, data, content_type)
         return
     path = Path(source)
@@ -181,7 +188,7 @@ def _read_file(path: Path) -> bytes:
     except FileNotFoundError as exc:
         raise DocumentUnreadable("không tìm thấy tệp này.") from exc
     except OSError as exc:
-        raise DocumentUnreadable(f"không mở được tệp ({exc.strerror}).") from exc
+        raise DocumentUnreadable(f"không mở được tệp ({os_problem(exc)}).") from exc
 
 
 # --------------------------------------------------------------- entries
@@ -365,7 +372,7 @@ def _transaction(settings: Settings) -> Iterator[_Transaction]:
             with signals_deferred():
                 transaction.rollback()
             if isinstance(exc, OSError):
-                raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {exc.strerror}.") from exc
+                raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {os_problem(exc)}.") from exc
             raise
 
 

@@ -42,12 +42,17 @@ _NUMBER_WORDS = r"hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi"
 _COUNT_NUMBER = (
     rf"(?:(?<![\d.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
 )
-_COUNT = _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?"
+# "320 cơ sở CNNT": the counted noun and an abbreviation naming it
+_COUNT = (
+    _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?(?-i:\s+[A-ZĐ]{2,}(?!\w))?"
+)
+# "80% chi phí thuê gian hàng": a rate and what it is a rate of
+_PERCENT = r"\d+(?:[.,]\d+)?\s*%(?:\s+(?:chi phí|kinh phí)(?:\s+(?!cho\b|của\b|để\b|và\b|với\b)[a-zà-ỹđ]+){0,3})?"
 
 # How each kind of fact looks in the documents.
 FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(_MONEY, re.IGNORECASE),
-    "percent": re.compile(r"\d+(?:[.,]\d+)?\s*%"),
+    "percent": re.compile(_PERCENT),
     "date": re.compile(_DATE, re.IGNORECASE),
     "when": re.compile(
         rf"(?:(?:đến\s+)?hết\s+|cuối\s+)?(?:{_DATE})|(?:trong\s+|vào\s+|cuối\s+|đầu\s+)?năm\s+\d{{4}}", re.IGNORECASE
@@ -91,6 +96,7 @@ class Kind:
     owns_after: bool = False  # a fact is described by the words after it ("số 59/2015/QĐ-UBND … của UBND tỉnh")
     named: bool = False  # the answer is a name, found after the noun asked about ("lập tổ gì": "Tổ tư vấn …")
     refines: tuple[str, ...] = ()  # interrogative kinds this topical cue makes precise ("kinh phí" + "bao nhiêu")
+    prefer_first: bool = False  # a passage holding the first of `facts` beats one holding only a later one
 
     @property
     def needs_fact(self) -> bool:
@@ -99,13 +105,18 @@ class Kind:
 
     @cached_property
     def accented_pattern(self) -> re.Pattern[str]:
-        """Cue regex for accented text; matches start at a word start."""
-        return re.compile(rf"(?<!\w)(?:{self.cues})")
+        """Cue regex for accented text; matches start at a word start.
+
+        The cue is group 1 of a lookahead, so one match is found at every start: "ngày bao
+        nhiêu" is still seen inside "ban hành ngày bao nhiêu" (a non-overlapping scan would
+        resume after "ban hành ngày").
+        """
+        return re.compile(rf"(?<!\w)(?=({self.cues}))")
 
     @cached_property
     def folded_pattern(self) -> re.Pattern[str]:
-        """Cue regex for folded text ("o dau" must not match inside "tro dau")."""
-        return re.compile(rf"(?<!\w)(?:{self.folded if self.folded is not None else fold(self.cues)})")
+        """Cue regex for folded text ("o dau" must not match inside "tro dau"), overlapping like the accented one."""
+        return re.compile(rf"(?<!\w)(?=({self.folded if self.folded is not None else fold(self.cues)}))")
 
 
 _COUNT_UNIT_STOP = (
@@ -122,7 +133,7 @@ KINDS: tuple[Kind, ...] = (
         r"|hạn chế|khó khăn|loại|tỉnh|việc|mô hình|đề án|sản phẩm"
         r"|giải pháp|nhiệm vụ|tồn tại)\b(?:[^?]{0,40}?\b(?:nào|gì))?"
         r"|(?:khó khăn|hạn chế|tồn tại|vướng mắc)(?: gì| nào| là gì)"
-        r"|kể tên|liệt kê|các nội dung|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
+        r"|kể tên|liệt kê|các nội dung|(?:gồm|có) những ai|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
         r"(?: \w+)? (?:là |gồm )?(?:gì|nào)",
         lead="list",
         bias=2,
@@ -130,7 +141,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("ordinal", r"lần thứ (?:mấy|bao nhiêu)|thứ mấy", facts=("ordinal",), bias=4),
     Kind(
         "percent",
-        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?%",
+        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?(?:%|so với|trên)",
         facts=("percent",),
         bias=4,
         refines=("count",),
@@ -142,10 +153,16 @@ KINDS: tuple[Kind, ...] = (
         bias=2,
         refines=("count",),
     ),
-    Kind("phone", r"số điện thoại|điện thoại|hotline|sđt|số zalo", facts=("phone",), bias=4),
+    Kind(
+        "phone",
+        r"(?:số điện thoại|điện thoại|hotline|sđt|số zalo|zalo)(?: zalo)?(?: (?:để )?liên hệ)?"
+        r"|liên hệ (?:qua )?(?:số|sđt)",
+        facts=("phone",),
+        bias=4,
+    ),
     Kind(
         "deadline",
-        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )\bhạn\b(?! chế)|deadline|chậm nhất"
+        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )(?<!hết )\bhạn\b(?! chế)|deadline|chậm nhất"
         r"|trước ngày (?:nào|mấy)",
         facts=("date",),
         bias=6,
@@ -192,7 +209,8 @@ KINDS: tuple[Kind, ...] = (
         bias=3,
         refines=("count", "money"),  # "tối đa bao nhiêu tiền"; a percent asked stays a percent
     ),
-    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person",), bias=1),
+    # "ai lập báo cáo": a person, or else the office that does it ("Sở Công Thương")
+    Kind("person", r"\bai\b|họ tên|người nào|\bông nào|\bbà nào", facts=("person", "org"), bias=1, prefer_first=True),
     Kind(
         "place",
         r"ở đâu|\bđâu\b|tại đâu|địa điểm|nơi nào|tỉnh nào|huyện nào",
@@ -204,7 +222,8 @@ KINDS: tuple[Kind, ...] = (
         "name",
         r"\btên\b(?! \w+ (?:bao nhiêu|mấy))|đơn vị nào|cơ quan nào|tổ chức nào"
         r"|gửi (?:về|cho|đến|lên|tới) (?:những )?(?:đâu|ai|cơ quan nào|đơn vị nào)"
-        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng) (?:gì|nào|là gì|tên là gì)",
+        r"|\b(?:tổ|trang|chương trình|đề án|mô hình|danh hiệu|sản phẩm|giải thưởng|nguồn(?: kinh phí| vốn)?)"
+        r" (?:gì|nào|là gì|tên là gì)",
         facts=("org", "name"),
         bias=1,
         named=True,
@@ -300,9 +319,9 @@ def _matches(accented: str | None, folded: str) -> list[KindMatch]:
         for is_accented, text in views:
             pattern = kind.accented_pattern if is_accented else kind.folded_pattern
             for match in pattern.finditer(text):
-                key = (kind.name, match.start())
-                if key not in found or len(match.group(0)) > len(found[key].cue):
-                    found[key] = KindMatch(kind, match.group(0), _unit(kind, match.group(0)), match.start())
+                key, cue = (kind.name, match.start()), match.group(1)
+                if cue and (key not in found or len(cue) > len(found[key].cue)):
+                    found[key] = KindMatch(kind, cue, _unit(kind, cue), match.start())
     items = list(found.values())
 
     def inside(m: KindMatch, other: KindMatch) -> bool:
@@ -367,10 +386,11 @@ def _unit(kind: Kind, cue: str) -> str:
 _UNIT_STOP = frozenset("va voi thi vay a khong ko la cua duoc cho da se dang nhe nha ad admin".split())
 # Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
 _TOPICAL = ("count", "list", "money", "docnumber")
-_NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai")
+_NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai", "nguon")
 _ALL_CUES = re.compile(
     "|".join(rf"(?<!\w)(?:{k.cues})" for k in KINDS if k.name not in _TOPICAL)
-    + r"|(?<!\w)(?:bao nhiêu tiền|mấy tiền|bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b|như thế nào|thế nào|ra sao|là ai"
+    + r"|(?<!\w)(?:(?:hết |tốn )?bao nhiêu tiền|mấy tiền|(?:hết |tốn )?bao nhiêu|\bmấy\b|là gì|\bgì\b|\bnào\b"
+    r"|như thế nào|thế nào|ra sao|là ai"
     r"|hay không|có phải|số hiệu"
     r"|số mấy|số bao nhiêu)"
 )
@@ -378,7 +398,8 @@ _ALL_FOLDED = re.compile(
     "|".join(
         rf"(?<!\w)(?:{k.folded if k.folded is not None else fold(k.cues)})" for k in KINDS if k.name not in _TOPICAL
     )
-    + r"|(?<!\w)(?:bao nhieu tien|may tien|bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi|\bgi\b|\bnao\b|nhu the nao"
+    + r"|(?<!\w)(?:(?:het |ton )?bao nhieu tien|may tien|(?:het |ton )?bao nhieu|\bmay\b(?! moc| mac| thiet)|la gi"
+    r"|\bgi\b|\bnao\b|nhu the nao"
     r"|the nao|ra sao|la ai"
     r"|hay khong|co phai|so hieu|so may|so bao nhieu)"
 )

@@ -21,6 +21,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from .answering import ungrounded_numbers
 from .errors import ModelUnavailable
 from .indexing import LoadedIndex
+from .problems import network_problem
 from .query import Query
 from .text import split_sentences
 from .types import Answer, Citation, Hit
@@ -72,8 +73,14 @@ class OpenAICompatibleChat(BaseChatModel):
             )
             response.raise_for_status()
             content = response.json()["choices"][0]["message"]["content"]
-        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ModelUnavailable(f"Không gọi được mô hình ngôn ngữ tại {self.base_url}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise ModelUnavailable(
+                f"Không gọi được mô hình ngôn ngữ tại {self.base_url}: {network_problem(exc)}."
+            ) from exc
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ModelUnavailable(
+                f"Mô hình ngôn ngữ tại {self.base_url} trả lời không đúng dạng API tương thích OpenAI."
+            ) from exc
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=str(content)))])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorpusError, DocumentUnreadable
+from .problems import os_problem
 from .text import nfc
 from .types import DOCUMENT_KINDS, DocumentRecord
 
@@ -63,8 +64,12 @@ def read_manifest(corpus_dir: Path) -> list[dict[str, Any]]:
         raise CorpusError(f"Không tìm thấy {path}. Thư mục tài liệu cần một tệp {MANIFEST_NAME}.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"Tệp {path} không đọc được hoặc không phải JSON hợp lệ: {exc}") from exc
+    except OSError as exc:
+        raise CorpusError(f"Không đọc được {path} ({os_problem(exc)}).") from exc
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"Tệp {path} không phải UTF-8; hãy lưu lại với mã hóa UTF-8.") from exc
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"Tệp {path} không phải JSON hợp lệ (dòng {exc.lineno}, cột {exc.colno}).") from exc
     entries = data.get("documents") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise CorpusError(f'Tệp {path} phải có dạng {{"documents": [...]}}.')
@@ -121,7 +126,7 @@ def read_text_file(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DocumentUnreadable(f"không mở được ({exc.strerror}).") from exc
+        raise DocumentUnreadable(f"không mở được ({os_problem(exc)}).") from exc
     if b"\x00" in raw:
         raise DocumentUnreadable("đây không phải tệp văn bản (có byte NUL).")
     try:

@@ -1,6 +1,7 @@
 """`Query`: everything the pipeline needs to know about a question, worked out once.
 
 The question as typed goes through one path: chat forms spelled out (vocab/chat.json),
+abbreviations the lexicon lacks read from the documents (acronyms.py),
 diacritics restored for the words typed without them, the asked kind found in the
 registry (kinds.py), the user's own situation ("em có xưởng … ở xã …") set apart from
 what is asked, topic terms weighted by rarity (situation and filler words count little),
@@ -16,10 +17,11 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from . import vocabulary
+from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
 from .terms import term_weights, topic_words, unknown_terms
-from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, provinces_in
+from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, province_info, provinces_in
 
 __all__ = ["Query", "build_query"]
 
@@ -35,6 +37,11 @@ _PERSONAL = re.compile(
     re.IGNORECASE,
 )
 _PERSONAL_SUBJECT = re.compile(rf"(?<!\w){_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}(?!\w)", re.IGNORECASE)
+_UPPER = "[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]"
+# Where the user is: a pronoun, "ở"/"tại" and a name typed with capitals ("e ở Trảng Bom", "mình tại Phú Tân").
+_WHERE_USER_IS = re.compile(
+    rf"(?<!\w)(?i:{_PRONOUN}|{_OWNED} (?:của )?{_PRONOUN}) (?i:ở|o|tại|tai) (?:{_UPPER}[^\W\d_]*(?:\s+|$)){{1,4}}"
+)
 # A clause naming the programme, a year or a province qualifies the question even in a personal message.
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
 # A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
@@ -43,11 +50,14 @@ _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
 _DOC_NUMBER_TYPED = re.compile(
     r"(?:quyết định|công văn|nghị định|thông tư|báo cáo|văn bản|số)\s+(?:số\s+)?\d+", re.IGNORECASE
 )
-# "không tính vốn đối ứng", "ngoài …", "trừ …": what the figure asked leaves out
+# "không tính vốn đối ứng", "ngoài …", "trừ …": a part the figure asked leaves out
 _EXCLUDING = re.compile(r"(?:khong tinh|ko tinh|khong ke|khong gom|\btru\b|\bngoai\b)\s+([^,.;?()]+)")
+# "tính chung cả phần đối ứng", "kể cả …": the sum is asked, the part named is in it
+_INCLUDING = re.compile(r"\b(?:tinh chung ca|tinh chung|tinh ca|ke ca|bao gom ca|gom ca)\b")
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
+_COMPARED_YEAR = re.compile(r"(?:so voi|so vs|bang|tang|giam)[^.;:?]{0,30}?(?:nam\s+)?((?:19|20)\d{2})")
 _YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -85,6 +95,7 @@ class Query:
     region: bool = False
     total: bool = False
     part: bool = False  # one part asked ("riêng phần KCĐP"), not the total
+    inclusive: bool = False  # a total with a part named in it ("tính chung cả phần đối ứng")
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
     unknown_words: frozenset[str] = field(default_factory=frozenset)  # single syllables no passage contains
@@ -129,7 +140,7 @@ class Query:
 
 def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) -> Query:
     """Analyse `question` (already cleaned by `Assistant.check_question`) against the index."""
-    expanded = vocabulary.expand_chat(question)
+    expanded = expand_acronyms(vocabulary.expand_chat(question), index)
     accented = _accented(expanded, question, index)
     folded = fold(accented)
     match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))
@@ -139,17 +150,20 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     for a, b in reversed(excluded_spans):
         kept = kept[:a] + " " * (b - a) + kept[b:]
     situation, asked = _split_situation(" ".join(kept.split()) if excluded_spans else accented, match)
-    subject = _PERSONAL_SUBJECT.search(asked)
-    if subject:  # "cơ sở của tôi có được …": the user's own facility is context, not topic
-        situation = f"{situation} {subject.group(0)}".strip()
-        asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
+    for pattern in (_PERSONAL_SUBJECT, _WHERE_USER_IS):
+        # "cơ sở của tôi có được …", "e ở Trảng Bom có …": the user's own facility and place are context
+        subject = pattern.search(asked)
+        if subject:
+            situation = f"{situation} {subject.group(0)}".strip()
+            asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
     typed = _typed_with_diacritics(question)  # else the diacritics are the restorer's and may be wrong
     asked_topic = _drop_fillers(strip_cues(asked), typed)
     asked_terms = _with_compounds(topic_words(asked_topic, index), asked_topic)
     situation_topic = _drop_fillers(strip_cues(situation), typed)
     situation_terms = [t for t in topic_words(situation_topic, index) if t not in asked_terms]
     # a province and a stage are qualifiers, read apart (evidence.py checks them), not topic words
-    places = set(provinces_in(accented)) | _STAGE_WORDS
+    # ... unless negated: "không thực hiện được" is what the question is about, not the actual figures
+    places = set(provinces_in(accented)) | (_STAGE_WORDS - _negated(folded))
     asked_terms = [t for t in asked_terms if t not in places]
     situation_terms = [t for t in situation_terms if t not in places]
     weights = term_weights(asked_terms + situation_terms, index)
@@ -167,12 +181,13 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         terms=weights,
         key_terms=key,
         situation=situation,
-        provinces=tuple(provinces_in(accented)),
-        years=tuple(sorted(set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", accented))))),
+        provinces=_current(provinces_in(asked) or provinces_in(situation), _years(asked)),
+        years=_years(asked),  # a year in the user's own case ("sp của e đạt … năm 2020") is not asked
         programme=_programme(folded),
         stage=_stage_asked(accented, match),
         region=bool(_REGION.search(folded)),
-        total=bool(_TOTAL.search(folded)),
+        total=bool(_TOTAL.search(folded)) or bool(_INCLUDING.search(folded)),  # "kể cả …" asks the sum
+        inclusive=bool(_INCLUDING.search(folded)),
         part=bool(_PART.search(folded)),
         bigrams=_bigrams(asked_topic),
         unknown=unknown_terms(list(weights), index),
@@ -181,6 +196,30 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
         asked=frozenset(asked_terms),
     )
+
+
+def _negated(folded: str) -> set[str]:
+    """Stage words the question negates ("không thực hiện", "chưa thực hiện được")."""
+    return {w for w in _STAGE_WORDS if re.search(rf"\b(?:khong|chua|ko)\s+(?:duoc\s+)?{w}\b", folded)}
+
+
+def _current(provinces: list[str], years: tuple[str, ...]) -> tuple[str, ...]:
+    """The provinces named, less one named beside the province it merged into ("Bình Phước, giờ là Đồng Nai"),
+    unless the question asks of a year before the merger, when the two were apart ("Phú Yên (nay là Đắk Lắk) 2022")."""
+
+    def merged_away(key: str) -> bool:
+        info = province_info(key)
+        if not (info and info.merged_into) or fold(info.merged_into) not in provinces:
+            return False
+        return not any(year < str(info.merged_from or "")[:4] for year in years)
+
+    return tuple(p for p in provinces if not merged_away(p))
+
+
+def _years(text: str) -> tuple[str, ...]:
+    """The years asked of: named, less a document's number and a year only compared with ("so với 2022")."""
+    named = set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", text)))
+    return tuple(sorted(named - {m.group(1) for m in _COMPARED_YEAR.finditer(fold(text))}))
 
 
 def _typed_with_diacritics(typed: str) -> bool:
@@ -230,11 +269,18 @@ def _split_situation(text: str, match: KindMatch) -> tuple[str, str]:
     if len(clauses) < 2 or not _PERSONAL.search(_drop_fillers(text)):
         return "", text
     asking = _asking_index(clauses, match)
-    situation = [c for c in clauses[:asking] if not _QUALIFYING.search(fold(c)) and not _WANTS.search(fold(c))]
+    situation = [
+        c for c in clauses[:asking] if _tells_own_case(c) or not (_QUALIFYING.search(fold(c)) or _WANTS.search(fold(c)))
+    ]
     if not situation:
         return "", text
     asked = " ".join(c for c in clauses if c not in situation)
     return " ".join(situation), asked
+
+
+def _tells_own_case(clause: str) -> bool:
+    """A clause opening with the user's own thing ("sp của e đạt … năm 2020"): its year or programme is theirs."""
+    return bool(_PERSONAL_SUBJECT.match(clause.strip()))
 
 
 def _drop_fillers(text: str, typed_accents: bool = True) -> str:
@@ -275,6 +321,8 @@ def _stage_asked(text: str, match: KindMatch) -> str | None:
 
 
 def _stage(folded: str) -> str | None:
+    for word in _negated(folded):  # "nội dung không thực hiện" names no actual figure
+        folded = re.sub(rf"\b(?:khong|chua|ko)\s+(?:duoc\s+)?{word}\b", " ", folded)
     plan, actual = bool(_PLAN.search(folded)), bool(_ACTUAL.search(folded))
     if plan == actual:
         return None

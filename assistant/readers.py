@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +22,30 @@ from typing import Any
 
 import httpx
 
+from .config import Settings
 from .errors import DocumentUnreadable
 from .layout import clean_pages
 from .loading import strip_chrome
+from .problems import network_problem
 from .text import nfc
 
-__all__ = ["SUPPORTED_SUFFIXES", "Extracted", "detect_format", "fetch_url", "read_bytes", "table_lines"]
+__all__ = [
+    "BROKEN",
+    "SUPPORTED_SUFFIXES",
+    "Extracted",
+    "FetchLimits",
+    "detect_format",
+    "fetch_url",
+    "read_bytes",
+    "table_lines",
+]
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
-FETCH_TIMEOUT = 30.0
+FETCH_TIMEOUT = 30.0  # seconds, the whole download
+MB = 1024 * 1024
+FETCH_MAX_BYTES = 20 * MB
 MIN_TEXT_CHARS = 20
+log = logging.getLogger(__name__)
 CELL_SEPARATOR = " | "
 
 _UNSUPPORTED = {
@@ -48,6 +63,12 @@ _MAGIC = [
     (b"\xff\xd8\xff", ".jpg"),
     (b"\xd0\xcf\x11\xe0", ".doc"),
 ]
+BROKEN = {
+    "pdf": "PDF bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.",
+    "docx": (
+        "DOCX bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc, hoặc mở bằng Word/LibreOffice và lưu lại thành .docx."
+    ),
+}
 OCR_HINT = (
     "PDF này không có lớp chữ (có thể là bản scan/ảnh chụp). Hãy nhận dạng chữ (OCR) trước, "
     "ví dụ `ocrmypdf -l vie tep.pdf tep-ocr.pdf`, rồi thêm tệp đã OCR."
@@ -74,6 +95,8 @@ def detect_format(data: bytes, name: str, content_type: str = "") -> str:
     suffix = Path(name.split("?")[0]).suffix.lower()
     if data.startswith(b"PK"):
         return _zip_format(data, suffix)
+    if not content_type and suffix[1:] in BROKEN:  # a local .pdf/.docx whose bytes are not one: damaged
+        raise DocumentUnreadable(BROKEN[suffix[1:]])
     head = data[:2048].lstrip().lower()
     if "html" in content_type or head.startswith((b"<!doctype html", b"<html")) or suffix in (".html", ".htm"):
         return "html"
@@ -94,13 +117,17 @@ def _zip_format(data: bytes, suffix: str) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise DocumentUnreadable("tệp nén/DOCX bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.") from exc
+        if suffix == ".docx":
+            raise DocumentUnreadable(BROKEN["docx"]) from exc
+        raise DocumentUnreadable("tệp nén bị hỏng hoặc không đầy đủ; hãy lấy lại bản gốc.") from exc
     if "word/document.xml" in names:
         return "docx"
     if any(n.startswith("xl/") for n in names):
         return _supported(".xlsx")
     if any(n.startswith("ppt/") for n in names):
         return _supported(".pptx")
+    if suffix == ".docx" or any(n.startswith("word/") for n in names):
+        raise DocumentUnreadable(BROKEN["docx"])  # a Word package without its document part
     raise DocumentUnreadable(f"định dạng không hỗ trợ ({suffix or 'tệp nén'}); chỉ nhận PDF, DOCX, HTML hoặc .txt.")
 
 
@@ -156,7 +183,8 @@ def _read_pdf_pages(data: bytes) -> Extracted:
             "hoặc hãy lưu (in) ra một bản PDF không mã hóa."
         ) from exc
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
-        raise DocumentUnreadable(f"PDF bị hỏng hoặc không đầy đủ ({type(exc).__name__}); hãy lấy lại bản gốc.") from exc
+        log.info("unreadable PDF: %r", exc)
+        raise DocumentUnreadable(BROKEN["pdf"]) from exc
     text = clean_pages(pages)
     if len(text.strip()) < MIN_TEXT_CHARS:
         raise DocumentUnreadable(OCR_HINT)
@@ -185,9 +213,8 @@ def _read_docx(data: bytes) -> Extracted:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on damaged files
-        raise DocumentUnreadable(
-            f"DOCX bị hỏng hoặc không đầy đủ ({type(exc).__name__}); hãy lấy lại bản gốc."
-        ) from exc
+        log.info("unreadable DOCX: %r", exc)
+        raise DocumentUnreadable(BROKEN["docx"]) from exc
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
@@ -256,43 +283,114 @@ def _read_html(data: bytes) -> Extracted:
 
     soup = BeautifulSoup(data, "html.parser")
     title = " ".join((soup.title.get_text() if soup.title else "").split())
-    root = _content_root(soup)
-    for tag in root.find_all(_DROP_TAGS):
-        tag.decompose()
-    _drop_chrome_elements(root)
-    for table in root.find_all("table"):
-        rows = [[cell.get_text("\n") for cell in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
-        table.replace_with(soup.new_string("\n" + "\n".join(table_lines(rows)) + "\n"))
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before("\n")
-        block.insert_after("\n")
-    text = _join_lines(root.get_text().split("\n"))
+    root, page = _content_root(soup)
+    text = _join_lines(page.text(root).split("\n"))
     return Extracted(strip_chrome(text) if text else "", "html", title)
 
 
-def _content_root(soup: Any) -> Any:
-    """The element holding the article: <article>, <main>, a "content" block, else <body>."""
-    for selector in ("article", "main", "[itemprop=articleBody]", "#content", ".content", ".noidung", ".detail"):
-        found = soup.select_one(selector)
+# Where pages keep the article, most telling first: <article>, <main>, a "content" block.
+_CONTENT_ROOTS: tuple[Callable[[Any], bool], ...] = (
+    lambda tag: tag.name == "article",
+    lambda tag: tag.name == "main",
+    lambda tag: tag.get("itemprop") == "articleBody",
+    lambda tag: tag.get("id") == "content",
+    lambda tag: "content" in (tag.get("class") or ()),
+    lambda tag: "noidung" in (tag.get("class") or ()),
+    lambda tag: "detail" in (tag.get("class") or ()),
+)
+
+
+def _content_root(soup: Any) -> tuple[Any, _Page]:
+    """The element holding the article (the first of the most telling kind with some text), else <body>
+    without its header and footer; with how to read it. One pass over the tree finds every kind's first."""
+    from bs4 import Tag
+
+    firsts: list[Any] = [None] * len(_CONTENT_ROOTS)
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            for i, matches in enumerate(_CONTENT_ROOTS):
+                if firsts[i] is None and matches(node):
+                    firsts[i] = node
+    for found in firsts:
         if found is not None and len(found.get_text(strip=True)) >= MIN_TEXT_CHARS:
-            for tag in soup.find_all(("header", "footer")):
-                if found not in tag.parents and tag is not found:
-                    tag.decompose()
-            return found
-    for tag in soup.find_all(("header", "footer")):
-        tag.decompose()
-    return soup.body or soup
+            return found, _Page(_DROP_TAGS)  # an article's own header (its title, its date) is kept
+    return soup.body or soup, _Page((*_DROP_TAGS, "header", "footer"))
 
 
-def _drop_chrome_elements(root: Any) -> None:
-    for tag in root.find_all(True):
-        if tag.decomposed or tag.attrs is None:
-            continue
+_BLOCK_END = object()  # yielded by `_Page.nodes` after the contents of a block tag
+
+
+@dataclass(frozen=True)
+class _Page:
+    """Reads the text of an HTML tree, leaving out the `dropped` tags and the page chrome.
+
+    The tree is only read, never changed, and `nodes` visits each node once (those of a
+    table twice): reading is linear in the size of the page however deep it nests.
+    (decompose() and insert_after() walk subtrees, and `tag.decomposed` on a Tag searches
+    its subtree for a tag of that name: 10k nested tags took minutes.)
+    """
+
+    dropped: tuple[str, ...]
+
+    def text(self, root: Any) -> str:
+        """The visible text under `root`: blocks on their own lines, tables as "a | b" rows."""
+        out: list[str] = []
+        for node in self.nodes(root, stop=("table",)):
+            name = getattr(node, "name", None)
+            if node is _BLOCK_END or name == "br" or name in _BLOCK_TAGS:
+                out.append("\n")
+            if name == "table":
+                out.append("\n".join(table_lines(self.table_rows(node))) + "\n")
+            out.append(_visible(node))
+        return "".join(out)
+
+    def nodes(self, root: Any, stop: tuple[str, ...] = ()) -> Iterator[Any]:
+        """The nodes under `root` in document order, without chrome; not those inside a tag named in `stop`."""
+        from bs4 import Tag
+
+        stack: list[Any] = list(reversed(root.contents))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Tag):
+                if self.is_chrome(node):
+                    continue
+                yield node
+                if node.name in stop:
+                    continue
+                if node.name in _BLOCK_TAGS:
+                    stack.append(_BLOCK_END)
+                stack.extend(reversed(node.contents))
+            else:
+                yield node
+
+    def is_chrome(self, tag: Any) -> bool:
+        """Scripts, menus, share buttons, view counters: not the document."""
+        if tag.name in self.dropped:
+            return True
         names = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
-        if names.strip() and _CHROME_ATTR.search(names):
-            tag.decompose()
+        return bool(names.strip()) and _CHROME_ATTR.search(names) is not None
+
+    def table_rows(self, table: Any) -> list[list[str]]:
+        """The cells of each row; a table nested in a cell is part of that cell's text."""
+        return [
+            [self.cell_text(cell) for cell in self.outermost(row, ("td", "th"))]
+            for row in self.outermost(table, ("tr",))
+        ]
+
+    def outermost(self, root: Any, names: tuple[str, ...]) -> list[Any]:
+        """The tags named `names` under `root`, not those inside another one."""
+        return [node for node in self.nodes(root, stop=names) if getattr(node, "name", None) in names]
+
+    def cell_text(self, cell: Any) -> str:
+        """Every string of a cell on its own line (the cells of a layout table become lines)."""
+        return "\n".join(text for text in map(_visible, self.nodes(cell)) if text)
+
+
+def _visible(node: Any) -> str:
+    """The text of a string node; tags, comments, doctypes and processing instructions have none."""
+    from bs4 import CData, NavigableString
+
+    return str(node) if type(node) in (NavigableString, CData) else ""
 
 
 # -------------------------------------------------------------------- text
@@ -306,21 +404,68 @@ def _read_text(data: bytes) -> Extracted:
 
 
 # --------------------------------------------------------------------- URL
-def fetch_url(url: str, client: httpx.Client | None = None) -> tuple[bytes, str]:
-    """Download `url`; return (body, content type). Network and HTTP errors become `DocumentUnreadable`."""
+@dataclass(frozen=True)
+class FetchLimits:
+    """How long one URL download may take in all, and how large it may be."""
+
+    seconds: float = FETCH_TIMEOUT
+    max_bytes: int = FETCH_MAX_BYTES
+
+    @classmethod
+    def of(cls, settings: Settings) -> FetchLimits:
+        """The limits set by KHUYENCONG_FETCH_TIMEOUT and KHUYENCONG_FETCH_MAX_MB."""
+        return cls(settings.fetch_timeout, int(settings.fetch_max_mb * MB))
+
+    def too_slow(self, url: str) -> DocumentUnreadable:
+        return DocumentUnreadable(
+            f"không tải được {url}: sau {_decimal(self.seconds)} giây vẫn chưa tải xong "
+            "(giới hạn KHUYENCONG_FETCH_TIMEOUT). Hãy tải tệp về máy rồi thêm từ đĩa, hoặc đặt giới hạn lớn hơn."
+        )
+
+    def too_large(self, url: str) -> DocumentUnreadable:
+        return DocumentUnreadable(
+            f"không tải được {url}: tệp lớn hơn {_decimal(self.max_bytes / MB)} MB (giới hạn KHUYENCONG_FETCH_MAX_MB). "
+            "Hãy tải tệp về máy, kiểm tra rồi thêm từ đĩa, hoặc đặt giới hạn lớn hơn."
+        )
+
+
+def _decimal(number: float) -> str:
+    """0.5 as Vietnamese writes it: "0,5"."""
+    return f"{number:g}".replace(".", ",")
+
+
+def fetch_url(url: str, client: httpx.Client | None = None, limits: FetchLimits | None = None) -> tuple[bytes, str]:
+    """Download `url` within `limits`; return (body, content type).
+
+    The body is read as it arrives and given up as soon as it passes `limits.max_bytes`
+    (or declares more) or the whole download passes `limits.seconds`; these and network
+    and HTTP errors become `DocumentUnreadable` with a Vietnamese message.
+    """
+    limits = limits or FetchLimits()
     own = client is None
-    http = client or httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True)
+    http = client or httpx.Client(timeout=limits.seconds, follow_redirects=True)
+    deadline = time.monotonic() + limits.seconds
     try:
-        response = http.get(url)
-        response.raise_for_status()
-        return response.content, response.headers.get("content-type", "")
+        with http.stream("GET", url) as response:
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdecimal() and int(declared) > limits.max_bytes:
+                raise limits.too_large(url)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise limits.too_large(url)
+                if time.monotonic() > deadline:
+                    raise limits.too_slow(url)
+            return bytes(body), response.headers.get("content-type", "")
+    except httpx.TimeoutException as exc:
+        raise limits.too_slow(url) from exc
     except httpx.HTTPStatusError as exc:
-        raise DocumentUnreadable(
-            f"không tải được {url}: máy chủ trả về mã {exc.response.status_code}. Kiểm tra lại địa chỉ."
-        ) from exc
+        raise DocumentUnreadable(f"không tải được {url}: {network_problem(exc)}. Kiểm tra lại địa chỉ.") from exc
     except httpx.HTTPError as exc:
         raise DocumentUnreadable(
-            f"không tải được {url} ({type(exc).__name__}). Kiểm tra kết nối mạng, hoặc tải tệp về rồi thêm từ đĩa."
+            f"không tải được {url}: {network_problem(exc)}. Kiểm tra kết nối mạng, hoặc tải tệp về rồi thêm từ đĩa."
         ) from exc
     finally:
         if own:

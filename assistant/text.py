@@ -27,6 +27,7 @@ __all__ = [
     "expand_abbreviations",
     "fold",
     "has_diacritics",
+    "is_consonant_run",
     "lexical_tokens",
     "looks_vietnamese",
     "nfc",
@@ -95,7 +96,7 @@ def normalize_number(token: str) -> str:
         token = token.replace(".", "")
     elif "," in token and "." not in token:
         token = token.replace(",", ".")
-    if token.isdigit():
+    if token.isdecimal():  # isdigit() also takes "³", which int() refuses
         token = str(int(token))
     return token + ("%" if percent else "")
 
@@ -377,17 +378,41 @@ _SYLLABLE = re.compile(
 )
 
 
+# Words a Vietnamese chat message holds that are no standard syllable: the syllables of place names
+# ("Đắk Lắk"), the domain abbreviations and the chat forms ("bn", "tr", "kcđp").
+_KNOWN_WORDS = frozenset(
+    {w for name in PROVINCES for w in name.split()}
+    | {fold(a).lower() for a in ABBREVIATIONS}
+    | {fold(f).lower() for f in vocabulary.chat_form_words()}
+)
+
+
 def looks_vietnamese(text: str) -> bool:
-    """False when the words are mostly not Vietnamese syllables (another language or script)."""
+    """False when the words are mostly not Vietnamese syllables (another language or script).
+
+    Chat abbreviations count as Vietnamese: the lexicon's, and any short run of consonants
+    ("bn", "xd", "ktkt"), which no other language's words are made of either.
+    """
     words = re.findall(r"[^\W\d_]+", text)
     if not words:
         return True
-    known = {fold(a) for a in ABBREVIATIONS}
-    valid = sum(1 for w in words if fold(w) in known or _SYLLABLE.match(fold(w)))
-    latin = sum(1 for w in words if re.fullmatch(r"[a-zA-ZÀ-ỹĐđ]+", w))
+    valid = sum(1 for w in words if _vietnamese_word(fold(w).lower()))
+    latin = sum(1 for w in words if re.fullmatch(r"[a-z]+", fold(w).lower()))  # Latin letters, diacritics aside
     if latin < len(words) / 2:
         return False
     return len(words) < 3 or valid / len(words) >= 0.6
+
+
+def _vietnamese_word(folded: str) -> bool:
+    return folded in _KNOWN_WORDS or bool(_SYLLABLE.match(folded)) or is_consonant_run(folded)
+
+
+_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{2,6}")
+
+
+def is_consonant_run(word: str) -> bool:
+    """2–6 letters and no vowel: no Vietnamese syllable looks like that, so it is an abbreviation ("bn", "ktkt")."""
+    return bool(_CONSONANTS.fullmatch(fold(word).lower()))
 
 
 def remove_matches(text: str, pattern: re.Pattern[str]) -> str:

@@ -11,6 +11,7 @@ one of them, never code:
 - `synonyms.tsv`: the documents' words for what users write ("nộp" / "gửi");
 - `fillers.txt`: polite openers and closers and figure-selecting qualifiers that carry
   no topic ("cho em hỏi", "ạ", "tổng cộng");
+- `contrasts.json`: words that exclude one another after the same head ("phía Bắc" / "phía Nam");
 - `qualifiers.json`: the words that pick one figure among neighbours (national/local
   programme, plan/actual, region, total, part), as questions and as documents say them.
 """
@@ -30,11 +31,14 @@ __all__ = [
     "abbreviations",
     "abbreviations_expanded",
     "accented_fillers",
+    "chat_form_words",
+    "contrasts",
     "expand_chat",
     "fillers",
     "provinces",
     "qualifier",
     "synonyms",
+    "unglue",
 ]
 
 
@@ -83,6 +87,13 @@ def accented_fillers() -> frozenset[str]:
 
 
 @cache
+@cache
+def contrasts() -> tuple[frozenset[str], ...]:
+    """Sets of words that exclude one another after the same head word (`contrasts.json`), folded."""
+    data: dict[str, Any] = json.loads(_read("contrasts.json"))
+    return tuple(frozenset(words) for words in data["sets"])
+
+
 def qualifier(name: str, side: str) -> re.Pattern[str]:
     """Whole-word pattern (on folded text) of a qualifier's words ("plan", "national", …) on one side
     ("question" or "document") of `qualifiers.json`."""
@@ -129,6 +140,12 @@ def _context_word(word: str) -> str:
 
 
 @cache
+def chat_form_words() -> tuple[str, ...]:
+    """The chat forms of `chat.json` ("ko", "dc", "bn"), as typed."""
+    return tuple(_chat_forms())
+
+
+@cache
 def _chat_forms() -> dict[str, tuple[_Reading, ...]]:
     data: dict[str, Any] = json.loads(_read("chat.json"))
     forms: dict[str, tuple[_Reading, ...]] = {}
@@ -143,10 +160,29 @@ def _chat_forms() -> dict[str, tuple[_Reading, ...]]:
 
 
 _TOKEN = re.compile(r"[^\W_]+'?|\S", re.UNICODE)
+# Chat glues and stretches words: "nammm", "cv400", "qđ1994", "2ty7" (2,7 tỷ), "500tr".
+_STRETCHED = re.compile(r"([a-zà-ỹđ])\1{2,}")  # lower case only: "III" is a Roman numeral
+_LETTERS_NUMBER = re.compile(r"(?<![\w/-])([^\W\d_]{2,5})(\d{2,})(?![\w/-])")
+_MONEY_SHORT = re.compile(r"(?<![\w,.])(\d+)(tỷ|ty|tr|triệu|trieu)(\d{1,3})?(?![\w,.])", re.IGNORECASE)
+_MONEY_UNITS = {"ty": "tỷ", "tỷ": "tỷ", "tr": "triệu", "triệu": "triệu", "trieu": "triệu"}
+
+
+def unglue(text: str) -> str:
+    """Chat spellings split back into words: "nammm" -> "nam", "cv400" -> "cv 400", "2ty7" -> "2,7 tỷ"."""
+    text = _STRETCHED.sub(r"\1", text)
+    text = _LETTERS_NUMBER.sub(r"\1 \2", text)
+    return _MONEY_SHORT.sub(_money, text)
+
+
+def _money(match: re.Match[str]) -> str:
+    whole, unit, fraction = match.groups()
+    number = f"{whole},{fraction}" if fraction else whole
+    return f"{number} {_MONEY_UNITS[unit.lower()]}"
 
 
 def expand_chat(text: str) -> str:
     """Chat forms spelled out: "co dc ho tro ko ad" -> "co được ho tro không admin"."""
+    text = unglue(text)
     forms = _chat_forms()
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
     words = [i for i, (_, _, t) in enumerate(tokens) if t[0].isalnum()]

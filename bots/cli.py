@@ -46,7 +46,7 @@ def telegram_command(ctx: click.Context) -> None:
     except AssistantError as error:
         _fail(error)
         return
-    feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+    feedback = FeedbackStore.for_settings(settings)
     click.echo("Bot Telegram đang chạy (long polling). Ctrl+C để dừng.", err=True)
     try:
         run_polling(telegram, make_dialogue(assistant, feedback))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.ratelimit import Rate
 
 __all__ = [
     "TELEGRAM_ENV",
@@ -143,21 +144,17 @@ class ZaloSettings:
         return any(_env(name) for name in ZALO_ENV)
 
 
-@dataclass(frozen=True)
-class RateLimitSettings:
-    """At most `messages` per user in any `seconds`."""
-
-    messages: int = 10
-    seconds: float = 60.0
+class RateLimitSettings(Rate):
+    """At most `requests` messages per user in any `seconds`."""
 
     @classmethod
     def from_env(cls) -> RateLimitSettings:
         """Parse KHUYENCONG_BOT_RATE_LIMIT (`N/SECONDS`; `0` turns the limit off)."""
         value = _env("KHUYENCONG_BOT_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-        count, _, seconds = value.partition("/")
         try:
-            return cls(int(count), float(seconds or 60))
+            rate = Rate.parse(value)
         except ValueError:
             raise BotConfigError(
                 f"KHUYENCONG_BOT_RATE_LIMIT phải có dạng SỐ_TIN/SỐ_GIÂY, ví dụ 6/60 (đang là “{value}”)."
             ) from None
+        return cls(rate.requests, rate.seconds)

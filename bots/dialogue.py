@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.api import Services, answer_question
 from assistant.errors import AssistantError
+from assistant.ratelimit import RateLimiter
 from assistant.text import fold
 from assistant.web.schemas import AskRequest
 
@@ -67,33 +67,6 @@ class Reply:
     lines: list[Line]
     answer_id: str | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
-
-
-class RateLimiter:
-    """At most `messages` per key in any `seconds` (sliding window); remembers a bounded number of keys."""
-
-    def __init__(self, settings: RateLimitSettings, clock: Callable[[], float] = time.monotonic) -> None:
-        self.settings = settings
-        self.clock = clock
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def wait_for(self, key: str) -> float:
-        """0 when `key` may go on now (and counts this message); otherwise seconds to wait."""
-        if self.settings.messages <= 0:
-            return 0.0
-        now = self.clock()
-        with self._lock:
-            stamps = self._seen.pop(key, deque())
-            while stamps and stamps[0] <= now - self.settings.seconds:
-                stamps.popleft()
-            self._seen[key] = stamps
-            while len(self._seen) > MAX_REMEMBERED_CHATS:
-                self._seen.popitem(last=False)
-            if len(stamps) >= self.settings.messages:
-                return stamps[0] + self.settings.seconds - now
-            stamps.append(now)
-            return 0.0
 
 
 class Dialogue:

@@ -34,6 +34,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from assistant.errors import AssistantError
+from assistant.problems import network_problem
 from assistant.web.errors import error_response
 
 from .config import ZaloSettings
@@ -189,8 +190,10 @@ class OAClient:
         try:
             response = await self.http.post(url, **kwargs)
             data = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise ZaloError(f"Không gọi được API Zalo tại {url}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise ZaloError(f"Không gọi được API Zalo tại {url}: {network_problem(exc)}.") from exc
+        except ValueError as exc:
+            raise ZaloError(f"API Zalo trả lời không phải JSON tại {url}.") from exc
         if not isinstance(data, dict):
             raise ZaloError(f"API Zalo trả lời không đúng dạng tại {url}.")
         return data
@@ -205,7 +208,7 @@ def _parse_event(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(event, dict) or not isinstance(event.get("event_name"), str):
         return None
-    if not str(event.get("timestamp", "")).isdigit():
+    if not str(event.get("timestamp", "")).isdecimal():  # int() refuses the "³" that isdigit() takes
         return None
     return event
 

@@ -82,7 +82,8 @@ def free_port() -> int:
 
 def start_server(workers: int, port: int, data_dir: Path, cache: bool) -> subprocess.Popen[bytes]:
     """`khuyencong serve` in its own process group (so every worker can be stopped together)."""
-    env = {**os.environ, "KHUYENCONG_DATA_DIR": str(data_dir)}
+    # Every client is 127.0.0.1: no per-address rate limit.
+    env = {**os.environ, "KHUYENCONG_DATA_DIR": str(data_dir), "KHUYENCONG_RATE_LIMIT": "0"}
     if not cache:
         env["KHUYENCONG_ANSWER_CACHE"] = "0"
     command = [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)]

@@ -11,6 +11,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.feedback import FeedbackStore
+from assistant.ratelimit import Rate
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_PREFIXES = ("KHUYENCONG_", "TELEGRAM_", "ZALO_")
@@ -32,11 +33,15 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Settings:
-    """Settings whose index was built once, for real, from a copy of corpus/."""
+    """Settings whose index was built once, for real, from a copy of corpus/ (no HTTP rate limit)."""
     root = tmp_path_factory.mktemp("kc")
     shutil.copytree(REPO / "corpus", root / "corpus")
     settings = Settings(
-        corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", embedding_cache=embedding_cache
+        corpus_dir=root / "corpus",
+        index_dir=root / "index",
+        data_dir=root / "data",
+        embedding_cache=embedding_cache,
+        rate_limit=Rate(0),
     )
     Assistant(settings).index()
     return settings

@@ -70,4 +70,6 @@ def test_a_list_of_points_is_answered_as_a_list(kc: Assistant) -> None:
     lead = answer.answer.splitlines()[0]
     for item in ("đăng ký kinh doanh", "ba nhà cung cấp", "ít nhất hai năm"):
         assert item in lead
-    assert len(answer.citations) >= 4  # the opening sentence and each point
+    # The opening sentence and each point are quoted, all from one passage (Điều 2): one source for them.
+    assert answer.answer.count("” [1]") >= 4 and len(answer.citations) == 1
+    assert all(item in answer.citations[0].quote for item in ("đăng ký kinh doanh", "ít nhất hai năm"))

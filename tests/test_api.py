@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,10 @@ from assistant import Assistant, Settings
 from assistant.api import AnswerCache, SharedConversationStore, create_app
 from assistant.cli import main
 from assistant.conversation import ConversationStore, Turn
+from assistant.errors import ConfigError
 from assistant.feedback import FeedbackStore
 from assistant.indexing import current_generation
+from assistant.ratelimit import Rate
 
 REPO = Path(__file__).resolve().parent.parent
 DEADLINE_QUESTION = "hạn đăng ký kế hoạch khuyến công quốc gia"
@@ -509,3 +511,104 @@ def test_an_empty_filter_means_no_filter(client: TestClient, blank: str) -> None
 
 
 JSON_HEADERS = {"content-type": "application/json"}
+
+
+# ----------------------------------------------------------------- rate limit
+def test_rate_limit_is_per_client_with_retry_after(assistant: Assistant) -> None:
+    limited = Assistant(replace(assistant.settings, rate_limit=Rate(3, 60)))
+    app = create_app(limited, conversations=ConversationStore(), answer_cache=0)
+    with TestClient(app, client=("203.0.113.7", 5000)) as one, TestClient(app, client=("203.0.113.8", 5000)) as other:
+        assert [one.get("/search", params={"q": "kinh phí"}).status_code for _ in range(3)] == [200, 200, 200]
+        refused = one.post("/ask", json={"question": DEADLINE_QUESTION})
+        assert one.get("/health").status_code == 200  # monitoring is not counted
+        assert other.get("/documents").status_code == 200  # another address has its own budget
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["error"] == {
+        "code": "rate_limited",
+        "message": "Bạn đã gửi quá nhiều yêu cầu (tối đa 3 yêu cầu trong 60 giây). "
+        f"Vui lòng thử lại sau {refused.headers['Retry-After']} giây.",
+        "details": [],
+    }
+
+
+def test_rate_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().rate_limit == Rate(60, 60)
+    monkeypatch.setenv("KHUYENCONG_RATE_LIMIT", "20/10")
+    assert Settings.from_env().rate_limit == Rate(20, 10)
+    monkeypatch.setenv("KHUYENCONG_RATE_LIMIT", "0")
+    assert Settings.from_env().rate_limit.requests == 0
+    monkeypatch.setenv("KHUYENCONG_RATE_LIMIT", "nhiều")
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env()
+    assert caught.value.message == (
+        "KHUYENCONG_RATE_LIMIT phải là SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0 (đang là “nhiều”)."
+    )
+
+
+def test_openapi_documents_the_429(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "429" in paths["/ask"]["post"]["responses"] and "429" in paths["/search"]["get"]["responses"]
+    assert "429" not in paths["/health"]["get"]["responses"]
+
+
+# ------------------------------------------------------------------ retention
+def test_the_app_prunes_old_answers_at_start_and_keeps_voted_ones(assistant: Assistant, tmp_path: Path) -> None:
+    settings = replace(assistant.settings, data_dir=tmp_path / "data", answer_retention_days=30)
+    old = time.time() - 31 * 86400
+    written_long_ago = FeedbackStore(settings.data_dir / "feedback.sqlite3", clock=lambda: old)
+    answer = assistant.ask(DEADLINE_QUESTION)
+    voted = written_long_ago.record_answer(DEADLINE_QUESTION, answer, "api")
+    forgotten = written_long_ago.record_answer(DEADLINE_QUESTION, answer, "api")
+    written_long_ago.record_feedback(voted, helpful=False, comment="Thiếu hạn nộp")
+    written_long_ago.close()
+    with TestClient(create_app(Assistant(settings), conversations=ConversationStore())) as restarted:
+        fresh = _ask(restarted, DEADLINE_QUESTION)["answer_id"]
+        assert restarted.post("/feedback", json={"answer_id": forgotten, "helpful": True}).status_code == 404
+        assert restarted.post("/feedback", json={"answer_id": voted, "helpful": True}).status_code == 201
+    with sqlite3.connect(settings.data_dir / "feedback.sqlite3") as db:
+        kept = {row[0] for row in db.execute("SELECT id FROM answers")}
+    assert kept == {voted, fresh}
+
+
+# ------------------------------------------------------------------ /docs offline
+def test_docs_load_only_what_the_app_serves(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    referenced = re.findall(r"""(?:src|href)="([^"]+)"|url: '([^']+)'""", page.text)
+    urls = [a or b for a, b in referenced]
+    assert len(urls) >= 4  # the script, the stylesheet, the icon, the schema
+    for url in urls:
+        assert url.startswith("/") and not url.startswith("//"), f"{url} is not on this server (was a CDN)"
+        assert client.get(url).status_code == 200, url
+    assert "validatorUrl" in page.text  # Swagger UI would otherwise send the schema to validator.swagger.io
+    assert client.get("/redoc").status_code == 404  # ReDoc only came from a CDN
+
+
+# ------------------------------------------------------- bodies that do not parse
+@pytest.mark.parametrize(
+    "content",
+    [b'{"question": "h\xffn n\xf4p"}', b'{"question": ' + b"[" * 30000 + b"}"],
+    ids=["not-utf8", "nested-too-deep"],
+)
+def test_a_body_that_does_not_parse_is_invalid_json(client: TestClient, content: bytes) -> None:
+    response = client.post("/ask", content=content, headers=JSON_HEADERS)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"  # was the generic "http_error"
+    assert "không phải JSON hợp lệ" in response.json()["error"]["message"]
+
+
+def test_chat_page_is_told_the_question_limit_and_cuts_nothing(assistant: Assistant) -> None:
+    shorter = Assistant(replace(assistant.settings, max_question_chars=500))
+    with TestClient(create_app(shorter, conversations=ConversationStore())) as small:
+        page = small.get("/")
+    assert page.status_code == 200 and page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert 'data-max-chars="500"' in page.text and "maxlength" not in page.text.lower()
+
+
+@pytest.mark.parametrize("text", ["·³±\U000fe6e7]amc", "kinh phí ² năm 2022", "hỗ trợ ¹²³ cơ sở"])
+def test_superscript_digits_are_no_500(client: TestClient, text: str) -> None:
+    # Found by `make fuzz`: "³".isdigit() is True but int("³") fails, so number normalising raised.
+    search = client.get("/search", params={"q": text})
+    ask = client.post("/ask", json={"question": text})
+    assert search.status_code in (200, 400) and ask.status_code in (200, 400), (search.text, ask.text)

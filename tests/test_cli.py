@@ -107,3 +107,16 @@ def test_index_with_a_broken_manifest_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("[]", encoding="utf-8")
     code, _, err = _run(Settings(corpus_dir=tmp_path, index_dir=tmp_path / "idx"), "index")
     assert code == 1 and "documents" in err and "Traceback" not in err
+
+
+def test_an_unusable_setting_is_named_without_a_traceback(tmp_path: Path) -> None:
+    result = CliRunner(env={"KHUYENCONG_FETCH_TIMEOUT": "nhanh"}).invoke(main, ["--index", str(tmp_path), "list"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not an uncaught error
+    assert result.stderr == "Lỗi: KHUYENCONG_FETCH_TIMEOUT phải là số giây lớn hơn 0 (đang là “nhanh”).\n"
+
+
+def test_a_manifest_that_is_not_json_names_the_line_in_vietnamese(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"documents": [\n  {"id": "a",}\n]}', encoding="utf-8")
+    code, _, err = _run(Settings(corpus_dir=tmp_path, index_dir=tmp_path / "idx"), "index")
+    assert code == 1 and f"Tệp {tmp_path / 'manifest.json'} không phải JSON hợp lệ (dòng 2, cột 14)." in err
+    assert "Expecting" not in err  # was json's English message

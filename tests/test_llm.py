@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.errors import ModelUnavailable
 from assistant.llm import SYSTEM_PROMPT, OpenAICompatibleChat
 
 
@@ -113,3 +114,12 @@ def test_chat_model_is_a_langchain_chat_model(fake_llm: FakeOpenAI) -> None:
     chat = OpenAICompatibleChat(base_url=fake_llm.url, model="m")
     assert isinstance(chat, BaseChatModel)
     assert chat.invoke("chào").content == "Xin chào"
+
+
+def test_unreachable_llm_is_explained_in_vietnamese() -> None:
+    with pytest.raises(ModelUnavailable) as caught:
+        OpenAICompatibleChat(base_url="http://127.0.0.1:9/v1", model="m").invoke("chào")
+    assert caught.value.message == (
+        "Không gọi được mô hình ngôn ngữ tại http://127.0.0.1:9/v1: không kết nối được tới máy chủ "
+        "(sai địa chỉ, máy chủ tắt hoặc không có mạng)."
+    )  # was "…: [Errno 111] Connection refused"

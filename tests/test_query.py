@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
+from assistant.errors import BadQuestion
 from assistant.kinds import FACT_PATTERNS, detect_kind, strip_cues
 from assistant.terms import Evidence
 from assistant.text import fold, provinces_in
@@ -20,6 +21,11 @@ from assistant.vocabulary import expand_chat
         ("cs sx co dk ho tro k", "cơ sở sản xuất co được ho tro không"),  # otherwise: được
         ("kinh phi 5 tr", "kinh phi 5 triệu"),
         ("Quyết định 3116/QĐ-BCT", "Quyết định 3116/QĐ-BCT"),  # part of a document number: left alone
+        ("cv400 ban hanh ngay nao", "công văn 400 ban hanh ngay nao"),  # glued to its number
+        ("kcdp phia nammm", "kcdp phia nam"),  # stretched letters
+        ("nghe noi 2ty7 dung ko", "nghe noi 2,7 tỷ dung không"),  # "2ty7" is 2,7 tỷ
+        ("ho tro 500tr", "ho tro 500 triệu"),
+        ("mục III điều 2", "mục III điều 2"),  # a Roman numeral is not stretched
     ],
 )
 def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> None:
@@ -38,6 +44,9 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         ("kc tinh ho tro bao nhieu phan tram tien thue gian hang", "percent", ""),
         ("Hạn nộp hồ sơ là ngày nào?", "deadline", ""),
         ("bc so 581 gui sct ngay nao", "date", ""),  # a number the user gives is not asked for
+        ("công văn 400 ban hành ngày bao nhiêu", "date", ""),  # a cue inside another's match is still seen
+        ("kinh phí KCĐP năm 2022 đạt bao nhiêu so với kế hoạch", "percent", ""),  # a ratio to the plan
+        ("hỗ trợ tiền thuê gian hàng từ nguồn kinh phí nào", "name", "nguồn kinh phí"),  # a source, not an amount
         ("Nghị định nào quy định về khuyến công?", "docnumber", ""),
         ("Vì sao Đồng Nai không hỗ trợ máy móc thiết bị?", "reason", ""),
         ("Hội nghị là lần thứ mấy?", "ordinal", ""),
@@ -74,6 +83,34 @@ def test_the_users_own_situation_is_context_not_topic(assistant: Assistant) -> N
     assert asked > situation
 
 
+def test_where_the_user_lives_is_context_and_the_asked_province_decides(assistant: Assistant) -> None:
+    place = assistant.analyse("e o Trảng Bom co tham gia xet nghe nhan nam 2023, bao gio moi to chuc ton vinh")
+    assert "Trảng Bom" in place.situation and not {"trang bom", "trang", "bom"} & set(place.asked)
+    merged = assistant.analyse("e o Binh Phuoc gio nhap vao Dong Nai r, cho e hoi nam 2023 Dong Nai co bn sp")
+    assert merged.provinces == ("dong nai",)  # the old province of the user's situation is not asked
+    now = assistant.analyse("e o Dong Xoai Binh Phuoc (gio la Dong Nai moi), muon gui sp thi lien he sdt nao")
+    assert now.provinces == ("dong nai",)  # the old name beside the new one: where the user is now
+    before = assistant.analyse("Phú Yên (nay là Đắk Lắk) đợt 1 năm 2022 được duyệt bao nhiêu đề án KCĐP?")
+    assert "phu yen" in before.provinces  # in 2022 the two provinces were apart
+    negated = assistant.analyse("Năm 2023 Đồng Nai có những nội dung nào không thực hiện được?")
+    assert negated.stage is None and "thuc hien" in negated.terms  # what was not done is the topic, not a stage
+    lives = assistant.analyse("e o Long Khanh Dong Nai, xuong lam hat dieu, di hoi cho thi kc ho tro bn %")
+    assert lives.provinces == ("dong nai",)  # with no province in the ask, the user's own still qualifies
+
+
+def test_a_year_of_the_users_own_case_is_not_asked(assistant: Assistant) -> None:
+    query = assistant.analyse(
+        "sp của e đạt cnnt tiêu biểu cấp khu vực năm 2020, giấy chứng nhận hết hạn rồi thì có được ưu tiên ko"
+    )
+    assert query.years == () and query.kind.name == "yesno"  # "hết hạn" is no deadline asked
+
+
+def test_a_chat_message_of_abbreviations_and_place_names_is_vietnamese(assistant: Assistant) -> None:
+    assert assistant.check_question("trong 5.374tr đó kcđp dak lak chi bn, doi ung bn")
+    with pytest.raises(BadQuestion):
+        assistant.check_question("Wie hoch ist die Förderung für Maschinen")
+
+
 def test_qualifiers_come_from_the_asking_clause(assistant: Assistant) -> None:
     actual = assistant.analyse("nam 2023 dong nai co bn nguoi dc phong tang tho gioi thuc te vay, ke hoach la 55 ma")
     plan = assistant.analyse("Kế hoạch kinh phí KCĐP năm 2023 của Đồng Nai là bao nhiêu?")
@@ -96,3 +133,24 @@ def test_evidence_matches_abbreviations_synonyms_and_dates() -> None:
 def test_fact_patterns_read_numbers_written_as_words() -> None:
     assert FACT_PATTERNS["count"].search("báo giá của ba nhà cung cấp").group(0) == "ba nhà cung"
     assert FACT_PATTERNS["duration"].search("thực hiện trong 18 tháng kể từ").group(0) == "18 tháng"
+
+
+@pytest.mark.parametrize(
+    ("typed", "spelled"),
+    [
+        ("tạm dừng xd định mức ktkt", "xây dựng định mức kinh tế kỹ thuật"),  # by the initials the documents use
+        ("ttkc dak lak tu van bao nhieu co so", "trung tâm khuyến công"),
+        ("mh trinh dien ky thuat nam 2024 uu tien gi", "mô hình"),
+    ],
+)
+def test_abbreviations_the_lexicon_lacks_are_read_from_the_documents(
+    assistant: Assistant, typed: str, spelled: str
+) -> None:
+    assert spelled in assistant.analyse(typed).expanded.lower()
+
+
+def test_an_abbreviation_a_document_defines_is_read_as_its_definition() -> None:
+    from assistant.acronyms import _definitions
+
+    text = "Trung tâm Xúc tiến thương mại (TTXTTM) tổ chức hội chợ. TTXTTM hỗ trợ 50% chi phí."
+    assert _definitions(text)["ttxttm"] == "Trung tâm Xúc tiến thương mại"

@@ -35,6 +35,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # offline: only our server can be reached
 ]
 WAIT = 30
 
@@ -200,3 +201,60 @@ def test_phone_screen(server: str, browser: Any) -> None:
         browser.save_screenshot(str(ARTIFACTS / "doc-phone.png"))
     finally:
         browser.set_window_size(1280, 900)
+
+
+def test_api_docs_work_offline(server: str, browser: Any) -> None:
+    browser.get(server + "/docs")  # Swagger UI from the package; the browser resolves no other host
+    paths = _wait(browser, lambda d: d.find_elements(_by("css"), ".opblock-summary-path"))
+    assert {"/ask", "/search", "/feedback", "/health"} <= {p.text.replace("\u200b", "") for p in paths}
+    assert "Trợ lý Khuyến công" in browser.find_element(_by("css"), ".info .title").text
+
+
+def _paste(driver: Any, element: Any, text: str) -> None:
+    """Insert text in one go, as a paste does (and, like a paste, subject to the box's maxlength)."""
+    _click(driver, element)
+    driver.execute_cdp_cmd("Input.insertText", {"text": text})
+
+
+def test_a_long_paste_is_kept_whole_and_flagged(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server + "/")
+    box = browser.find_element(_by("id"), "question")
+    pasted = " ".join(["kinh phí khuyến công năm 2022"] * 80)  # 2,399 characters
+    _paste(browser, box, pasted)
+    assert box.get_attribute("value") == pasted  # was cut at 2,000 without a word
+    counter = browser.find_element(_by("id"), "question-count")
+    assert counter.is_displayed()
+    assert counter.text == f"Dài {len(pasted)} ký tự, quá giới hạn 2000 ký tự: hãy rút gọn rồi gửi."
+    box.send_keys(Keys.ENTER)
+    assert not browser.find_elements(_by("css"), "#messages .message.user")  # not sent
+    assert box.get_attribute("value") == pasted
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("kinh phí KCQG năm 2022")
+    assert not counter.is_displayed()
+
+
+def test_the_question_stays_in_the_box_after_a_connection_error(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    question = "Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?"
+    browser.get(server + "/")
+    box = browser.find_element(_by("id"), "question")
+    browser.execute_cdp_cmd("Network.enable", {})
+    conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, **conditions})
+    try:
+        box.send_keys(question)
+        box.send_keys(Keys.ENTER)
+        errors = _wait(browser, lambda d: d.find_elements(_by("css"), "#messages .message.error"))
+        assert errors[-1].text == (
+            "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại. Câu hỏi vẫn ở ô nhập để gửi lại."
+        )
+        assert box.get_attribute("value") == question  # was an empty box
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, **conditions})
+    before = len(_answers(browser))
+    box.send_keys(Keys.ENTER)
+    _wait(browser, lambda d: len(_answers(d)) > before)
+    assert "140 tỷ đồng" in _answers(browser)[-1].find_element(_by("css"), ".answer-text").text

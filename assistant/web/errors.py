@@ -1,7 +1,8 @@
 """Errors as JSON with a Vietnamese message and a stable code, and the request-body size limit.
 
 Status codes: BadQuestion 400, malformed JSON 400, NotFound 404, body too large 413,
-wrong types or missing fields 422, IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503,
+wrong types or missing fields 422, RateLimited 429 (with Retry-After),
+IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503 (Retry-After: 30),
 anything else 500 (logged, never a traceback in the response).
 """
 
@@ -24,6 +25,7 @@ from ..errors import (
     IndexMissing,
     ModelUnavailable,
     NotFound,
+    RateLimited,
     VectorStoreError,
 )
 from ..facade import EXAMPLE_QUESTION
@@ -34,10 +36,12 @@ __all__ = ["MAX_BODY_BYTES", "BodyLimit", "error_response", "install_error_handl
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+RETRY_UNAVAILABLE = 30  # seconds, for a 503
 
 _STATUS: dict[type[AssistantError], int] = {
     BadQuestion: 400,
     NotFound: 404,
+    RateLimited: 429,
     IndexMissing: 503,
     IndexCorrupt: 503,
     VectorStoreError: 503,
@@ -63,16 +67,26 @@ _FIELD_PROBLEMS = {
     "model_type": "phải là một đối tượng JSON",
 }
 
+INVALID_JSON = (
+    "invalid_json",
+    "Nội dung gửi lên không phải JSON hợp lệ (UTF-8). Gửi dạng "
+    f'{{"question": "{EXAMPLE_QUESTION}"}} với Content-Type: application/json.',
+)
 _HTTP_MESSAGES = {
+    400: INVALID_JSON,  # the only 400 the framework raises: a body it cannot parse (bad UTF-8, nested too deep)
     404: ("not_found", "Không có đường dẫn này. Xem danh sách API tại /docs."),
     405: ("method_not_allowed", "Phương thức HTTP này không dùng được cho đường dẫn này. Xem /docs."),
 }
 
 
-def error_response(status: int, code: str, message: str, details: list[str] | None = None) -> JSONResponse:
-    """The JSON error body every failure uses."""
+def error_response(
+    status: int, code: str, message: str, details: list[str] | None = None, retry_after: int | None = None
+) -> JSONResponse:
+    """The JSON error body every failure uses; a 503 says to retry after 30 s unless told otherwise."""
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
-    headers = {"Retry-After": "30"} if status == 503 else None
+    if retry_after is None and status == 503:
+        retry_after = RETRY_UNAVAILABLE
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
@@ -97,19 +111,14 @@ def _field_problem(error: dict[str, Any]) -> str:
 
 async def _on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return error_response(_status_of(exc), exc.code, exc.message)
+    return error_response(_status_of(exc), exc.code, exc.message, retry_after=getattr(exc, "retry_after", None))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(
-            400,
-            "invalid_json",
-            "Nội dung gửi lên không phải JSON hợp lệ. Gửi dạng "
-            f'{{"question": "{EXAMPLE_QUESTION}"}} với Content-Type: application/json.',
-        )
+        return error_response(400, *INVALID_JSON)
     details = [_field_problem(e) for e in errors]
     return error_response(422, "invalid_request", "Yêu cầu không hợp lệ: " + " ".join(details[:3]), details)
 

@@ -10,6 +10,7 @@ from ..feedback import MAX_COMMENT_CHARS
 
 __all__ = [
     "ERROR_RESPONSES",
+    "RATE_LIMIT_RESPONSE",
     "AskRequest",
     "AskResponse",
     "ChunkInfo",
@@ -190,4 +191,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "Nội dung gửi lên quá lớn"},
     422: {"model": ErrorResponse, "description": "Sai kiểu hoặc thiếu trường"},
     503: {"model": ErrorResponse, "description": "Chưa có chỉ mục hoặc chỉ mục đang được xây dựng"},
+}
+RATE_LIMIT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorResponse,
+        "description": "Quá nhiều yêu cầu từ một địa chỉ (KHUYENCONG_RATE_LIMIT); chờ số giây ở tiêu đề Retry-After",
+        "headers": {"Retry-After": {"description": "Số giây cần chờ", "schema": {"type": "integer"}}},
+    }
 }

@@ -4,6 +4,8 @@
 
 const CONVERSATION_KEY = "khuyencong-conversation";
 const NETWORK_ERROR = "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.";
+const KEPT_NOTE = "Câu hỏi vẫn ở ô nhập để gửi lại.";
+const MAX_COMMENT_CHARS = 2000; // assistant/feedback.py MAX_COMMENT_CHARS
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,6 +38,31 @@ async function postJSON(url, body) {
     throw new Error(message);
   }
   return data;
+}
+
+// ------------------------------------------------------------- length limits
+// Text is never cut: a paste longer than the limit stays whole, and the counter says by how much.
+// Characters are counted as the server counts them (code points of the NFC text, trimmed).
+function charCount(text) {
+  return [...text.normalize("NFC").trim()].length;
+}
+
+// Show "n/limit" near the limit and a warning past it; returns a check: true when `box` is within it.
+function watchLength(box, counter, limit) {
+  const check = () => {
+    const used = charCount(box.value);
+    const over = used > limit;
+    counter.hidden = used < limit * 0.8;
+    counter.classList.toggle("over", over);
+    box.setAttribute("aria-invalid", String(over));
+    counter.textContent = over
+      ? `Dài ${used} ký tự, quá giới hạn ${limit} ký tự: hãy rút gọn rồi gửi.`
+      : `${used}/${limit} ký tự`;
+    return !over;
+  };
+  box.addEventListener("input", check);
+  check();
+  return check;
 }
 
 // ------------------------------------------------------------------ messages
@@ -168,13 +195,19 @@ function showCommentForm(box, answerId, button) {
   const label = el("label", null, "Câu trả lời chưa đúng hay còn thiếu gì? (không bắt buộc)");
   const input = el("textarea");
   input.rows = 2;
-  input.maxLength = 2000;
   label.append(input);
+  const counter = el("p", "char-count");
+  counter.setAttribute("aria-live", "polite");
+  const withinLimit = watchLength(input, counter, MAX_COMMENT_CHARS);
   const submit = el("button", "send-comment", "Gửi góp ý");
   submit.type = "submit";
-  form.append(label, submit);
+  form.append(label, counter, submit);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (!withinLimit()) {
+      input.focus();
+      return;
+    }
     sendFeedback(box, answerId, false, input.value.trim() || null, button);
   });
   box.append(form);
@@ -211,11 +244,20 @@ async function ask(question) {
     addAnswer(data).previousElementSibling.scrollIntoView({ block: "start" });
   } catch (error) {
     pending.remove();
-    addError(error.message);
+    addError(keepQuestion(question) ? `${error.message} ${KEPT_NOTE}` : error.message);
     scrollToEnd();
   } finally {
     $("send").disabled = false;
   }
+}
+
+// After a failure the question goes back into the box (unless something new was typed there meanwhile).
+function keepQuestion(question) {
+  const box = $("question");
+  if (box.value.trim()) return false;
+  box.value = question;
+  box.dispatchEvent(new Event("input"));
+  return true;
 }
 
 function newConversation() {
@@ -260,11 +302,16 @@ function growTextarea() {
 document.addEventListener("DOMContentLoaded", () => {
   const form = $("ask-form");
   const input = $("question");
+  const withinLimit = watchLength(input, $("question-count"), Number(input.dataset.maxChars) || 2000);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (!withinLimit()) {
+      input.focus();
+      return;
+    }
     const question = input.value;
     input.value = "";
-    growTextarea();
+    input.dispatchEvent(new Event("input"));
     ask(question);
   });
   input.addEventListener("keydown", (event) => {

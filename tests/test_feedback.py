@@ -1,0 +1,92 @@
+"""The feedback store's retention policy, on a real SQLite file: old answers go, feedback stays as long as told."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from assistant import Settings
+from assistant.errors import ConfigError
+from assistant.feedback import DAY, PRUNE_EVERY, FeedbackStore, Retention
+from assistant.types import Answer
+
+ANSWER = Answer(answer="Trước ngày 20 tháng 6 năm 2023.", found=True, citations=[])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _ids(path: Path, table: str) -> set[str]:
+    with sqlite3.connect(path) as db:
+        column = "answer_id" if table == "feedback" else "id"
+        return {row[0] for row in db.execute(f"SELECT {column} FROM {table}")}
+
+
+def test_answers_nobody_voted_on_are_pruned_when_the_store_opens(tmp_path: Path) -> None:
+    path, clock = tmp_path / "feedback.sqlite3", Clock()
+    store = FeedbackStore(path, Retention(answer_days=90), clock=clock)
+    old, voted = store.record_answer("q", ANSWER, "api"), store.record_answer("q", ANSWER, "api")
+    store.record_feedback(voted, helpful=True)
+    clock.now += 89 * DAY
+    recent = store.record_answer("q", ANSWER, "api")
+    store.close()
+    clock.now += 2 * DAY  # `old` is 91 days old, `recent` 2
+    reopened = FeedbackStore(path, Retention(answer_days=90), clock=clock)
+    assert _ids(path, "answers") == {voted, recent}
+    assert reopened.feedback_for(voted) == [{"helpful": True, "comment": None, "channel": "api"}]
+    assert not reopened.has_answer(old)
+    reopened.close()
+
+
+def test_a_running_store_prunes_on_write_at_most_hourly(tmp_path: Path) -> None:
+    path, clock = tmp_path / "feedback.sqlite3", Clock()
+    store = FeedbackStore(path, Retention(answer_days=30 * 60 / DAY), clock=clock)  # 30 minutes
+    first = store.record_answer("q", ANSWER, "telegram")
+    clock.now += 40 * 60
+    second = store.record_answer("q", ANSWER, "telegram")  # 40 min since the last prune: none yet
+    assert _ids(path, "answers") == {first, second}
+    clock.now += 25 * 60
+    third = store.record_answer("q", ANSWER, "telegram")  # past the hour: `first` (65 min old) goes
+    assert _ids(path, "answers") == {second, third}
+    assert PRUNE_EVERY == 3600
+    store.close()
+
+
+def test_feedback_and_its_answer_are_kept_as_long_as_the_policy_says(tmp_path: Path) -> None:
+    path, clock = tmp_path / "feedback.sqlite3", Clock()
+    store = FeedbackStore(path, Retention(answer_days=30, feedback_days=365), clock=clock)
+    voted = store.record_answer("q", ANSWER, "api")
+    store.record_feedback(voted, helpful=False, comment="Thiếu hạn nộp")
+    clock.now += 364 * DAY
+    assert store.prune() == {"feedback": 0, "answers": 0}
+    clock.now += 2 * DAY
+    assert store.prune() == {"feedback": 1, "answers": 1}
+    assert _ids(path, "feedback") == set() and _ids(path, "answers") == set()
+    store.close()
+
+
+def test_zero_keeps_everything(tmp_path: Path) -> None:
+    path, clock = tmp_path / "feedback.sqlite3", Clock()
+    store = FeedbackStore(path, Retention(answer_days=0, feedback_days=0), clock=clock)
+    kept = store.record_answer("q", ANSWER, "api")
+    clock.now += 10_000 * DAY
+    assert store.prune() == {"feedback": 0, "answers": 0} and store.has_answer(kept)
+    store.close()
+
+
+def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Retention.of(Settings.from_env()) == Retention(answer_days=90, feedback_days=0)
+    monkeypatch.setenv("KHUYENCONG_ANSWER_RETENTION_DAYS", "7")
+    monkeypatch.setenv("KHUYENCONG_FEEDBACK_RETENTION_DAYS", "365")
+    assert Retention.of(Settings.from_env()) == Retention(answer_days=7, feedback_days=365)
+    monkeypatch.setenv("KHUYENCONG_FEEDBACK_RETENTION_DAYS", "-1")
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env()
+    assert "KHUYENCONG_FEEDBACK_RETENTION_DAYS phải là số ngày (0: giữ mãi)" in caught.value.message
