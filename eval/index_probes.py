@@ -59,6 +59,7 @@ def _start(root: Path, env: dict[str, str], *args: str, **options: object) -> su
 def _env(code: Path, cache: Path, data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
     env.update(PYTHONPATH=str(code), KHUYENCONG_EMBEDDING_CACHE=str(cache), KHUYENCONG_DATA_DIR=str(data))
+    env["KHUYENCONG_RATE_LIMIT"] = "0"  # every client is 127.0.0.1
     return env
 
 
