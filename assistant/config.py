@@ -117,7 +117,7 @@ class Settings:
             llm_model=_env("LLM_MODEL"),
             llm_api_key=_env("LLM_API_KEY"),
             max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
-            max_source_mb=float(_env("MAX_SOURCE_MB", str(MAX_SOURCE_MB))),
+            max_source_mb=_parsed("MAX_SOURCE_MB", MAX_SOURCE_MB, _positive, "số MB lớn hơn 0"),
             today=dt.date.fromisoformat(_env("TODAY")) if _env("TODAY") else None,
             rate_limit=_parsed("RATE_LIMIT", DEFAULT_RATE_LIMIT, Rate.parse, "SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0"),
             answer_retention_days=_parsed("ANSWER_RETENTION_DAYS", 90.0, _non_negative, "số ngày (0: giữ mãi)"),

@@ -23,7 +23,7 @@ import pytest
 from ingest_samples import DECISION_59
 
 from assistant import Assistant, Settings
-from assistant.errors import DocumentUnreadable
+from assistant.errors import ConfigError, DocumentUnreadable
 from assistant.generations import index_transaction
 from assistant.indexing import build_index, current_generation, load_index
 from assistant.ingest import add_documents
@@ -199,6 +199,9 @@ def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().max_source_mb == Settings.from_env().max_source_mb == 20
     monkeypatch.setenv("KHUYENCONG_MAX_SOURCE_MB", "2.5")
     assert Settings.from_env().max_source_mb == 2.5
+    monkeypatch.setenv("KHUYENCONG_MAX_SOURCE_MB", "hai mươi")
+    with pytest.raises(ConfigError, match="KHUYENCONG_MAX_SOURCE_MB"):
+        Settings.from_env()
 
 
 # ----------------------------------------------------------------- an index that heals

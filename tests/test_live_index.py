@@ -23,6 +23,7 @@ from assistant import Assistant, Settings
 from assistant.api import create_app
 from assistant.conversation import ConversationStore
 from assistant.feedback import FeedbackStore
+from assistant.ratelimit import Rate
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
@@ -65,6 +66,7 @@ def _settings(tmp_path: Path, embedding_cache: Path) -> Settings:
         index_dir=tmp_path / "index",
         data_dir=tmp_path / "data",
         embedding_cache=embedding_cache,
+        rate_limit=Rate(0),  # the test asks as often as a busy server is asked
     )
 
 
