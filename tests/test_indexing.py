@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,30 +12,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from small_corpus import small_corpus
 
 from assistant import Assistant, Settings
 from assistant.errors import CorpusError, IndexCorrupt, IndexMissing
 from assistant.indexing import LexicalIndex, build_index, current_generation, load_index
 
-REPO = Path(__file__).resolve().parent.parent
-SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
-
-
-def _small_corpus(folder: Path) -> Path:
-    """Two of the shipped documents with their manifest entries."""
-    folder.mkdir(parents=True)
-    manifest = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))
-    entries = [e for e in manifest["documents"] if e["id"] in SMALL]
-    for entry in entries:
-        shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
-    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
-    return folder
-
 
 @pytest.fixture()
 def small(tmp_path: Path, embedding_cache: Path) -> Settings:
     return Settings(
-        corpus_dir=_small_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index", embedding_cache=embedding_cache
+        corpus_dir=small_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index", embedding_cache=embedding_cache
     )
 
 

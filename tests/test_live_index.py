@@ -7,9 +7,7 @@ document is added by `khuyencong add` in another process, as someone would from 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from ingest_samples import DECISION_59
+from small_corpus import small_corpus
 
 from assistant import Assistant, Settings
 from assistant.api import create_app
@@ -25,21 +24,9 @@ from assistant.conversation import ConversationStore
 from assistant.feedback import FeedbackStore
 from assistant.ratelimit import Rate
 
-REPO = Path(__file__).resolve().parent.parent
-SMALL = ["cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang"]
 NEW_ID = "qd-59-2099-qd-ubnd"
 QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"
 DEADLINE_QUESTION = "hạn đăng ký kế hoạch khuyến công quốc gia"
-
-
-def _small_corpus(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    manifest = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))
-    entries = [e for e in manifest["documents"] if e["id"] in SMALL]
-    for entry in entries:
-        shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
-    (folder / "manifest.json").write_text(json.dumps({"documents": entries}, ensure_ascii=False), encoding="utf-8")
-    return folder
 
 
 def _add_in_another_process(settings: Settings, source: Path) -> subprocess.Popen[bytes]:
@@ -62,7 +49,7 @@ def _answered(data: dict[str, Any]) -> bool:
 
 def _settings(tmp_path: Path, embedding_cache: Path) -> Settings:
     return Settings(
-        corpus_dir=_small_corpus(tmp_path / "corpus"),
+        corpus_dir=small_corpus(tmp_path / "corpus"),
         index_dir=tmp_path / "index",
         data_dir=tmp_path / "data",
         embedding_cache=embedding_cache,
