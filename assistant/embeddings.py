@@ -20,6 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .errors import ModelUnavailable
+from .problems import library_problem
 
 __all__ = [
     "EmbeddingBackend",
@@ -133,7 +134,8 @@ class SentenceTransformerEmbeddings(EmbeddingBackend):
                 self._model = SentenceTransformer(self.model_name, device="cpu")
             except Exception as exc:
                 raise ModelUnavailable(
-                    f"Không nạp được mô hình nhúng '{self.model_name}': {exc}. Kiểm tra tên hoặc đường dẫn mô hình."
+                    f"Không nạp được mô hình nhúng '{self.model_name}' ({library_problem(exc, 'model load')}). "
+                    "Kiểm tra tên hoặc đường dẫn mô hình."
                 ) from exc
         return self._model
 

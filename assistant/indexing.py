@@ -40,6 +40,7 @@ from .embeddings import EmbeddingBackend, EmbeddingCache, embed_passages, make_e
 from .errors import CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
 from .generations import CURRENT_FILE, IndexTransaction, current_generation, index_transaction, write_atomic
 from .loading import load_corpus
+from .problems import library_problem
 from .text import DiacriticRestorer, document_frequencies, fold, lexical_tokens
 from .types import Chunk, DocumentRecord, Filters
 
@@ -183,7 +184,7 @@ class VectorStore:
             )
         except Exception as exc:
             client.close()
-            raise VectorStoreError(f"Không mở được kho vectơ Chroma: {exc}") from exc
+            raise VectorStoreError(f"Không mở được kho vectơ Chroma: {library_problem(exc, 'chroma open')}.") from exc
         return client, collection
 
     def refresh(self) -> None:
@@ -209,7 +210,7 @@ class VectorStore:
         except VectorStoreError:
             raise
         except Exception as exc:
-            raise VectorStoreError(f"Không đọc được kho vectơ Chroma: {exc}") from exc
+            raise VectorStoreError(f"Không đọc được kho vectơ Chroma: {library_problem(exc, 'chroma read')}.") from exc
 
     def _open_collection(self) -> Any:
         if self._collection is None:
@@ -297,7 +298,7 @@ class VectorStore:
                     query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
                 )
             except Exception as exc:
-                raise VectorStoreError(f"Truy vấn Chroma thất bại: {exc}") from exc
+                raise VectorStoreError(f"Truy vấn Chroma thất bại: {library_problem(exc, 'chroma query')}.") from exc
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
@@ -352,7 +353,10 @@ def _chroma_client(index_dir: Path, chroma_url: str) -> Any:
     except VectorStoreError:
         raise
     except Exception as exc:
-        raise VectorStoreError(f"Không kết nối được Chroma ({chroma_url or index_dir / 'chroma'}): {exc}") from exc
+        where = chroma_url or index_dir / "chroma"
+        raise VectorStoreError(
+            f"Không kết nối được Chroma ({where}): {library_problem(exc, 'chroma connect')}."
+        ) from exc
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:
@@ -475,7 +479,8 @@ def read_meta(folder: Path) -> dict[str, Any]:
 
 
 def _corrupt(folder: Path, exc: Exception) -> IndexCorrupt:
-    return IndexCorrupt(f"Chỉ mục trong {folder} bị hỏng ({exc}). Chạy `khuyencong index --rebuild`.")
+    problem = library_problem(exc, "index read")
+    return IndexCorrupt(f"Chỉ mục trong {folder} bị hỏng ({problem}). Chạy `khuyencong index --rebuild`.")
 
 
 def build_index(

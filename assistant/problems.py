@@ -7,10 +7,13 @@ English library message (those go to the log).
 from __future__ import annotations
 
 import errno
+import logging
 
 import httpx
 
-__all__ = ["network_problem", "os_problem"]
+__all__ = ["library_problem", "network_problem", "os_problem"]
+
+log = logging.getLogger(__name__)
 
 _OS_PROBLEMS = {
     errno.ENOENT: "không tìm thấy tệp hoặc thư mục",
@@ -55,3 +58,13 @@ def network_problem(exc: Exception) -> str:
         if isinstance(exc, kind):
             return problem
     return "lỗi mạng"
+
+
+def library_problem(exc: Exception, what: str) -> str:
+    """A failure inside a library (Chroma, a model loader), said in Vietnamese; its own text goes to the log."""
+    log.warning("%s: %s: %s", what, type(exc).__name__, exc)
+    if isinstance(exc, OSError):
+        return os_problem(exc)
+    if isinstance(exc, httpx.HTTPError):
+        return network_problem(exc)
+    return "lỗi bên trong thư viện (chi tiết ghi trong nhật ký máy chủ)"

@@ -81,8 +81,21 @@ def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
 def test_corrupt_index_says_how_to_rebuild(small: Settings) -> None:
     report = _build(small)
     (small.index_dir / report.generation / "chunks.jsonl").write_text("{broken", encoding="utf-8")
-    with pytest.raises(IndexCorrupt, match="--rebuild"):
+    with pytest.raises(IndexCorrupt, match="--rebuild") as raised:
         load_index(small.index_dir)
+    assert "Expecting" not in raised.value.message and "line 1" not in raised.value.message  # no library English
+
+
+def test_a_lost_chroma_folder_is_said_in_vietnamese(tmp_path: Path) -> None:
+    from assistant.errors import VectorStoreError
+    from assistant.indexing import _chroma_client
+
+    blocker = tmp_path / "index"
+    blocker.write_text("not a folder", encoding="utf-8")  # the store's parent is a file
+    with pytest.raises(VectorStoreError) as raised:
+        _chroma_client(blocker, "")
+    message = raised.value.message
+    assert "directory" not in message and "os error" not in message and "nhật ký" in message  # Chroma's text is logged
 
 
 def test_empty_corpus_is_refused(tmp_path: Path) -> None:
