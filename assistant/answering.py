@@ -117,6 +117,8 @@ def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Ca
     floor = params.floor_ratio * top.score
     # one that covers too little of the question to answer it does not replace the top one: the top is quoted
     near = [c for c in candidates if c.score >= floor and (c is top or c.coverage >= params.refuse_below)]
+    if top.coverage < params.refuse_below and len(near) > 1:
+        near = near[1:]  # a near one covers the question: the top one, covering too little, gives way
     preferred = (lambda c: _holds_preferred(query, c)) if query.kind.prefer_first else None
     for wanted in (
         preferred,  # "ai ký": a candidate naming a person before one naming only an office

@@ -436,6 +436,8 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
     places = set(provinces_in(around))
     written = str(meta.get("date") or meta.get("year") or "")
     for province in query.provinces:
+        if query.situated and not meta.get("province") and meta.get("kind") in _RULE_KINDS:
+            break  # a national letter or regulation applies wherever the user is
         if not _place_covered(province, places, written):
             info = province_info(province)
             return f"tỉnh/thành {info.name if info else province.title()}"

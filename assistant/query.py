@@ -96,6 +96,7 @@ class Query:
     total: bool = False
     part: bool = False  # one part asked ("riêng phần KCĐP"), not the total
     inclusive: bool = False  # a total with a part named in it ("tính chung cả phần đối ứng")
+    situated: bool = False  # the province is where the user is ("e ở Bình Phước, …"), not named in the ask
     bigrams: frozenset[str] = field(default_factory=frozenset)
     unknown: frozenset[str] = field(default_factory=frozenset)  # terms no passage contains
     unknown_words: frozenset[str] = field(default_factory=frozenset)  # single syllables no passage contains
@@ -182,6 +183,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         key_terms=key,
         situation=situation,
         provinces=_current(provinces_in(asked) or provinces_in(situation), _years(asked)),
+        situated=not provinces_in(asked) and bool(provinces_in(situation)),
         years=_years(asked),  # a year in the user's own case ("sp của e đạt … năm 2020") is not asked
         programme=_programme(folded),
         stage=_stage_asked(accented, match),

@@ -326,6 +326,11 @@ def _syllable_key(name: str) -> str:
 
 _CANONICAL = {_syllable_key(spelling): p.name for p in vocabulary.provinces() for spelling in (p.name, *p.aliases)}
 PROVINCES = tuple(fold(name) for name in _CANONICAL)
+# Folded syllable form of a name or alias -> how it is spelt, lower case ("nghe an" -> {"nghệ an"}).
+_SPELLINGS: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+for _province in vocabulary.provinces():
+    for _spelling in (_province.name, *_province.aliases):
+        _SPELLINGS[_syllable_key(_spelling)].add(tuple(_spelling.replace("-", " ").lower().split()))
 # Folded syllable form of a name or alias -> the province's accented name, for messages.
 PROVINCE_NAMES = {key: _CANONICAL[key] for key in _CANONICAL}
 _BY_NAME = {_syllable_key(p.name): p for p in vocabulary.provinces()}
@@ -358,17 +363,37 @@ def province_info(key: str) -> vocabulary.Province | None:
 
 
 def provinces_in(text: str) -> list[str]:
-    """Folded keys of the provinces mentioned in `text` (aliases mapped to the name), longest mention first."""
+    """Folded keys of the provinces mentioned in `text` (aliases mapped to the name), longest mention first.
+
+    A mention typed with other diacritics than the name's is another word: "làng nghề An Giang"
+    names An Giang, not "Nghệ An".
+    """
     folded = " " + " ".join(syllables(text.replace("-", " "))) + " "
     found: list[str] = []
     seen: list[str] = []
     for name in sorted(_CANONICAL, key=len, reverse=True):
-        if f" {name} " in folded and not any(name in other for other in seen):
+        if f" {name} " in folded and not any(name in other for other in seen) and _typed_as(name, text):
             seen.append(name)
             key = _syllable_key(_CANONICAL[name])
             if key not in found:
                 found.append(key)
     return found
+
+
+def _typed_as(name: str, text: str) -> bool:
+    """Whether some mention of the folded `name` in `text` has no diacritic that the name's spelling lacks."""
+    words = [w.lower() for w in _WORD.findall(nfc(text).replace("-", " "))]
+    folded = [fold(w) for w in words]
+    wanted = name.split()
+    starts = [i for i in range(len(words) - len(wanted) + 1) if folded[i : i + len(wanted)] == wanted]
+    spellings = [s for s in _SPELLINGS.get(name, ()) if len(s) == len(wanted)]
+    if not starts or not spellings:
+        return True  # spelt another way (numbers, abbreviations): no judgement
+
+    def fits(typed: list[str], spelling: tuple[str, ...]) -> bool:
+        return all(not has_diacritics(w) or w == s for w, s in zip(typed, spelling))
+
+    return any(fits(words[i : i + len(wanted)], s) for i in starts for s in spellings)
 
 
 _SYLLABLE = re.compile(

@@ -50,6 +50,12 @@ from assistant.types import Citation
             "Vụ tiết kiệm năng lượng và Phát triển bền vững",
             "angiang-2023-6-thang",
         ),
+        # a national letter applies wherever the user is ("e ở Bình Phước" names no province asked)
+        (
+            "e co xuong che bien hat dieu o binh phuoc, muon xin de an kcqg 2024 thi han nop ho so de an la khi nao",
+            "Trước ngày 30 tháng 9 năm 2023.",
+            "cv-400-ctdp-qlkc-2024",
+        ),
         # "liên hệ" belongs to the phone asked, it is no topic the documents lack
         ("e muốn dua sp vào phong trung bay của ttkc đồng nai, sdt zalo lien he là j", "0819", "dongnai-2023-ket-qua"),
     ],

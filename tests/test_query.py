@@ -111,6 +111,12 @@ def test_a_chat_message_of_abbreviations_and_place_names_is_vietnamese(assistant
         assistant.check_question("Wie hoch ist die Förderung für Maschinen")
 
 
+def test_a_province_typed_with_other_diacritics_is_another_word() -> None:
+    assert provinces_in("báo cáo phát triển làng nghề an giang") == ["an giang"]  # "nghề an" is not Nghệ An
+    assert provinces_in("Nghệ An") == ["nghe an"] and provinces_in("nghe an") == ["nghe an"]
+    assert provinces_in("Đắk Lắk") == provinces_in("Đăk Lăk") == ["dak lak"]
+
+
 def test_qualifiers_come_from_the_asking_clause(assistant: Assistant) -> None:
     actual = assistant.analyse("nam 2023 dong nai co bn nguoi dc phong tang tho gioi thuc te vay, ke hoach la 55 ma")
     plan = assistant.analyse("Kế hoạch kinh phí KCĐP năm 2023 của Đồng Nai là bao nhiêu?")
