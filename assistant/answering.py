@@ -381,8 +381,9 @@ def _other_facts(query: Query, best: Candidate, primary: tuple[int, int]) -> lis
     return [o for o in dict.fromkeys(out) if o not in text[primary[0] - best.start : primary[1] - best.start]]
 
 
-_INLINE_LIST = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau)\s*:?\s+|:\s+")
-_INLINE_PLACES = re.compile(r"(?:\bnhư|\bgồm|\bbao gồm|\bsau|\btại|\bở)\s*:?\s+|:\s+")  # "… tại: An Giang, …"
+_OPENERS = r"\bnhư|\bgồm|\bbao gồm|\bsau"
+_INLINE_LIST = re.compile(rf"(?:{_OPENERS})\s*:?\s+|:\s+")
+_INLINE_PLACES = re.compile(rf"(?:{_OPENERS}|\btại|\bở)\s*:?\s+|:\s+")  # "… tại: An Giang, …"
 
 
 def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: LoadedIndex) -> str:

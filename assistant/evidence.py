@@ -31,7 +31,7 @@ from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
 from .terms import Evidence, variants
-from .text import fold, lexical_tokens, province_info, provinces_in, split_sentences
+from .text import YEAR, compared_years, fold, lexical_tokens, province_info, provinces_in, split_sentences
 from .types import Chunk, Hit
 
 __all__ = ["ITEM_BREAK", "Candidate", "ScoreWeights", "doc_years", "enumerates", "score_candidates", "unit_years"]
@@ -39,8 +39,6 @@ __all__ = ["ITEM_BREAK", "Candidate", "ScoreWeights", "doc_years", "enumerates",
 _CONTINUATION = 3
 _PARTIAL = 0.8  # credit for the start of a long name
 _RULE_KINDS = ("regulation", "direction_letter")
-_COMPARED_YEAR = re.compile(r"(?:so với|bằng|tăng|giảm)[^.;:]{0,30}?(?:năm\s+)?((?:19|20)\d{2})", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)(?!/[^\W\d_])")  # "1994/QĐ-UBND" is a number
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 ITEM_BREAK = re.compile(r"[,;]\s")
@@ -301,19 +299,12 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     return score
 
 
-# "do đơn vị nào tổ chức", "do ai chủ trì": the agent of a verb is asked
-_AGENT_ASKED = re.compile(
-    r"\bdo (?:ai|don vi nao|co quan nao|to chuc nao|ben nao|noi nao) ((?:[a-z]+ ?){1,3}?)\s*(?:[?,.]|$)"
-)
-
-
 def _agent_of(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
     """The span X of "do X <verb>" in `sentence` when the question asks who does <verb> ("do Vụ … tổ chức")."""
-    asked = _AGENT_ASKED.search(fold(query.text).lower())
     folded = fold(sentence).lower()
-    if asked is None or len(folded) != len(sentence):
+    if not query.agent_verb or len(folded) != len(sentence):
         return []
-    verb = re.escape(asked.group(1).strip())
+    verb = re.escape(query.agent_verb)
     found = re.search(rf"\bdo\s+([^,.;()]{{3,100}}?)\s+{verb}\b", folded)
     return [(offset + found.start(1), offset + found.end(1))] if found else []
 
@@ -360,8 +351,7 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
 def _bare_count(query: Query, sentence: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A bare "bao nhiêu" ("kcđp 2023 kế hoạch giao bn") asks a count of something the question names, or else
     the sentence's amount: "20 tỉnh" counts nothing asked, "67,15 tỷ đồng" is the figure."""
-    asked = set(fold(query.expanded).split())
-    counted = [s for s in spans if set(fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2]) <= asked]
+    counted = [s for s in spans if set(fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2]) <= query.words]
     if counted:
         return counted
     money = [(offset + m.start(), offset + m.end()) for m in FACT_PATTERNS["money"].finditer(sentence)]
@@ -477,8 +467,8 @@ def _place_covered(asked: str, places: set[str], written: str) -> bool:
 def unit_years(text: str) -> set[str]:
     """Years a sentence is about: those it names, less the ones it only compares with ("so với năm 2022")."""
     text = _DAY_DATE.sub(" ", text)  # a full date is an event's day, not the year the text is about
-    compared = {m.group(1) for m in _COMPARED_YEAR.finditer(text)}
-    named = set(_YEAR.findall(text))
+    compared = compared_years(text)
+    named = set(YEAR.findall(text))
     return named - compared
 
 
@@ -499,13 +489,13 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
         if named:
             return named
     lead_in = text[max(0, offset - 1200) : offset]
-    return set(_YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+    return set(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
 
 
 def own_years(chunk: Chunk, index: LoadedIndex) -> set[str]:
     """The years a document is of: its title's, its manifest year and the year of its date."""
     meta = index.documents.get(chunk.doc_id, {})
-    found = set(_YEAR.findall(str(meta.get("title", ""))))
+    found = set(YEAR.findall(str(meta.get("title", ""))))
     return (found | {str(meta.get("year") or ""), str(meta.get("date") or "")[:4]}) - {""}
 
 

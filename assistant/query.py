@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 from . import vocabulary
@@ -21,7 +22,17 @@ from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
 from .terms import term_weights, topic_words, unknown_terms
-from .text import STOPWORDS, expand_abbreviations, fold, has_diacritics, lexical_tokens, province_info, provinces_in
+from .text import (
+    STOPWORDS,
+    YEAR,
+    compared_years,
+    expand_abbreviations,
+    fold,
+    has_diacritics,
+    lexical_tokens,
+    province_info,
+    provinces_in,
+)
 
 __all__ = ["Query", "build_query"]
 
@@ -54,11 +65,13 @@ _DOC_NUMBER_TYPED = re.compile(
 _EXCLUDING = re.compile(r"(?:khong tinh|ko tinh|khong ke|khong gom|\btru\b|\bngoai\b)\s+([^,.;?()]+)")
 # "tính chung cả phần đối ứng", "kể cả …": the sum is asked, the part named is in it
 _INCLUDING = re.compile(r"\b(?:tinh chung ca|tinh chung|tinh ca|ke ca|bao gom ca|gom ca)\b")
+# "do đơn vị nào tổ chức", "do ai chủ trì": the agent of a verb is asked
+_AGENT_ASKED = re.compile(
+    r"\bdo (?:ai|don vi nao|co quan nao|to chuc nao|ben nao|noi nao) ((?:[a-z]+ ?){1,3}?)\s*(?:[?,.]|$)"
+)
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
-_COMPARED_YEAR = re.compile(r"(?:so voi|so vs|bang|tang|giam)[^.;:?]{0,30}?(?:nam\s+)?((?:19|20)\d{2})")
-_YEAR = re.compile(r"(?<![\w/.-])(?:19|20)\d{2}\b(?![/.-]\d)")
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
 _LOCAL = vocabulary.qualifier("local", "question")
@@ -116,6 +129,17 @@ class Query:
     def kind(self) -> Kind:
         """The kind asked (kinds.KINDS)."""
         return self.match.kind
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The folded words of the question, chat forms spelled out."""
+        return frozenset(fold(self.expanded).split())
+
+    @cached_property
+    def agent_verb(self) -> str:
+        """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc"); "" otherwise."""
+        asked = _AGENT_ASKED.search(fold(self.text).lower())
+        return asked.group(1).strip() if asked else ""
 
     @property
     def asks_places(self) -> bool:
@@ -220,8 +244,8 @@ def _current(provinces: list[str], years: tuple[str, ...]) -> tuple[str, ...]:
 
 def _years(text: str) -> tuple[str, ...]:
     """The years asked of: named, less a document's number and a year only compared with ("so với 2022")."""
-    named = set(_YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", text)))
-    return tuple(sorted(named - {m.group(1) for m in _COMPARED_YEAR.finditer(fold(text))}))
+    named = set(YEAR.findall(_DOC_NUMBER_TYPED.sub(" ", text)))
+    return tuple(sorted(named - compared_years(text)))
 
 
 def _typed_with_diacritics(typed: str) -> bool:

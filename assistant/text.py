@@ -20,8 +20,10 @@ __all__ = [
     "ABBREVIATIONS",
     "PROVINCES",
     "PROVINCE_NAMES",
+    "YEAR",
     "DiacriticRestorer",
     "clean_question",
+    "compared_years",
     "content_terms",
     "document_frequencies",
     "expand_abbreviations",
@@ -438,6 +440,16 @@ _CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{2,6}")
 def is_consonant_run(word: str) -> bool:
     """2–6 letters and no vowel: no Vietnamese syllable looks like that, so it is an abbreviation ("bn", "ktkt")."""
     return bool(_CONSONANTS.fullmatch(fold(word).lower()))
+
+
+# A year, not a document's number ("1994/QĐ-UBND") nor part of a longer number or a date's day/month.
+YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d{2})(?![/.-]?\d)(?!/[^\W\d_])")
+_COMPARED_YEAR = re.compile(r"(?:so voi|so vs|bang|tang|giam)[^.;:?]{0,30}?(?:nam\s+)?((?:19|20)\d{2})")
+
+
+def compared_years(text: str) -> set[str]:
+    """Years `text` only compares with ("tăng 9,57% so với năm 2022"), question or document alike."""
+    return {m.group(1) for m in _COMPARED_YEAR.finditer(fold(text).lower())}
 
 
 def remove_matches(text: str, pattern: re.Pattern[str]) -> str:
