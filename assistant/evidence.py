@@ -29,6 +29,7 @@ from . import vocabulary
 from .chunking import provision_at
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
+from .periods import Period, describe, excludes, period_in
 from .query import Query
 from .terms import Evidence, variants
 from .text import YEAR, compared_years, fold, lexical_tokens, province_info, provinces_in, split_sentences
@@ -446,6 +447,10 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
         for year in query.years:
             if year not in about:
                 return f"năm {year}"
+    if query.period is not None:
+        written = period_of(unit.text, chunk, unit.start, index)
+        if written is not None and excludes(query.period, written):
+            return f"số liệu {describe(query.period)} (đoạn này nói về {describe(written)})"
     return ""
 
 
@@ -481,15 +486,32 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
     04 hội thảo") does not. Without either: the passage's heading, the document's title,
     manifest year and date, and the text just before.
     """
-    text = index.text_of(chunk.doc_id)
-    paragraph = max(chunk.start, text.rfind("\n", 0, offset) + 1)
-    *earlier, current = _SENTENCE_END.split(text[paragraph:offset])
-    for sentence in [current.split(":")[0] if ":" in current else "", *reversed(earlier)]:
+    for sentence in _lead_ins(chunk, offset, index):
         named = unit_years(sentence)
         if named:
             return named
-    lead_in = text[max(0, offset - 1200) : offset]
+    lead_in = index.text_of(chunk.doc_id)[max(0, offset - 1200) : offset]
     return set(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+
+
+def period_of(unit: str, chunk: Chunk, offset: int, index: LoadedIndex) -> Period | None:
+    """The part of a year a sentence is about ("6 tháng đầu năm"), found as its year is: in the
+    sentence, its paragraph's lead-ins, the passage's heading, the document's title; None for none."""
+    title = str(index.documents.get(chunk.doc_id, {}).get("title", ""))
+    for text in (unit, *_lead_ins(chunk, offset, index), chunk.heading, title):
+        found = period_in(text)
+        if found is not None:
+            return found
+    return None
+
+
+def _lead_ins(chunk: Chunk, offset: int, index: LoadedIndex) -> list[str]:
+    """What sets the context of the sentence at `offset` in its paragraph: the lead-in of the list
+    it is an item of, then the earlier sentences, nearest first."""
+    text = index.text_of(chunk.doc_id)
+    paragraph = max(chunk.start, text.rfind("\n", 0, offset) + 1)
+    *earlier, current = _SENTENCE_END.split(text[paragraph:offset])
+    return [current.split(":")[0] if ":" in current else "", *reversed(earlier)]
 
 
 def own_years(chunk: Chunk, index: LoadedIndex) -> set[str]:

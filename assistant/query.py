@@ -21,6 +21,7 @@ from . import vocabulary
 from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
+from .periods import Period, asked_period
 from .terms import term_weights, topic_words, unknown_terms
 from .text import (
     STOPWORDS,
@@ -115,6 +116,7 @@ class Query:
     unknown_words: frozenset[str] = field(default_factory=frozenset)  # single syllables no passage contains
     excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
     articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
+    period: Period | None = None  # the part of the year asked ("6 tháng cuối năm"), WHOLE_YEAR for "cả năm"
 
     @property
     def unknown_share(self) -> float:
@@ -220,6 +222,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         unknown_words=unknown_terms(sorted({w for t in weights for w in t.split()}), index),
         excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
+        period=asked_period(asked),
         asked=frozenset(asked_terms),
     )
 

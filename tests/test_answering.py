@@ -115,6 +115,40 @@ def test_refuses_questions_the_corpus_cannot_answer(assistant: Assistant, questi
 
 
 @pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        # the report covers the first six months of 2022: its figures are no whole-year figures
+        ("cả năm 2022 dak lak thực hiện kcdp hết bao nhieu tien", "6 tháng đầu năm"),
+        ("Cả năm 2022 Đắk Lắk tư vấn cho bao nhiêu cơ sở?", "6 tháng đầu năm"),
+    ],
+)
+def test_a_report_of_part_of_the_year_does_not_answer_the_whole_year(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.found, answer.answer
+    assert "cả năm" in answer.answer and said in answer.answer
+
+
+def test_the_same_figures_answer_the_part_of_the_year_they_are_of(assistant: Assistant) -> None:
+    answer = assistant.ask("6 tháng đầu năm 2022 Đắk Lắk tư vấn cho bao nhiêu cơ sở?")
+    assert answer.found and answer.answer.startswith("31 cơ sở"), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "email cua cuc ctdp de gui hs de an kcqg la j vay ad",
+        "Mẫu đơn đề nghị hỗ trợ khuyến công lấy ở đâu?",
+        "cho e xin website cua trung tam khuyen cong dong nai",
+    ],
+)
+def test_contact_details_and_forms_the_documents_lack_are_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert not answer.found, answer.answer
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "Tổng kinh phí khuyến công 20 tỉnh phía Nam năm 2022 là bao nhiêu?",
