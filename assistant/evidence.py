@@ -447,11 +447,17 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
         for year in query.years:
             if year not in about:
                 return f"năm {year}"
-    if query.period is not None:
-        written = period_of(unit.text, chunk, unit.start, index)
-        if written is not None and excludes(query.period, written):
-            return f"số liệu {describe(query.period)} (đoạn này nói về {describe(written)})"
-    return ""
+    return _other_period(query, unit, chunk, index)
+
+
+def _other_period(query: Query, unit: _Sentence, chunk: Chunk, index: LoadedIndex) -> str:
+    """The period asked, when the candidate is about another part of the year ("6 tháng đầu năm")."""
+    if query.period is None:
+        return ""
+    about = period_of(unit.text, chunk, unit.start, index)
+    if about is None or not excludes(query.period, about):
+        return ""
+    return f"số liệu {describe(query.period)} (đoạn này nói về {describe(about)})"
 
 
 def _place_covered(asked: str, places: set[str], written: str) -> bool:
