@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import NOT_FOUND, Assistant
-from assistant.answering import ungrounded_numbers
+from assistant.answering import UNSURE, AnswerParams, ungrounded_numbers
+from assistant.config import Settings
 from assistant.types import Citation
 
 
@@ -307,3 +308,13 @@ def test_the_chat_page_examples_are_all_checked() -> None:
     shown = re.findall(r'class="example">([^<]+)<', page)
     checked = {q for q, _ in EXAMPLES} | {"Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?"}
     assert shown and set(shown) <= checked
+
+
+def test_a_passage_quoted_without_a_stated_fact_says_it_is_unsure(built_settings: Settings) -> None:
+    """The quote outcome (coverage under `direct_from`) says plainly that the fact is not stated."""
+    question = "Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?"
+    direct = Assistant(built_settings).ask(question)
+    assert direct.answer.startswith("140 tỷ đồng.") and UNSURE not in direct.answer
+    unsure = Assistant(built_settings, answer_params=AnswerParams(direct_from=1.01)).ask(question)
+    assert unsure.found and unsure.answer.startswith("“"), unsure.answer
+    assert unsure.answer.splitlines()[-1] == UNSURE
