@@ -44,6 +44,7 @@ _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNO
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 ITEM_BREAK = re.compile(r"[,;]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_FACT_CLAUSE_BREAK = re.compile(r"[.;]\s|:\s(?=\D)")  # "…: 60.000.000 đồng" keeps its label
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
 _REGION = vocabulary.qualifier("region", "document")
@@ -201,7 +202,11 @@ def _score(
     header = hit.chunk.heading
     if " | " in unit.text:  # a table row: its column names are in the chunk's first row
         header += " " + next((line for line in hit.chunk.text.splitlines() if " | " in line), "")
-    facts = facts_in(query, unit.text, unit.start, header)
+    facts = [
+        f
+        for f in facts_in(query, unit.text, unit.start, header)
+        if not _of_other_year(query, unit.text, f[0] - unit.start)
+    ]
     score = coverage
     if query.bigrams:
         score += weights.phrase * len(query.bigrams & unit.bigrams) / len(query.bigrams)
@@ -231,6 +236,17 @@ def _score(
     elif missing:
         score -= weights.year_missing
     return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing)
+
+
+def _of_other_year(query: Query, sentence: str, at: int) -> bool:
+    """Whether the clause holding a fact is about other years than the ones asked: "… trao thưởng
+    năm 2024. Vì vậy năm 2023 không sử dụng kinh phí …: 60.000.000 đồng" gives no 2024 figure."""
+    if not query.years or {"date", "when"} & set(query.kind.facts):  # a time asked: the year may be the fact
+        return False
+    start = max((m.end() for m in _FACT_CLAUSE_BREAK.finditer(sentence, 0, at)), default=0)
+    end = next((m.start() for m in _FACT_CLAUSE_BREAK.finditer(sentence, at)), len(sentence))
+    named = unit_years(sentence[start:end])
+    return bool(named) and not named & set(query.years)
 
 
 def _semantic(hit: Hit) -> float:

@@ -318,3 +318,14 @@ def test_a_passage_quoted_without_a_stated_fact_says_it_is_unsure(built_settings
     unsure = Assistant(built_settings, answer_params=AnswerParams(direct_from=1.01)).ask(question)
     assert unsure.found and unsure.answer.startswith("“"), unsure.answer
     assert unsure.answer.splitlines()[-1] == UNSURE
+
+
+def test_a_figure_belongs_to_the_year_of_its_own_clause(assistant: Assistant) -> None:
+    """ "… trao thưởng năm 2024. Vì vậy năm 2023 không sử dụng kinh phí …: 60.000.000 đồng" is a 2023 figure."""
+    of_2023 = assistant.ask("Năm 2023 Đồng Nai không sử dụng bao nhiêu kinh phí tham gia xét tặng Nghệ nhân Ưu tú?")
+    assert of_2023.answer.startswith("60.000.000 đồng"), of_2023.answer
+    of_2024 = assistant.ask("năm 2024 đồng nai dự kiến chi bao nhiêu tiền cho xét tặng nghệ nhân ưu tú")
+    assert "60.000.000" not in of_2024.answer.splitlines()[0], of_2024.answer
+    # the year is the fact asked: the clause naming it answers
+    when = assistant.ask("bao giờ Bộ Công Thương tổ chức tôn vinh trao thưởng nghệ nhân ưu tú")
+    assert when.answer.startswith("Năm 2024"), when.answer
