@@ -29,6 +29,7 @@ from . import vocabulary
 from .chunking import provision_at
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
+from .legal import number_matches
 from .periods import Period, describe, excludes, period_in
 from .query import Query
 from .terms import Evidence, variants
@@ -349,6 +350,10 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
     spans = [s for s in spans if not _given(query, sentence[s[0] - offset : s[1] - offset])]
     if query.kind.name in ("name", "person"):
         spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
+    if query.named_number and {"date", "when"} & set(query.kind.facts):  # "qđ 1994 ký ngày nào": that one's date
+        spans = _dates_of_named(query.named_number, sentence, offset, spans)
+    if query.kind.name == "docnumber" and any(query.document_asked):  # "Quyết định … số mấy": a QĐ number
+        spans = [s for s in spans if number_matches(sentence[s[0] - offset : s[1] - offset], *query.document_asked)]
     if query.kind.name == "deadline":  # a deadline is a date something must happen before
         due = [s for s in spans if _DUE.search(sentence[max(0, s[0] - offset - 12) : s[1] - offset])]
         spans = due or spans
@@ -398,6 +403,15 @@ def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]
 
 
 _BARE_AFTER = frozenset("ma a ạ thi vay roi nhe nha thoi chu ha".split())
+
+
+def _dates_of_named(number: str, sentence: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The date nearest the document number the question names ("… số 1994/QĐ-UBND ngày 18/8/2023"),
+    or none when the sentence does not name that document."""
+    named = [m.start() for m in FACT_PATTERNS["docnumber"].finditer(sentence) if m.group().split("/")[0] == number]
+    if not named or not spans:
+        return []
+    return [min(spans, key=lambda s: min(abs(s[0] - offset - at) for at in named))]
 
 
 def _given(query: Query, fact: str) -> bool:

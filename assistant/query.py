@@ -21,6 +21,7 @@ from . import vocabulary
 from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
+from .legal import asked_document
 from .periods import Period, asked_period
 from .terms import term_weights, topic_words, unknown_terms
 from .text import (
@@ -72,6 +73,11 @@ _AGENT_ASKED = re.compile(
 )
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
+# "qđ 1994", "công văn số 400", "bc 581": a document the question names by its number
+_NAMED_DOCUMENT = re.compile(
+    r"\b(?:quyet dinh|qd|cong van|cv|van ban|nghi dinh|nd|thong tu|bao cao|bc|ke hoach|kh|thong bao|tb)"
+    r"\s+(?:so\s+)?(\d{2,6})\b"
+)
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -142,6 +148,18 @@ class Query:
         """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc"); "" otherwise."""
         asked = _AGENT_ASKED.search(fold(self.text).lower())
         return asked.group(1).strip() if asked else ""
+
+    @cached_property
+    def named_number(self) -> str:
+        """The number of a document the question names ("qđ 1994 … ký ngày nào" -> "1994"); "" for none."""
+        named = _NAMED_DOCUMENT.search(fold(self.expanded).lower())
+        return named.group(1) if named else ""
+
+    @cached_property
+    def document_asked(self) -> tuple[str, str]:
+        """For a document number asked: the kind and issuer code the question gives ("", "" for none)."""
+        at = self.match.position + len(self.match.cue)  # the kind named nearest where the cue ends
+        return asked_document(self.expanded, at) if self.kind.name == "docnumber" else ("", "")
 
     @property
     def asks_places(self) -> bool:

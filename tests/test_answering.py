@@ -329,3 +329,25 @@ def test_a_figure_belongs_to_the_year_of_its_own_clause(assistant: Assistant) ->
     # the year is the fact asked: the clause naming it answers
     when = assistant.ask("bao giờ Bộ Công Thương tổ chức tôn vinh trao thưởng nghệ nhân ưu tú")
     assert when.answer.startswith("Năm 2024"), when.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # the kind and issuer asked decide between the numbers of one passage
+        ("Quyết định phê duyệt hỗ trợ đầu tư hạ tầng cụm công nghiệp Xuân Hưng số bao nhiêu?", "1994/QĐ-UBND"),
+        (
+            "Công văn của UBND tỉnh Đồng Nai về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?",
+            "13264/UBND-KTNS",
+        ),
+        ("Công văn của Sở Công Thương về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?", "7386/SCT-KH"),
+        # a report's number may carry no code of its own: it is still a report's
+        ("Số báo cáo của Trung tâm Khuyến công Đồng Nai về việc không nhận được hồ sơ hỗ trợ máy móc?", "581/KC&TV-KC"),
+        # the date of the document the question names, not of another in the same passage
+        ("qđ 1994 phê duyệt hỗ trợ hạ tầng ccn xuan hung ky ngay nao", "Ngày 18/8/2023"),
+        ("Công văn 7386 của Sở Công Thương ban hành ngày nào", "Ngày 12/12/2023"),  # 13264/UBND-KTNS: 08/12
+    ],
+)
+def test_a_document_asked_by_kind_issuer_or_number(assistant: Assistant, question: str, lead: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.answer.startswith(lead), answer.answer
