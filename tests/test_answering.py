@@ -368,3 +368,15 @@ def test_a_document_asked_by_kind_issuer_or_number(assistant: Assistant, questio
 def test_a_part_of_a_breakdown_carries_the_words_of_its_whole(assistant: Assistant, question: str, lead: str) -> None:
     answer = assistant.ask(question)
     assert answer.answer.startswith(lead), answer.answer
+
+
+def test_plan_and_actual_asked_apart_are_answered_apart(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "dong nai nam 2023 ke hoach du kien bao nhieu hoc vien lop KSDN, thực tế tổ chức dc bn người"
+    )
+    first = answer.answer.splitlines()[0]
+    assert first.startswith("Kế hoạch: 300 lượt học viên; thực hiện: 274 học viên"), first
+    assert ungrounded_numbers(answer.answer, answer.citations) == []
+    # one stage asked, the other given by the user: only the asked one
+    single = assistant.ask("Lớp KSDN Đồng Nai năm 2023 kế hoạch bao nhiêu học viên?")
+    assert single.answer.startswith("300 lượt học viên."), single.answer  # the unit asked is not cut
