@@ -452,19 +452,33 @@ def _provinces_in_meta(best: Candidate, index: LoadedIndex) -> list[str]:
 
 
 def _best_clause(query: Query, quote: str, limit: int = 200) -> str:
-    """The clause of `quote` that holds most of the question (the supported item, not the sentence's opening)."""
+    """The part of `quote` that holds most of the question (the supported item, not the sentence's
+    opening): the best of its ";"/":" items, and when that is long, the commas around its best
+    phrase, growing to the left first (where the item's head noun is: "Đổi mới máy móc thiết bị,
+    …, tiết kiệm năng lượng")."""
     text = " ".join(quote.split())
     if len(text) <= limit:
         return text.rstrip(".;:") + "."
-    pieces = [p.strip() for p in re.split(r"(?<=[;:,])\s+", text) if p.strip()]
     total = sum(query.terms.values()) or 1.0
 
     def fit(piece: str) -> float:
         evidence = Evidence(piece)
         return sum(w for t, w in query.terms.items() if evidence.has(t)) / total
 
-    best = max(range(len(pieces)), key=lambda i: (fit(pieces[i]), -i))
-    return _first_clause(pieces[best], limit)
+    items = [p.strip() for p in re.split(r"(?<=[;:])\s+", text) if p.strip()]
+    item = max(items, key=lambda p: (fit(p), -items.index(p)))
+    if len(item) <= limit:
+        return item.rstrip(".;:,") + "."
+    phrases = [p.strip() for p in re.split(r"(?<=,)\s+", item) if p.strip()]
+    low = high = max(range(len(phrases)), key=lambda i: (fit(phrases[i]), -i))
+    while True:
+        grown = [(low - 1, high)] if low > 0 else []
+        grown += [(low, high + 1)] if high + 1 < len(phrases) else []
+        fitting = [(a, b) for a, b in grown if len(" ".join(phrases[a : b + 1])) <= limit]
+        if not fitting:
+            break
+        low, high = fitting[0]
+    return _first_clause(" ".join(phrases[low : high + 1]), limit)
 
 
 def _first_clause(quote: str, limit: int = 160) -> str:

@@ -63,12 +63,17 @@ class Evidence:
         return any(f" {v} " in self.joined for v in variants(term))
 
 
-def topic_words(topic: str, index: LoadedIndex) -> list[str]:
-    """Folded words of an accented topic text: compounds kept whole, function words and stopwords dropped."""
+def topic_words(topic: str, index: LoadedIndex, plain: frozenset[str] = frozenset()) -> list[str]:
+    """Folded words of an accented topic text: compounds kept whole, function words and stopwords dropped.
+
+    `plain`: the words the user typed without diacritics; the restorer's reading of one that
+    folds to a function word is not trusted ("thi" read "thị" is the "thì" of "thì có …").
+    """
     words: dict[str, None] = {}
     for word in _segments(spell_out(topic), index.frequencies):
+        folded_word = fold(word).lower()
         if word.lower() in FUNCTION_WORDS or (
-            word.isascii() and " " not in word and word.lower() in _FOLDED_FUNCTION_WORDS
+            " " not in word and folded_word in _FOLDED_FUNCTION_WORDS and (word.isascii() or folded_word in plain)
         ):
             continue  # "can" typed for "cần": a word left without diacritics by the restorer
         if re.fullmatch(r"[\d/.,-]+", word) and re.search(r"\d[/-]\d", word):

@@ -389,3 +389,9 @@ def test_an_item_of_a_list_carries_its_lead_in(assistant: Assistant) -> None:
         "a nau ruou nep o Phu Tan An Giang, nam 2023 tinh co nhan de an kcdp may moc cho cs nau ruou ko"
     )
     assert any("sản xuất rượu" in c.quote for c in answer.citations), answer.answer
+
+
+def test_a_yes_no_lead_is_the_item_asked_with_its_head(assistant: Assistant) -> None:
+    answer = assistant.ask("Năm 2024 cơ sở đổi mới máy móc theo hướng tiết kiệm năng lượng có được hỗ trợ không?")
+    first = answer.answer.splitlines()[0]
+    assert first.startswith("Có: ") and "tiết kiệm năng lượng" in first and "máy móc" in first, first

@@ -172,3 +172,10 @@ def test_both_stages_are_asked_only_when_each_has_its_own_question(assistant: As
         "actual",
     )
     assert assistant.analyse("co bn nguoi dc phong tang tho gioi, ke hoach du kien la 55 ma").stages == ()
+
+
+def test_a_word_typed_without_diacritics_that_folds_to_a_function_word_is_no_topic(assistant: Assistant) -> None:
+    """ "… thi co nam trong …": the restorer may read "thị", "cơ"; the user typed the "thì", "có" of a question."""
+    terms = assistant.analyse("nam 2024 lam mo hinh trinh dien che bien nong san thi co nam trong dinh huong ko").terms
+    assert "thi" not in terms and "co" not in terms
+    assert "che bien" in terms and "nong san" in terms
