@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import AssistantError
+from assistant.errors import BotConfigError
 from assistant.ratelimit import Rate
 
 __all__ = [
@@ -55,12 +55,6 @@ _WHAT = {
     "ZALO_ACCESS_TOKEN": "access token của OA",
     "ZALO_REFRESH_TOKEN": "refresh token của OA",
 }
-
-
-class BotConfigError(AssistantError):
-    """A bot cannot start: a variable is missing or malformed."""
-
-    code = "bot_config"
 
 
 def _env(name: str, default: str = "") -> str:

@@ -22,6 +22,11 @@ from urllib.parse import parse_qsl
 
 from test_llm import FakeOpenAI
 
+from assistant import Assistant
+from assistant.feedback import FeedbackStore
+from assistant.session import DEFAULT_ANSWER_CACHE, Session
+from bots.dialogue import Dialogue
+
 TELEGRAM_LIMIT = 4096
 ZALO_LIMIT = 2000
 _TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
@@ -292,3 +297,8 @@ class ZaloStandIn(_Server):
         number = next(self._pairs)
         self.access_token, self.refresh_token = f"access-{number}", f"refresh-{number}"
         return 200, {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": "90000"}
+
+
+def make_dialogue(assistant: Assistant, feedback: FeedbackStore) -> Dialogue:
+    """The bots' dialogue over a session like the server's: answers stored, answer cache on."""
+    return Dialogue(Session(assistant, feedback=feedback, answer_cache=DEFAULT_ANSWER_CACHE))

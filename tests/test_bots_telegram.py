@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, wait_until
+from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, make_dialogue, wait_until
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from test_llm import FakeOpenAI
@@ -26,7 +26,6 @@ from assistant.conversation import ConversationStore, Turn, resolve_followup
 from assistant.feedback import FeedbackStore
 from bots.config import BotConfigError, TelegramSettings
 from bots.dialogue import Dialogue
-from bots.routes import make_dialogue
 from bots.telegram import SECRET_HEADER, build_application
 
 TOKEN = "123456:TEST-token"
