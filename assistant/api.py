@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from .facade import Assistant
 from .feedback import FeedbackStore
 from .plugins import channel_routers
 from .ratelimit import Rate, RateLimiter
-from .session import DEFAULT_ANSWER_CACHE, Exchange, Session
+from .session import Exchange, Session
 from .types import Citation, Filters
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from .web.schemas import (
@@ -105,14 +104,9 @@ def _within_rate_limit(request: Request) -> None:
 
 def _default_conversations(settings: Settings) -> ConversationStore:
     """In memory for one worker; shared through SQLite when `serve` started several."""
-    if int(os.environ.get("KHUYENCONG_WORKERS", "1") or 1) > 1:
+    if settings.workers > 1:
         return SharedConversationStore(settings.data_dir / "conversations.sqlite3")
     return ConversationStore()
-
-
-def _cache_size() -> int:
-    value = os.environ.get("KHUYENCONG_ANSWER_CACHE", "").strip()
-    return int(value) if value.isdecimal() else DEFAULT_ANSWER_CACHE
 
 
 # ---------------------------------------------------------------------- routes
@@ -294,9 +288,9 @@ def create_app(
         Store of given answers and votes; `<data_dir>/feedback.sqlite3` with the settings' retention
         policy when omitted.
     conversations:
-        Follow-up memory; in memory, or shared through SQLite when KHUYENCONG_WORKERS > 1.
+        Follow-up memory; in memory, or shared through SQLite when `settings.workers` > 1.
     answer_cache:
-        Answers kept per process (0: none); KHUYENCONG_ANSWER_CACHE or 1024 when omitted.
+        Answers kept per process (0: none); `settings.answer_cache` (KHUYENCONG_ANSWER_CACHE) when omitted.
     max_body_bytes:
         Larger request bodies are refused with 413.
     """
@@ -306,7 +300,7 @@ def create_app(
         assistant,
         feedback=FeedbackStore.for_settings(settings) if feedback is None else feedback,
         conversations=_default_conversations(settings) if conversations is None else conversations,
-        answer_cache=_cache_size() if answer_cache is None else answer_cache,
+        answer_cache=settings.answer_cache if answer_cache is None else answer_cache,
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",

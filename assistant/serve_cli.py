@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
+from functools import partial
 
 import click
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from .api import create_app
-from .cli_common import assistant_of, ensure_index, fail
-from .config import Settings
+from .cli_common import ensure_index, fail, settings_of
+from .config import Settings, limit_query_threads
 from .errors import AssistantError
+from .facade import Assistant
 
 __all__ = ["serve_command"]
 
@@ -19,40 +24,37 @@ __all__ = ["serve_command"]
 @click.option("--port", default=8000, show_default=True, type=int, envvar="KHUYENCONG_PORT", help="Cổng.")
 @click.option(
     "--workers",
-    default=1,
-    show_default=True,
     type=click.IntRange(1, 64),
-    envvar="KHUYENCONG_WORKERS",
-    help="Số tiến trình phục vụ.",
+    help="Số tiến trình phục vụ (mặc định 1).",
 )
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve_command(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
     """Chạy HTTP API và trang chat (xây chỉ mục trước nếu chưa có)."""
-    import uvicorn
-
-    assistant = assistant_of(ctx)  # one thread per query encoding: measured in eval/RESULTS.md
-    settings = assistant.settings
+    limit_query_threads()  # one thread per query encoding: measured in eval/RESULTS.md
+    settings = settings_of(ctx)
+    settings = replace(settings, workers=workers or settings.workers)
+    assistant = Assistant(settings)
     try:
         ensure_index(assistant)
-        _export_settings(settings, workers)
         app = create_app(assistant)  # also checks the bot channels' variables before any worker starts
     except AssistantError as error:
         fail(error)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
-    click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({workers} tiến trình; Ctrl+C để dừng)")
-    if workers == 1:
+    click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({settings.workers} tiến trình; Ctrl+C để dừng)")
+    if settings.workers == 1:
         uvicorn.run(app, host=host, port=port)
     else:
-        uvicorn.run("assistant.api:create_app", factory=True, host=host, port=port, workers=workers)
+        _run_workers(settings, host, port)
 
 
-def _export_settings(settings: Settings, workers: int) -> None:
-    """Worker processes build their own app from the environment: hand them the CLI's choices."""
-    os.environ["KHUYENCONG_CORPUS_DIR"] = str(settings.corpus_dir)
-    os.environ["KHUYENCONG_INDEX_DIR"] = str(settings.index_dir)
-    os.environ["KHUYENCONG_DATA_DIR"] = str(settings.data_dir)
-    os.environ["KHUYENCONG_EMBEDDING"] = settings.embedding
-    if settings.embedding_cache is not None:
-        os.environ["KHUYENCONG_EMBEDDING_CACHE"] = str(settings.embedding_cache)
-    os.environ["KHUYENCONG_WORKERS"] = str(workers)
+def _run_workers(settings: Settings, host: str, port: int) -> None:
+    """Several uvicorn processes on one socket; each builds its app from `settings`, handed over by pickling
+    (uvicorn spawns them), so nothing is written into the environment for them to read back."""
+    config = uvicorn.Config(partial(worker_app, settings), factory=True, host=host, port=port, workers=settings.workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def worker_app(settings: Settings) -> FastAPI:
+    """The app of one server worker process."""
+    return create_app(Assistant(settings))

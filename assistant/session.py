@@ -21,6 +21,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from .config import DEFAULT_ANSWER_CACHE
 from .conversation import ConversationStore, Turn, resolve_followup
 from .deadlines import Deadline, DeadlineFinder
 from .errors import ConversationUnknown
@@ -31,7 +32,6 @@ from .types import Answer, Filters
 
 __all__ = ["DEFAULT_ANSWER_CACHE", "AnswerCache", "Exchange", "Session"]
 
-DEFAULT_ANSWER_CACHE = 1024
 CacheKey = tuple[ServedState, str, Filters | None]
 
 
@@ -182,4 +182,3 @@ class Session:
         """Close the feedback store."""
         if self.feedback is not None:
             self.feedback.close()
-

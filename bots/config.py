@@ -1,5 +1,7 @@
 """Bot settings, read from the environment once; a missing token or secret names its variable.
 
+(The per-user message limit, KHUYENCONG_BOT_RATE_LIMIT, is `assistant.Settings.bot_rate_limit`.)
+
 | variable                    | default                     | meaning                                              |
 |-----------------------------|-----------------------------|------------------------------------------------------|
 | TELEGRAM_BOT_TOKEN          | (none)                      | token from @BotFather (polling and webhook)          |
@@ -13,7 +15,6 @@
 | ZALO_API_URL                | https://openapi.zalo.me     | OA API base                                          |
 | ZALO_OAUTH_URL              | https://oauth.zaloapp.com   | OAuth base (token renewal)                           |
 | ZALO_MAX_EVENT_AGE          | 600                         | seconds after which a signed event counts as stale   |
-| KHUYENCONG_BOT_RATE_LIMIT   | 10/60                       | messages per user per seconds, e.g. `10/60`          |
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import BotConfigError
-from assistant.ratelimit import Rate
 
 __all__ = [
     "TELEGRAM_ENV",
     "ZALO_ENV",
     "BotConfigError",
-    "RateLimitSettings",
     "TelegramSettings",
     "ZaloSettings",
     "require_env",
@@ -41,7 +40,6 @@ ZALO_API_URL = "https://openapi.zalo.me"
 ZALO_OAUTH_URL = "https://oauth.zaloapp.com"
 ZALO_WEBHOOK_PATH = "/zalo/webhook"
 ZALO_MAX_EVENT_AGE = 600.0
-DEFAULT_RATE_LIMIT = "10/60"
 
 TELEGRAM_ENV = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 ZALO_ENV = ("ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN")
@@ -136,19 +134,3 @@ class ZaloSettings:
     def wanted() -> bool:
         """True when any ZALO_* credential is set: the HTTP app then mounts the Zalo route."""
         return any(_env(name) for name in ZALO_ENV)
-
-
-class RateLimitSettings(Rate):
-    """At most `requests` messages per user in any `seconds`."""
-
-    @classmethod
-    def from_env(cls) -> RateLimitSettings:
-        """Parse KHUYENCONG_BOT_RATE_LIMIT (`N/SECONDS`; `0` turns the limit off)."""
-        value = _env("KHUYENCONG_BOT_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-        try:
-            rate = Rate.parse(value)
-        except ValueError:
-            raise BotConfigError(
-                f"KHUYENCONG_BOT_RATE_LIMIT phải có dạng SỐ_TIN/SỐ_GIÂY, ví dụ 6/60 (đang là “{value}”)."
-            ) from None
-        return cls(rate.requests, rate.seconds)

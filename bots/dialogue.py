@@ -27,7 +27,6 @@ from assistant.ratelimit import RateLimiter
 from assistant.session import Session
 from assistant.text import fold
 
-from .config import RateLimitSettings
 from .formatting import Line
 
 __all__ = ["EXAMPLE_QUESTIONS", "Chat", "Dialogue", "RateLimiter", "Reply"]
@@ -73,7 +72,7 @@ class Dialogue:
 
     def __init__(self, session: Session, limiter: RateLimiter | None = None) -> None:
         self.session = session
-        self.limiter = limiter or RateLimiter(RateLimitSettings.from_env())
+        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit)
         self._last_answer: LRUCache[str, str] = LRUCache(MAX_REMEMBERED_CHATS)  # conversation id -> answer id
         self._lock = threading.Lock()
         self._commands: dict[str, Callable[[], Reply]] = {
