@@ -29,8 +29,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import RetryAfter
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from assistant.errors import AssistantError, EventRefused, InvalidEvent
 
@@ -57,6 +56,7 @@ CHANNEL = "telegram"
 MAX_MESSAGE_CHARS = 4096
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+FLOOD_RETRIES = 2
 COMMANDS = [
     BotCommand("start", "Giới thiệu và câu hỏi mẫu"),
     BotCommand("nguon", "Danh sách tài liệu và ngày ban hành"),
@@ -102,12 +102,7 @@ async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply) -> None
     for index, text in enumerate(texts):
         last = index == len(texts) - 1
         markup = _keyboard(reply.answer_id) if reply.answer_id and last else None
-        try:
-            await _send(bot, chat_id, text, markup)
-        except RetryAfter as wait:  # Telegram's flood control: wait as told, then once more
-            delay = wait.retry_after
-            await asyncio.sleep(delay if isinstance(delay, int | float) else delay.total_seconds())
-            await _send(bot, chat_id, text, markup)
+        await _send(bot, chat_id, text, markup)  # flood control (429 retry_after): the Application's rate limiter
 
 
 async def _send(bot: TelegramBot, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -166,8 +161,18 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
 def build_application(
     settings: TelegramSettings, dialogue: Dialogue, *, polling: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The PTB Application with our handlers; without `polling` it has no updater (webhook mode)."""
-    builder = Application.builder().token(settings.token).base_url(settings.api_url).post_init(_set_commands)
+    """The PTB Application with our handlers; without `polling` it has no updater (webhook mode).
+
+    PTB's rate limiter keeps within Telegram's flood limits and, told to wait (429 retry_after),
+    waits that long and sends again, up to `FLOOD_RETRIES` times.
+    """
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .post_init(_set_commands)
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+    )
     if not polling:
         builder = builder.updater(None)
     application = builder.build()

@@ -144,6 +144,7 @@ class BotAPIStandIn(_Server):
         self._updates: list[dict[str, Any]] = []
         self._arrived = threading.Condition(self.lock)
         self._ids = itertools.count(1)
+        self.flood_refusals = 0  # the next sendMessage calls answered 429 "retry after 1", as flood control does
 
     @property
     def base_url(self) -> str:
@@ -212,6 +213,9 @@ class BotAPIStandIn(_Server):
             return 200, {"ok": True, "result": bot}
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._take_updates(params)}
+        if method == "sendMessage" and self._flooded():
+            flood = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1"}
+            return 429, {**flood, "parameters": {"retry_after": 1}}
         if method == "sendMessage":
             try:
                 visible = self.visible(params)
@@ -225,6 +229,13 @@ class BotAPIStandIn(_Server):
         if method in ("sendChatAction", "answerCallbackQuery", "deleteWebhook", "setMyCommands", "setWebhook"):
             return 200, {"ok": True, "result": True}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+
+    def _flooded(self) -> bool:
+        with self.lock:
+            if self.flood_refusals <= 0:
+                return False
+            self.flood_refusals -= 1
+            return True
 
     def _take_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -106,6 +107,22 @@ def test_question_gets_answer_with_citation_and_buttons(
     answer_id = _buttons(params)[0].removeprefix("src:")
     assert _buttons(params) == [f"src:{answer_id}", f"up:{answer_id}", f"down:{answer_id}"]
     assert feedback.answer_of(answer_id) == expected.to_dict()
+
+
+def test_flood_control_is_waited_out_by_the_rate_limiter(
+    bot_api: BotAPIStandIn, assistant: Assistant, feedback: FeedbackStore
+) -> None:
+    bot_api.flood_refusals = 1  # Telegram: "Too Many Requests: retry after 1"
+
+    def script(api: BotAPIStandIn) -> None:
+        api.push_message(CHAT, USER, "/help")
+        wait_until(lambda: len(api.sent()) >= 2, what="the refused message sent again")
+
+    started = time.monotonic()
+    run_bot(bot_api, make_dialogue(assistant, feedback), script)
+    refused, delivered = bot_api.sent()
+    assert refused == delivered and bot_api.visible(delivered).startswith("Cách dùng")
+    assert time.monotonic() - started >= 1.0  # it waited as told
 
 
 def test_long_answer_arrives_complete_in_several_messages(
