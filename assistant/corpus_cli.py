@@ -40,7 +40,7 @@ def _stopped(interruption: BaseException) -> NoReturn:
 @click.option("--repeals", multiple=True, help="Mã hoặc số hiệu văn bản mà văn bản này bãi bỏ.")
 @click.option("--no-index", is_flag=True, help="Chỉ thêm vào corpus, chưa cập nhật chỉ mục.")
 @click.pass_context
-def add_command(ctx: click.Context, sources: tuple[str, ...], no_index: bool, **fields: Any) -> None:
+def add_command(ctx: click.Context, /, sources: tuple[str, ...], no_index: bool, **fields: Any) -> None:
     """Thêm văn bản (PDF, DOCX, HTML, .txt; tệp, thư mục hoặc URL) vào corpus và cập nhật chỉ mục."""
     relations = {name: list(fields.pop(name)) for name in ("amends", "replaces", "repeals") if fields.get(name)}
     fields = {k: v for k, v in fields.items() if k not in ("amends", "replaces", "repeals")}

@@ -61,6 +61,11 @@ class EmbeddingBackend(Embeddings):
             self._questions[text] = vector
         return vector
 
+    def forget_questions(self) -> None:
+        """Drop the recent question vectors (benchmarks time each question's own encoding)."""
+        with self._questions_lock:
+            self._questions.clear()
+
     def _encode_question(self, text: str) -> np.ndarray:
         raise NotImplementedError
 
@@ -149,7 +154,8 @@ class SentenceTransformerEmbeddings(EmbeddingBackend):
 
     def _encode_question(self, text: str) -> np.ndarray:
         """Query vector."""
-        return self._encode([self._query_prefix + text])[0]
+        vector: np.ndarray = self._encode([self._query_prefix + text])[0]
+        return vector
 
 
 def make_embeddings(spec: str) -> EmbeddingBackend | None:

@@ -227,6 +227,13 @@ class Assistant:
             "built_at": index.meta.get("built_at"),
         }
 
+    def current_index(self) -> LoadedIndex:
+        """The index answers are computed on now (loaded on first use, followed across rebuilds).
+
+        Raises `IndexMissing` or `IndexCorrupt` when there is none to load.
+        """
+        return self._get_retriever().index
+
     def served_state(self) -> ServedState:
         """What answers are computed on now: the index state on disk, and whether its vectors were seen."""
         view = self._get_view()
@@ -287,6 +294,12 @@ class Assistant:
             else:
                 self._store.refresh()
         return True
+
+    def forget_questions(self) -> None:
+        """Drop the embedding model's recent question vectors, so that the next questions are encoded anew."""
+        backend = self._get_backend()
+        if backend is not None:
+            backend.forget_questions()
 
     def uses_llm(self) -> bool:
         """True when an OpenAI-compatible language model phrases the answers."""

@@ -95,7 +95,7 @@ class LexicalIndex:
         tokens = lexical_tokens(query)
         if not tokens:
             return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
-        result = self._bm25.get_scores(tokens)
+        result: np.ndarray = self._bm25.get_scores(tokens)
         return result if mask is None else result * mask
 
     def save(self, folder: Path) -> None:
