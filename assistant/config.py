@@ -34,9 +34,9 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
-from pydantic import BeforeValidator, ValidationError, field_validator
+from pydantic import BeforeValidator, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
@@ -117,18 +117,11 @@ def _decimal(value: Any) -> Any:
     return value.replace(",", ".") if isinstance(value, str) else value
 
 
-def _check(value: float, positive: bool) -> float:
-    if not value >= 0 or (positive and value == 0):  # `not >=` also refuses nan
-        raise ValueError(value)
-    return value
-
-
 def _rate(value: Any) -> Any:
     return Rate.parse(value) if isinstance(value, str) else value
 
 
-Positive = Annotated[float, BeforeValidator(_decimal)]
-Days = Annotated[float, BeforeValidator(_decimal)]
+Decimal = Annotated[float, BeforeValidator(_decimal)]
 RateValue = Annotated[Rate, NoDecode, BeforeValidator(_rate)]  # "60/60", not JSON
 
 # The form each variable takes, said in the error message.
@@ -148,35 +141,18 @@ _FORMS = {
 }
 _POSITIVE = ("max_source_mb", "fetch_timeout", "fetch_max_mb")
 _NON_NEGATIVE = ("answer_retention_days", "feedback_retention_days")
-_AT_LEAST_ONE = ("max_question_chars", "top_k", "workers")
+_AT_LEAST_ONE = ("max_question_chars", "top_k")
+MAX_WORKERS = 64
 
 
-class _Environment(BaseSettings):
-    """The KHUYENCONG_* variables, parsed and checked (an empty variable counts as unset)."""
+class _EnvironmentBase(BaseSettings):
+    """The KHUYENCONG_* variables, parsed and checked (an empty variable counts as unset).
+
+    Its fields are those of `Settings` (`_environment_model` copies them), read with the
+    parsers of `_PARSED_AS` where a variable's text needs more than the field's type.
+    """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore")
-
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    data_dir: Path = Path("data")
-    embedding: str = DEFAULT_EMBEDDING
-    embedding_cache: Path | None = None
-    chroma_url: str = ""
-    llm_url: str = ""
-    llm_model: str = ""
-    llm_api_key: str = ""
-    max_question_chars: int = MAX_QUESTION_CHARS
-    max_source_mb: Positive = MAX_SOURCE_MB
-    today: dt.date | None = None
-    top_k: int = DEFAULT_TOP_K
-    rate_limit: RateValue = DEFAULT_RATE_LIMIT
-    answer_retention_days: Days = 90.0
-    feedback_retention_days: Days = 0.0
-    fetch_timeout: Positive = 30.0
-    fetch_max_mb: Positive = 20.0
-    answer_cache: int = DEFAULT_ANSWER_CACHE
-    workers: int = 1
-    bot_rate_limit: RateValue = DEFAULT_BOT_RATE_LIMIT
 
     @field_validator("*", mode="before")
     @classmethod
@@ -185,24 +161,45 @@ class _Environment(BaseSettings):
 
     def model_post_init(self, context: Any) -> None:
         """Ranges that a type alone does not say."""
-        for name in _POSITIVE + _NON_NEGATIVE:
-            _check_field(name, getattr(self, name), positive=name in _POSITIVE)
-        for name in _AT_LEAST_ONE:
-            if getattr(self, name) < 1 or (name == "workers" and self.workers > 64):
+        for name in type(self).model_fields:
+            if not _in_range(name, getattr(self, name)):
                 raise _range_error(name, getattr(self, name))
-        if self.answer_cache < 0:
-            raise _range_error("answer_cache", self.answer_cache)
 
 
-def _check_field(name: str, value: float, positive: bool) -> None:
-    try:
-        _check(value, positive)
-    except ValueError:
-        raise _range_error(name, value) from None
+def _in_range(name: str, value: Any) -> bool:
+    """`value >= 0` rather than `not value < 0`: nan is out of every range."""
+    if name in _POSITIVE:
+        return bool(value > 0)
+    if name in _NON_NEGATIVE or name == "answer_cache":
+        return bool(value >= 0)
+    if name == "workers":
+        return bool(1 <= value <= MAX_WORKERS)
+    return name not in _AT_LEAST_ONE or bool(value >= 1)
 
 
 def _range_error(name: str, value: object) -> ConfigError:
     return ConfigError(_message(name, os.environ.get(ENV_PREFIX + name.upper(), str(value)).strip()))
+
+
+_PARSED_AS: dict[str, Any] = {
+    "max_source_mb": Decimal,
+    "fetch_timeout": Decimal,
+    "fetch_max_mb": Decimal,
+    "answer_retention_days": Decimal,
+    "feedback_retention_days": Decimal,
+    "rate_limit": RateValue,
+    "bot_rate_limit": RateValue,
+}
+
+
+def _environment_model() -> type[_EnvironmentBase]:
+    """`_EnvironmentBase` with one field per `Settings` field: same name, type and default."""
+    hints = get_type_hints(Settings)
+    definitions: dict[str, Any] = {f.name: (_PARSED_AS.get(f.name, hints[f.name]), f.default) for f in fields(Settings)}
+    return create_model("_Environment", __base__=_EnvironmentBase, **definitions)
+
+
+_Environment = _environment_model()
 
 
 def _message(name: str, value: str) -> str:
@@ -216,9 +213,6 @@ def _config_error(exc: ValidationError) -> ConfigError:
     name = str(error["loc"][0]) if error.get("loc") else ""
     value = os.environ.get(ENV_PREFIX + name.upper(), str(error.get("input", ""))).strip()
     return ConfigError(_message(name, value))
-
-
-assert {f.name for f in fields(Settings)} == set(_Environment.model_fields), "Settings and _Environment differ"
 
 
 def limit_query_threads() -> None:
