@@ -33,6 +33,7 @@ from .types import Answer, Citation, Hit
 
 __all__ = [
     "NOT_FOUND",
+    "UNSURE",
     "AnswerParams",
     "Decision",
     "compose_answer",
@@ -42,6 +43,11 @@ __all__ = [
 ]
 
 NOT_FOUND = "Không tìm thấy thông tin này trong tài liệu."
+# the quote outcome: the passage nearest the question, but not a fact stated as its answer
+UNSURE = (
+    "Tài liệu không nêu thẳng điều bạn hỏi: trên đây là các đoạn gần nhất với câu hỏi, xin đối chiếu lại "
+    "hoặc hỏi Sở Công Thương, Trung tâm Khuyến công của tỉnh."
+)
 
 _NEGATION = re.compile(r"^(?:[^,;:]{0,40}\s)?(?:không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
@@ -325,8 +331,8 @@ def render(
         sources.append(referred)
         quotes.append(f"{referred.locator}: “{referred.quote}” [{len(sources)}]")
     lines = [lead, *quotes] if lead else quotes
-    note = _province_note(query, chosen[0], index)
-    return Answer(answer="\n".join([*lines, *([note] if note else [])]), found=True, citations=sources)
+    notes = [_province_note(query, chosen[0], index), UNSURE if decision.outcome == "quote" else ""]
+    return Answer(answer="\n".join([*lines, *filter(None, notes)]), found=True, citations=sources)
 
 
 def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], index: LoadedIndex, today: dt.date) -> str:

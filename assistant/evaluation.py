@@ -119,6 +119,8 @@ class VariantReport:
             "list_recall": _ratio(sum(self.outcomes[q.id].list_recall for q in lists), len(lists)),
             "refusal_precision": _ratio(len(refused_right), len(refused)),
             "refusal_recall": _ratio(len(refused_right), len(unanswerable)),
+            # unanswerable questions given a fact as their answer (the rest were refused or only quoted, hedged)
+            "unanswerable_asserted": _ratio(sum(self.outcomes[q.id].direct for q in unanswerable), len(unanswerable)),
             "latency_p50_ms": _percentile(times, 50),
             "latency_p95_ms": _percentile(times, 95),
             "cpu_p50_ms": _percentile(cpu, 50),  # CPU time of the process per question: steady when the machine is busy
@@ -284,6 +286,7 @@ def format_report(result: dict[str, Any]) -> str:
         "list_recall",
         "refusal_precision",
         "refusal_recall",
+        "unanswerable_asserted",
         "latency_p50_ms",
         "latency_p95_ms",
         "cpu_p50_ms",

@@ -29,6 +29,8 @@ from . import vocabulary
 from .chunking import provision_at
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
+from .legal import number_matches
+from .periods import Period, describe, excludes, period_in
 from .query import Query
 from .terms import Evidence, variants
 from .text import YEAR, compared_years, fold, lexical_tokens, province_info, provinces_in, split_sentences
@@ -43,6 +45,7 @@ _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNO
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 ITEM_BREAK = re.compile(r"[,;]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_FACT_CLAUSE_BREAK = re.compile(r"[.;]\s|:\s(?=\D)")  # "…: 60.000.000 đồng" keeps its label
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
 _REGION = vocabulary.qualifier("region", "document")
@@ -200,7 +203,11 @@ def _score(
     header = hit.chunk.heading
     if " | " in unit.text:  # a table row: its column names are in the chunk's first row
         header += " " + next((line for line in hit.chunk.text.splitlines() if " | " in line), "")
-    facts = facts_in(query, unit.text, unit.start, header)
+    facts = [
+        f
+        for f in facts_in(query, unit.text, unit.start, header)
+        if not _of_other_year(query, unit.text, f[0] - unit.start)
+    ]
     score = coverage
     if query.bigrams:
         score += weights.phrase * len(query.bigrams & unit.bigrams) / len(query.bigrams)
@@ -230,6 +237,17 @@ def _score(
     elif missing:
         score -= weights.year_missing
     return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing)
+
+
+def _of_other_year(query: Query, sentence: str, at: int) -> bool:
+    """Whether the clause holding a fact is about other years than the ones asked: "… trao thưởng
+    năm 2024. Vì vậy năm 2023 không sử dụng kinh phí …: 60.000.000 đồng" gives no 2024 figure."""
+    if not query.years or {"date", "when"} & set(query.kind.facts):  # a time asked: the year may be the fact
+        return False
+    start = max((m.end() for m in _FACT_CLAUSE_BREAK.finditer(sentence, 0, at)), default=0)
+    end = next((m.start() for m in _FACT_CLAUSE_BREAK.finditer(sentence, at)), len(sentence))
+    named = unit_years(sentence[start:end])
+    return bool(named) and not named & set(query.years)
 
 
 def _semantic(hit: Hit) -> float:
@@ -332,6 +350,10 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
     spans = [s for s in spans if not _given(query, sentence[s[0] - offset : s[1] - offset])]
     if query.kind.name in ("name", "person"):
         spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
+    if query.named_number and {"date", "when"} & set(query.kind.facts):  # "qđ 1994 ký ngày nào": that one's date
+        spans = _dates_of_named(query.named_number, sentence, offset, spans)
+    if query.kind.name == "docnumber" and any(query.document_asked):  # "Quyết định … số mấy": a QĐ number
+        spans = [s for s in spans if number_matches(sentence[s[0] - offset : s[1] - offset], *query.document_asked)]
     if query.kind.name == "deadline":  # a deadline is a date something must happen before
         due = [s for s in spans if _DUE.search(sentence[max(0, s[0] - offset - 12) : s[1] - offset])]
         spans = due or spans
@@ -381,6 +403,15 @@ def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]
 
 
 _BARE_AFTER = frozenset("ma a ạ thi vay roi nhe nha thoi chu ha".split())
+
+
+def _dates_of_named(number: str, sentence: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The date nearest the document number the question names ("… số 1994/QĐ-UBND ngày 18/8/2023"),
+    or none when the sentence does not name that document."""
+    named = [m.start() for m in FACT_PATTERNS["docnumber"].finditer(sentence) if m.group().split("/")[0] == number]
+    if not named or not spans:
+        return []
+    return [min(spans, key=lambda s: min(abs(s[0] - offset - at) for at in named))]
 
 
 def _given(query: Query, fact: str) -> bool:
@@ -446,7 +477,17 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
         for year in query.years:
             if year not in about:
                 return f"năm {year}"
-    return ""
+    return _other_period(query, unit, chunk, index)
+
+
+def _other_period(query: Query, unit: _Sentence, chunk: Chunk, index: LoadedIndex) -> str:
+    """The period asked, when the candidate is about another part of the year ("6 tháng đầu năm")."""
+    if query.period is None:
+        return ""
+    about = period_of(unit.text, chunk, unit.start, index)
+    if about is None or not excludes(query.period, about):
+        return ""
+    return f"số liệu {describe(query.period)} (đoạn này nói về {describe(about)})"
 
 
 def _place_covered(asked: str, places: set[str], written: str) -> bool:
@@ -481,15 +522,32 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
     04 hội thảo") does not. Without either: the passage's heading, the document's title,
     manifest year and date, and the text just before.
     """
-    text = index.text_of(chunk.doc_id)
-    paragraph = max(chunk.start, text.rfind("\n", 0, offset) + 1)
-    *earlier, current = _SENTENCE_END.split(text[paragraph:offset])
-    for sentence in [current.split(":")[0] if ":" in current else "", *reversed(earlier)]:
+    for sentence in _lead_ins(chunk, offset, index):
         named = unit_years(sentence)
         if named:
             return named
-    lead_in = text[max(0, offset - 1200) : offset]
+    lead_in = index.text_of(chunk.doc_id)[max(0, offset - 1200) : offset]
     return set(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+
+
+def period_of(unit: str, chunk: Chunk, offset: int, index: LoadedIndex) -> Period | None:
+    """The part of a year a sentence is about ("6 tháng đầu năm"), found as its year is: in the
+    sentence, its paragraph's lead-ins, the passage's heading, the document's title; None for none."""
+    title = str(index.documents.get(chunk.doc_id, {}).get("title", ""))
+    for text in (unit, *_lead_ins(chunk, offset, index), chunk.heading, title):
+        found = period_in(text)
+        if found is not None:
+            return found
+    return None
+
+
+def _lead_ins(chunk: Chunk, offset: int, index: LoadedIndex) -> list[str]:
+    """What sets the context of the sentence at `offset` in its paragraph: the lead-in of the list
+    it is an item of, then the earlier sentences, nearest first."""
+    text = index.text_of(chunk.doc_id)
+    paragraph = max(chunk.start, text.rfind("\n", 0, offset) + 1)
+    *earlier, current = _SENTENCE_END.split(text[paragraph:offset])
+    return [current.split(":")[0] if ":" in current else "", *reversed(earlier)]
 
 
 def own_years(chunk: Chunk, index: LoadedIndex) -> set[str]:

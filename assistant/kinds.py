@@ -66,6 +66,10 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "place": re.compile(_PLACE),
     "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),
     "phone": re.compile(r"\b0\d{2,3}[.\s]?\d{3}[.\s]?\d{3,4}\b"),
+    "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    "website": re.compile(r"\b(?:https?://|www\.)[^\s,;()]+"),
+    # a form is named by its number in a regulation's annex: "Mẫu số 01", "Phụ lục II"
+    "form": re.compile(r"\b(?:[Mm]ẫu(?: số)?|[Bb]iểu mẫu(?: số)?|[Pp]hụ lục)\s+(?:\d+[a-z]?|[IVX]+)\b"),
     "ordinal": re.compile(r"lần thứ\s+(?:[IVXLC]+|\d+)\b", re.IGNORECASE),
     "amount": re.compile(rf"{_MONEY}|\d+(?:[.,]\d+)?\s*%", re.IGNORECASE),
     "duration": re.compile(_DURATION, re.IGNORECASE),
@@ -159,6 +163,29 @@ KINDS: tuple[Kind, ...] = (
         r"|liên hệ (?:qua )?(?:số|sđt)",
         facts=("phone",),
         bias=4,
+    ),
+    Kind(
+        "email",
+        r"\be-?mail\b|thư điện tử|hộp thư",
+        r"\be-?mail\b|thu dien tu|hop thu",
+        facts=("email",),
+        bias=4,
+    ),
+    Kind(
+        "website",
+        r"\bwebsite\b|\bweb\b|trang (?:web|thông tin điện tử)|đường link|\blink\b",
+        facts=("website",),
+        bias=4,
+    ),
+    Kind(
+        "form",
+        r"(?:mẫu|biểu mẫu|file mẫu) (?:đơn|hồ sơ|tờ khai|bản đăng ký|đề án|báo cáo)|mẫu số (?:mấy|bao nhiêu)"
+        r"|(?:đơn|hồ sơ|tờ khai|bản đăng ký) (?:theo )?mẫu|biểu mẫu|file mẫu|\bform\b",
+        r"(?:mau|bieu mau|file mau) (?:don|ho so|to khai|ban dang ky|de an|bao cao)|mau so (?:may|bao nhieu)"
+        r"|(?:don|ho so|to khai|ban dang ky) (?:theo )?mau\b|bieu mau|file mau|\bform\b",
+        facts=("form",),
+        bias=5,
+        refines=("place", "name", "count", "docnumber"),  # "mẫu đơn … lấy ở đâu", "số mấy": a form is asked
     ),
     Kind(
         "deadline",

@@ -28,8 +28,10 @@ __all__ = [
     "AmendmentSpan",
     "LegalHeader",
     "amendment_spans",
+    "asked_document",
     "doc_id_for",
     "number_key",
+    "number_matches",
     "recognise",
     "relation_span",
 ]
@@ -211,6 +213,44 @@ def _subject_lines(lines: list[str]) -> list[str]:
 def _kind_from_number(number: str) -> str:
     code = fold(number.rsplit("/", 1)[-1]).split("-")[0]
     return _NUMBER_CODES.get(code, "Công văn")
+
+
+_ALWAYS_CODED = frozenset({"Nghị định", "Quyết định", "Thông tư", "Thông tư liên tịch", "Nghị quyết", "Chỉ thị"})
+# Issuers as a question names them -> the code a number carries ("13264/UBND-KTNS", "5321/SCT-CN").
+_ISSUER_CODES = {
+    "ubnd": ("ubnd", "uy ban nhan dan", "uy ban"),
+    "sct": ("so cong thuong", "sct"),
+    "cp": ("chinh phu",),
+    "bct": ("bo cong thuong", "bct"),
+    "ctdp": ("cuc cong thuong dia phuong", "cuc ctdp", "ctdp"),
+}
+_KIND_WORDS = {fold(name).lower(): name for name in [*_NUMBER_CODES.values(), "Công văn"]} | {"van ban": ""}
+_ASKED_KIND = re.compile(rf"\b({'|'.join(sorted(_KIND_WORDS, key=len, reverse=True))})\b")
+_ASKED_ISSUER = re.compile(rf"\b(?:cua|do)\s+({'|'.join(w for words in _ISSUER_CODES.values() for w in words)})\b")
+
+
+def asked_document(question: str, at: int = 0) -> tuple[str, str]:
+    """The kind and issuer code of the document a question asks the number of, the kind named
+    nearest the question word at `at` ("Công văn của UBND tỉnh … số mấy" -> ("Công văn", "ubnd"));
+    "" for what it does not say ("văn bản" names no kind)."""
+    folded = fold(question).lower()
+    kinds = list(_ASKED_KIND.finditer(folded))
+    kind = min(kinds, key=lambda m: abs(m.start() - at), default=None)
+    issuer = _ASKED_ISSUER.search(folded)
+    code = next((c for c, words in _ISSUER_CODES.items() if issuer and issuer.group(1) in words), "")
+    return (_KIND_WORDS[kind.group(1)] if kind else "", code)
+
+
+def number_matches(number: str, kind: str, issuer: str) -> bool:
+    """Whether a document number can be of the kind and issuer asked ("1994/QĐ-UBND": a Quyết định
+    of the UBND). Regulations always carry their code; a letter or report may carry none
+    ("báo cáo số 581/KC&TV-KC"), but not another kind's code."""
+    codes = fold(number.rsplit("/", 1)[-1]).lower().split("-")
+    typed = codes[0] in _NUMBER_CODES
+    if kind and (typed or kind in _ALWAYS_CODED) and _kind_from_number(number) != kind:
+        return False
+    number_issuer = (codes[1:2] if typed else codes[:1]) or [""]
+    return not issuer or number_issuer[0] == issuer
 
 
 def _find_issuer(header: list[str]) -> str:

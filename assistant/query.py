@@ -21,6 +21,8 @@ from . import vocabulary
 from .acronyms import expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
+from .legal import asked_document
+from .periods import Period, asked_period
 from .terms import term_weights, topic_words, unknown_terms
 from .text import (
     STOPWORDS,
@@ -71,6 +73,11 @@ _AGENT_ASKED = re.compile(
 )
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
+# "qđ 1994", "công văn số 400", "bc 581": a document the question names by its number
+_NAMED_DOCUMENT = re.compile(
+    r"\b(?:quyet dinh|qd|cong van|cv|van ban|nghi dinh|nd|thong tu|bao cao|bc|ke hoach|kh|thong bao|tb)"
+    r"\s+(?:so\s+)?(\d{2,6})\b"
+)
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -115,6 +122,7 @@ class Query:
     unknown_words: frozenset[str] = field(default_factory=frozenset)  # single syllables no passage contains
     excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
     articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
+    period: Period | None = None  # the part of the year asked ("6 tháng cuối năm"), WHOLE_YEAR for "cả năm"
 
     @property
     def unknown_share(self) -> float:
@@ -140,6 +148,18 @@ class Query:
         """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc"); "" otherwise."""
         asked = _AGENT_ASKED.search(fold(self.text).lower())
         return asked.group(1).strip() if asked else ""
+
+    @cached_property
+    def named_number(self) -> str:
+        """The number of a document the question names ("qđ 1994 … ký ngày nào" -> "1994"); "" for none."""
+        named = _NAMED_DOCUMENT.search(fold(self.expanded).lower())
+        return named.group(1) if named else ""
+
+    @cached_property
+    def document_asked(self) -> tuple[str, str]:
+        """For a document number asked: the kind and issuer code the question gives ("", "" for none)."""
+        at = self.match.position + len(self.match.cue)  # the kind named nearest where the cue ends
+        return asked_document(self.expanded, at) if self.kind.name == "docnumber" else ("", "")
 
     @property
     def asks_places(self) -> bool:
@@ -220,6 +240,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         unknown_words=unknown_terms(sorted({w for t in weights for w in t.split()}), index),
         excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
+        period=asked_period(asked),
         asked=frozenset(asked_terms),
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import NOT_FOUND, Assistant
-from assistant.answering import ungrounded_numbers
+from assistant.answering import UNSURE, AnswerParams, ungrounded_numbers
+from assistant.config import Settings
 from assistant.types import Citation
 
 
@@ -112,6 +113,40 @@ def test_refuses_questions_the_corpus_cannot_answer(assistant: Assistant, questi
     answer = assistant.ask(question)
     assert not answer.found, answer.answer
     assert "Đoạn gần nhất có thể tham khảo" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        # the report covers the first six months of 2022: its figures are no whole-year figures
+        ("cả năm 2022 dak lak thực hiện kcdp hết bao nhieu tien", "6 tháng đầu năm"),
+        ("Cả năm 2022 Đắk Lắk tư vấn cho bao nhiêu cơ sở?", "6 tháng đầu năm"),
+    ],
+)
+def test_a_report_of_part_of_the_year_does_not_answer_the_whole_year(
+    assistant: Assistant, question: str, said: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.found, answer.answer
+    assert "cả năm" in answer.answer and said in answer.answer
+
+
+def test_the_same_figures_answer_the_part_of_the_year_they_are_of(assistant: Assistant) -> None:
+    answer = assistant.ask("6 tháng đầu năm 2022 Đắk Lắk tư vấn cho bao nhiêu cơ sở?")
+    assert answer.found and answer.answer.startswith("31 cơ sở"), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "email cua cuc ctdp de gui hs de an kcqg la j vay ad",
+        "Mẫu đơn đề nghị hỗ trợ khuyến công lấy ở đâu?",
+        "cho e xin website cua trung tam khuyen cong dong nai",
+    ],
+)
+def test_contact_details_and_forms_the_documents_lack_are_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert not answer.found, answer.answer
 
 
 @pytest.mark.parametrize(
@@ -273,3 +308,46 @@ def test_the_chat_page_examples_are_all_checked() -> None:
     shown = re.findall(r'class="example">([^<]+)<', page)
     checked = {q for q, _ in EXAMPLES} | {"Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?"}
     assert shown and set(shown) <= checked
+
+
+def test_a_passage_quoted_without_a_stated_fact_says_it_is_unsure(built_settings: Settings) -> None:
+    """The quote outcome (coverage under `direct_from`) says plainly that the fact is not stated."""
+    question = "Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?"
+    direct = Assistant(built_settings).ask(question)
+    assert direct.answer.startswith("140 tỷ đồng.") and UNSURE not in direct.answer
+    unsure = Assistant(built_settings, answer_params=AnswerParams(direct_from=1.01)).ask(question)
+    assert unsure.found and unsure.answer.startswith("“"), unsure.answer
+    assert unsure.answer.splitlines()[-1] == UNSURE
+
+
+def test_a_figure_belongs_to_the_year_of_its_own_clause(assistant: Assistant) -> None:
+    """ "… trao thưởng năm 2024. Vì vậy năm 2023 không sử dụng kinh phí …: 60.000.000 đồng" is a 2023 figure."""
+    of_2023 = assistant.ask("Năm 2023 Đồng Nai không sử dụng bao nhiêu kinh phí tham gia xét tặng Nghệ nhân Ưu tú?")
+    assert of_2023.answer.startswith("60.000.000 đồng"), of_2023.answer
+    of_2024 = assistant.ask("năm 2024 đồng nai dự kiến chi bao nhiêu tiền cho xét tặng nghệ nhân ưu tú")
+    assert "60.000.000" not in of_2024.answer.splitlines()[0], of_2024.answer
+    # the year is the fact asked: the clause naming it answers
+    when = assistant.ask("bao giờ Bộ Công Thương tổ chức tôn vinh trao thưởng nghệ nhân ưu tú")
+    assert when.answer.startswith("Năm 2024"), when.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # the kind and issuer asked decide between the numbers of one passage
+        ("Quyết định phê duyệt hỗ trợ đầu tư hạ tầng cụm công nghiệp Xuân Hưng số bao nhiêu?", "1994/QĐ-UBND"),
+        (
+            "Công văn của UBND tỉnh Đồng Nai về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?",
+            "13264/UBND-KTNS",
+        ),
+        ("Công văn của Sở Công Thương về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?", "7386/SCT-KH"),
+        # a report's number may carry no code of its own: it is still a report's
+        ("Số báo cáo của Trung tâm Khuyến công Đồng Nai về việc không nhận được hồ sơ hỗ trợ máy móc?", "581/KC&TV-KC"),
+        # the date of the document the question names, not of another in the same passage
+        ("qđ 1994 phê duyệt hỗ trợ hạ tầng ccn xuan hung ky ngay nao", "Ngày 18/8/2023"),
+        ("Công văn 7386 của Sở Công Thương ban hành ngày nào", "Ngày 12/12/2023"),  # 13264/UBND-KTNS: 08/12
+    ],
+)
+def test_a_document_asked_by_kind_issuer_or_number(assistant: Assistant, question: str, lead: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.answer.startswith(lead), answer.answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ingest_samples import DECISION_59
 
 from assistant.chunking import ChunkingParams, chunk_document, provision_at
-from assistant.legal import amendment_spans, doc_id_for, find_relations, recognise
+from assistant.legal import amendment_spans, asked_document, doc_id_for, find_relations, number_matches, recognise
 from assistant.types import DocumentRecord
 
 DECREE = """CHÍNH PHỦ
@@ -172,3 +172,12 @@ def test_table_chunks_keep_their_header_row() -> None:
         assert chunk.heading.endswith(" > Tên cơ sở | Địa chỉ | Kinh phí | Tình trạng")  # … under its header row
         assert "Tên cơ sở | Địa chỉ" in chunk.search_text()
     assert chunks[-1].locator == "mục 2" and "Tên cơ sở" not in chunks[-1].heading
+
+
+def test_a_number_is_matched_to_the_kind_and_issuer_a_question_asks() -> None:
+    assert asked_document("Công văn của UBND tỉnh Đồng Nai … là số mấy?", 40) == ("Công văn", "ubnd")
+    assert asked_document("dong nai bao cao viec ko trien khai bang van ban so may", 50) == ("", "")
+    assert number_matches("1994/QĐ-UBND", "Quyết định", "ubnd")
+    assert not number_matches("5321/SCT-CN", "Quyết định", "")  # a regulation always carries its code
+    assert number_matches("581/KC&TV-KC", "Báo cáo", "")  # a report may carry none
+    assert not number_matches("7386/SCT-KH", "Công văn", "ubnd")

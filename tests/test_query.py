@@ -54,6 +54,10 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         ("định hướng năm 2024 tập trung vào những lĩnh vực nào", "list", ""),
         ("định hướng khuyến công năm 2024", "general", ""),
         ("nam 2024 muon doi may moi tiet kiem nang luong", "general", ""),  # "may moi" is a new machine
+        # contact details and forms are facts of their own: a passage without one does not answer
+        ("email cua cuc ctdp de gui hs la j", "email", ""),
+        ("Mẫu đơn đề nghị hỗ trợ lấy ở đâu?", "form", ""),  # the form is asked, not a place
+        ("mau ho so de an kcdp so may", "form", ""),
     ],
 )
 def test_question_kinds(question: str, kind: str, unit: str) -> None:
