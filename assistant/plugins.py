@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from .session import Session
 
-__all__ = ["CHANNELS", "COMMANDS", "ChannelPlugin", "channel_routers", "commands"]
+__all__ = ["CHANNELS", "COMMANDS", "ChannelPlugin", "channel_routers", "commands", "registered"]
 
 CHANNELS = "khuyencong.channels"
 COMMANDS = "khuyencong.commands"
@@ -35,14 +35,15 @@ class ChannelPlugin(Protocol):
         ...
 
 
-def _registered(group: str) -> list[EntryPoint]:
+def registered(group: str) -> list[EntryPoint]:
+    """The entry points of `group`, by name (not loaded yet)."""
     return sorted(entry_points(group=group), key=lambda point: point.name)
 
 
 def channel_routers(session: Session) -> list[APIRouter]:
     """The webhook routes of every registered channel that is configured."""
     routers: list[APIRouter] = []
-    for point in _registered(CHANNELS):
+    for point in registered(CHANNELS):
         plugin: ChannelPlugin = point.load()
         routers += plugin.routers(session)
     return routers
@@ -50,4 +51,4 @@ def channel_routers(session: Session) -> list[APIRouter]:
 
 def commands() -> list[click.Command]:
     """The subcommands that registered packages add to `khuyencong`."""
-    return [point.load() for point in _registered(COMMANDS)]
+    return [point.load() for point in registered(COMMANDS)]
