@@ -138,7 +138,12 @@ def _api_router() -> APIRouter:
     """The question and document routes, each counted against the client's rate limit."""
     router = APIRouter(responses={**ERROR_RESPONSES, **RATE_LIMIT_RESPONSE}, dependencies=[Depends(_within_rate_limit)])
 
-    @router.post("/ask", tags=["hỏi đáp"], summary="Hỏi một câu, nhận câu trả lời kèm trích dẫn")
+    @router.post(
+        "/ask",
+        tags=["hỏi đáp"],
+        summary="Hỏi một câu, nhận câu trả lời kèm trích dẫn",
+        responses={404: {"model": ErrorResponse, "description": "Không có cuộc trò chuyện mã này, hoặc đã hết hạn"}},
+    )
     def ask(body: AskRequest, session: SessionDep) -> AskResponse:
         """Trả lời từ tài liệu, luôn kèm nguồn; `found` = false khi tài liệu không có câu trả lời.
         Gửi lại `conversation_id` để hỏi tiếp ngắn gọn (“còn Đồng Nai thì sao?”); mã không có hoặc đã hết hạn
