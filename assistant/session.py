@@ -33,6 +33,7 @@ from .types import Answer, Filters
 __all__ = ["DEFAULT_ANSWER_CACHE", "AnswerCache", "Exchange", "Session"]
 
 CacheKey = tuple[ServedState, str, Filters | None]
+CHAT_KEY_PREFIX = "chat:"  # a ':' is in no conversation id a client may send (web/schemas.ID_PATTERN)
 
 
 class AnswerCache:
@@ -138,17 +139,29 @@ class Session:
         return self._answer(typed, history, conversation_id or uuid.uuid4().hex, filters, channel)
 
     def ask_in_chat(self, question: str, chat_key: str, channel: str) -> Exchange:
-        """Answer a message of a chat whose conversation is keyed by the chat itself (a bot's chat)."""
+        """Answer a message of a chat whose conversation is keyed by the chat itself (a bot's chat).
+
+        Its turns are kept under `CHAT_KEY_PREFIX` + `chat_key`: no id sent to `ask` can name them.
+        """
         typed = self.assistant.check_question(question)
-        return self._answer(typed, self.conversations.history(chat_key), chat_key, None, channel)
+        key = CHAT_KEY_PREFIX + chat_key
+        return self._answer(typed, self.conversations.history(key), key, None, channel, shown=chat_key)
 
     def _answer(
-        self, typed: str, history: list[Turn], conversation_id: str, filters: Filters | None, channel: str
+        self,
+        typed: str,
+        history: list[Turn],
+        key: str,
+        filters: Filters | None,
+        channel: str,
+        shown: str | None = None,
     ) -> Exchange:
+        """Resolve, answer, record; the turns are kept under `key`, the conversation is named `shown` (or `key`)."""
+        conversation_id = shown or key
         resolved = resolve_followup(typed, history)
         answer = self.answers.ask(resolved, filters)
         answer_id = self.feedback.record_answer(resolved, answer, channel, conversation_id) if self.feedback else None
-        self.conversations.add(conversation_id, Turn(typed, resolved, answer.answer))
+        self.conversations.add(key, Turn(typed, resolved, answer.answer))
         return Exchange(answer, conversation_id, answer_id, resolved if resolved != typed else None)
 
     # --------------------------------------------------------------- feedback

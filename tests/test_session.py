@@ -39,6 +39,8 @@ def test_a_chat_keys_its_own_conversation(assistant: Assistant, feedback: Feedba
     other = session.ask_in_chat(FOLLOW, "zalo-7", channel="zalo")
     assert follow.resolved_question == "An Giang năm 2023 hỗ trợ bao nhiêu cơ sở?"
     assert other.resolved_question is None  # another chat: no earlier turn
+    with pytest.raises(ConversationUnknown):  # a chat's conversation cannot be named from outside it
+        session.ask(FOLLOW, conversation_id="telegram-42")
 
 
 def test_without_a_feedback_store_nothing_is_stored(assistant: Assistant) -> None:
