@@ -55,6 +55,7 @@ _CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
 _LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
 _FULL_DATE = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
 _CLAUSE_MARGIN = 0.1
+_STAGE_NAMES = {"plan": "kế hoạch", "actual": "thực hiện", "": ""}
 _CLAUSE_QUALIFIER = 0.2  # qualifiers (programme, plan/actual, a part) decide between the figures of one sentence
 
 
@@ -82,6 +83,7 @@ class Decision:
     chosen: list[Candidate] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     missing: str = ""
+    parts: list[tuple[Query, Candidate]] = field(default_factory=list)  # plan and actual asked apart: each's fact
 
     def ranked_hits(self, hits: list[Hit]) -> list[Hit]:
         """The hits in the order of their best candidate (what an LLM should read first)."""
@@ -92,7 +94,23 @@ class Decision:
 
 
 def decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerParams) -> Decision:
-    """The calibrated decision for `query` over `hits`."""
+    """The calibrated decision for `query` over `hits`; plan and actual asked apart are decided apart."""
+    if query.stages:
+        return _decide_stages(query, hits, index, params)
+    return _decide(query, hits, index, params)
+
+
+def _decide_stages(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerParams) -> Decision:
+    """ "kế hoạch bao nhiêu học viên, thực tế được bao nhiêu": the fact of each stage, from its own sentence."""
+    asked = [replace(query, stage=stage, stages=()) for stage in query.stages]
+    decisions = [_decide(part, hits, index, params) for part in asked]
+    direct = [(part, d.chosen[0]) for part, d in zip(asked, decisions) if d.outcome == "direct"]
+    if len(direct) < 2 or direct[0][1].start == direct[1][1].start:
+        return decisions[0]  # one stage found, or one sentence holding both: the usual answer
+    return Decision("direct", [c for _, c in direct], decisions[0].candidates, parts=direct)
+
+
+def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerParams) -> Decision:
     if not hits or not query.terms:
         return Decision("refuse")
     candidates = score_candidates(query, hits[: params.chunks], index, params.weights)
@@ -324,7 +342,12 @@ def render(
     chosen = decision.chosen
     citations = [_citation(item, index, params) for item in chosen]
     referred = _referenced_citation(chosen[0], citations, index, params)
-    lead = _lead(query, chosen, citations, index, today) if decision.outcome == "direct" else ""
+    if decision.parts:  # "Kế hoạch: 300 lượt học viên; thực hiện: 274 học viên."
+        leads = [_lead(q, [c], [citations[i]], index, today).rstrip(".") for i, (q, c) in enumerate(decision.parts)]
+        lead = "; ".join(f"{_STAGE_NAMES[q.stage or '']}: {text}" for (q, _), text in zip(decision.parts, leads))
+        lead = lead[:1].upper() + lead[1:] + "."
+    else:
+        lead = _lead(query, chosen, citations, index, today) if decision.outcome == "direct" else ""
     sources, numbers = one_per_passage(citations, index.text_of)  # two sentences of one passage: one source
     quotes = [f"“{_ellipsis(c, chosen[i])}” [{numbers[i]}]" for i, c in enumerate(citations)]
     if referred is not None:  # "Nội dung quy định tại khoản 1 Điều 3: …": what khoản 1 Điều 3 says, quoted too
@@ -361,13 +384,13 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
 
 def _completed(query: Query, phrase: str, following: str) -> str:
     """The fact with the rest of a question word it cuts ("ba nhà cung" + "cấp" for "mấy nhà cung cấp")."""
-    words = following.split()[:2]
+    words = [w.strip(",.;:()") for w in following.split()[:2]]
     for size in (2, 1):
         longer = " ".join([phrase, *words[:size]])
         tail = fold(longer).split()
         if any(
             " " in t and fold(phrase).split()[-1] == t.split()[0] and " ".join(tail[-size - 1 :]) == t
-            for t in query.terms
+            for t in [*query.terms, query.unit]  # the unit counted is a question word too ("bao nhiêu học viên")
         ):
             return longer.rstrip(",.;:")
     return phrase

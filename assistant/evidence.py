@@ -45,6 +45,7 @@ _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNO
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 ITEM_BREAK = re.compile(r"[,;]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_BREAKDOWN = re.compile(r"[-+•\s]*(?:trong do|cu the|bao gom)\s*[:,]?\s*")  # folded
 _FACT_CLAUSE_BREAK = re.compile(r"[.;]\s|:\s(?=\D)")  # "…: 60.000.000 đồng" keeps its label
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
@@ -66,6 +67,7 @@ class ScoreWeights:
     title: float = 0.5
     body: float = 0.35
     reference: float = 0.8
+    subject: float = 0.95
     phrase: float = 0.15
     rank: float = 0.02
     semantic: float = 0.3
@@ -114,6 +116,7 @@ class _ChunkAnalysis:
     continued: tuple[tuple[_Sentence, ...], ...]  # sentence i joined with the next ones on its line
     heading: Evidence
     body: Evidence
+    subjects: tuple[_Sentence | None, ...] = ()  # the sentence a breakdown item is a part of ("Trong đó: …")
 
 
 def _unit(chunk: Chunk, start: int, end: int) -> _Sentence:
@@ -136,8 +139,31 @@ def _analyse(chunk: Chunk) -> _ChunkAnalysis:
             units.append(_unit(chunk, start, next_end))
         continued.append(tuple(units))
     return _ChunkAnalysis(
-        sentences, tuple(continued), Evidence(chunk.heading + " " + chunk.locator), Evidence(chunk.text)
+        sentences,
+        tuple(continued),
+        Evidence(chunk.heading + " " + chunk.locator),
+        Evidence(chunk.text),
+        _subjects(chunk, sentences),
     )
+
+
+def _subjects(chunk: Chunk, sentences: tuple[_Sentence, ...]) -> tuple[_Sentence | None, ...]:
+    """For each sentence, the one it breaks down, if it is a part: "Tổng kinh phí … là 79,07 tỷ đồng.
+    Trong đó: Tổng kinh phí KCQG … 28,99 tỷ đồng. Tổng kinh phí KCĐP … 50,08 tỷ đồng." The items
+    after "Trong đó" that open like it are of the same breakdown, in the same paragraph."""
+    out: list[_Sentence | None] = []
+    subject: _Sentence | None = None
+    opening: list[str] = []
+    for i, sentence in enumerate(sentences):
+        words = fold(sentence.text).lower().split()
+        marker = _BREAKDOWN.match(fold(sentence.text).lower())
+        after_break = i and "\n" in chunk.text[sentences[i - 1].end - chunk.start : sentence.start - chunk.start]
+        if marker and i:
+            subject, opening = sentences[i - 1], fold(sentence.text[marker.end() :]).lower().split()[:2]
+        elif after_break or words[:2] != opening:
+            subject, opening = None, []
+        out.append(subject)
+    return tuple(out)
 
 
 @lru_cache(maxsize=1024)
@@ -154,19 +180,23 @@ def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights:
         title = _title_evidence(str(meta.get("title", "")), str(meta.get("province") or ""))
         tiers = [(analysis.heading, weights.heading), (title, weights.title), (analysis.body, weights.body)]
         previous = Evidence("")
-        for sentence, continued in zip(analysis.sentences, analysis.continued):
+        subjects = analysis.subjects
+        for sentence, continued, subject in zip(analysis.sentences, analysis.continued, subjects):
             if len(sentence.text) >= 12:
                 context = [(previous, weights.neighbour), *tiers]
+                if subject is not None:  # a part of a breakdown: the whole's words are its own
+                    context.append((subject.evidence, weights.subject))
+                whole = subject.text if subject is not None else ""
                 reference = _referenced(sentence.text, hit.chunk, index)
                 if reference is not None:
                     context.append(
                         (Evidence(index.text_of(hit.chunk.doc_id)[reference[0] : reference[1]]), weights.reference)
                     )
-                item = _score(query, hit, rank, len(hits), sentence, context, index, weights)
+                item = _score(query, hit, rank, len(hits), sentence, context, index, weights, whole)
                 item.reference = reference
                 out.append(item)
                 if not item.facts and query.kind.facts:
-                    out.extend(_first_with_fact(query, hit, rank, len(hits), continued, context, index, weights))
+                    out.extend(_first_with_fact(query, hit, rank, len(hits), continued, context, index, weights, whole))
             previous = sentence.evidence
     out.sort(key=lambda c: (-c.score, c.rank, c.start))
     return out
@@ -181,9 +211,10 @@ def _first_with_fact(
     context: list[tuple[Evidence, float]],
     index: LoadedIndex,
     weights: ScoreWeights,
+    whole: str = "",
 ) -> list[Candidate]:
     for unit in continued:
-        item = _score(query, hit, rank, count, unit, context, index, weights)
+        item = _score(query, hit, rank, count, unit, context, index, weights, whole)
         if item.facts:
             return [item]
     return []
@@ -198,7 +229,9 @@ def _score(
     context: list[tuple[Evidence, float]],
     index: LoadedIndex,
     weights: ScoreWeights,
+    whole: str = "",
 ) -> Candidate:
+    """The candidate of one sentence (`whole`: the sentence it is a part of, in a breakdown)."""
     coverage = _coverage(query, unit.evidence, context)
     header = hit.chunk.heading
     if " | " in unit.text:  # a table row: its column names are in the chunk's first row
@@ -230,7 +263,7 @@ def _score(
     if query.kind.rules_first and meta.get("kind") in _RULE_KINDS:
         score += weights.rules_first
     scope = fold(f"{meta.get('title', '')} {hit.chunk.heading}")  # a regional report speaks for the region
-    score += weights.qualifier * qualifier_agreement(query, fold(unit.text), scope)
+    score += weights.qualifier * qualifier_agreement(query, fold(unit.text), scope, fold(whole))
     missing = _missing(query, hit, unit, index)
     if missing.startswith("tỉnh"):
         score -= weights.place_missing
@@ -286,8 +319,9 @@ def _match(evidence: Evidence, term: str) -> float:
     return 0.0
 
 
-def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
-    """+1 per qualifier the text shares with the question, -1 per one it contradicts (`scope`: the title)."""
+def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str = "") -> float:
+    """+1 per qualifier the text shares with the question, -1 per one it contradicts (`scope`: the title,
+    `whole`: the sentence the text is a part of)."""
     score = 0.0
     national, local = bool(_NATIONAL.search(folded)), bool(_LOCAL.search(folded))
     if query.programme == "national":  # a named programme decides between neighbouring figures
@@ -307,9 +341,9 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "") -> float:
     for word in query.excluded:  # "không tính vốn đối ứng"
         if f" {word} " in f" {folded} ":
             score -= 1
-    region = bool(_REGION.search(folded) or _REGION.search(scope))
-    if region and not query.region and not query.provinces:
-        score -= 0.5
+    if not query.region and not query.provinces:  # a regional figure for a question that names no region
+        named = any(m.group(0) != "cac tinh" for m in _REGION.finditer(f"{folded} {whole}"))  # "các tỉnh": all
+        score -= 1.5 if named else (0.5 if _REGION.search(scope) else 0)
     if query.total and _TOTAL.search(folded):
         score += 2.5 if query.inclusive else 0.5  # "tổng … kể cả phần đối ứng": the sum, whatever programme a part is
     if query.part and _TOTAL.search(folded):  # "riêng phần …": a part, not the total

@@ -83,6 +83,7 @@ _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi ti
 _NATIONAL = vocabulary.qualifier("national", "question")
 _LOCAL = vocabulary.qualifier("local", "question")
 _PLAN = vocabulary.qualifier("plan", "question")
+_HOW_MANY = re.compile(r"\b(?:bao nhieu|may)\b(?! moc| thiet)")
 _ACTUAL = vocabulary.qualifier("actual", "question")
 _REGION = vocabulary.qualifier("region", "question")
 _PART = vocabulary.qualifier("part", "question")
@@ -123,6 +124,7 @@ class Query:
     excluded: tuple[str, ...] = ()  # folded words the user leaves out ("không tính vốn đối ứng")
     articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
     period: Period | None = None  # the part of the year asked ("6 tháng cuối năm"), WHOLE_YEAR for "cả năm"
+    stages: tuple[str, ...] = ()  # plan and actual both asked, each with its own question, in that order
 
     @property
     def unknown_share(self) -> float:
@@ -241,6 +243,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         excluded=tuple(topic_words(excluded_text, index)) if excluded_text else (),
         articles=tuple(dict.fromkeys(_ARTICLE.findall(fold(accented)))),
         period=asked_period(asked),
+        stages=_stages_asked(asked),
         asked=frozenset(asked_terms),
     )
 
@@ -365,6 +368,18 @@ def _stage_asked(text: str, match: KindMatch) -> str | None:
     if len(stated) == 1:
         return "actual" if stated == {"plan"} else "plan"
     return None
+
+
+def _stages_asked(text: str) -> tuple[str, ...]:
+    """Both stages, in the order asked, when each has its own question ("kế hoạch bao nhiêu học
+    viên, thực tế tổ chức được bao nhiêu người"); () otherwise."""
+    stages = []
+    for clause in _clauses(text):
+        folded = fold(clause)
+        stage = _stage(folded) if _HOW_MANY.search(folded) else None
+        if stage and stage not in stages:
+            stages.append(stage)
+    return tuple(stages) if len(stages) == 2 else ()
 
 
 def _stage(folded: str) -> str | None:

@@ -351,3 +351,32 @@ def test_a_figure_belongs_to_the_year_of_its_own_clause(assistant: Assistant) ->
 def test_a_document_asked_by_kind_issuer_or_number(assistant: Assistant, question: str, lead: str) -> None:
     answer = assistant.ask(question)
     assert answer.answer.startswith(lead), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # "… năm 2022 tổng kinh phí … của 20 tỉnh … 79,07 tỷ đồng. Trong đó: … KCQG … 28,99 tỷ đồng.
+        # Tổng kinh phí KCĐP … 50,08 tỷ đồng": each part carries the whole's year and region
+        ("Kinh phí khuyến công địa phương năm 2022 của 20 tỉnh phía Nam thực hiện được bao nhiêu?", "50,08 tỷ đồng"),
+        ("kcqg 20 tinh phia nam nam 2022 thuc hien dc bn", "28,99 tỷ đồng"),
+        ("Kinh phí KCĐP khu vực phía Nam 8 tháng 2023 thực hiện được bao nhiêu?", "19,07 tỷ"),
+        # the whole is still the answer when no part is asked
+        ("Tổng kinh phí khuyến công 20 tỉnh phía Nam thực hiện năm 2022 là bao nhiêu?", "79,07 tỷ đồng"),
+    ],
+)
+def test_a_part_of_a_breakdown_carries_the_words_of_its_whole(assistant: Assistant, question: str, lead: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.answer.startswith(lead), answer.answer
+
+
+def test_plan_and_actual_asked_apart_are_answered_apart(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "dong nai nam 2023 ke hoach du kien bao nhieu hoc vien lop KSDN, thực tế tổ chức dc bn người"
+    )
+    first = answer.answer.splitlines()[0]
+    assert first.startswith("Kế hoạch: 300 lượt học viên; thực hiện: 274 học viên"), first
+    assert ungrounded_numbers(answer.answer, answer.citations) == []
+    # one stage asked, the other given by the user: only the asked one
+    single = assistant.ask("Lớp KSDN Đồng Nai năm 2023 kế hoạch bao nhiêu học viên?")
+    assert single.answer.startswith("300 lượt học viên."), single.answer  # the unit asked is not cut

@@ -164,3 +164,11 @@ def test_an_abbreviation_a_document_defines_is_read_as_its_definition() -> None:
 
     text = "Trung tâm Xúc tiến thương mại (TTXTTM) tổ chức hội chợ. TTXTTM hỗ trợ 50% chi phí."
     assert _definitions(text)["ttxttm"] == "Trung tâm Xúc tiến thương mại"
+
+
+def test_both_stages_are_asked_only_when_each_has_its_own_question(assistant: Assistant) -> None:
+    assert assistant.analyse("ke hoach du kien bao nhieu hoc vien, thực tế tổ chức dc bn người").stages == (
+        "plan",
+        "actual",
+    )
+    assert assistant.analyse("co bn nguoi dc phong tang tho gioi, ke hoach du kien la 55 ma").stages == ()
