@@ -45,6 +45,7 @@ _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNO
 _DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 ITEM_BREAK = re.compile(r"[,;]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_BULLET = re.compile(r"\s*(?:[-+•–]|\(?\d{1,2}[.)]|[a-zđ]\))\s")
 _BREAKDOWN = re.compile(r"[-+•\s]*(?:trong do|cu the|bao gom)\s*[:,]?\s*")  # folded
 _FACT_CLAUSE_BREAK = re.compile(r"[.;]\s|:\s(?=\D)")  # "…: 60.000.000 đồng" keeps its label
 _NATIONAL = vocabulary.qualifier("national", "document")
@@ -148,22 +149,42 @@ def _analyse(chunk: Chunk) -> _ChunkAnalysis:
 
 
 def _subjects(chunk: Chunk, sentences: tuple[_Sentence, ...]) -> tuple[_Sentence | None, ...]:
-    """For each sentence, the one it breaks down, if it is a part: "Tổng kinh phí … là 79,07 tỷ đồng.
-    Trong đó: Tổng kinh phí KCQG … 28,99 tỷ đồng. Tổng kinh phí KCĐP … 50,08 tỷ đồng." The items
-    after "Trong đó" that open like it are of the same breakdown, in the same paragraph."""
+    """For each sentence, the one it is a part of, if any:
+
+    - a breakdown: "Tổng kinh phí … là 79,07 tỷ đồng. Trong đó: Tổng kinh phí KCQG … 28,99 tỷ
+      đồng. Tổng kinh phí KCĐP … 50,08 tỷ đồng." (the items after "Trong đó" that open like it,
+      in the same paragraph);
+    - a list: "… đã tiếp nhận 04 hồ sơ đề án: “…”; “…”; “…”." or a line ending in ":" and the
+      bulleted lines under it: each item is an item of what its lead-in names.
+    """
     out: list[_Sentence | None] = []
     subject: _Sentence | None = None
     opening: list[str] = []
+    lead_in: _Sentence | None = None  # the sentence opening the list the next sentences are items of
     for i, sentence in enumerate(sentences):
-        words = fold(sentence.text).lower().split()
-        marker = _BREAKDOWN.match(fold(sentence.text).lower())
-        after_break = i and "\n" in chunk.text[sentences[i - 1].end - chunk.start : sentence.start - chunk.start]
+        folded = fold(sentence.text).lower()
+        marker = _BREAKDOWN.match(folded)
+        between = chunk.text[sentences[i - 1].end - chunk.start : sentence.start - chunk.start] if i else ""
+        if "\n" in between and not (lead_in is not None and _BULLET.match(sentence.text)):
+            lead_in = None
         if marker and i:
             subject, opening = sentences[i - 1], fold(sentence.text[marker.end() :]).lower().split()[:2]
-        elif after_break or words[:2] != opening:
+        elif lead_in is not None:
+            subject, opening = lead_in, []
+        elif "\n" in between or folded.split()[:2] != opening:
             subject, opening = None, []
         out.append(subject)
+        lead_in = None if marker else _opened_list(sentence, lead_in)  # "Trong đó:" opens a breakdown, not a list
     return tuple(out)
+
+
+def _opened_list(sentence: _Sentence, lead_in: _Sentence | None) -> _Sentence | None:
+    """The lead-in of the list the next sentence is an item of: this sentence when it opens one
+    ("…: item;" or a line ending in ":"), the same one while items go on (";"), else none."""
+    text = sentence.text.rstrip()
+    if text.endswith(":") or (":" in text and text.endswith(";")):
+        return sentence
+    return lead_in if text.endswith(";") or _BULLET.match(text) else None
 
 
 @lru_cache(maxsize=1024)

@@ -380,3 +380,12 @@ def test_plan_and_actual_asked_apart_are_answered_apart(assistant: Assistant) ->
     # one stage asked, the other given by the user: only the asked one
     single = assistant.ask("Lớp KSDN Đồng Nai năm 2023 kế hoạch bao nhiêu học viên?")
     assert single.answer.startswith("300 lượt học viên."), single.answer  # the unit asked is not cut
+
+
+def test_an_item_of_a_list_carries_its_lead_in(assistant: Assistant) -> None:
+    """ "… năm 2023 đã tiếp nhận 04 hồ sơ đề án: “…viên tinh nghệ…”; “…sản xuất rượu”; …": the item
+    about rượu is an đề án KCĐP of 2023, though it names neither."""
+    answer = assistant.ask(
+        "a nau ruou nep o Phu Tan An Giang, nam 2023 tinh co nhan de an kcdp may moc cho cs nau ruou ko"
+    )
+    assert any("sản xuất rượu" in c.quote for c in answer.citations), answer.answer
