@@ -16,6 +16,7 @@ from .errors import (
 from .facade import Assistant
 from .indexing import IndexReport
 from .retrieval import FusionParams
+from .session import Exchange, Session
 from .types import Answer, Chunk, Citation, DocumentRecord, Filters, Hit
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "CorpusError",
     "DocumentRecord",
     "DocumentUnreadable",
+    "Exchange",
     "Filters",
     "FusionParams",
     "Hit",
@@ -38,6 +40,7 @@ __all__ = [
     "IndexReport",
     "ModelUnavailable",
     "NotFound",
+    "Session",
     "Settings",
     "VectorStoreError",
 ]

@@ -10,32 +10,15 @@ from typing import Any
 
 import click
 
-from .config import Settings, limit_query_threads
+from . import plugins
+from .cli_common import EXIT_ERROR, assistant_of, fail, settings_of
+from .config import Settings
 from .errors import AssistantError
-from .facade import Assistant
 from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
+from .session import Session
 from .types import DOCUMENT_KINDS, Answer, Filters
 
 __all__ = ["main"]
-
-EXIT_ERROR = 1
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]  # type: ignore[no-any-return]
-
-
-def _assistant(ctx: click.Context, queries: bool = True) -> Assistant:
-    if queries:
-        limit_query_threads()
-    if "assistant" not in ctx.obj:
-        ctx.obj["assistant"] = Assistant(_settings(ctx))
-    return ctx.obj["assistant"]  # type: ignore[no-any-return]
-
-
-def _fail(error: AssistantError) -> None:
-    click.echo(f"Lỗi: {error.message}", err=True)
-    sys.exit(EXIT_ERROR)
 
 
 @click.group()
@@ -57,7 +40,7 @@ def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, em
     try:
         ctx.obj["settings"] = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, embedding=embedding)
     except AssistantError as error:  # a KHUYENCONG_* value that cannot be used
-        _fail(error)
+        fail(error)
 
 
 @main.command("index")
@@ -66,15 +49,15 @@ def main(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, em
 @click.pass_context
 def index_command(ctx: click.Context, rebuild: bool, if_missing: bool) -> None:
     """Xây dựng hoặc cập nhật chỉ mục từ thư mục tài liệu."""
-    assistant = _assistant(ctx, queries=False)
+    assistant = assistant_of(ctx, queries=False)
     if if_missing and assistant.has_index():
         click.echo("Đã có chỉ mục.", err=True)
         return
-    click.echo(f"Đang lập chỉ mục {_settings(ctx).corpus_dir} …", err=True)
+    click.echo(f"Đang lập chỉ mục {settings_of(ctx).corpus_dir} …", err=True)
     try:
         report = assistant.index(rebuild=rebuild, progress=_progress_printer())
     except AssistantError as error:
-        _fail(error)
+        fail(error)
         return
     except INTERRUPTIONS as interruption:
         click.echo(_index_stopped(interruption), err=True)
@@ -134,31 +117,32 @@ def ask_command(
     ctx: click.Context, question: str, as_json: bool, province: str | None, kind: str | None, year: int | None
 ) -> None:
     """Hỏi một câu. Dùng "-" để đọc mỗi dòng stdin là một câu hỏi (kết hợp --json)."""
-    assistant = _assistant(ctx)
+    session = Session(assistant_of(ctx))  # no conversation across CLI calls, nothing stored
     filters = _filters(province, kind, year)
     if question == "-":
-        _ask_stream(assistant, filters, as_json)
+        _ask_stream(session, filters, as_json)
         return
     try:
-        answer = assistant.ask(question, filters)
+        answer = session.ask(question, filters=filters).answer
     except AssistantError as error:
         if as_json:
             click.echo(json.dumps(_error_json(error), ensure_ascii=False))
             sys.exit(EXIT_ERROR)
-        _fail(error)
+        fail(error)
         return
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else _readable(answer))
 
 
-def _ask_stream(assistant: Assistant, filters: Filters | None, as_json: bool) -> None:
+def _ask_stream(session: Session, filters: Filters | None, as_json: bool) -> None:
+    """Each line a question on its own (not a follow-up of the line before)."""
     failed = False
     for line in sys.stdin:
         question = line.rstrip("\n")
         try:
-            answer = assistant.ask(question, filters)
+            answer = session.ask(question, filters=filters).answer
         except AssistantError as error:
             if error.code in ("index_missing", "index_corrupt"):
-                _fail(error)
+                fail(error)
             failed = True
             output = json.dumps(_error_json(error), ensure_ascii=False) if as_json else f"Lỗi: {error.message}"
         else:
@@ -198,11 +182,11 @@ def search_command(
     ctx: click.Context, query: str, k: int, as_json: bool, province: str | None, kind: str | None, year: int | None
 ) -> None:
     """Liệt kê các đoạn tài liệu gần nhất với truy vấn, kèm điểm."""
-    assistant = _assistant(ctx)
+    assistant = assistant_of(ctx)
     try:
         hits = assistant.search(query, k=k, filters=_filters(province, kind, year))
     except AssistantError as error:
-        _fail(error)
+        fail(error)
         return
     if as_json:
         click.echo(json.dumps([h.to_dict(assistant.title_of(h.chunk.doc_id)) for h in hits], ensure_ascii=False))
@@ -237,9 +221,9 @@ def eval_command(ctx: click.Context, path: Path, split: str | None, as_json: boo
     if not questions:
         raise click.UsageError(f"Không có câu hỏi nào trong {path}.")
     try:
-        result = evaluate(_assistant(ctx), questions)
+        result = evaluate(assistant_of(ctx), questions)
     except AssistantError as error:
-        _fail(error)
+        fail(error)
         return
     if as_json:
         click.echo(json.dumps(result if failures else result["variants"], ensure_ascii=False, indent=1))
@@ -254,15 +238,7 @@ def eval_command(ctx: click.Context, path: Path, split: str | None, as_json: boo
 
 
 from .corpus_cli import add_command, list_command, remove_command  # noqa: E402
+from .serve_cli import serve_command  # noqa: E402
 
-main.add_command(add_command)
-main.add_command(remove_command)
-main.add_command(list_command)
-
-from .api import serve_command  # noqa: E402
-
-main.add_command(serve_command)
-
-from bots.cli import bot_group  # noqa: E402
-
-main.add_command(bot_group)
+for _command in (add_command, remove_command, list_command, serve_command, *plugins.commands()):
+    main.add_command(_command)

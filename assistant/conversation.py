@@ -9,15 +9,18 @@ of the previous question (without its question words, when the follow-up asks it
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+
+from cachetools import TTLCache
 
 from .kinds import detect_kind, strip_cues
 from .text import PROVINCE_NAMES, content_terms, fold, provinces_in, remove_matches
 
-__all__ = ["ConversationStore", "Turn", "is_followup", "resolve_followup"]
+__all__ = ["ConversationStore", "SharedConversationStore", "Turn", "is_followup", "resolve_followup"]
 
 _FOLLOWUP_START = re.compile(r"^(con|the con|vay con|va|con neu|the|vay)\b")
 _FOLLOWUP_END_ONLY = re.compile(r"(thi sao|the thi sao|sao|nhi|thi)\s*\??$")
@@ -90,41 +93,86 @@ def _replace_place(text: str, folded_place: str, new_name: str) -> str:
 
 
 class ConversationStore:
-    """Recent turns per conversation id: at most `max_conversations`, each expiring after `ttl` seconds."""
+    """Recent turns per conversation id, in memory: at most `max_conversations` (the least recently
+    asked dropped first), each forgotten `ttl` seconds after its last turn (cachetools' TTLCache)."""
 
     def __init__(self, max_conversations: int = 1000, max_turns: int = 8, ttl: float = 1800.0) -> None:
         self.max_conversations = max_conversations
         self.max_turns = max_turns
         self.ttl = ttl
-        self._items: OrderedDict[str, tuple[float, list[Turn]]] = OrderedDict()
+        self._items: TTLCache[str, tuple[Turn, ...]] = TTLCache(max_conversations, ttl, timer=time.monotonic)
         self._lock = threading.Lock()
 
     def history(self, conversation_id: str) -> list[Turn]:
         """Turns of a live conversation (empty when unknown or expired)."""
         with self._lock:
-            self._expire()
-            item = self._items.get(conversation_id)
-            return list(item[1]) if item else []
+            return list(self._items.get(conversation_id, ()))
 
     def add(self, conversation_id: str, turn: Turn) -> None:
         """Append a turn, keeping only the most recent `max_turns`."""
         with self._lock:
-            self._expire()
-            turns = self._items.pop(conversation_id, (0.0, []))[1]
-            turns = [*turns, turn][-self.max_turns :]
-            self._items[conversation_id] = (time.monotonic(), turns)
-            while len(self._items) > self.max_conversations:
-                self._items.popitem(last=False)
+            turns = self._items.get(conversation_id, ())
+            self._items[conversation_id] = (*turns, turn)[-self.max_turns :]
 
     def __len__(self) -> int:
         with self._lock:
-            self._expire()
+            self._items.expire()
             return len(self._items)
 
-    def _expire(self) -> None:
-        limit = time.monotonic() - self.ttl
-        while self._items:
-            key, (stamp, _) = next(iter(self._items.items()))
-            if stamp >= limit:
-                break
-            self._items.pop(key)
+
+class SharedConversationStore(ConversationStore):
+    """A `ConversationStore` kept in SQLite, so that several server workers share the turns.
+
+    With more than one uvicorn worker, a follow-up may reach another process than the
+    question before it; this store keeps the same bounds (turns, conversations, ttl).
+    """
+
+    CLEANUP_EVERY = 50  # adds between two deletions of expired turns and surplus conversations
+
+    def __init__(self, path: Path, max_conversations: int = 1000, max_turns: int = 8, ttl: float = 1800.0) -> None:
+        super().__init__(max_conversations, max_turns, ttl)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._adds = 0
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(
+            "CREATE TABLE IF NOT EXISTS turns (seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL,"
+            " stamp REAL NOT NULL, question TEXT NOT NULL, resolved TEXT NOT NULL, answer TEXT NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation_id, seq);"
+        )
+
+    def history(self, conversation_id: str) -> list[Turn]:
+        """Turns of a live conversation (empty when unknown or expired)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT question, resolved, answer FROM turns WHERE conversation_id = ? AND stamp >= ?"
+                " ORDER BY seq DESC LIMIT ?",
+                (conversation_id, time.time() - self.ttl, self.max_turns),
+            ).fetchall()
+        return [Turn(*row) for row in reversed(rows)]
+
+    def add(self, conversation_id: str, turn: Turn) -> None:
+        """Append a turn; now and then drop expired turns and the oldest conversations."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO turns (conversation_id, stamp, question, resolved, answer) VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, time.time(), turn.question, turn.resolved, turn.answer),
+            )
+            self._adds += 1
+            if self._adds % self.CLEANUP_EVERY == 0:
+                self._cleanup()
+
+    def __len__(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(DISTINCT conversation_id) FROM turns WHERE stamp >= ?", (time.time() - self.ttl,)
+            ).fetchone()
+        return int(row[0])
+
+    def _cleanup(self) -> None:
+        self._db.execute("DELETE FROM turns WHERE stamp < ?", (time.time() - self.ttl,))
+        self._db.execute(
+            "DELETE FROM turns WHERE conversation_id NOT IN (SELECT conversation_id FROM turns"
+            " GROUP BY conversation_id ORDER BY MAX(seq) DESC LIMIT ?)",
+            (self.max_conversations,),
+        )

@@ -8,28 +8,18 @@ from typing import Any, NoReturn
 
 import click
 
+from .cli_common import assistant_of, fail, settings_of
 from .config import Settings
 from .errors import AssistantError
 from .indexing import IndexReport
-from .ingest import Added, EntryOverrides, add_documents, list_documents, relation_targets, remove_document
+from .ingest import Added, EntryOverrides, relation_targets
 from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
 from .types import DOCUMENT_KINDS
 
 __all__ = ["add_command", "list_command", "remove_command"]
 
-EXIT_ERROR = 1
 STOPPED = "Đã dừng giữa chừng: không có gì thay đổi, corpus và chỉ mục vẫn như trước."
 STOPPED_AFTER = "Đã dừng khi việc đã xong: corpus và chỉ mục đã cập nhật, khớp nhau (xem `khuyencong list`)."
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.find_root().obj or {}
-    return obj.get("settings") or Settings.from_env()  # type: ignore[no-any-return]
-
-
-def _fail(error: AssistantError) -> None:
-    click.echo(f"Lỗi: {error.message}", err=True)
-    sys.exit(EXIT_ERROR)
 
 
 def _stopped(interruption: BaseException) -> NoReturn:
@@ -50,16 +40,16 @@ def _stopped(interruption: BaseException) -> NoReturn:
 @click.option("--repeals", multiple=True, help="Mã hoặc số hiệu văn bản mà văn bản này bãi bỏ.")
 @click.option("--no-index", is_flag=True, help="Chỉ thêm vào corpus, chưa cập nhật chỉ mục.")
 @click.pass_context
-def add_command(ctx: click.Context, sources: tuple[str, ...], no_index: bool, **fields: Any) -> None:
+def add_command(ctx: click.Context, /, sources: tuple[str, ...], no_index: bool, **fields: Any) -> None:
     """Thêm văn bản (PDF, DOCX, HTML, .txt; tệp, thư mục hoặc URL) vào corpus và cập nhật chỉ mục."""
     relations = {name: list(fields.pop(name)) for name in ("amends", "replaces", "repeals") if fields.get(name)}
     fields = {k: v for k, v in fields.items() if k not in ("amends", "replaces", "repeals")}
     overrides = EntryOverrides(id=fields.pop("doc_id"), relations=relations, **fields)
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
-        result = add_documents(settings, list(sources), overrides, index=not no_index)
+        result = assistant_of(ctx, queries=False).add(list(sources), overrides, index=not no_index)
     except AssistantError as error:
-        _fail(error)
+        fail(error)
         return
     except INTERRUPTIONS as interruption:
         _stopped(interruption)
@@ -112,9 +102,9 @@ def _index_line(report: IndexReport) -> str:
 def remove_command(ctx: click.Context, doc_id: str, no_index: bool) -> None:
     """Xóa một tài liệu (mục trong manifest và tệp .txt) khỏi corpus, rồi cập nhật chỉ mục."""
     try:
-        entry, report = remove_document(_settings(ctx), doc_id, index=not no_index)
+        entry, report = assistant_of(ctx, queries=False).remove(doc_id, index=not no_index)
     except AssistantError as error:
-        _fail(error)
+        fail(error)
         return
     except INTERRUPTIONS as interruption:
         _stopped(interruption)
@@ -131,9 +121,9 @@ def remove_command(ctx: click.Context, doc_id: str, no_index: bool) -> None:
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """Liệt kê các tài liệu trong corpus."""
     try:
-        entries = list_documents(_settings(ctx))
+        entries = assistant_of(ctx, queries=False).corpus()
     except AssistantError as error:
-        _fail(error)
+        fail(error)
         return
     if as_json:
         click.echo(json.dumps(entries, ensure_ascii=False, indent=1))

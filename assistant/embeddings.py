@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 from langchain_core.embeddings import Embeddings
 
 from .errors import ModelUnavailable
@@ -41,7 +41,7 @@ class EmbeddingBackend(Embeddings):
     question_cache_size = 512
 
     def __init__(self) -> None:
-        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._questions: LRUCache[str, np.ndarray] = LRUCache(self.question_cache_size)
         self._questions_lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -52,16 +52,19 @@ class EmbeddingBackend(Embeddings):
         """Float32 vector, L2-normalised, for a search query (recent queries kept: a search
         followed by the same question, or a repeated chat question, is not encoded twice)."""
         with self._questions_lock:
-            if text in self._questions:
-                self._questions.move_to_end(text)
-                return self._questions[text]
+            known = self._questions.get(text)
+        if known is not None:
+            return known
         vector = self._encode_question(text)
         vector.flags.writeable = False
         with self._questions_lock:
             self._questions[text] = vector
-            while len(self._questions) > self.question_cache_size:
-                self._questions.popitem(last=False)
         return vector
+
+    def forget_questions(self) -> None:
+        """Drop the recent question vectors (benchmarks time each question's own encoding)."""
+        with self._questions_lock:
+            self._questions.clear()
 
     def _encode_question(self, text: str) -> np.ndarray:
         raise NotImplementedError
@@ -151,7 +154,8 @@ class SentenceTransformerEmbeddings(EmbeddingBackend):
 
     def _encode_question(self, text: str) -> np.ndarray:
         """Query vector."""
-        return self._encode([self._query_prefix + text])[0]
+        vector: np.ndarray = self._encode([self._query_prefix + text])[0]
+        return vector
 
 
 def make_embeddings(spec: str) -> EmbeddingBackend | None:

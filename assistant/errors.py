@@ -12,6 +12,7 @@ and a stable `code` for JSON clients::
      ├── VectorStoreError       Chroma (embedded or server) failed
      ├── ModelUnavailable       an embedding model or LLM cannot be loaded or reached
      ├── NotFound               an unknown document id (or similar)
+ │    └── ConversationUnknown a conversation id never given out, or expired
      ├── RateLimited            one client sent too many requests; `retry_after` seconds to wait
      └── ConfigError            a KHUYENCONG_* variable has a value that cannot be used
 """
@@ -21,26 +22,34 @@ from __future__ import annotations
 __all__ = [
     "AssistantError",
     "BadQuestion",
+    "BotConfigError",
+    "ChannelError",
     "ConfigError",
+    "ConversationUnknown",
     "CorpusError",
     "DocumentUnreadable",
+    "EventRefused",
     "IndexCorrupt",
     "IndexMissing",
+    "InvalidEvent",
     "ModelUnavailable",
     "NotFound",
     "RateLimited",
     "VectorStoreError",
+    "ZaloError",
 ]
 
 
 class AssistantError(Exception):
-    """Base class: `message` is Vietnamese text fit to show a user."""
+    """Base class: `message` is Vietnamese text fit to show a user; `code` a stable name for programs."""
 
     code = "assistant_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
 
 
 class BadQuestion(AssistantError):
@@ -96,6 +105,19 @@ class NotFound(AssistantError):
     code = "not_found"
 
 
+class ConversationUnknown(NotFound):
+    """A follow-up names a conversation this service never opened, or one that expired."""
+
+    code = "conversation_unknown"
+
+    def __init__(self, conversation_id: str, ttl: float) -> None:
+        super().__init__(
+            f"Không có cuộc trò chuyện mã '{conversation_id}', hoặc nó đã hết hạn ({ttl / 60:g} phút không hỏi). "
+            "Hãy gửi lại câu hỏi không kèm conversation_id để bắt đầu cuộc trò chuyện mới."
+        )
+        self.conversation_id = conversation_id
+
+
 class RateLimited(AssistantError):
     """Too many requests from one client; it may try again after `retry_after` seconds."""
 
@@ -110,3 +132,33 @@ class ConfigError(AssistantError):
     """A setting from the environment cannot be used as given."""
 
     code = "config_error"
+
+
+class BotConfigError(ConfigError):
+    """A bot cannot start: a variable is missing or malformed."""
+
+    code = "bot_config"
+
+
+class ChannelError(AssistantError):
+    """A chat channel (Telegram, Zalo OA) failed."""
+
+    code = "channel_error"
+
+
+class InvalidEvent(ChannelError):
+    """A webhook received a body that is not an event of its channel."""
+
+    code = "invalid_event"
+
+
+class EventRefused(ChannelError):
+    """A webhook call came without the channel's secret or signature."""
+
+    code = "forbidden"
+
+
+class ZaloError(ChannelError):
+    """The Zalo OA API refused a call (and renewing the token did not help)."""
+
+    code = "zalo_error"

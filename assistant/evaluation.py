@@ -29,6 +29,7 @@ from typing import Any
 
 from .errors import BadQuestion
 from .facade import Assistant
+from .session import Session
 from .text import fold, nfc
 from .types import Answer
 
@@ -181,13 +182,14 @@ def _list_recall(item: EvalQuestion, answer: Answer) -> float:
 
 
 def _run_variant(
-    assistant: Assistant, questions: list[EvalQuestion], name: str, transform: Callable[[str], str]
+    session: Session, questions: list[EvalQuestion], name: str, transform: Callable[[str], str]
 ) -> VariantReport:
     report = VariantReport(name)
+    assistant = session.assistant
     for item in questions:
         text = transform(item.question)
         started, cpu_started = time.perf_counter(), time.process_time()  # asked first: includes encoding the question
-        answer = _ask(assistant, text)
+        answer = _ask(session, text)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         rank = _rank_of_evidence(assistant, text, item.evidence) if item.evidence else None
         report.outcomes[item.id] = _Outcome(
@@ -204,20 +206,22 @@ def _run_variant(
     return report
 
 
-def _ask(assistant: Assistant, question: str) -> Answer:
-    """The answer, or the refusal a user sees when the question itself is rejected (another language, …)."""
+def _ask(session: Session, question: str) -> Answer:
+    """The answer (each question on its own: no conversation, no cache), or the refusal a user sees
+    when the question itself is rejected (another language, …)."""
     try:
-        return assistant.ask(question)
+        return session.ask(question).answer
     except BadQuestion as error:
         return Answer(answer=error.message, found=False, citations=[])
 
 
 def evaluate(assistant: Assistant, questions: list[EvalQuestion]) -> dict[str, Any]:
     """Run both variants; return metrics per variant and split, plus the failures."""
-    assistant.ask(questions[0].question)  # warm-up: load index and model once
+    session = Session(assistant)  # the channels' way in, without an answer cache or a feedback store
+    session.ask(questions[0].question)  # warm-up: load index and model once
     variants = [
-        _run_variant(assistant, questions, "có dấu", lambda q: q),
-        _run_variant(assistant, questions, "không dấu", fold),
+        _run_variant(session, questions, "có dấu", lambda q: q),
+        _run_variant(session, questions, "không dấu", fold),
     ]
     splits = sorted({q.split for q in questions})
     result: dict[str, Any] = {"variants": {}, "failures": []}

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answering import AnswerParams, decide, render
 from .config import Settings
@@ -24,12 +24,16 @@ from .indexing import (
     load_index,
     read_meta,
 )
+from .ingest import AddResult, EntryOverrides, add_documents, list_documents, remove_document
 from .llm import LLMAnswerer, OpenAICompatibleChat
 from .query import Query, build_query
 from .relations import annotate_amendments, prefer_in_force
 from .retrieval import FusionParams, HybridRetriever, LangChainRetriever
 from .text import clean_question, looks_vietnamese
 from .types import Answer, Filters, Hit
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Assistant"]
 
@@ -99,6 +103,36 @@ class Assistant:
         with self._lock:
             self._view = None
         return report
+
+    def add(
+        self,
+        sources: list[str],
+        overrides: EntryOverrides | None = None,
+        *,
+        index: bool = True,
+        client: httpx.Client | None = None,
+    ) -> AddResult:
+        """Add files, folders or URLs to the corpus and (with `index`) update the index, as one transaction.
+
+        Raises
+        ------
+        DocumentUnreadable
+            A source cannot be read (all problems listed); nothing is added.
+        CorpusError
+            Duplicate document, bad option, or the corpus cannot be written; nothing is added.
+        """
+        return add_documents(self.settings, sources, overrides, client=client, reindex=self.index if index else None)
+
+    def remove(self, doc_id: str, *, index: bool = True) -> tuple[dict[str, Any], IndexReport | None]:
+        """Remove a document from the corpus and (with `index`) update the index; returns its manifest entry.
+
+        Raises `NotFound` for an id the corpus does not have.
+        """
+        return remove_document(self.settings, doc_id, reindex=self.index if index else None)
+
+    def corpus(self) -> list[dict[str, Any]]:
+        """The manifest entries of the corpus folder (indexed or not yet)."""
+        return list_documents(self.settings)
 
     def has_index(self) -> bool:
         """True when a built index exists."""
@@ -193,6 +227,13 @@ class Assistant:
             "built_at": index.meta.get("built_at"),
         }
 
+    def current_index(self) -> LoadedIndex:
+        """The index answers are computed on now (loaded on first use, followed across rebuilds).
+
+        Raises `IndexMissing` or `IndexCorrupt` when there is none to load.
+        """
+        return self._get_retriever().index
+
     def served_state(self) -> ServedState:
         """What answers are computed on now: the index state on disk, and whether its vectors were seen."""
         view = self._get_view()
@@ -253,6 +294,12 @@ class Assistant:
             else:
                 self._store.refresh()
         return True
+
+    def forget_questions(self) -> None:
+        """Drop the embedding model's recent question vectors, so that the next questions are encoded anew."""
+        backend = self._get_backend()
+        if backend is not None:
+            backend.forget_questions()
 
     def uses_llm(self) -> bool:
         """True when an OpenAI-compatible language model phrases the answers."""

@@ -25,7 +25,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from hashlib import sha256
@@ -37,7 +37,7 @@ import numpy as np
 
 from .chunking import ChunkingParams, chunk_corpus
 from .embeddings import EmbeddingBackend, EmbeddingCache, embed_passages, make_embeddings
-from .errors import CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
+from .errors import AssistantError, CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
 from .generations import CURRENT_FILE, IndexTransaction, current_generation, index_transaction, write_atomic
 from .loading import load_corpus
 from .problems import library_problem
@@ -95,7 +95,7 @@ class LexicalIndex:
         tokens = lexical_tokens(query)
         if not tokens:
             return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
-        result = self._bm25.get_scores(tokens)
+        result: np.ndarray = self._bm25.get_scores(tokens)
         return result if mask is None else result * mask
 
     def save(self, folder: Path) -> None:
@@ -156,6 +156,21 @@ class VectorPlan:
     relabel: list[Chunk]
 
 
+@contextmanager
+def chroma_errors(doing: str, what: str) -> Iterator[None]:
+    """Translate whatever Chroma raises inside into `VectorStoreError` ("<doing>: <problem in Vietnamese>").
+
+    Every call into Chroma goes through here; our own errors (a model that fails while embedding
+    a batch) pass unchanged. Chroma's English text goes to the log, tagged `what`.
+    """
+    try:
+        yield
+    except AssistantError:
+        raise
+    except Exception as exc:
+        raise VectorStoreError(f"{doing}: {library_problem(exc, what)}.") from exc
+
+
 class VectorStore:
     """Chunk vectors in a Chroma collection (embedded on disk, or a Chroma server).
 
@@ -177,14 +192,16 @@ class VectorStore:
     def _open(self) -> tuple[Any, Any]:
         client = _chroma_client(self._index_dir, self._chroma_url)
         try:
-            collection = client.get_or_create_collection(
-                name=self._name,
-                embedding_function=_ChromaEmbeddingFunction(self.backend),  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-        except Exception as exc:
-            client.close()
-            raise VectorStoreError(f"Không mở được kho vectơ Chroma: {library_problem(exc, 'chroma open')}.") from exc
+            with chroma_errors("Không mở được kho vectơ Chroma", "chroma open"):
+                collection = client.get_or_create_collection(
+                    name=self._name,
+                    embedding_function=_ChromaEmbeddingFunction(self.backend),  # type: ignore[arg-type]
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+        except VectorStoreError:
+            with suppress(VectorStoreError):  # the failure to open is the one to report
+                self._close(client)
+            raise
         return client, collection
 
     def refresh(self) -> None:
@@ -192,7 +209,7 @@ class VectorStore:
         if self._chroma_url:
             return
         with self._gate.alone():
-            self._client.close()
+            self._close(self._client)
             self._collection = None  # until it is open again: queries fail cleanly, not on a closed client
             self._client, self._collection = self._open()
             self._load()
@@ -203,14 +220,10 @@ class VectorStore:
             self._load()
 
     def _load(self) -> None:
-        try:
+        with chroma_errors("Không đọc được kho vectơ Chroma", "chroma read"):
             if self._open_collection().count():
                 vector = self.backend.embed_question("khuyến công").tolist()
                 self._open_collection().query(query_embeddings=[vector], n_results=1)
-        except VectorStoreError:
-            raise
-        except Exception as exc:
-            raise VectorStoreError(f"Không đọc được kho vectơ Chroma: {library_problem(exc, 'chroma read')}.") from exc
 
     def _open_collection(self) -> Any:
         if self._collection is None:
@@ -220,11 +233,16 @@ class VectorStore:
     def close(self) -> None:
         """Release the Chroma client."""
         with self._gate.alone():
-            self._client.close()
+            self._close(self._client)
+
+    @staticmethod
+    def _close(client: Any) -> None:
+        with chroma_errors("Không đóng được kho vectơ Chroma", "chroma close"):
+            client.close()
 
     def count(self) -> int:
         """Number of stored vectors."""
-        with self._gate.shared():
+        with self._gate.shared(), chroma_errors("Không đếm được vectơ trong Chroma", "chroma count"):
             return int(self._open_collection().count())
 
     def plan(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]]) -> VectorPlan:
@@ -259,9 +277,10 @@ class VectorStore:
             texts = [c.search_text() for c in batch]
             vectors, fresh = embed_passages(texts, self.backend, cache)
             embedded += fresh
-            self._collection.upsert(
-                ids=[c.id for c in batch], embeddings=vectors, documents=texts, metadatas=_labels(batch, metadata)
-            )
+            with chroma_errors("Không ghi được vectơ vào Chroma", "chroma upsert"):
+                self._collection.upsert(
+                    ids=[c.id for c in batch], embeddings=vectors, documents=texts, metadatas=_labels(batch, metadata)
+                )
             if progress:
                 progress("vectors", min(start + batch_size, len(todo)), len(todo))
         return embedded
@@ -270,35 +289,36 @@ class VectorStore:
         """Store the current metadata of `chunks` with their vectors."""
         for start in range(0, len(chunks), 5000):
             batch = chunks[start : start + 5000]
-            self._collection.update(ids=[c.id for c in batch], metadatas=_labels(batch, metadata))
+            with chroma_errors("Không cập nhật được nhãn vectơ trong Chroma", "chroma update"):
+                self._collection.update(ids=[c.id for c in batch], metadatas=_labels(batch, metadata))
 
     def delete(self, ids: list[str]) -> None:
         """Drop the vectors of these chunk ids (unknown ids are ignored)."""
         for start in range(0, len(ids), 5000):
-            self._collection.delete(ids=ids[start : start + 5000])
+            with chroma_errors("Không xóa được vectơ trong Chroma", "chroma delete"):
+                self._collection.delete(ids=ids[start : start + 5000])
 
     def _existing(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        total, offset = int(self._collection.count()), 0
-        while offset < total:
-            page = self._collection.get(include=["metadatas"], limit=5000, offset=offset)
-            for cid, meta in zip(page["ids"], page["metadatas"] or []):
-                found[cid] = dict(meta or {})
-            offset += 5000
+        with chroma_errors("Không đọc được danh sách vectơ trong Chroma", "chroma get"):
+            total, offset = int(self._collection.count()), 0
+            while offset < total:
+                page = self._collection.get(include=["metadatas"], limit=5000, offset=offset)
+                for cid, meta in zip(page["ids"], page["metadatas"] or []):
+                    found[cid] = dict(meta or {})
+                offset += 5000
         return found
 
     def query(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """Nearest chunk ids with cosine similarity, best first."""
         with self._gate.shared():
             collection = self._open_collection()
-            try:
+            with chroma_errors("Truy vấn Chroma thất bại", "chroma query"):
                 if collection.count() == 0:
                     return []
                 result = collection.query(
                     query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
                 )
-            except Exception as exc:
-                raise VectorStoreError(f"Truy vấn Chroma thất bại: {library_problem(exc, 'chroma query')}.") from exc
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances)]
@@ -340,7 +360,7 @@ def _chroma_client(index_dir: Path, chroma_url: str) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
-    try:
+    with chroma_errors(f"Không kết nối được Chroma ({chroma_url or index_dir / 'chroma'})", "chroma connect"):
         if chroma_url:
             match = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", chroma_url)
             if not match:
@@ -350,13 +370,6 @@ def _chroma_client(index_dir: Path, chroma_url: str) -> Any:
             scheme, host, port = match.groups()
             return chromadb.HttpClient(host=host, port=int(port or 8000), ssl=scheme == "https", settings=settings)
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
-    except VectorStoreError:
-        raise
-    except Exception as exc:
-        where = chroma_url or index_dir / "chroma"
-        raise VectorStoreError(
-            f"Không kết nối được Chroma ({where}): {library_problem(exc, 'chroma connect')}."
-        ) from exc
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

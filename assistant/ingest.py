@@ -37,7 +37,7 @@ from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read
 from .text import fold
 from .types import DOCUMENT_KINDS
 
-__all__ = ["AddResult", "Added", "EntryOverrides", "add_documents", "list_documents", "remove_document"]
+__all__ = ["AddResult", "Added", "EntryOverrides", "Reindex", "add_documents", "list_documents", "remove_document"]
 
 
 @dataclass
@@ -74,6 +74,9 @@ class AddResult:
     index: IndexReport | None = None
 
 
+Reindex = Callable[[], IndexReport]  # the index update run inside the corpus transaction
+
+
 @dataclass
 class _Source:
     origin: str
@@ -87,9 +90,11 @@ def add_documents(
     sources: list[str],
     overrides: EntryOverrides | None = None,
     client: httpx.Client | None = None,
-    index: bool = True,
+    reindex: Reindex | None = None,
 ) -> AddResult:
-    """Add files, folders or URLs to the corpus and update the index.
+    """Add files, folders or URLs to the corpus, then update the index with `reindex` (None: not yet).
+
+    `Assistant.add` is the way in: it passes its own `index`.
 
     Raises
     ------
@@ -111,7 +116,7 @@ def add_documents(
         for item in added:
             tx.write(corpus / item.entry["file"], item.entry.pop("_text"))
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, entries + [a.entry for a in added]))
-        report = _reindex(settings) if index else None
+        report = reindex() if reindex else None
     return AddResult(added, report)
 
 
@@ -376,20 +381,19 @@ def _transaction(settings: Settings) -> Iterator[_Transaction]:
             raise
 
 
-def _reindex(settings: Settings) -> IndexReport:
-    from .facade import Assistant  # late: the facade pulls in the whole pipeline
-
-    return Assistant(settings).index()
-
-
 # --------------------------------------------------------- list, remove
 def list_documents(settings: Settings) -> list[dict[str, Any]]:
     """The manifest entries of the corpus."""
     return _manifest_entries(settings.corpus_dir)
 
 
-def remove_document(settings: Settings, doc_id: str, index: bool = True) -> tuple[dict[str, Any], IndexReport | None]:
-    """Remove a document (its manifest entry and text file) and update the index."""
+def remove_document(
+    settings: Settings, doc_id: str, reindex: Reindex | None = None
+) -> tuple[dict[str, Any], IndexReport | None]:
+    """Remove a document (its manifest entry and text file), then update the index with `reindex`.
+
+    `Assistant.remove` is the way in. No index update when the corpus is left empty.
+    """
     corpus = settings.corpus_dir
     with _transaction(settings) as tx:
         entries = _manifest_entries(corpus)
@@ -400,7 +404,7 @@ def remove_document(settings: Settings, doc_id: str, index: bool = True) -> tupl
         if not any(e["file"] == entry["file"] for e in rest):
             tx.delete(corpus / entry["file"])
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, rest))
-        report = _reindex(settings) if index and rest else None
+        report = reindex() if reindex and rest else None
     return entry, report
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
 
 from .answering import ungrounded_numbers
 from .errors import ModelUnavailable
@@ -40,13 +42,39 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 class OpenAICompatibleChat(BaseChatModel):
-    """Chat model for any server speaking POST {base_url}/chat/completions."""
+    """Chat model for any server speaking POST {base_url}/chat/completions.
+
+    Calls share one pooled `httpx.Client` (kept-alive connections), whose transport tries a
+    failed connection `retries` more times before the model counts as unreachable.
+    """
 
     base_url: str
     model: str = ""
     api_key: str = ""
     timeout: float = 20.0
     temperature: float = 0.0
+    retries: int = 2
+    _http: httpx.Client | None = PrivateAttr(default=None)
+    _http_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _client(self) -> httpx.Client:
+        with self._http_lock:
+            if self._http is None:
+                headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+                self._http = httpx.Client(
+                    base_url=self.base_url.rstrip("/") + "/",
+                    headers=headers,
+                    timeout=self.timeout,
+                    transport=httpx.HTTPTransport(retries=self.retries),
+                )
+            return self._http
+
+    def close(self) -> None:
+        """Close the pooled connections (a later call opens new ones)."""
+        with self._http_lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
 
     @property
     def _llm_type(self) -> str:
@@ -66,11 +94,8 @@ class OpenAICompatibleChat(BaseChatModel):
         }
         if stop:
             payload["stop"] = stop
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
-            response = httpx.post(
-                f"{self.base_url.rstrip('/')}/chat/completions", json=payload, headers=headers, timeout=self.timeout
-            )
+            response = self._client().post("chat/completions", json=payload)
             response.raise_for_status()
             content = response.json()["choices"][0]["message"]["content"]
         except httpx.HTTPError as exc:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 __all__ = ["MAX_KEYS", "Rate", "RateLimiter"]
 
@@ -43,7 +45,7 @@ class RateLimiter:
         self.rate = rate
         self.clock = clock
         self.max_keys = max_keys
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._seen: LRUCache[str, deque[float]] = LRUCache(max_keys)  # the least recently seen forgotten first
         self._lock = threading.Lock()
 
     def wait_for(self, key: str) -> float:
@@ -52,12 +54,11 @@ class RateLimiter:
             return 0.0
         now = self.clock()
         with self._lock:
-            stamps = self._seen.pop(key, deque())
+            stamps = self._seen.get(key)
+            if stamps is None:
+                stamps = self._seen[key] = deque()
             while stamps and stamps[0] <= now - self.rate.seconds:
                 stamps.popleft()
-            self._seen[key] = stamps
-            while len(self._seen) > self.max_keys:
-                self._seen.popitem(last=False)
             if len(stamps) >= self.rate.requests:
                 return stamps[0] + self.rate.seconds - now
             stamps.append(now)

@@ -388,7 +388,7 @@ class _Page:
 
 def _visible(node: Any) -> str:
     """The text of a string node; tags, comments, doctypes and processing instructions have none."""
-    from bs4 import CData, NavigableString
+    from bs4.element import CData, NavigableString
 
     return str(node) if type(node) in (NavigableString, CData) else ""
 

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import click
 
-from assistant.config import Settings, limit_query_threads
-from assistant.errors import AssistantError
-from assistant.facade import Assistant
+from assistant.cli_common import assistant_of, ensure_index, fail
+from assistant.errors import AssistantError, BotConfigError
 from assistant.feedback import FeedbackStore
+from assistant.session import DEFAULT_ANSWER_CACHE, Session
 
 from .config import TelegramSettings
 
 __all__ = ["bot_group"]
-
-
-def _fail(error: AssistantError) -> None:
-    click.echo(f"Lỗi: {error.message}", err=True)
-    sys.exit(1)
 
 
 @click.group("bot")
@@ -31,27 +25,23 @@ def bot_group() -> None:
 @click.pass_context
 def telegram_command(ctx: click.Context) -> None:
     """Chạy bot Telegram bằng long polling (cần TELEGRAM_BOT_TOKEN)."""
-    from .routes import make_dialogue
+    from .dialogue import Dialogue
     from .telegram import run_polling
 
-    limit_query_threads()
     try:
         telegram = TelegramSettings.from_env()
-        settings: Settings = (ctx.obj or {}).get("settings") or Settings.from_env()
-        assistant = Assistant(settings)
-        if not assistant.has_index():
-            click.echo(f"Chưa có chỉ mục, đang xây dựng từ {settings.corpus_dir} …", err=True)
-            assistant.index()
+        assistant = assistant_of(ctx)
+        ensure_index(assistant)
         assistant.search("khuyến công", k=1)  # load the index and model before the first question
     except AssistantError as error:
-        _fail(error)
-        return
-    feedback = FeedbackStore.for_settings(settings)
+        fail(error)
+    feedback = FeedbackStore.for_settings(assistant.settings)
+    session = Session(assistant, feedback=feedback, answer_cache=DEFAULT_ANSWER_CACHE)
     click.echo("Bot Telegram đang chạy (long polling). Ctrl+C để dừng.", err=True)
     try:
-        run_polling(telegram, make_dialogue(assistant, feedback))
+        run_polling(telegram, Dialogue(session))
     finally:
-        feedback.close()
+        session.close()
 
 
 @bot_group.command("telegram-webhook")
@@ -64,11 +54,9 @@ def telegram_webhook_command(url: str) -> None:
     try:
         telegram = TelegramSettings.from_env(webhook=True)
     except AssistantError as error:
-        _fail(error)
-        return
+        fail(error)
     if not url.startswith("https://"):
-        click.echo("Lỗi: Telegram chỉ gửi webhook tới địa chỉ https://.", err=True)
-        sys.exit(1)
+        fail(BotConfigError("Telegram chỉ gửi webhook tới địa chỉ https://."))
     asyncio.run(_register(telegram, url))
 
 

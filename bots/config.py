@@ -1,4 +1,6 @@
-"""Bot settings, read from the environment once; a missing token or secret names its variable.
+"""Bot settings, read from the environment by pydantic-settings; a missing token or secret names its variable.
+
+(The per-user message limit, KHUYENCONG_BOT_RATE_LIMIT, is `assistant.Settings.bot_rate_limit`.)
 
 | variable                    | default                     | meaning                                              |
 |-----------------------------|-----------------------------|------------------------------------------------------|
@@ -13,23 +15,23 @@
 | ZALO_API_URL                | https://openapi.zalo.me     | OA API base                                          |
 | ZALO_OAUTH_URL              | https://oauth.zaloapp.com   | OAuth base (token renewal)                           |
 | ZALO_MAX_EVENT_AGE          | 600                         | seconds after which a signed event counts as stale   |
-| KHUYENCONG_BOT_RATE_LIMIT   | 10/60                       | messages per user per seconds, e.g. `10/60`          |
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from assistant.errors import AssistantError
-from assistant.ratelimit import Rate
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import BotConfigError
 
 __all__ = [
     "TELEGRAM_ENV",
     "ZALO_ENV",
     "BotConfigError",
-    "RateLimitSettings",
     "TelegramSettings",
     "ZaloSettings",
     "require_env",
@@ -41,7 +43,6 @@ ZALO_API_URL = "https://openapi.zalo.me"
 ZALO_OAUTH_URL = "https://oauth.zaloapp.com"
 ZALO_WEBHOOK_PATH = "/zalo/webhook"
 ZALO_MAX_EVENT_AGE = 600.0
-DEFAULT_RATE_LIMIT = "10/60"
 
 TELEGRAM_ENV = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 ZALO_ENV = ("ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN")
@@ -57,19 +58,48 @@ _WHAT = {
 }
 
 
-class BotConfigError(AssistantError):
-    """A bot cannot start: a variable is missing or malformed."""
+class _BotEnvironment(BaseSettings):
+    """The TELEGRAM_* and ZALO_* variables (field name = variable name), read by pydantic-settings."""
 
-    code = "bot_config"
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
+
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_url: str = TELEGRAM_API_URL
+    zalo_app_id: str = ""
+    zalo_app_secret: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_access_token: str = ""
+    zalo_refresh_token: str = ""
+    zalo_api_url: str = ZALO_API_URL
+    zalo_oauth_url: str = ZALO_OAUTH_URL
+    zalo_max_event_age: float = ZALO_MAX_EVENT_AGE
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    def value(self, name: str) -> str:
+        """A variable's value by its name (TELEGRAM_BOT_TOKEN), "" when unset."""
+        return str(getattr(self, name.lower()))
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+def _environment() -> _BotEnvironment:
+    """The bots' variables as they are now; a malformed one names itself."""
+    try:
+        return _BotEnvironment()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise BotConfigError(
+            f"ZALO_MAX_EVENT_AGE phải là số giây, ví dụ 600 (đang là “{error.get('input', '')}”)."
+        ) from None
 
 
-def require_env(*names: str) -> None:
+def require_env(*names: str, environment: _BotEnvironment | None = None) -> None:
     """Raise `BotConfigError` naming every variable of `names` that is not set."""
-    missing = [name for name in names if not _env(name)]
+    environment = environment or _environment()
+    missing = [name for name in names if not environment.value(name)]
     if missing:
         lines = [f"{name}: {_WHAT.get(name, 'xem README')}" for name in missing]
         raise BotConfigError(
@@ -89,17 +119,18 @@ class TelegramSettings:
     @classmethod
     def from_env(cls, webhook: bool = False) -> TelegramSettings:
         """Settings for long polling (token) or, with `webhook`, for the webhook route (token and secret)."""
-        require_env(*(TELEGRAM_ENV if webhook else TELEGRAM_ENV[:1]))
+        environment = _environment()
+        require_env(*(TELEGRAM_ENV if webhook else TELEGRAM_ENV[:1]), environment=environment)
         return cls(
-            token=_env("TELEGRAM_BOT_TOKEN"),
-            webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
-            api_url=_env("TELEGRAM_API_URL", TELEGRAM_API_URL),
+            token=environment.telegram_bot_token,
+            webhook_secret=environment.telegram_webhook_secret,
+            api_url=environment.telegram_api_url,
         )
 
     @staticmethod
     def webhook_wanted() -> bool:
         """True when the webhook secret is set: the HTTP app then mounts the Telegram route."""
-        return bool(_env("TELEGRAM_WEBHOOK_SECRET"))
+        return bool(_environment().telegram_webhook_secret)
 
 
 @dataclass(frozen=True)
@@ -120,41 +151,22 @@ class ZaloSettings:
     @classmethod
     def from_env(cls, data_dir: Path) -> ZaloSettings:
         """All ZALO_* variables are needed; the renewed token pair lives in `<data_dir>/zalo_tokens.json`."""
-        require_env(*ZALO_ENV)
-        age = _env("ZALO_MAX_EVENT_AGE", str(ZALO_MAX_EVENT_AGE))
-        try:
-            max_age = float(age)
-        except ValueError:
-            raise BotConfigError(f"ZALO_MAX_EVENT_AGE phải là số giây, ví dụ 600 (đang là “{age}”).") from None
+        environment = _environment()
+        require_env(*ZALO_ENV, environment=environment)
         return cls(
-            app_id=_env("ZALO_APP_ID"),
-            app_secret=_env("ZALO_APP_SECRET"),
-            oa_secret_key=_env("ZALO_OA_SECRET_KEY"),
-            access_token=_env("ZALO_ACCESS_TOKEN"),
-            refresh_token=_env("ZALO_REFRESH_TOKEN"),
+            app_id=environment.zalo_app_id,
+            app_secret=environment.zalo_app_secret,
+            oa_secret_key=environment.zalo_oa_secret_key,
+            access_token=environment.zalo_access_token,
+            refresh_token=environment.zalo_refresh_token,
             token_file=data_dir / "zalo_tokens.json",
-            api_url=_env("ZALO_API_URL", ZALO_API_URL),
-            oauth_url=_env("ZALO_OAUTH_URL", ZALO_OAUTH_URL),
-            max_event_age=max_age,
+            api_url=environment.zalo_api_url,
+            oauth_url=environment.zalo_oauth_url,
+            max_event_age=environment.zalo_max_event_age,
         )
 
     @staticmethod
     def wanted() -> bool:
         """True when any ZALO_* credential is set: the HTTP app then mounts the Zalo route."""
-        return any(_env(name) for name in ZALO_ENV)
-
-
-class RateLimitSettings(Rate):
-    """At most `requests` messages per user in any `seconds`."""
-
-    @classmethod
-    def from_env(cls) -> RateLimitSettings:
-        """Parse KHUYENCONG_BOT_RATE_LIMIT (`N/SECONDS`; `0` turns the limit off)."""
-        value = _env("KHUYENCONG_BOT_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-        try:
-            rate = Rate.parse(value)
-        except ValueError:
-            raise BotConfigError(
-                f"KHUYENCONG_BOT_RATE_LIMIT phải có dạng SỐ_TIN/SỐ_GIÂY, ví dụ 6/60 (đang là “{value}”)."
-            ) from None
-        return cls(rate.requests, rate.seconds)
+        environment = _environment()
+        return any(environment.value(name) for name in ZALO_ENV)

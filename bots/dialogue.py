@@ -1,10 +1,10 @@
 """The conversation both bots share: commands, questions with follow-ups, votes, a rate limit.
 
 A channel (Telegram, Zalo) turns an incoming message into `Dialogue.handle(chat, text)`
-and sends back the `Reply` lines in its own format. Questions go through the same path as
-the HTTP API (`assistant.api.answer_question`): follow-up resolution against the chat's
-history, the answer cache, and a row in the feedback store, so 👍/👎 from a chat land
-next to the API's.
+and sends back the `Reply` lines in its own format. Questions go through the assistant's
+conversation layer (`assistant.session.Session`), as the HTTP API's do: follow-up resolution
+against the chat's history, the answer cache, and a row in the feedback store, so 👍/👎 from
+a chat land next to the API's.
 
 Commands: /start (greeting, what the bot knows, example questions), /help, /nguon
 (documents with dates), /hanchot (deadlines found in the documents, with sources).
@@ -16,19 +16,17 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.api import Services, answer_question
+from cachetools import LRUCache
+
 from assistant.errors import AssistantError
 from assistant.ratelimit import RateLimiter
+from assistant.session import Session
 from assistant.text import fold
-from assistant.web.schemas import AskRequest
 
-from .config import RateLimitSettings
-from .deadlines import DeadlineFinder
 from .formatting import Line
 
 __all__ = ["EXAMPLE_QUESTIONS", "Chat", "Dialogue", "RateLimiter", "Reply"]
@@ -72,11 +70,10 @@ class Reply:
 class Dialogue:
     """Commands, questions and votes for every chat channel."""
 
-    def __init__(self, services: Services, limiter: RateLimiter | None = None) -> None:
-        self.services = services
-        self.limiter = limiter or RateLimiter(RateLimitSettings.from_env())
-        self.deadlines = DeadlineFinder(services.assistant)
-        self._last_answer: OrderedDict[str, str] = OrderedDict()
+    def __init__(self, session: Session, limiter: RateLimiter | None = None) -> None:
+        self.session = session
+        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit)
+        self._last_answer: LRUCache[str, str] = LRUCache(MAX_REMEMBERED_CHATS)  # conversation id -> answer id
         self._lock = threading.Lock()
         self._commands: dict[str, Callable[[], Reply]] = {
             "/start": self.greeting,
@@ -118,25 +115,22 @@ class Dialogue:
     # -------------------------------------------------------------- questions
     def answer(self, chat: Chat, question: str) -> Reply:
         """Answer a question in the chat's conversation; the reply lists the sources."""
-        request = AskRequest(question=question, filters=None, conversation_id=chat.conversation_id)
-        result = answer_question(self.services, request, channel=chat.channel)
-        with self._lock:
-            self._last_answer.pop(chat.conversation_id, None)
-            self._last_answer[chat.conversation_id] = result.answer_id
-            while len(self._last_answer) > MAX_REMEMBERED_CHATS:
-                self._last_answer.popitem(last=False)
+        result = self.session.ask_in_chat(question, chat.conversation_id, chat.channel)
+        if result.answer_id is not None:
+            with self._lock:
+                self._last_answer[chat.conversation_id] = result.answer_id
         lines = []
         if result.resolved_question:
             lines += [Line(f"(Câu hỏi được hiểu là: {result.resolved_question})"), Line("")]
-        lines += [Line(part) for part in result.answer.splitlines()]
-        citations = [c.model_dump() for c in result.citations]
+        lines += [Line(part) for part in result.answer.answer.splitlines()]
+        citations = [c.to_dict() for c in result.answer.citations]
         if citations:
             lines += [Line(""), Line("Nguồn:", bold=True), *_source_lines(citations)]
         return Reply(lines, answer_id=result.answer_id, citations=citations)
 
     def sources(self, answer_id: str) -> Reply:
         """The quoted passages behind an earlier answer."""
-        stored = self.services.feedback.answer_of(answer_id)
+        stored = self.session.stored_answer(answer_id)
         if stored is None:
             return _say("Không còn thông tin về câu trả lời này. Bạn hãy hỏi lại nhé.")
         citations = stored.get("citations", [])
@@ -149,7 +143,7 @@ class Dialogue:
 
     def vote(self, answer_id: str, helpful: bool, channel: str) -> str:
         """Store 👍/👎 for an answer; returns the thanks to show."""
-        self.services.feedback.record_feedback(answer_id, helpful, channel=channel)
+        self.session.vote(answer_id, helpful, channel=channel)
         if helpful:
             return "Cảm ơn bạn! Góp ý 👍 đã được ghi lại."
         return "Cảm ơn bạn! Góp ý 👎 đã được ghi lại; chúng tôi sẽ xem lại câu trả lời này."
@@ -165,7 +159,7 @@ class Dialogue:
     # --------------------------------------------------------------- commands
     def greeting(self) -> Reply:
         """/start: what the bot is, what it knows, how to ask."""
-        documents = self.services.assistant.documents()
+        documents = self.session.assistant.documents()
         lines = [
             Line("Xin chào! Tôi là trợ lý hỏi đáp về khuyến công.", bold=True),
             Line(
@@ -192,7 +186,7 @@ class Dialogue:
 
     def documents(self) -> Reply:
         """/nguon: the indexed documents with their kind, number and date."""
-        documents = self.services.assistant.documents()
+        documents = self.session.assistant.documents()
         lines = [Line(f"Các tài liệu trợ lý đang dùng ({len(documents)}):", bold=True)]
         for number, document in enumerate(documents, 1):
             lines += [Line(f"{number}. {document.get('title') or document.get('id')}"), Line(_document_facts(document))]
@@ -200,7 +194,7 @@ class Dialogue:
 
     def deadline_list(self) -> Reply:
         """/hanchot: deadlines stated in the documents, by date, each with its sentence and source."""
-        deadlines = self.deadlines.deadlines()
+        deadlines = self.session.deadlines()
         if not deadlines:
             return _say("Chưa tìm thấy hạn chót nào trong các tài liệu hiện có.")
         lines = [Line(f"Các hạn chót ghi trong tài liệu ({len(deadlines)}):", bold=True)]

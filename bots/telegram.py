@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -28,20 +29,20 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import RetryAfter
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from assistant.errors import AssistantError
-from assistant.web.errors import error_response
+from assistant.errors import AssistantError, EventRefused, InvalidEvent
 
+from .base import Channel
 from .config import TelegramSettings
 from .dialogue import Chat, Dialogue, Reply
-from .formatting import render_html, split_message
+from .formatting import Line, render_html
 
 __all__ = [
     "CHANNEL",
     "MAX_MESSAGE_CHARS",
     "SECRET_HEADER",
+    "TelegramChannel",
     "build_application",
     "register_webhook",
     "run_polling",
@@ -55,6 +56,7 @@ CHANNEL = "telegram"
 MAX_MESSAGE_CHARS = 4096
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+FLOOD_RETRIES = 2
 COMMANDS = [
     BotCommand("start", "Giới thiệu và câu hỏi mẫu"),
     BotCommand("nguon", "Danh sách tài liệu và ngày ban hành"),
@@ -75,19 +77,32 @@ def _keyboard(answer_id: str) -> InlineKeyboardMarkup:
     )
 
 
-async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply, limit: int = MAX_MESSAGE_CHARS) -> None:
-    """Send a reply as HTML messages of at most `limit` visible characters; buttons on the last one."""
-    parts = split_message(reply.lines, limit)
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
+class TelegramChannel(Channel):
+    """Telegram: HTML messages of at most 4096 characters; the webhook when TELEGRAM_WEBHOOK_SECRET is set."""
+
+    name = CHANNEL
+    max_message_chars = MAX_MESSAGE_CHARS
+
+    @classmethod
+    def configured(cls) -> bool:
+        return TelegramSettings.webhook_wanted()
+
+    @classmethod
+    def webhook(cls, dialogue: Dialogue, data_dir: Path) -> APIRouter:
+        return telegram_router(TelegramSettings.from_env(webhook=True), dialogue)
+
+    @staticmethod
+    def render(lines: list[Line]) -> str:
+        return render_html(lines)
+
+
+async def send_reply(bot: TelegramBot, chat_id: int | str, reply: Reply) -> None:
+    """Send a reply as HTML messages of at most 4096 visible characters; buttons on the last one."""
+    texts = TelegramChannel.messages(reply.lines)
+    for index, text in enumerate(texts):
+        last = index == len(texts) - 1
         markup = _keyboard(reply.answer_id) if reply.answer_id and last else None
-        text = render_html(part)
-        try:
-            await _send(bot, chat_id, text, markup)
-        except RetryAfter as wait:  # Telegram's flood control: wait as told, then once more
-            delay = wait.retry_after
-            await asyncio.sleep(delay if isinstance(delay, int | float) else delay.total_seconds())
-            await _send(bot, chat_id, text, markup)
+        await _send(bot, chat_id, text, markup)  # flood control (429 retry_after): the Application's rate limiter
 
 
 async def _send(bot: TelegramBot, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -146,8 +161,18 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
 def build_application(
     settings: TelegramSettings, dialogue: Dialogue, *, polling: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The PTB Application with our handlers; without `polling` it has no updater (webhook mode)."""
-    builder = Application.builder().token(settings.token).base_url(settings.api_url).post_init(_set_commands)
+    """The PTB Application with our handlers; without `polling` it has no updater (webhook mode).
+
+    PTB's rate limiter keeps within Telegram's flood limits and, told to wait (429 retry_after),
+    waits that long and sends again, up to `FLOOD_RETRIES` times.
+    """
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .post_init(_set_commands)
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+    )
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
@@ -190,15 +215,15 @@ def telegram_router(settings: TelegramSettings, dialogue: Dialogue) -> APIRouter
     async def webhook(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
-            return error_response(403, "forbidden", f"Sai hoặc thiếu mã bí mật webhook ({SECRET_HEADER}).")
+            raise EventRefused(f"Sai hoặc thiếu mã bí mật webhook ({SECRET_HEADER}).")
         try:
             data = json.loads(await request.body())
             update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
         except (ValueError, TypeError, KeyError):
             update = None
         if update is None:
-            return error_response(400, "invalid_update", "Nội dung không phải một bản cập nhật Telegram hợp lệ.")
-        if not dialogue.services.feedback.first_event("telegram", f"update:{update.update_id}"):
+            raise InvalidEvent("Nội dung không phải một bản cập nhật Telegram hợp lệ.", code="invalid_update")
+        if not dialogue.session.first_event(CHANNEL, f"update:{update.update_id}"):
             return JSONResponse({"ok": True})  # Telegram's retry, or a replay: answered once already
         await application.update_queue.put(update)  # answered in the background: Telegram gets its 200 now
         return JSONResponse({"ok": True})

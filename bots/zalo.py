@@ -27,19 +27,20 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from assistant.errors import AssistantError
+from assistant.errors import EventRefused, InvalidEvent, ZaloError
 from assistant.problems import network_problem
-from assistant.web.errors import error_response
 
+from .base import Channel
 from .config import ZaloSettings
 from .dialogue import Chat, Dialogue, Reply
-from .formatting import Line, render_plain, split_message
+from .formatting import Line, render_plain
 
 __all__ = [
     "CHANNEL",
@@ -48,6 +49,7 @@ __all__ = [
     "OAClient",
     "TokenPair",
     "TokenStore",
+    "ZaloChannel",
     "ZaloError",
     "sign_event",
     "zalo_router",
@@ -67,10 +69,23 @@ FUTURE_SKEW_MS = 60_000
 SHUTDOWN_WAIT = 10.0
 
 
-class ZaloError(AssistantError):
-    """The OA API refused a call (and renewing the token did not help)."""
+class ZaloChannel(Channel):
+    """Zalo OA: plain texts of at most 2000 characters; the webhook when any ZALO_* credential is set."""
 
-    code = "zalo_error"
+    name = CHANNEL
+    max_message_chars = MAX_MESSAGE_CHARS
+
+    @classmethod
+    def configured(cls) -> bool:
+        return ZaloSettings.wanted()
+
+    @classmethod
+    def webhook(cls, dialogue: Dialogue, data_dir: Path) -> APIRouter:
+        return zalo_router(ZaloSettings.from_env(data_dir), dialogue)
+
+    @staticmethod
+    def render(lines: list[Line]) -> str:
+        return render_plain(lines)
 
 
 def sign_event(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
@@ -266,7 +281,7 @@ class ZaloBot:
 
     def _first(self, key: str) -> bool:
         """Whether the event is new: remembered in the feedback store, so across restarts and processes."""
-        return self.dialogue.services.feedback.first_event(CHANNEL, key, self._replay_window, self.clock())
+        return self.dialogue.session.first_event(CHANNEL, key, self._replay_window, self.clock())
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -281,8 +296,8 @@ class ZaloBot:
         lines = [*reply.lines, Line(""), Line(VOTE_HINT)] if reply.answer_id else reply.lines
         assert self.client is not None, "the Zalo route's lifespan creates the client"
         try:
-            for part in split_message(lines, MAX_MESSAGE_CHARS):
-                await self.client.send_text(user_id, render_plain(part))
+            for text in ZaloChannel.messages(lines):
+                await self.client.send_text(user_id, text)
         except ZaloError as error:
             log.error("zalo reply to %s failed: %s", user_id, error.message)
 
@@ -320,11 +335,11 @@ def zalo_router(settings: ZaloSettings, dialogue: Dialogue) -> APIRouter:
         raw = await request.body()
         event = _parse_event(raw)
         if event is None:
-            return error_response(400, "invalid_event", "Nội dung không phải một sự kiện Zalo OA hợp lệ.")
+            raise InvalidEvent("Nội dung không phải một sự kiện Zalo OA hợp lệ.")
         if not bot.signed(raw, event, request.headers.get(SIGNATURE_HEADER, "")):
-            return error_response(403, "bad_signature", f"Sai hoặc thiếu chữ ký sự kiện ({SIGNATURE_HEADER}).")
+            raise EventRefused(f"Sai hoặc thiếu chữ ký sự kiện ({SIGNATURE_HEADER}).", code="bad_signature")
         if event["event_name"] == "user_send_text" and _text_message(event) is None:
-            return error_response(400, "invalid_event", "Sự kiện user_send_text thiếu sender.id, msg_id hoặc text.")
+            raise InvalidEvent("Sự kiện user_send_text thiếu sender.id, msg_id hoặc text.")
         if not bot.fresh(event):
             return JSONResponse({"status": "stale"})
         return JSONResponse({"status": bot.take(event)})

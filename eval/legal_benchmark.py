@@ -271,10 +271,10 @@ def forget_query_vectors(*holders: Any) -> None:
     questions (an unaccented question restored to exactly its accented form would otherwise hit).
     """
     for holder in holders:
-        for backend in (holder, getattr(holder, "backend", None), getattr(holder, "_backend", None)):
-            cache = getattr(backend, "_questions", None)
-            if cache is not None:
-                cache.clear()
+        for backend in (holder, getattr(holder, "backend", None)):
+            forget = getattr(backend, "forget_questions", None)  # EmbeddingBackend and Assistant
+            if callable(forget):
+                forget()
         inner = getattr(holder, "assistant", None)
         if inner is not None and inner is not holder:
             forget_query_vectors(inner)

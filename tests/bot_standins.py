@@ -22,6 +22,11 @@ from urllib.parse import parse_qsl
 
 from test_llm import FakeOpenAI
 
+from assistant import Assistant
+from assistant.feedback import FeedbackStore
+from assistant.session import DEFAULT_ANSWER_CACHE, Session
+from bots.dialogue import Dialogue
+
 TELEGRAM_LIMIT = 4096
 ZALO_LIMIT = 2000
 _TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
@@ -139,6 +144,7 @@ class BotAPIStandIn(_Server):
         self._updates: list[dict[str, Any]] = []
         self._arrived = threading.Condition(self.lock)
         self._ids = itertools.count(1)
+        self.flood_refusals = 0  # the next sendMessage calls answered 429 "retry after 1", as flood control does
 
     @property
     def base_url(self) -> str:
@@ -207,6 +213,9 @@ class BotAPIStandIn(_Server):
             return 200, {"ok": True, "result": bot}
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._take_updates(params)}
+        if method == "sendMessage" and self._flooded():
+            flood = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1"}
+            return 429, {**flood, "parameters": {"retry_after": 1}}
         if method == "sendMessage":
             try:
                 visible = self.visible(params)
@@ -220,6 +229,13 @@ class BotAPIStandIn(_Server):
         if method in ("sendChatAction", "answerCallbackQuery", "deleteWebhook", "setMyCommands", "setWebhook"):
             return 200, {"ok": True, "result": True}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+
+    def _flooded(self) -> bool:
+        with self.lock:
+            if self.flood_refusals <= 0:
+                return False
+            self.flood_refusals -= 1
+            return True
 
     def _take_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -292,3 +308,8 @@ class ZaloStandIn(_Server):
         number = next(self._pairs)
         self.access_token, self.refresh_token = f"access-{number}", f"refresh-{number}"
         return 200, {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": "90000"}
+
+
+def make_dialogue(assistant: Assistant, feedback: FeedbackStore) -> Dialogue:
+    """The bots' dialogue over a session like the server's: answers stored, answer cache on."""
+    return Dialogue(Session(assistant, feedback=feedback, answer_cache=DEFAULT_ANSWER_CACHE))

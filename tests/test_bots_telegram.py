@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, wait_until
+from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, make_dialogue, wait_until
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from test_llm import FakeOpenAI
@@ -26,7 +27,6 @@ from assistant.conversation import ConversationStore, Turn, resolve_followup
 from assistant.feedback import FeedbackStore
 from bots.config import BotConfigError, TelegramSettings
 from bots.dialogue import Dialogue
-from bots.routes import make_dialogue
 from bots.telegram import SECRET_HEADER, build_application
 
 TOKEN = "123456:TEST-token"
@@ -107,6 +107,22 @@ def test_question_gets_answer_with_citation_and_buttons(
     answer_id = _buttons(params)[0].removeprefix("src:")
     assert _buttons(params) == [f"src:{answer_id}", f"up:{answer_id}", f"down:{answer_id}"]
     assert feedback.answer_of(answer_id) == expected.to_dict()
+
+
+def test_flood_control_is_waited_out_by_the_rate_limiter(
+    bot_api: BotAPIStandIn, assistant: Assistant, feedback: FeedbackStore
+) -> None:
+    bot_api.flood_refusals = 1  # Telegram: "Too Many Requests: retry after 1"
+
+    def script(api: BotAPIStandIn) -> None:
+        api.push_message(CHAT, USER, "/help")
+        wait_until(lambda: len(api.sent()) >= 2, what="the refused message sent again")
+
+    started = time.monotonic()
+    run_bot(bot_api, make_dialogue(assistant, feedback), script)
+    refused, delivered = bot_api.sent()
+    assert refused == delivered and bot_api.visible(delivered).startswith("Cách dùng")
+    assert time.monotonic() - started >= 1.0  # it waited as told
 
 
 def test_long_answer_arrives_complete_in_several_messages(

@@ -292,3 +292,14 @@ def test_a_replay_after_a_restart_is_not_answered_again(
         assert second.send(body).json() == {"status": "duplicate"}
         assert second.send(follow).json() == {"status": "duplicate"}
     assert len(oa.texts_to("u-f")) == 1
+
+
+def test_a_malformed_event_age_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("ZALO_MAX_EVENT_AGE", "mười phút")
+    with pytest.raises(BotConfigError) as raised:
+        ZaloSettings.from_env(tmp_path)
+    assert raised.value.message == "ZALO_MAX_EVENT_AGE phải là số giây, ví dụ 600 (đang là “mười phút”)."
+    monkeypatch.setenv("ZALO_MAX_EVENT_AGE", " 120 ")
+    assert ZaloSettings.from_env(tmp_path).max_event_age == 120.0

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from assistant import Settings
 from assistant.cli import main
+from assistant.ratelimit import Rate
 
 
 def _run(settings: Settings, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -113,6 +114,33 @@ def test_an_unusable_setting_is_named_without_a_traceback(tmp_path: Path) -> Non
     result = CliRunner(env={"KHUYENCONG_FETCH_TIMEOUT": "nhanh"}).invoke(main, ["--index", str(tmp_path), "list"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not an uncaught error
     assert result.stderr == "Lỗi: KHUYENCONG_FETCH_TIMEOUT phải là số giây lớn hơn 0 (đang là “nhanh”).\n"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "form"),
+    [
+        ("KHUYENCONG_MAX_QUESTION_CHARS", "abc", "số ký tự nguyên lớn hơn 0, ví dụ 2000"),
+        ("KHUYENCONG_ANSWER_CACHE", "-3", "số câu trả lời nguyên, 0 để tắt"),
+        ("KHUYENCONG_WORKERS", "0", "số tiến trình nguyên từ 1 đến 64"),
+        ("KHUYENCONG_BOT_RATE_LIMIT", "mười", "SỐ_TIN/SỐ_GIÂY, ví dụ 10/60, hoặc 0"),
+        ("KHUYENCONG_TODAY", "hôm nay", "một ngày dạng YYYY-MM-DD"),
+    ],
+)
+def test_every_setting_is_checked_when_the_environment_is_read(
+    tmp_path: Path, variable: str, value: str, form: str
+) -> None:
+    result = CliRunner(env={variable: value}).invoke(main, ["--index", str(tmp_path), "ask", "hạn nộp hồ sơ"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr == f"Lỗi: {variable} phải là {form} (đang là “{value}”).\n"
+
+
+def test_settings_from_the_environment_are_trimmed_and_take_a_decimal_comma(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KHUYENCONG_FETCH_TIMEOUT", " 2,5 ")
+    monkeypatch.setenv("KHUYENCONG_BOT_RATE_LIMIT", "3/30")
+    monkeypatch.setenv("KHUYENCONG_WORKERS", "")  # empty: the default
+    settings = Settings.from_env(index_dir="chi-muc")
+    assert (settings.fetch_timeout, settings.bot_rate_limit, settings.workers) == (2.5, Rate(3, 30), 1)
+    assert settings.index_dir == Path("chi-muc")
 
 
 def test_a_manifest_that_is_not_json_names_the_line_in_vietnamese(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from assistant.conversation import Turn, is_followup, resolve_followup
+from assistant.conversation import ConversationStore, Turn, is_followup, resolve_followup
+from assistant.ratelimit import Rate, RateLimiter
 
 PREVIOUS = [
     Turn("Kinh phí KCĐP Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "Kinh phí KCĐP Đắk Lắk đợt 1 năm 2022 là bao nhiêu?", "")
@@ -31,3 +34,30 @@ def test_a_message_with_its_own_topic_is_a_new_question(question: str) -> None:
 
 def test_a_new_place_replaces_the_old_one() -> None:
     assert resolve_followup("còn An Giang thì sao?", PREVIOUS) == "Kinh phí KCĐP An Giang đợt 1 năm 2022 là bao nhiêu?"
+
+
+def test_store_keeps_the_recent_turns_of_the_recently_asked_conversations() -> None:
+    store = ConversationStore(max_conversations=2, max_turns=2)
+    for n in range(3):
+        store.add("a", Turn(f"q{n}", f"r{n}", f"a{n}"))
+    store.add("b", Turn("q", "r", "a"))
+    store.history("a")  # asked about again: "b" is now the least recently used
+    store.add("c", Turn("q", "r", "a"))
+    assert [t.resolved for t in store.history("a")] == ["r1", "r2"]
+    assert store.history("b") == [] and len(store) == 2
+
+
+def test_store_forgets_a_conversation_after_its_ttl() -> None:
+    store = ConversationStore(ttl=0.05)
+    store.add("a", Turn("q", "r", "a"))
+    time.sleep(0.1)
+    assert store.history("a") == [] and len(store) == 0
+
+
+def test_rate_limiter_forgets_the_least_recently_seen_keys() -> None:
+    now = [0.0]
+    limiter = RateLimiter(Rate(1, 60), clock=lambda: now[0], max_keys=2)
+    assert limiter.wait_for("a") == limiter.wait_for("b") == 0
+    assert limiter.wait_for("a") == 60  # counted
+    limiter.wait_for("c")  # "b" is the least recently seen: forgotten
+    assert limiter.wait_for("a") == 60 and limiter.wait_for("b") == 0

@@ -27,7 +27,6 @@ from assistant import Assistant, Settings
 from assistant.errors import ConfigError, DocumentUnreadable
 from assistant.generations import index_transaction
 from assistant.indexing import build_index, current_generation, load_index
-from assistant.ingest import add_documents
 from assistant.interrupts import StoppedAfterCommit
 
 WORDS = (
@@ -131,7 +130,7 @@ def test_an_interrupted_add_or_remove_leaves_the_previous_corpus_and_index(
     big = tmp_path / "tin-dai.txt"
     big.write_text(_news(150 if stage == "vectors" else 2500), encoding="utf-8")
     if command == "remove":  # the big text stays, so the new generation takes a while to write
-        add_documents(settings, [str(big)])
+        Assistant(settings).add([str(big)])
     before = Assistant(settings).index()
     files, live = _corpus_files(settings), current_generation(settings.index_dir)
     running = _khuyencong(settings, "add", str(big)) if command == "add" else _khuyencong(settings, "remove", SMALL[0])
@@ -173,11 +172,11 @@ def test_a_source_over_the_size_limit_is_refused_before_any_work(tmp_path: Path,
     big.write_text(_news(40), encoding="utf-8")  # about 20 KB
     small_limit = Settings(**{**settings.__dict__, "max_source_mb": 0.01})
     with pytest.raises(DocumentUnreadable) as caught:
-        add_documents(small_limit, [str(big)])
+        Assistant(small_limit).add([str(big)])
     assert f"{big}: văn bản quá lớn" in caught.value.message
     assert "giới hạn 0,01 MB" in caught.value.message and "KHUYENCONG_MAX_SOURCE_MB" in caught.value.message
     assert (_corpus_files(settings), current_generation(settings.index_dir)) == (files, live)
-    assert add_documents(settings, [str(big)]).index is not None  # the default limit (20 MB) lets it in
+    assert Assistant(settings).add([str(big)]).index is not None  # the default limit (20 MB) lets it in
 
 
 def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ from assistant import Assistant, Settings
 from assistant.cli import main
 from assistant.errors import CorpusError, DocumentUnreadable, NotFound, VectorStoreError
 from assistant.indexing import current_generation
-from assistant.ingest import AddResult, EntryOverrides, add_documents, list_documents, remove_document
+from assistant.ingest import AddResult, EntryOverrides
 from assistant.loading import read_manifest
 
 A_ID, B_ID = "qd-59-2099-qd-ubnd", "qd-17-2100-qd-ubnd"
@@ -49,7 +49,7 @@ def legal(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path, files
     """A new corpus holding the two decisions, added as a user would, with a real hybrid index."""
     root = tmp_path_factory.mktemp("legal")
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
-    result = add_documents(settings, [str(files["pdf"]), str(files["docx"])])
+    result = Assistant(settings).add([str(files["pdf"]), str(files["docx"])])
     assert [a.entry["id"] for a in result.added] == [A_ID, B_ID]
     assert result.index is not None and result.index.documents == 2
     return settings
@@ -161,8 +161,8 @@ def lexical(tmp_path: Path) -> Settings:
 def test_a_replaced_text_gives_way_unless_asked_about(lexical: Settings, tmp_path: Path) -> None:
     (tmp_path / "qd-30.txt").write_text(REPLACING, encoding="utf-8")
     (tmp_path / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
-    add_documents(lexical, [str(tmp_path / "qd-59.txt"), str(tmp_path / "qd-30.txt")])
-    assert list_documents(lexical)[1]["replaces"] == [A_ID]
+    Assistant(lexical).add([str(tmp_path / "qd-59.txt"), str(tmp_path / "qd-30.txt")])
+    assert Assistant(lexical).corpus()[1]["replaces"] == [A_ID]
     kc = Assistant(lexical)
     current = kc.ask("Mỗi lớp đào tạo nghề có ít nhất bao nhiêu học viên?")
     assert current.answer.splitlines()[0] == "25 học viên."
@@ -179,7 +179,7 @@ def test_a_replaced_text_gives_way_unless_asked_about(lexical: Settings, tmp_pat
 def seeded(lexical: Settings, tmp_path: Path) -> Settings:
     """A corpus with one document and a built index, to check that failures leave both alone."""
     (tmp_path / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
-    add_documents(lexical, [str(tmp_path / "qd-59.txt")])
+    Assistant(lexical).add([str(tmp_path / "qd-59.txt")])
     return lexical
 
 
@@ -212,7 +212,7 @@ def test_bad_input_changes_nothing(
     before = _state(seeded)
     source = _bad_source(case, files, tmp_path)
     with pytest.raises(DocumentUnreadable) as caught:
-        add_documents(seeded, [str(files["docx"]), source])  # the good file is not added either
+        Assistant(seeded).add([str(files["docx"]), source])  # the good file is not added either
     assert message in caught.value.message and source in caught.value.message
     assert caught.value.message.startswith("Không thêm văn bản nào.")
     assert _state(seeded) == before
@@ -243,12 +243,12 @@ def test_a_document_already_in_the_corpus_is_refused(seeded: Settings, files: di
     copy = tmp_path / "ban-sao.txt"
     copy.write_text(DECISION_59, encoding="utf-8")  # same text, other file name
     with pytest.raises(CorpusError) as caught:
-        add_documents(seeded, [str(copy)])
+        Assistant(seeded).add([str(copy)])
     assert "văn bản này đã có trong corpus (mã qd-59-2099-qd-ubnd)" in caught.value.message
     edited = tmp_path / "ban-khac.txt"
     edited.write_text(DECISION_59.replace("20 học viên", "22 học viên"), encoding="utf-8")
     with pytest.raises(CorpusError) as clash:
-        add_documents(seeded, [str(edited)])  # same number, other text: another version, or a mistake
+        Assistant(seeded).add([str(edited)])  # same number, other text: another version, or a mistake
     assert "đã có tài liệu mã 'qd-59-2099-qd-ubnd'" in clash.value.message and "--id" in clash.value.message
     assert _state(seeded) == before
 
@@ -258,12 +258,12 @@ def test_a_failed_index_update_puts_the_corpus_back(
 ) -> None:
     before = _state(seeded)
 
-    def broken(settings: Settings) -> None:
+    def broken(self: Assistant, *args: object, **kwargs: object) -> None:
         raise VectorStoreError("Chroma không phản hồi.")
 
-    monkeypatch.setattr("assistant.ingest._reindex", broken)
+    monkeypatch.setattr(Assistant, "index", broken)
     with pytest.raises(VectorStoreError):
-        add_documents(seeded, [str(files["docx"])])
+        Assistant(seeded).add([str(files["docx"])])
     assert _state(seeded) == before
 
 
@@ -281,9 +281,9 @@ def test_url_is_fetched_and_page_chrome_dropped(lexical: Settings) -> None:
         return httpx.Response(404)
 
     with httpx.Client(transport=httpx.MockTransport(serve)) as client:
-        result = add_documents(lexical, ["https://vanban.example/qd-30.html"], client=client, index=False)
+        result = Assistant(lexical).add(["https://vanban.example/qd-30.html"], client=client, index=False)
         with pytest.raises(DocumentUnreadable) as caught:
-            add_documents(lexical, ["https://vanban.example/khong-co.pdf"], client=client, index=False)
+            Assistant(lexical).add(["https://vanban.example/khong-co.pdf"], client=client, index=False)
     entry = result.added[0].entry
     assert (entry["id"], entry["format"], entry["source"]) == (
         "qd-30-2101-qd-ubnd",
@@ -297,7 +297,7 @@ def test_url_is_fetched_and_page_chrome_dropped(lexical: Settings) -> None:
 def test_overrides_win_over_recognition(lexical: Settings, tmp_path: Path) -> None:
     (tmp_path / "qd-30.txt").write_text(REPLACING, encoding="utf-8")
     overrides = EntryOverrides(id="dao-tao-2101", title="Quy định đào tạo nghề 2101", province="Hư Cấu Mới")
-    result: AddResult = add_documents(lexical, [str(tmp_path / "qd-30.txt")], overrides, index=False)
+    result: AddResult = Assistant(lexical).add([str(tmp_path / "qd-30.txt")], overrides, index=False)
     entry = result.added[0].entry
     assert (entry["id"], entry["title"], entry["province"]) == (
         "dao-tao-2101",
@@ -306,7 +306,7 @@ def test_overrides_win_over_recognition(lexical: Settings, tmp_path: Path) -> No
     )
     assert entry["number"] == "30/2101/QĐ-UBND"
     with pytest.raises(CorpusError, match="chỉ dùng khi thêm đúng một văn bản"):
-        add_documents(lexical, [str(tmp_path), str(tmp_path)], EntryOverrides(title="X"), index=False)
+        Assistant(lexical).add([str(tmp_path), str(tmp_path)], EntryOverrides(title="X"), index=False)
 
 
 # ------------------------------------------------------------------------ CLI
@@ -347,7 +347,7 @@ def test_cli_bad_input_exits_nonzero_with_a_message(seeded: Settings, files: dic
 
 def test_removing_an_unknown_id_is_not_found(seeded: Settings) -> None:
     with pytest.raises(NotFound, match="khuyencong list"):
-        remove_document(seeded, "khong-co")
+        Assistant(seeded).remove("khong-co")
 
 
 # --------------------------------------------------------------- URL limits
@@ -392,7 +392,7 @@ def hostile_site() -> Iterator[str]:
 def test_a_url_that_drips_is_given_up_at_the_time_limit(lexical: Settings, hostile_site: str) -> None:
     started = time.monotonic()
     with pytest.raises(DocumentUnreadable) as caught:
-        add_documents(replace(lexical, fetch_timeout=1.0), [f"{hostile_site}/slow.html"], index=False)
+        Assistant(replace(lexical, fetch_timeout=1.0)).add([f"{hostile_site}/slow.html"], index=False)
     assert time.monotonic() - started < 5  # was: the whole 30 s drip, then the page added
     assert f"không tải được {hostile_site}/slow.html: sau 1 giây vẫn chưa tải xong" in caught.value.message
     assert "KHUYENCONG_FETCH_TIMEOUT" in caught.value.message
@@ -402,7 +402,7 @@ def test_a_url_that_drips_is_given_up_at_the_time_limit(lexical: Settings, hosti
 @pytest.mark.parametrize("page", ["big-declared.html", "big-streamed.html"])
 def test_a_url_larger_than_the_size_limit_is_refused(lexical: Settings, hostile_site: str, page: str) -> None:
     with pytest.raises(DocumentUnreadable) as caught:
-        add_documents(replace(lexical, fetch_max_mb=1.0), [f"{hostile_site}/{page}"], index=False)
+        Assistant(replace(lexical, fetch_max_mb=1.0)).add([f"{hostile_site}/{page}"], index=False)
     assert f"không tải được {hostile_site}/{page}: tệp lớn hơn 1 MB (giới hạn KHUYENCONG_FETCH_MAX_MB)" in (
         caught.value.message
     )

@@ -25,9 +25,12 @@ class FakeOpenAI:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                owner.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                request = {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                owner.requests.append({**request, "client_port": self.client_address[1]})
                 data = json.dumps(
                     {
                         "id": "x",
@@ -114,6 +117,18 @@ def test_chat_model_is_a_langchain_chat_model(fake_llm: FakeOpenAI) -> None:
     chat = OpenAICompatibleChat(base_url=fake_llm.url, model="m")
     assert isinstance(chat, BaseChatModel)
     assert chat.invoke("chào").content == "Xin chào"
+
+
+def test_calls_share_one_pooled_connection(fake_llm: FakeOpenAI) -> None:
+    fake_llm.reply = "Xin chào"
+    chat = OpenAICompatibleChat(base_url=fake_llm.url, model="m", api_key="k")
+    try:
+        for _ in range(3):
+            assert chat.invoke("chào").content == "Xin chào"
+    finally:
+        chat.close()
+    assert len({r["client_port"] for r in fake_llm.requests}) == 1  # one kept-alive connection, not three
+    assert {r["auth"] for r in fake_llm.requests} == {"Bearer k"}
 
 
 def test_unreachable_llm_is_explained_in_vietnamese() -> None:

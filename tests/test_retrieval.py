@@ -35,7 +35,7 @@ def test_abbreviation_finds_spelled_out_text(assistant: Assistant) -> None:
 
 
 def test_dense_query_gets_diacritics_and_expansions(assistant: Assistant) -> None:
-    index = assistant._get_retriever().index
+    index = assistant.current_index()
     assert dense_query_text("han dang ky ke hoach KCQG", index) == ("hạn đăng ký kế hoạch khuyến công quốc gia (KCQG)")
 
 

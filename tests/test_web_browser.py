@@ -181,6 +181,36 @@ def test_followup_thumbs_down_with_comment_and_escaping(server: str, browser: An
     assert browser.title == "Trợ lý Khuyến công"
 
 
+def _conversation(browser: Any) -> str | None:
+    return browser.execute_script("return sessionStorage.getItem('khuyencong-conversation')")  # type: ignore[no-any-return]
+
+
+def test_a_followup_that_was_not_one_can_be_asked_alone(server: str, browser: Any) -> None:
+    browser.get(server + "/")
+    browser.find_element(_by("id"), "new-chat").click()
+    _ask(browser, "Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?")
+    first = _conversation(browser)
+    follow = _ask(browser, "còn An Giang thì sao?")
+    assert follow.find_elements(_by("css"), ".resolved")
+    before = len(_answers(browser))
+    _click(browser, follow.find_element(_by("css"), ".ask-alone"))
+    _wait(browser, lambda d: len(_answers(d)) > before)
+    alone = _answers(browser)[-1]
+    assert not alone.find_elements(_by("css"), ".resolved")  # asked on its own, not rewritten
+    assert "08 cơ sở" not in alone.find_element(_by("css"), ".answer-text").text
+    assert _conversation(browser) not in (None, first)  # a new conversation from there on
+
+
+def test_an_expired_conversation_is_said_and_the_question_asked_anew(server: str, browser: Any) -> None:
+    browser.get(server + "/")
+    browser.execute_script("sessionStorage.setItem('khuyencong-conversation', 'het-han-tu-hom-qua')")
+    answer = _ask(browser, "Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?")
+    assert "đã hết hạn" in answer.find_element(_by("css"), ".conversation-note").text
+    assert "03 cơ sở" in answer.find_element(_by("css"), ".answer-text").text
+    assert not browser.find_elements(_by("css"), "#messages .message.error")
+    assert len(_conversation(browser) or "") == 32
+
+
 def test_phone_screen(server: str, browser: Any) -> None:
     browser.set_window_size(390, 844)
     try:

@@ -1,7 +1,8 @@
 """Errors as JSON with a Vietnamese message and a stable code, and the request-body size limit.
 
-Status codes: BadQuestion 400, malformed JSON 400, NotFound 404, body too large 413,
-wrong types or missing fields 422, RateLimited 429 (with Retry-After),
+Status codes (`STATUS`, one per class of the error tree): BadQuestion and InvalidEvent 400,
+malformed JSON 400, EventRefused 403, NotFound 404, body too large 413, wrong types or missing
+fields 422, RateLimited 429 (with Retry-After), CorpusError and ConfigError 500, ChannelError 502,
 IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503 (Retry-After: 30),
 anything else 500 (logged, never a traceback in the response).
 """
@@ -20,33 +21,51 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import (
     AssistantError,
     BadQuestion,
+    BotConfigError,
+    ChannelError,
+    ConfigError,
+    ConversationUnknown,
     CorpusError,
+    DocumentUnreadable,
+    EventRefused,
     IndexCorrupt,
     IndexMissing,
+    InvalidEvent,
     ModelUnavailable,
     NotFound,
     RateLimited,
     VectorStoreError,
+    ZaloError,
 )
 from ..facade import EXAMPLE_QUESTION
 from .schemas import ErrorBody, ErrorResponse
 
-__all__ = ["MAX_BODY_BYTES", "BodyLimit", "error_response", "install_error_handlers"]
+__all__ = ["MAX_BODY_BYTES", "STATUS", "BodyLimit", "error_response", "install_error_handlers", "status_of"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 RETRY_UNAVAILABLE = 30  # seconds, for a 503
 
-_STATUS: dict[type[AssistantError], int] = {
+# Every class of the error tree (tests/test_errors.py checks that none is missing).
+STATUS: dict[type[AssistantError], int] = {
+    AssistantError: 500,
     BadQuestion: 400,
+    InvalidEvent: 400,
+    EventRefused: 403,
     NotFound: 404,
+    ConversationUnknown: 404,
     RateLimited: 429,
+    CorpusError: 500,  # the server's own corpus folder is inconsistent
+    DocumentUnreadable: 500,
+    ConfigError: 500,  # the server was started with a value it cannot use
+    BotConfigError: 500,
+    ChannelError: 502,  # a chat service behind us failed
+    ZaloError: 502,
     IndexMissing: 503,
     IndexCorrupt: 503,
     VectorStoreError: 503,
     ModelUnavailable: 503,
-    CorpusError: 500,
 }
 
 _FIELD_PROBLEMS = {
@@ -90,10 +109,11 @@ def error_response(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-def _status_of(error: AssistantError) -> int:
+def status_of(error: AssistantError) -> int:
+    """The HTTP status of an error of the tree (of its nearest listed class)."""
     for cls in type(error).__mro__:
-        if cls in _STATUS:
-            return _STATUS[cls]
+        if cls in STATUS:
+            return STATUS[cls]
     return 500
 
 
@@ -111,7 +131,7 @@ def _field_problem(error: dict[str, Any]) -> str:
 
 async def _on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return error_response(_status_of(exc), exc.code, exc.message, retry_after=getattr(exc, "retry_after", None))
+    return error_response(status_of(exc), exc.code, exc.message, retry_after=getattr(exc, "retry_after", None))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

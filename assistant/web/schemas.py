@@ -50,7 +50,10 @@ class AskRequest(BaseModel):
     conversation_id: str | None = Field(
         None,
         pattern=ID_PATTERN,
-        description="Mã cuộc trò chuyện (lấy từ câu trả lời trước) để hỏi tiếp kiểu “còn Đồng Nai thì sao?”",
+        description=(
+            "Mã cuộc trò chuyện (lấy từ câu trả lời trước) để hỏi tiếp kiểu “còn Đồng Nai thì sao?”; "
+            "mã không có hoặc đã hết hạn (30 phút không hỏi): 404 `conversation_unknown`"
+        ),
         examples=["3f2b9c0d5e8a4b7c9d1e2f3a4b5c6d7e"],
     )
 

@@ -5,6 +5,7 @@
 const CONVERSATION_KEY = "khuyencong-conversation";
 const NETWORK_ERROR = "Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.";
 const KEPT_NOTE = "Câu hỏi vẫn ở ô nhập để gửi lại.";
+const EXPIRED_NOTE = "Cuộc trò chuyện trước đã hết hạn (30 phút không hỏi), nên câu hỏi này được hỏi như một câu hỏi mới.";
 const MAX_COMMENT_CHARS = 2000; // assistant/feedback.py MAX_COMMENT_CHARS
 
 const $ = (id) => document.getElementById(id);
@@ -35,7 +36,9 @@ async function postJSON(url, body) {
   }
   if (!response.ok) {
     const message = data && data.error ? data.error.message : `Máy chủ trả lỗi ${response.status}.`;
-    throw new Error(message);
+    const error = new Error(message);
+    error.code = data && data.error ? data.error.code : "";
+    throw error;
   }
   return data;
 }
@@ -133,12 +136,14 @@ function citationItem(citation, number) {
   return item;
 }
 
-function addAnswer(data) {
+// `asked`: the question as typed; `note`: a line above the answer (the conversation had expired).
+function addAnswer(data, asked, note) {
   const item = el("li", data.found ? "message assistant" : "message assistant not-found");
   item.dataset.answerId = data.answer_id;
   const bubble = el("div", "bubble");
+  if (note) bubble.append(el("p", "conversation-note", note));
   if (data.resolved_question) {
-    bubble.append(el("p", "resolved", `Câu hỏi được hiểu là: “${data.resolved_question}”`));
+    bubble.append(resolvedLine(data.resolved_question, asked));
   }
   const citationList = el("ol", "citations");
   data.citations.forEach((citation, index) => citationList.append(citationItem(citation, index + 1)));
@@ -150,6 +155,19 @@ function addAnswer(data) {
   item.append(bubble);
   $("messages").append(item);
   return item;
+}
+
+// A follow-up the server rewrote, with a way to ask it on its own when it was not one.
+function resolvedLine(resolved, asked) {
+  const line = el("p", "resolved", `Câu hỏi được hiểu là: “${resolved}”`);
+  const alone = el("button", "ask-alone", "Không phải hỏi tiếp? Hỏi như câu hỏi mới");
+  alone.type = "button";
+  alone.addEventListener("click", () => {
+    alone.disabled = true;
+    ask(asked, { alone: true });
+  });
+  line.append(" ", alone);
+  return line;
 }
 
 // ------------------------------------------------------------------ feedback
@@ -226,22 +244,30 @@ function currentFilters() {
   return Object.keys(filters).length ? filters : null;
 }
 
-async function ask(question) {
+// A question goes as a follow-up of this page's conversation, if it has one, unless `alone`:
+// the server decides whether it is one (and says how it read it). A conversation the server no
+// longer knows (expired) is dropped, and the question asked again on its own, with a note.
+async function ask(question, { alone = false } = {}) {
   const text = question.trim();
   if (!text) return;
   $("welcome").hidden = true;
   addUserMessage(text);
   const pending = addPending();
   $("send").disabled = true;
-  const body = { question: text, conversation_id: sessionStorage.getItem(CONVERSATION_KEY) };
-  const filters = currentFilters();
-  if (filters) body.filters = filters;
   try {
-    const data = await postJSON("/ask", body);
+    let note = "";
+    let data;
+    try {
+      data = await postJSON("/ask", askBody(text, alone ? null : sessionStorage.getItem(CONVERSATION_KEY)));
+    } catch (error) {
+      if (error.code !== "conversation_unknown") throw error;
+      note = EXPIRED_NOTE;
+      data = await postJSON("/ask", askBody(text, null));
+    }
     sessionStorage.setItem(CONVERSATION_KEY, data.conversation_id);
     pending.remove();
     // Show the beginning of the answer (its question just above), not its last line.
-    addAnswer(data).previousElementSibling.scrollIntoView({ block: "start" });
+    addAnswer(data, text, note).previousElementSibling.scrollIntoView({ block: "start" });
   } catch (error) {
     pending.remove();
     addError(keepQuestion(question) ? `${error.message} ${KEPT_NOTE}` : error.message);
@@ -249,6 +275,14 @@ async function ask(question) {
   } finally {
     $("send").disabled = false;
   }
+}
+
+function askBody(question, conversationId) {
+  const body = { question };
+  if (conversationId) body.conversation_id = conversationId;
+  const filters = currentFilters();
+  if (filters) body.filters = filters;
+  return body;
 }
 
 // After a failure the question goes back into the box (unless something new was typed there meanwhile).
@@ -322,7 +356,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   input.addEventListener("input", growTextarea);
   for (const button of document.querySelectorAll(".example")) {
-    button.addEventListener("click", () => ask(button.textContent));
+    button.addEventListener("click", () => ask(button.textContent, { alone: true })); // a new topic
   }
   $("new-chat").addEventListener("click", newConversation);
   for (const id of ["filter-province", "filter-kind", "filter-year"]) {

@@ -3,7 +3,7 @@
 Cues (matched without diacritics): "trước ngày", "chậm nhất (là) ngày", "hạn (chót/nộp…) … ngày",
 "thời hạn … ngày", "đến hết ngày", "không muộn hơn ngày". A date alone ("Quyết định … ngày
 30/12/2015") is not a deadline. Each deadline keeps the sentence it stands in and the chunk
-locator, so `/hanchot` can quote and cite it like an answer.
+locator, so a channel (the bots' `/hanchot`) can quote and cite it like an answer.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant import Assistant
-from assistant.text import fold, split_sentences
+from .facade import Assistant
+from .text import fold, split_sentences
 
 __all__ = ["Deadline", "DeadlineFinder", "find_deadlines"]
 
