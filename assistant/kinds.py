@@ -267,7 +267,8 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "yesno",
-        r"(?:không|chưa|phải không|hay không|đúng không|được không|hay chưa)\s*\??\s*$|\bcó (?:được|phải|đúng)\b"
+        r"(?:không|chưa|phải không|hay không|đúng không|được không|hay chưa)"
+        r"(?:\s+(?:ạ|a|ad|admin|nhé|nhe|nha|vậy|vay|z|hả|ha|anh|chị|em))*\s*\??\s*$|\bcó (?:được|phải|đúng)\b"
         r"|\bđược (?:không|hỗ trợ không)\b|đúng hay sai|đúng không|phải không|hay không",
         facts=(),
         lead="yesno",

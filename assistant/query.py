@@ -49,6 +49,13 @@ _PERSONAL = re.compile(
     rf"|của [eac]|^[eac])(?!\w)",
     re.IGNORECASE,
 )
+_OWN_FACILITY = re.compile(  # folded: the restorer may read "e co xuong" as "e cơ xuong"
+    fold(
+        rf"(?<!\w)(?:{_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}"
+        rf"|{_PRONOUN} (?:có|đang có|mở|làm chủ) (?:1 |một )?{_OWNED})(?!\w)"
+    ),
+    re.IGNORECASE,
+)
 _PERSONAL_SUBJECT = re.compile(rf"(?<!\w){_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}(?!\w)", re.IGNORECASE)
 _UPPER = "[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]"
 # Where the user is: a pronoun, "ở"/"tại" and a name typed with capitals ("e ở Trảng Bom", "mình tại Phú Tân").
@@ -150,6 +157,12 @@ class Query:
         """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc"); "" otherwise."""
         asked = _AGENT_ASKED.search(fold(self.text).lower())
         return asked.group(1).strip() if asked else ""
+
+    @cached_property
+    def own_facility(self) -> bool:
+        """The user speaks of their own facility ("cơ sở mình …", "e có xưởng …"): support for facilities
+        answers them, support for industrial clusters does not."""
+        return bool(_OWN_FACILITY.search(fold(self.expanded)))
 
     @cached_property
     def named_number(self) -> str:

@@ -395,3 +395,16 @@ def test_a_yes_no_lead_is_the_item_asked_with_its_head(assistant: Assistant) -> 
     answer = assistant.ask("Năm 2024 cơ sở đổi mới máy móc theo hướng tiết kiệm năng lượng có được hỗ trợ không?")
     first = answer.answer.splitlines()[0]
     assert first.startswith("Có: ") and "tiết kiệm năng lượng" in first and "máy móc" in first, first
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cơ sở mình sx gạch, hệ thống xu ly o nhiem bi hu, kc 2024 co ho tro sua chua nang cap ko a",
+        "cs mình làm bún tươi, he thong xu ly nuoc thai xuong cap r, kc năm 2024 co ho tro sua chua ko",
+    ],
+)
+def test_a_facility_owner_is_answered_by_support_for_facilities(assistant: Assistant, question: str) -> None:
+    """Two rules repair pollution treatment: for CNNT facilities, and for industrial clusters."""
+    first = assistant.ask(question).answer.splitlines()[0]
+    assert first.startswith("Có: ") and "cụm công nghiệp" not in first, first
