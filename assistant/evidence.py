@@ -368,7 +368,7 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
         named = any(m.group(0) != "cac tinh" for m in _REGION.finditer(f"{folded} {whole}"))  # "các tỉnh": all
         score -= 1.5 if named else (0.5 if _REGION.search(scope) else 0)
     if query.own_facility:  # the owner of a facility is helped by support for facilities, not for clusters
-        score += 1 if _FACILITY.search(folded) else (-1 if _CLUSTER.search(folded) else 0)
+        score -= 1 if _CLUSTER.search(folded) and not _FACILITY.search(folded) else 0
     if query.total and _TOTAL.search(folded):
         score += 2.5 if query.inclusive else 0.5  # "tổng … kể cả phần đối ứng": the sum, whatever programme a part is
     if query.part and _TOTAL.search(folded):  # "riêng phần …": a part, not the total
