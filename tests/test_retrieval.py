@@ -120,5 +120,5 @@ def test_confident_lexical_ranking_skips_the_dense_side(assistant: Assistant) ->
     hits = retriever.search(query, k=5)
     assert [h.chunk.id for h in hits] == [retriever.index.chunks[p].id for p, _ in lexical[:5]]
     assert all(h.dense_rank is None for h in hits)
-    ungated = HybridRetriever(retriever.index, retriever.store, retriever.backend, FusionParams(confident_margin=0))
-    assert any(h.dense_rank is not None for h in ungated.search(query, k=5))
+    both = retriever.search(query, k=5, params=FusionParams(confident_margin=0))  # as Assistant.ask asks
+    assert any(h.dense_rank is not None for h in both)
