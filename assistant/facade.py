@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .answering import AnswerParams, decide, render
@@ -150,7 +150,10 @@ class Assistant:
         """
         retriever = self._get_retriever()
         query = self.analyse(question)
-        hits = retriever.search(query, k=self.answer_params.chunks, filters=filters)
+        # both sides always: the evidence step scores every candidate by its semantic similarity too
+        # (gating it cost a refusal and two leads on the seen sets, eval/RESULTS.md, issue 15)
+        both = replace(retriever.params, confident_margin=0.0)
+        hits = retriever.search(query, k=self.answer_params.chunks, filters=filters, params=both)
         hits = prefer_in_force(query.text, hits, retriever.index)  # texts in force first (relations.py)
         decision = decide(query, hits, retriever.index, self.answer_params)
         if decision.outcome != "refuse" and self._llm is not None:  # the same decision gates the model

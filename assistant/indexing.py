@@ -547,6 +547,7 @@ def _fingerprint(
 ) -> str:
     digest = sha256()
     header = [SCHEMA_VERSION, params.to_dict(), backend.name if backend else "none", chroma_url]
+    header.append(DiacriticRestorer.VERSION)  # a change of how the restorer learns rebuilds the lexical side
     digest.update(json.dumps(header).encode())
     for doc in docs:
         digest.update(json.dumps(doc.metadata(), ensure_ascii=False, sort_keys=True).encode())

@@ -21,17 +21,48 @@ from .query import Query
 from .text import expand_abbreviations, has_diacritics
 from .types import Filters, Hit
 
-__all__ = ["FusionParams", "HybridRetriever", "LangChainRetriever", "dense_query_text"]
+__all__ = ["FusionParams", "HybridRetriever", "LangChainRetriever", "dense_query_text", "fuse"]
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Reciprocal-rank fusion: score = sum(weight / (k + rank)) over the retrievers."""
+    """Reciprocal-rank fusion: score = sum(weight / (k + rank)) over the retrievers.
+
+    `dense_pool` "lexical" lets the dense side only re-order the lexical candidates (it adds
+    chunks only when the lexical side finds none); "all" lets it add its own. With
+    `confident_margin` > 0 the dense side is not asked at all when the lexical side is sure:
+    its best score leads the second by at least that share of the best.
+    """
 
     rrf_k: int = 60
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     candidates: int = 50
+    dense_pool: str = "all"
+    confident_margin: float = 0.2  # eval/legal_splits.py: chosen on each pair of sources, held on the third
+
+    def lexical_is_confident(self, lexical: list[tuple[int, float]]) -> bool:
+        """True when the lexical ranking's lead is wide enough to skip the dense side."""
+        if self.confident_margin <= 0 or not lexical:
+            return False
+        best = lexical[0][1]
+        second = lexical[1][1] if len(lexical) > 1 else 0.0
+        return best > 0 and (best - second) / best >= self.confident_margin
+
+
+def fuse(
+    lexical: list[tuple[int, float]], dense: list[tuple[int, float]], params: FusionParams
+) -> list[tuple[int, float]]:
+    """Chunk positions by fused score, best first (ties: lower position), from two ranked lists."""
+    allowed = {pos for pos, _ in lexical} if params.dense_pool == "lexical" and lexical else None
+    fused: dict[int, float] = {}
+    for rank, (pos, _) in enumerate(lexical, 1):
+        fused[pos] = fused.get(pos, 0.0) + params.lexical_weight / (params.rrf_k + rank)
+    if params.dense_weight > 0:
+        for rank, (pos, _) in enumerate(dense, 1):
+            if allowed is None or pos in allowed:
+                fused[pos] = fused.get(pos, 0.0) + params.dense_weight / (params.rrf_k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
 def dense_query_text(query: str, index: LoadedIndex) -> str:
@@ -56,20 +87,22 @@ class HybridRetriever:
         self.backend = backend
         self.params = params or FusionParams()
 
-    def search(self, query: Query | str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        """Top `k` chunks for `query` (a `Query`, or raw text for callers outside the pipeline)."""
+    def search(
+        self, query: Query | str, k: int = 5, filters: Filters | None = None, params: FusionParams | None = None
+    ) -> list[Hit]:
+        """Top `k` chunks for `query` (a `Query`, or raw text for callers outside the pipeline).
+
+        `params` overrides the retriever's fusion settings for this call.
+        """
+        params = params or self.params
         lexical_text = query.search_text if isinstance(query, Query) else query
         dense_text = query.dense_text if isinstance(query, Query) else dense_query_text(query, self.index)
-        lexical = self._lexical_ranking(lexical_text, filters)
-        dense = self._dense_ranking(dense_text, filters)
-        fused: dict[int, float] = {}
-        for rank, (pos, _) in enumerate(lexical, 1):
-            fused[pos] = fused.get(pos, 0.0) + self.params.lexical_weight / (self.params.rrf_k + rank)
-        for rank, (pos, _) in enumerate(dense, 1):
-            fused[pos] = fused.get(pos, 0.0) + self.params.dense_weight / (self.params.rrf_k + rank)
+        lexical = self.lexical_ranking(lexical_text, filters, params.candidates)
+        asks_dense = params.dense_weight > 0 and not params.lexical_is_confident(lexical)
+        dense = self.dense_ranking(dense_text, filters, params.candidates) if asks_dense else []
         lexical_info = {pos: (rank, score) for rank, (pos, score) in enumerate(lexical, 1)}
         dense_info = {pos: (rank, score) for rank, (pos, score) in enumerate(dense, 1)}
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        best = fuse(lexical, dense, params)[:k]
         return [self._hit(pos, score, lexical_info.get(pos), dense_info.get(pos)) for pos, score in best]
 
     def _hit(self, pos: int, score: float, lexical: tuple[int, float] | None, dense: tuple[int, float] | None) -> Hit:
@@ -82,20 +115,22 @@ class HybridRetriever:
             dense_score=dense[1] if dense else 0.0,
         )
 
-    def _lexical_ranking(self, query: str, filters: Filters | None) -> list[tuple[int, float]]:
+    def lexical_ranking(self, query: str, filters: Filters | None, count: int | None = None) -> list[tuple[int, float]]:
+        """The lexical side alone: (chunk position, BM25 score), best first, at most `count` (default: candidates)."""
         scores = self.index.lexical.scores(query, self.index.mask(filters))
-        count = min(self.params.candidates, len(scores))
+        count = min(count or self.params.candidates, len(scores))
         if count == 0:
             return []
         top = np.argpartition(-scores, count - 1)[:count]
         ranked = sorted(((int(i), float(scores[i])) for i in top if scores[i] > 0), key=lambda x: (-x[1], x[0]))
         return ranked
 
-    def _dense_ranking(self, query: str, filters: Filters | None) -> list[tuple[int, float]]:
+    def dense_ranking(self, query: str, filters: Filters | None, count: int | None = None) -> list[tuple[int, float]]:
+        """The dense side alone: (chunk position, cosine similarity), best first; [] without vectors."""
         if self.store is None or self.backend is None:
             return []
         vector = self.backend.embed_question(query)
-        found = self.store.query(vector, self.params.candidates, filters)
+        found = self.store.query(vector, count or self.params.candidates, filters)
         position = self.index.position
         return [(position[cid], score) for cid, score in found if cid in position]
 

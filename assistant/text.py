@@ -213,7 +213,6 @@ QUESTION_LEXICON = (
     "có không có được không được hỗ trợ không tôi của tôi cơ sở của tôi mấy ai hạn chót thời hạn "
     "hạn nộp hạn đăng ký nộp hồ sơ bao lâu mức hỗ trợ điều kiện thủ tục "
     "hỗ trợ tối đa mức tối đa tối thiểu thay thế sửa đổi bổ sung bãi bỏ còn hiệu lực"
-    " đúng hay sai đúng không"
 )
 
 
@@ -221,8 +220,13 @@ class DiacriticRestorer:
     """Put diacritics back on a query typed without them, using the corpus's own words.
 
     Learns, from the indexed text, which accented syllable each folded syllable most
-    often stands for, alone and after its left neighbour, and picks the best path.
+    often stands for, alone and after its left neighbour, and picks the best path. Alone
+    means as a word of its own: an occurrence inside a two-syllable dictionary word ("sử
+    dụng") does not count for a syllable typed with no neighbour the corpus knows, so
+    "dung" alone reads "đúng" or "dùng", not the "dụng" of "sử dụng".
     """
+
+    VERSION = 2  # part of the index fingerprint: an index learnt by an older rule is rebuilt
 
     def __init__(self, unigrams: dict[str, str], bigrams: dict[str, str], counts: dict[str, int] | None = None) -> None:
         self.unigrams = unigrams
@@ -232,17 +236,24 @@ class DiacriticRestorer:
     @classmethod
     def learn(cls, texts: Iterable[str]) -> DiacriticRestorer:
         """Count accented forms in `texts` and keep the most frequent per folded key."""
+        from .terms import _dictionary  # here, not at the top: terms imports indexing, which imports text
+
+        compounds = _dictionary()
         uni: dict[str, Counter[str]] = defaultdict(Counter)
+        free: dict[str, Counter[str]] = defaultdict(Counter)
         bi: dict[str, Counter[str]] = defaultdict(Counter)
         for text in [QUESTION_LEXICON] * 20 + list(texts):
             words = re.findall(r"[^\W\d_]+", nfc(text))
-            for word in words:
-                uni[fold(word)][word.lower()] += 1
+            lower = [word.lower() for word in words]
+            for pos, word in enumerate(lower):
+                uni[fold(word)][word] += 1
+                if not _in_compound(lower, pos, compounds):
+                    free[fold(word)][word] += 1
             for left, right in pairwise(words):
                 pair = f"{left} {right}"
                 bi[fold(pair)][pair if _is_name(pair) else pair.lower()] += 1
         return cls(
-            {k: c.most_common(1)[0][0] for k, c in uni.items()},
+            {k: (free.get(k) or c).most_common(1)[0][0] for k, c in uni.items()},
             {k: c.most_common(1)[0][0] for k, c in bi.items()},
             {k: c.total() for k, c in bi.items() if c.total() > 1},
         )
@@ -277,6 +288,12 @@ class DiacriticRestorer:
     def from_dict(cls, data: dict[str, dict[str, str]]) -> DiacriticRestorer:
         """Inverse of `to_dict`."""
         return cls(data.get("unigrams", {}), data.get("bigrams", {}), data.get("counts", {}))  # type: ignore[arg-type]
+
+
+def _in_compound(words: list[str], pos: int, compounds: frozenset[str]) -> bool:
+    """True when words[pos] and a neighbour form a dictionary word ("sử dụng", "dụng cụ")."""
+    before = pos > 0 and f"{words[pos - 1]} {words[pos]}" in compounds
+    return before or (pos + 1 < len(words) and f"{words[pos]} {words[pos + 1]}" in compounds)
 
 
 def _is_name(pair: str) -> bool:

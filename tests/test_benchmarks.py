@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "eval"))
 
 import legal_benchmark as legal  # noqa: E402
+import legal_splits as splits  # noqa: E402
 import scale_benchmark as scale  # noqa: E402
 
 needs_data = pytest.mark.skipif(
@@ -119,6 +120,26 @@ def test_bm25_baseline_and_runner(tmp_path: Path) -> None:
     folded = legal.run_method(bm25.search, questions, folded=True)
     assert accented.ranked["zalo:1"][0] == "Luật Cư trú#2"
     assert folded.ranked["zalo:1"] == []  # accented syllables do not match typed-without-diacritics ones
+    for pairs in (False, True):  # the competent baseline folds, so both variants find it
+        competent = legal.BM25Folded(articles, pairs=pairs)
+        assert legal.run_method(competent.search, questions, folded=True).ranked["zalo:1"][0] == "Luật Cư trú#2"
+    assert legal.folded_tokens("Thường trú ở", pairs=True) == ["thuong", "tru", "o", "thuong_tru", "tru_o"]
+
+
+def _cells(r10: float, mrr: float, dense: float, n: int = 10) -> dict[str, dict[str, float]]:
+    return {
+        f"{s}|{v}": {"n": n, "r@10": r10, "mrr@10": mrr, "dense_share": dense}
+        for s in splits.SOURCES
+        for v, _ in legal.VARIANTS
+    }
+
+
+def test_split_choice_reads_only_the_tuning_sources_and_prefers_fewer_dense_calls() -> None:
+    table = {"A": _cells(0.9, 0.8, 1.0), "B": _cells(0.9, 0.8, 0.3), "C": _cells(0.9, 0.8, 1.0)}
+    table["C"]["zalo|có dấu"]["r@10"] = 1.0  # better, but only on the held-out source
+    assert splits.choose(table, ["alqac2022", "alqac2023"]) == "B"
+    assert splits.choose(table, ["zalo"]) == "C"
+    assert splits.pooled(table["C"], ["zalo"], "r@10") == pytest.approx(0.95)
 
 
 @needs_data

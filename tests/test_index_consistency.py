@@ -28,6 +28,7 @@ from assistant.errors import ConfigError, DocumentUnreadable
 from assistant.generations import index_transaction
 from assistant.indexing import build_index, current_generation, load_index
 from assistant.interrupts import StoppedAfterCommit
+from assistant.retrieval import FusionParams
 
 WORDS = (
     "cơ sở công nghiệp nông thôn được hỗ trợ kinh phí khuyến công đào tạo nghề máy móc thiết bị "
@@ -225,6 +226,7 @@ def test_a_lost_vector_store_is_noticed_and_refilled_from_the_cache(tmp_path: Pa
     healed = Assistant(settings).index()
     assert not healed.unchanged and healed.generation == first.generation
     assert healed.vectors_added == healed.chunks and healed.embedded == 0  # every vector from the cache
-    hits = Assistant(settings).search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
+    both = FusionParams(confident_margin=0)  # ask the vectors whatever BM25 says
+    hits = Assistant(settings, fusion_params=both).search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
     assert hits[0].dense_rank is not None
     assert Assistant(settings).index().unchanged

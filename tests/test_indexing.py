@@ -17,6 +17,7 @@ from small_corpus import small_corpus
 from assistant import Assistant, Settings
 from assistant.errors import CorpusError, IndexCorrupt, IndexMissing
 from assistant.indexing import LexicalIndex, build_index, current_generation, load_index
+from assistant.retrieval import FusionParams
 
 
 @pytest.fixture()
@@ -172,7 +173,7 @@ def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_chroma_server_mode(small: Settings, chroma_server: str) -> None:
     settings = Settings(**{**small.__dict__, "chroma_url": chroma_server})
-    assistant = Assistant(settings)
+    assistant = Assistant(settings, fusion_params=FusionParams(confident_margin=0))  # both sides, whatever BM25 says
     report = assistant.index()
     assert report.vectors_added == report.chunks > 0
     assert not (settings.index_dir / "chroma").exists()  # vectors live on the server

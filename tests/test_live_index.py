@@ -23,6 +23,7 @@ from assistant.api import create_app
 from assistant.conversation import ConversationStore
 from assistant.feedback import FeedbackStore
 from assistant.ratelimit import Rate
+from assistant.retrieval import FusionParams
 
 NEW_ID = "qd-59-2099-qd-ubnd"
 QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"
@@ -62,9 +63,8 @@ def test_a_running_server_answers_a_document_added_by_another_process(tmp_path: 
     Assistant(settings).index()  # built in this process, as `serve` does when there is no index
     source = tmp_path / "qd-59-2099.txt"
     source.write_text(DECISION_59, encoding="utf-8")
-    app = create_app(
-        Assistant(settings), feedback=FeedbackStore(tmp_path / "feedback.sqlite3"), conversations=ConversationStore()
-    )
+    served = Assistant(settings, fusion_params=FusionParams(confident_margin=0))  # /search asks the vectors too
+    app = create_app(served, feedback=FeedbackStore(tmp_path / "feedback.sqlite3"), conversations=ConversationStore())
     with TestClient(app) as client:
         assert not _answered(_ask(client))  # not in the corpus yet; this refusal is now in the answer cache
         adding = _add_in_another_process(settings, source)
@@ -91,7 +91,7 @@ def test_the_vector_store_is_opened_only_between_builds(tmp_path: Path, embeddin
     holds the lock, a reader that has not opened the vectors yet answers from the keyword side."""
     settings = _settings(tmp_path, embedding_cache)
     Assistant(settings).index()
-    kc = Assistant(settings)
+    kc = Assistant(settings, fusion_params=FusionParams(confident_margin=0))  # ask the vectors whatever BM25 says
     with open(settings.index_dir / ".lock", "w") as held:  # a build in another process holds the lock
         fcntl.flock(held, fcntl.LOCK_EX)
         hits = kc.search(DEADLINE_QUESTION, k=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant, Filters
-from assistant.retrieval import dense_query_text
+from assistant.retrieval import FusionParams, HybridRetriever, dense_query_text, fuse
 
 
 @pytest.mark.parametrize(
@@ -22,8 +22,11 @@ def test_deadline_passage_ranks_first_with_or_without_diacritics(assistant: Assi
     assert "trước ngày 20 tháng 6 năm 2023" in top.chunk.text
 
 
-def test_both_retrievers_contribute(assistant: Assistant) -> None:
-    hits = assistant.search("Đồng Nai tổ chức lớp khởi sự doanh nghiệp cho bao nhiêu học viên", k=5)
+def test_both_retrievers_contribute_when_the_dense_side_is_asked(assistant: Assistant) -> None:
+    retriever = assistant._get_retriever()
+    ungated = HybridRetriever(retriever.index, retriever.store, retriever.backend, FusionParams(confident_margin=0))
+    question = "Đồng Nai tổ chức lớp khởi sự doanh nghiệp cho bao nhiêu học viên"
+    hits = ungated.search(assistant.analyse(question), k=5)
     assert hits[0].chunk.locator == "mục 1.1"
     assert hits[0].lexical_rank is not None and hits[0].dense_rank is not None
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
@@ -69,3 +72,53 @@ def test_langchain_retriever(assistant: Assistant) -> None:
     assert first.metadata["doc_id"] == "cv-400-ctdp-qlkc-2024"
     assert first.metadata["title"].startswith("6 nội dung định hướng")
     assert first.metadata["locator"] == "đoạn 14"
+
+
+LEXICAL = [(1, 9.0), (2, 8.0), (4, 2.0)]
+DENSE = [(2, 0.9), (3, 0.8), (1, 0.7)]
+
+
+def test_fuse_adds_reciprocal_ranks_with_weights() -> None:
+    both = fuse(LEXICAL, DENSE, FusionParams(rrf_k=1))
+    assert [pos for pos, _ in both] == [2, 1, 3, 4]  # 2: 1/3 + 1/2; 1: 1/2 + 1/4; 3: 1/3; 4: 1/4
+    assert both[0][1] == pytest.approx(1 / 3 + 1 / 2)
+    leaning = fuse(LEXICAL, DENSE, FusionParams(rrf_k=1, lexical_weight=3.0))
+    assert [pos for pos, _ in leaning][:2] == [1, 2]
+    assert [pos for pos, _ in fuse(LEXICAL, DENSE, FusionParams(dense_weight=0.0))] == [1, 2, 4]
+
+
+def test_fuse_with_lexical_pool_only_reorders_lexical_candidates() -> None:
+    params = FusionParams(rrf_k=1, dense_pool="lexical")
+    assert [pos for pos, _ in fuse(LEXICAL, DENSE, params)] == [2, 1, 4]  # 3 is the dense side's alone
+    assert [pos for pos, _ in fuse([], DENSE, params)] == [2, 3, 1]  # no lexical match: dense is the fallback
+
+
+@pytest.mark.parametrize(
+    ("ranking", "margin", "confident"),
+    [
+        ([(0, 10.0), (1, 7.0)], 0.2, True),  # leads by 30 %
+        ([(0, 10.0), (1, 8.5)], 0.2, False),  # by 15 %
+        ([(0, 10.0)], 0.2, True),  # a single match
+        ([], 0.2, False),
+        ([(0, 10.0), (1, 1.0)], 0.0, False),  # no gate
+    ],
+)
+def test_lexical_confidence_is_the_lead_of_the_best_score(
+    ranking: list[tuple[int, float]], margin: float, confident: bool
+) -> None:
+    assert FusionParams(confident_margin=margin).lexical_is_confident(ranking) is confident
+
+
+def test_confident_lexical_ranking_skips_the_dense_side(assistant: Assistant) -> None:
+    retriever = assistant._get_retriever()
+    query = assistant.analyse("Đồng Nai tổ chức lớp khởi sự doanh nghiệp cho bao nhiêu học viên")
+    lexical = retriever.lexical_ranking(query.search_text, None)
+    assert retriever.params.lexical_is_confident(lexical)
+    unsure = assistant.analyse("hạn đăng ký kế hoạch khuyến công quốc gia")  # two passages score alike
+    assert not retriever.params.lexical_is_confident(retriever.lexical_ranking(unsure.search_text, None))
+    assert any(h.dense_rank is not None for h in retriever.search(unsure, k=5))
+    hits = retriever.search(query, k=5)
+    assert [h.chunk.id for h in hits] == [retriever.index.chunks[p].id for p, _ in lexical[:5]]
+    assert all(h.dense_rank is None for h in hits)
+    both = retriever.search(query, k=5, params=FusionParams(confident_margin=0))  # as Assistant.ask asks
+    assert any(h.dense_rank is not None for h in both)

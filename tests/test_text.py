@@ -105,6 +105,14 @@ def test_restorer_follows_the_more_frequent_neighbour_pair() -> None:
     assert DiacriticRestorer.from_dict({"unigrams": {}, "bigrams": {}}).counts == {}  # an older index still loads
 
 
+def test_restorer_reads_a_lone_syllable_as_a_word_of_its_own() -> None:
+    # "dụng" is far more frequent, but only inside dictionary words ("sử dụng", "áp dụng")
+    corpus = ["Sử dụng đất, áp dụng pháp luật, sử dụng vốn."] * 5 + ["Làm đúng quy định."]
+    restorer = DiacriticRestorer.learn(corpus)
+    assert restorer.restore("dung hay sai") == "đúng hay sai"
+    assert restorer.restore("su dung dat") == "sử dụng đất"
+
+
 def test_restorer_round_trips_through_dict() -> None:
     restorer = DiacriticRestorer.learn(["Sở Công Thương Đồng Nai"])
     again = DiacriticRestorer.from_dict(restorer.to_dict())
