@@ -27,8 +27,7 @@ import click
 import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from .config import Settings, limit_query_threads
@@ -40,6 +39,7 @@ from .ratelimit import Rate, RateLimiter
 from .text import clean_question
 from .types import Answer, Citation, Filters
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
+from .web.http import JSON_ERRORS_PROTOCOL, RangeFileResponse, RangeStaticFiles
 from .web.schemas import (
     ERROR_RESPONSES,
     RATE_LIMIT_RESPONSE,
@@ -320,8 +320,8 @@ def _ops_router() -> APIRouter:
     return router
 
 
-def _page(name: str, status_code: int = 200) -> FileResponse:
-    return FileResponse(STATIC_DIR / name, status_code=status_code, media_type="text/html", headers=PAGE_HEADERS)
+def _page(name: str, status_code: int = 200) -> RangeFileResponse:
+    return RangeFileResponse(STATIC_DIR / name, status_code=status_code, media_type="text/html", headers=PAGE_HEADERS)
 
 
 def _page_router() -> APIRouter:
@@ -335,11 +335,11 @@ def _page_router() -> APIRouter:
         return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
     @router.get("/doc")
-    async def documents_page() -> FileResponse:
+    async def documents_page() -> RangeFileResponse:
         return _page("doc.html")
 
     @router.get("/doc/{doc_id}")
-    def document_page(doc_id: str, services: ServicesDep) -> FileResponse:
+    def document_page(doc_id: str, services: ServicesDep) -> RangeFileResponse:
         known = any(d.get("id") == doc_id for d in services.assistant.documents())
         return _page("doc.html", 200 if known else 404)
 
@@ -439,8 +439,8 @@ def create_app(
     app.include_router(_docs_router(app.title))
     for router in _bot_routers(services):
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.mount(DOCS_ASSETS, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+    app.mount("/static", RangeStaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS, RangeStaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
     return app
@@ -500,10 +500,11 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({workers} tiến trình; Ctrl+C để dừng)")
+    http = JSON_ERRORS_PROTOCOL  # a request uvicorn cannot parse is answered as JSON too (web/http.py)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port)
+        uvicorn.run(app, host=host, port=port, http=http)
     else:
-        uvicorn.run("assistant.api:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run("assistant.api:create_app", factory=True, host=host, port=port, workers=workers, http=http)
 
 
 def _ensure_index(assistant: Assistant) -> None:

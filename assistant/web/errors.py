@@ -1,7 +1,7 @@
 """Errors as JSON with a Vietnamese message and a stable code, and the request-body size limit.
 
-Status codes: BadQuestion 400, malformed JSON 400, NotFound 404, body too large 413,
-wrong types or missing fields 422, RateLimited 429 (with Retry-After),
+Status codes: BadQuestion 400, malformed JSON 400, a bad Range header 400 (one past the end 416),
+NotFound 404, body too large 413, wrong types or missing fields 422, RateLimited 429 (with Retry-After),
 IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503 (Retry-After: 30),
 anything else 500 (logged, never a traceback in the response).
 """
@@ -31,17 +31,39 @@ from ..errors import (
 from ..facade import EXAMPLE_QUESTION
 from .schemas import ErrorBody, ErrorResponse
 
-__all__ = ["MAX_BODY_BYTES", "BodyLimit", "error_response", "install_error_handlers"]
+__all__ = ["MAX_BODY_BYTES", "BadRange", "BodyLimit", "UnsatisfiableRange", "error_response", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 RETRY_UNAVAILABLE = 30  # seconds, for a 503
 
+
+class BadRange(AssistantError):
+    """A Range header that cannot be read (not `bytes=START-END`, or START after END)."""
+
+    code = "bad_range"
+
+    def __init__(self) -> None:
+        super().__init__('Tiêu đề Range không hợp lệ: dùng dạng "bytes=ĐẦU-CUỐI" (ví dụ bytes=0-1023), ĐẦU ≤ CUỐI.')
+
+
+class UnsatisfiableRange(AssistantError):
+    """A Range header that starts past the end of the file (416, with `Content-Range: bytes */SIZE`)."""
+
+    code = "range_not_satisfiable"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"Khoảng byte yêu cầu nằm ngoài tệp (tệp dài {size} byte). Gửi lại không có tiêu đề Range.")
+        self.headers = {"Content-Range": f"bytes */{size}"}
+
+
 _STATUS: dict[type[AssistantError], int] = {
     BadQuestion: 400,
     NotFound: 404,
     RateLimited: 429,
+    BadRange: 400,
+    UnsatisfiableRange: 416,
     IndexMissing: 503,
     IndexCorrupt: 503,
     VectorStoreError: 503,
@@ -80,14 +102,21 @@ _HTTP_MESSAGES = {
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[str] | None = None, retry_after: int | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[str] | None = None,
+    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """The JSON error body every failure uses; a 503 says to retry after 30 s unless told otherwise."""
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
     if retry_after is None and status == 503:
         retry_after = RETRY_UNAVAILABLE
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    headers = dict(headers or {})
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers or None)
 
 
 def _status_of(error: AssistantError) -> int:
@@ -111,7 +140,13 @@ def _field_problem(error: dict[str, Any]) -> str:
 
 async def _on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return error_response(_status_of(exc), exc.code, exc.message, retry_after=getattr(exc, "retry_after", None))
+    return error_response(
+        _status_of(exc),
+        exc.code,
+        exc.message,
+        retry_after=getattr(exc, "retry_after", None),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
