@@ -404,7 +404,7 @@ def create_app(
         The assistant to serve; `Assistant(Settings.from_env())` when omitted.
     feedback:
         Store of given answers and votes; `<data_dir>/feedback.sqlite3` with the settings' retention
-        policy when omitted.
+        policy when omitted. The per-address rate limit counts in the same file.
     conversations:
         Follow-up memory; in memory, or shared through SQLite when KHUYENCONG_WORKERS > 1.
     answer_cache:
@@ -414,13 +414,14 @@ def create_app(
     """
     assistant = assistant or Assistant(Settings.from_env())
     settings = assistant.settings
+    feedback = FeedbackStore.for_settings(settings) if feedback is None else feedback
     services = Services(
         assistant=assistant,
-        feedback=FeedbackStore.for_settings(settings) if feedback is None else feedback,
+        feedback=feedback,
         # `is None`, not `or`: an empty ConversationStore is falsy (it has __len__).
         conversations=_default_conversations(settings) if conversations is None else conversations,
         answers=AnswerCache(assistant, _cache_size() if answer_cache is None else answer_cache),
-        limiter=RateLimiter(settings.rate_limit),
+        limiter=RateLimiter(settings.rate_limit, path=feedback.path),  # one budget for every worker
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",

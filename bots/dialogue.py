@@ -74,7 +74,8 @@ class Dialogue:
 
     def __init__(self, services: Services, limiter: RateLimiter | None = None) -> None:
         self.services = services
-        self.limiter = limiter or RateLimiter(RateLimitSettings.from_env())
+        # counted in the feedback store's file: one budget per user for every server worker
+        self.limiter = limiter or RateLimiter(RateLimitSettings.from_env(), path=services.feedback.path, scope="bot")
         self.deadlines = DeadlineFinder(services.assistant)
         self._last_answer: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
