@@ -221,8 +221,12 @@ def recover_interrupted(index_dir: Path, settle: Settle | None = None) -> bool:
     """Recover a transaction whose process died, if there is one and no build runs; True when one was."""
     if not (index_dir / JOURNAL_DIR / JOURNAL_FILE).exists():
         return False
-    with _build_lock(index_dir, wait=False) as held:
-        return held and _recover(index_dir, settle)
+    try:
+        with _build_lock(index_dir, wait=False) as held:
+            return held and _recover(index_dir, settle)
+    except OSError:  # a reader must go on (a read-only index folder, a full disk): the next writer recovers
+        log.warning("could not recover the interrupted transaction in %s", index_dir, exc_info=True)
+        return False
 
 
 @dataclass

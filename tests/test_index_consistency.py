@@ -424,3 +424,15 @@ def test_a_lost_vector_store_is_noticed_and_refilled_from_the_cache(tmp_path: Pa
     hits = Assistant(settings).search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
     assert hits[0].dense_rank is not None
     assert Assistant(settings).index().unchanged
+
+
+def test_a_reader_that_cannot_take_the_lock_goes_on_serving(tmp_path: Path, embedding_cache: Path) -> None:
+    """A journal it cannot act on (here the lock file cannot be opened) never fails a question."""
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    _killed_add(settings, tmp_path)
+    (settings.index_dir / ".lock").unlink()
+    (settings.index_dir / ".lock").mkdir()  # open(".lock", "w") fails, as in a read-only folder
+    assert not recover_interrupted(settings.index_dir)
+    assert Assistant(settings).search("kế hoạch khuyến công quốc gia", k=1)
+    (settings.index_dir / ".lock").rmdir()
+    assert recover_interrupted(settings.index_dir) and _leftovers(settings.index_dir) == []
