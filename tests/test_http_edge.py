@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from processes import free_port, stop_group
 
 from assistant import Assistant, Settings
 from assistant.api import create_app
@@ -39,12 +39,6 @@ RANGES = [
     pytest.param("/doc", "bytes", 400, "bad_range", id="no-equals"),
     pytest.param("/docs/assets/swagger-ui.css", "bytes=-", 400, "bad_range", id="empty-range"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -75,7 +69,7 @@ def serve_port(tmp_path_factory: pytest.TempPathFactory, built_settings: Setting
     root = tmp_path_factory.mktemp("edge")
     shutil.copytree(built_settings.corpus_dir, root / "corpus")
     shutil.copytree(built_settings.index_dir, root / "index")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
     env.update(KHUYENCONG_DATA_DIR=str(root / "data"), KHUYENCONG_EMBEDDING_CACHE=str(built_settings.cache_path))
     command = [sys.executable, "-m", "assistant", "--corpus", "corpus", "--index", "index"]
@@ -94,18 +88,13 @@ def serve_port(tmp_path_factory: pytest.TempPathFactory, built_settings: Setting
                 time.sleep(0.3)
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
 
 
 @pytest.fixture(scope="module")
 def h11_port(assistant: Assistant) -> Iterator[int]:
     """uvicorn with the h11 parser (the one used where httptools is not installed), in a thread."""
-    port = _free_port()
+    port = free_port()
     app = create_app(assistant, conversations=ConversationStore(), answer_cache=0)
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", http=H11JSONErrors, ws="none"))
     thread = threading.Thread(target=server.run, daemon=True)

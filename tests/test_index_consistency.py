@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from ingest_samples import DECISION_59
+from processes import free_port
 from small_corpus import SMALL, small_corpus, write_manifest
 
 from assistant import Assistant, Settings
@@ -181,12 +181,6 @@ def _vector_ids(settings: Settings) -> set[str]:
         store.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _healthy(base: str) -> bool:
     try:
         return httpx.get(base + "/health", timeout=2).status_code == 200
@@ -311,7 +305,7 @@ def test_a_server_undoes_a_killed_add_at_start_and_while_running(tmp_path: Path,
     """`serve` started after the kill serves the previous index; a running one goes back to it by itself."""
     settings = _settings(tmp_path, embedding_cache, embedding="none")
     files, live, source = _killed_add(settings, tmp_path)
-    port = _free_port()
+    port = free_port()
     server = _khuyencong(settings, "serve", "--port", str(port), DATA_DIR=str(tmp_path / "data"), RATE_LIMIT="0")
     base = f"http://127.0.0.1:{port}"
     try:
