@@ -20,8 +20,7 @@ from urllib.parse import quote
 import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from .config import Settings
@@ -34,6 +33,7 @@ from .ratelimit import Rate, RateLimiter
 from .session import Exchange, Session
 from .types import Citation, Filters
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
+from .web.http import RangeFileResponse, RangeStaticFiles
 from .web.schemas import (
     ERROR_RESPONSES,
     RATE_LIMIT_RESPONSE,
@@ -207,8 +207,8 @@ def _ops_router() -> APIRouter:
     return router
 
 
-def _page(name: str, status_code: int = 200) -> FileResponse:
-    return FileResponse(STATIC_DIR / name, status_code=status_code, media_type="text/html", headers=PAGE_HEADERS)
+def _page(name: str, status_code: int = 200) -> RangeFileResponse:
+    return RangeFileResponse(STATIC_DIR / name, status_code=status_code, media_type="text/html", headers=PAGE_HEADERS)
 
 
 def _page_router() -> APIRouter:
@@ -222,11 +222,11 @@ def _page_router() -> APIRouter:
         return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
     @router.get("/doc")
-    async def documents_page() -> FileResponse:
+    async def documents_page() -> RangeFileResponse:
         return _page("doc.html")
 
     @router.get("/doc/{doc_id}")
-    def document_page(doc_id: str, session: SessionDep) -> FileResponse:
+    def document_page(doc_id: str, session: SessionDep) -> RangeFileResponse:
         known = any(d.get("id") == doc_id for d in session.assistant.documents())
         return _page("doc.html", 200 if known else 404)
 
@@ -291,7 +291,7 @@ def create_app(
         The assistant to serve; `Assistant(Settings.from_env())` when omitted.
     feedback:
         Store of given answers and votes; `<data_dir>/feedback.sqlite3` with the settings' retention
-        policy when omitted.
+        policy when omitted. The per-address rate limit counts in the same file.
     conversations:
         Follow-up memory; in memory, or shared through SQLite when `settings.workers` > 1.
     answer_cache:
@@ -301,9 +301,10 @@ def create_app(
     """
     assistant = assistant or Assistant(Settings.from_env())
     settings = assistant.settings
+    feedback = FeedbackStore.for_settings(settings) if feedback is None else feedback
     session = Session(
         assistant,
-        feedback=FeedbackStore.for_settings(settings) if feedback is None else feedback,
+        feedback=feedback,
         conversations=_default_conversations(settings) if conversations is None else conversations,
         answer_cache=settings.answer_cache if answer_cache is None else answer_cache,
     )
@@ -317,15 +318,15 @@ def create_app(
         redoc_url=None,  # /docs is the documented page
         swagger_ui_oauth2_redirect_url=None,  # no OAuth here
     )
-    app.state.kc = _State(session, RateLimiter(settings.rate_limit))
+    app.state.kc = _State(session, RateLimiter(settings.rate_limit, path=feedback.path))  # one budget for every worker
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.include_router(_page_router())
     app.include_router(_docs_router(app.title))
     for router in channel_routers(session):  # the chat channels' webhooks, when configured (plugins.py)
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.mount(DOCS_ASSETS, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+    app.mount("/static", RangeStaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS, RangeStaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
     return app

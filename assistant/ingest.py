@@ -6,7 +6,8 @@ the corpus (by content hash), and only then writes the text files and the manife
 The index is updated last. Writing the corpus and updating the index are one transaction under
 the index's build lock (`generations.index_transaction`): a build elsewhere waits for it, and any
 failure or interruption (Ctrl+C, SIGTERM) puts back both the corpus and the index (CURRENT, the
-generation, the vectors) as they were. Any bad source stops the whole batch before anything is
+generation, the vectors) as they were; after `kill -9` the next command or server does, from the
+transaction's journal. Any bad source stops the whole batch before anything is
 written, so the corpus and the index are never half-updated.
 """
 
@@ -27,9 +28,9 @@ import httpx
 
 from .config import Settings
 from .errors import CorpusError, DocumentUnreadable, NotFound
-from .generations import index_transaction
-from .indexing import IndexReport
-from .interrupts import signals_deferred
+from .generations import IndexTransaction, index_transaction
+from .indexing import IndexReport, recover_interrupted, settle_vectors
+from .interrupts import pause_point
 from .legal import RELATIONS, LegalHeader, doc_id_for, recognise
 from .loading import MANIFEST_NAME, read_manifest
 from .problems import os_problem
@@ -116,6 +117,7 @@ def add_documents(
         for item in added:
             tx.write(corpus / item.entry["file"], item.entry.pop("_text"))
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, entries + [a.entry for a in added]))
+        pause_point("corpus-written")
         report = reindex() if reindex else None
     return AddResult(added, report)
 
@@ -338,52 +340,41 @@ def _manifest_json(corpus: Path, entries: list[dict[str, Any]]) -> str:
 
 
 class _Transaction:
-    """File writes and deletions that can be undone together."""
+    """Corpus file writes and deletions, each recorded in the transaction's journal before it is made."""
 
-    def __init__(self) -> None:
-        self._saved: list[tuple[Path, bytes | None]] = []
+    def __init__(self, held: IndexTransaction) -> None:
+        self._held = held
 
     def write(self, path: Path, content: str) -> None:
-        self._remember(path)
+        self._held.keep(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        self._remember(tmp)  # gone again on rollback, should it be interrupted before the rename
+        tmp = path.with_name(f".{path.name}.tmp")  # the journal removes it too, should it outlive an undo
         tmp.write_text(content, encoding="utf-8")
         os.replace(tmp, path)  # readers see the old file or the new one, never half of it
 
     def delete(self, path: Path) -> None:
-        self._remember(path)
+        self._held.keep(path)
         path.unlink(missing_ok=True)
-
-    def _remember(self, path: Path) -> None:
-        self._saved.append((path, path.read_bytes() if path.is_file() else None))
-
-    def rollback(self) -> None:
-        for path, content in reversed(self._saved):
-            if content is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(content)
 
 
 @contextmanager
 def _transaction(settings: Settings) -> Iterator[_Transaction]:
-    """Corpus files and the index changed as one, under the build lock; any failure undoes both."""
-    transaction = _Transaction()
-    with index_transaction(settings.index_dir, rollback=True):
-        try:
-            yield transaction
-        except BaseException as exc:
-            with signals_deferred():
-                transaction.rollback()
-            if isinstance(exc, OSError):
-                raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {os_problem(exc)}.") from exc
-            raise
+    """Corpus files and the index changed as one, under the build lock; any failure undoes both.
+
+    Undone here on an exception or a signal; after `kill -9`, by the next process (generations.Journal).
+    """
+    context = {"embedding": settings.embedding, "chroma_url": settings.chroma_url}
+    try:
+        with index_transaction(settings.index_dir, rollback=True, settle=settle_vectors, context=context) as held:
+            yield _Transaction(held)
+    except OSError as exc:
+        raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {os_problem(exc)}.") from exc
 
 
 # --------------------------------------------------------- list, remove
 def list_documents(settings: Settings) -> list[dict[str, Any]]:
-    """The manifest entries of the corpus."""
+    """The manifest entries of the corpus (an add or remove whose process was killed is undone first)."""
+    recover_interrupted(settings.index_dir)
     return _manifest_entries(settings.corpus_dir)
 
 
@@ -404,6 +395,7 @@ def remove_document(
         if not any(e["file"] == entry["file"] for e in rest):
             tx.delete(corpus / entry["file"])
         tx.write(corpus / MANIFEST_NAME, _manifest_json(corpus, rest))
+        pause_point("corpus-written")
         report = reindex() if reindex and rest else None
     return entry, report
 

@@ -7,12 +7,18 @@ keeps both signals from cutting a rollback short (they are delivered when it is 
 Once a transaction is kept, its last clean-up runs under `signals_noted`, and a signal noted then
 becomes `StoppedAfterCommit`: the caller can say truthfully that the change was made.
 Handlers can only be set in the main thread; elsewhere (a server's worker threads) both are no-ops.
+
+`pause_point(name)` marks a step where tests stop a real process on purpose: with
+KHUYENCONG_PAUSE_AT=<name>:<marker file> the process writes its pid to the marker and waits there
+(for a signal, SIGKILL included); unset, as always outside tests, it does nothing.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -23,6 +29,7 @@ __all__ = [
     "StoppedAfterCommit",
     "Terminated",
     "exit_code",
+    "pause_point",
     "signals_deferred",
     "signals_noted",
     "sigterm_raises",
@@ -102,3 +109,17 @@ def signals_deferred() -> Iterator[None]:
         yield
     if caught:
         signal.raise_signal(caught[0])  # handled now as it would have been then
+
+
+PAUSE_VARIABLE = "KHUYENCONG_PAUSE_AT"
+
+
+def pause_point(name: str) -> None:
+    """Wait here for good when KHUYENCONG_PAUSE_AT names this step (see the module notes)."""
+    step, _, marker = os.environ.get(PAUSE_VARIABLE, "").partition(":")
+    if step != name or not marker:
+        return
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write(str(os.getpid()))
+    while True:
+        time.sleep(0.05)

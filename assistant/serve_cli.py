@@ -15,6 +15,7 @@ from .cli_common import ensure_index, fail, settings_of
 from .config import Settings, limit_query_threads
 from .errors import AssistantError
 from .facade import Assistant
+from .web.http import JSON_ERRORS_PROTOCOL
 
 __all__ = ["serve_command"]
 
@@ -43,15 +44,23 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int | None)
     url = f"http://{shown}:{port}/"
     click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({settings.workers} tiến trình; Ctrl+C để dừng)")
     if settings.workers == 1:
-        uvicorn.run(app, host=host, port=port)
+        uvicorn.run(app, host=host, port=port, http=JSON_ERRORS_PROTOCOL)
     else:
         _run_workers(settings, host, port)
 
 
 def _run_workers(settings: Settings, host: str, port: int) -> None:
     """Several uvicorn processes on one socket; each builds its app from `settings`, handed over by pickling
-    (uvicorn spawns them), so nothing is written into the environment for them to read back."""
-    config = uvicorn.Config(partial(worker_app, settings), factory=True, host=host, port=port, workers=settings.workers)
+    (uvicorn spawns them), so nothing is written into the environment for them to read back. Each parses
+    HTTP with our protocol class, so a request uvicorn cannot parse is answered as JSON too (web/http.py)."""
+    config = uvicorn.Config(
+        partial(worker_app, settings),
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.workers,
+        http=JSON_ERRORS_PROTOCOL,
+    )
     Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 

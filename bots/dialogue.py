@@ -72,7 +72,9 @@ class Dialogue:
 
     def __init__(self, session: Session, limiter: RateLimiter | None = None) -> None:
         self.session = session
-        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit)
+        # counted in the feedback store's file (when the session keeps one): one budget per user for every worker
+        store = session.feedback.path if session.feedback is not None else None
+        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit, path=store, scope="bot")
         self._last_answer: LRUCache[str, str] = LRUCache(MAX_REMEMBERED_CHATS)  # conversation id -> answer id
         self._lock = threading.Lock()
         self._commands: dict[str, Callable[[], Reply]] = {

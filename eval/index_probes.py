@@ -11,11 +11,19 @@ race    rounds of `khuyencong index` and `khuyencong add NEW` both waiting for t
         busy machine does (flock serves waiters in order). A round loses the add when the live index
         lacks the new document afterwards.
 
+interrupt
+        rounds of `khuyencong add LONG_NEW_TEXT` stopped by SIGINT, SIGTERM or SIGKILL, each at a stage
+        seen from outside (a temporary generation on disk; the new generation live while its vectors
+        are embedded) or after a random delay. The next command (`ask --json`) must find the previous
+        corpus and index (files, manifest, CURRENT, its answer), or, when the signal came after the add
+        was done, the completed one; `index` then has nothing to do. Prints each round's outcome.
+
 Every process runs the code under --code (default: this checkout), so an exported older commit can
 be probed the same way. Not a test: run it by hand, record the figures in eval/RESULTS.md.
 
     .venv/bin/python eval/index_probes.py follow --clients 16 --cycles 5
     .venv/bin/python eval/index_probes.py race --rounds 20
+    .venv/bin/python eval/index_probes.py interrupt --rounds 3
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -241,19 +250,103 @@ def _live_documents(index_dir: Path) -> set[str]:
     return {d["id"] for d in meta["documents"]}
 
 
+# ------------------------------------------------------------------- interrupt
+WORDS = "cơ sở công nghiệp nông thôn được hỗ trợ kinh phí khuyến công đào tạo nghề máy móc hội chợ tỉnh năm".split()
+STAGES = ("generation", "vectors", "random")
+
+
+def interrupt(code: Path, cache: Path, rounds: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="kc-interrupt-"))
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    env = _env(code, cache, root / "data")
+    _run(root, env, "index")
+    outcomes: dict[str, int] = {}
+    try:
+        for number in range(1, rounds + 1):
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+                for stage in STAGES:
+                    outcome = _interrupt_round(root, env, signum, stage)
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                    print(f"round {number} {signal.Signals(signum).name} at {stage}: {outcome}", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"{sum(outcomes.values())} interrupted adds: " + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())))
+
+
+def _interrupt_round(root: Path, env: dict[str, str], signum: int, stage: str) -> str:
+    """One `add` stopped by `signum` at `stage`; 'previous', 'completed' or what is wrong."""
+    rng = random.Random()
+    source = root / f"tin-dai-{rng.getrandbits(32):x}.txt"
+    paragraphs = [" ".join(rng.choice(WORDS) for _ in range(60)) + f" mã {rng.getrandbits(48):x}." for _ in range(200)]
+    source.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    files, live, answer = _corpus_state(root), _current(root), _ask(root, env)
+    adding = _start(root, env, "add", str(source), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if stage == "generation":
+        _until(lambda: any((root / "index").glob(".tmp-gen-*")), adding)
+    elif stage == "vectors":
+        _until(lambda: _current(root) != live, adding)
+        time.sleep(rng.uniform(0.2, 1.5))
+    else:
+        time.sleep(rng.uniform(0.5, 8.0))
+    if adding.poll() is None:
+        adding.send_signal(signum)
+    adding.wait()
+    source.unlink()
+    after = _ask(root, env)  # the next command: finds the journal of a killed add and undoes it
+    leftovers = sorted(p.name for p in (root / "index").iterdir() if p.name.startswith((".tmp-", ".journal")))
+    if leftovers:
+        return f"LEFTOVERS {leftovers}"
+    if _corpus_state(root) == files and _current(root) == live and after == answer:
+        outcome = "previous"
+    elif _live_documents(root / "index") == _listed_documents(root / "corpus") and adding.returncode in (
+        0,
+        128 + signum,
+    ):
+        outcome = "completed"  # the signal came after the add was done
+        _run(root, env, "remove", max(_listed_documents(root / "corpus") - _listed_documents(REPO / "corpus")))
+    else:
+        return f"INCONSISTENT (exit {adding.returncode})"
+    index = subprocess.run(_command(root, "index"), cwd=root, env=env, capture_output=True, text=True, check=True)
+    return outcome if "không có gì thay đổi" in index.stdout + index.stderr else f"{outcome}, but index rebuilt"
+
+
+def _corpus_state(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "corpus").iterdir())}
+
+
+def _current(root: Path) -> str:
+    return (root / "index" / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def _ask(root: Path, env: dict[str, str]) -> object:
+    done = subprocess.run(
+        _command(root, "ask", "--json", OLD_QUESTION), cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def _until(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    while not condition():
+        if process.poll() is not None:
+            return
+        time.sleep(0.01)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=["follow", "race"])
+    parser.add_argument("probe", choices=["follow", "race", "interrupt"])
     parser.add_argument("--code", type=Path, default=REPO, help="checkout whose code the processes run")
     parser.add_argument("--cache", type=Path, default=REPO / "eval" / "out" / "embeddings.sqlite")
     parser.add_argument("--clients", type=int, default=4, help="follow: concurrent clients")
     parser.add_argument("--cycles", type=int, default=1, help="follow: add (and remove between) this many times")
-    parser.add_argument("--rounds", type=int, default=20, help="race: rounds")
+    parser.add_argument("--rounds", type=int, default=20, help="race, interrupt: rounds")
     args = parser.parse_args()
     if args.probe == "follow":
         follow(args.code.resolve(), args.cache.resolve(), args.clients, args.cycles)
-    else:
+    elif args.probe == "race":
         race(args.code.resolve(), args.cache.resolve(), args.rounds)
+    else:
+        interrupt(args.code.resolve(), args.cache.resolve(), args.rounds)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from processes import free_port, stop_group
 
 from assistant import Assistant, Settings
 from assistant.api import create_app
@@ -422,12 +422,6 @@ class Served:
         return (self.root / "out.log").read_text(encoding="utf-8") + (self.root / "err.log").read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_healthy(served: Served, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -447,7 +441,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, built_settings: Settings) -
     """`khuyencong serve --workers 2` on a corpus without an index, in its own process group."""
     root = tmp_path_factory.mktemp("served")
     shutil.copytree(REPO / "corpus", root / "corpus")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
     env.update(KHUYENCONG_DATA_DIR=str(root / "data"), KHUYENCONG_EMBEDDING_CACHE=str(built_settings.cache_path))
     command = [sys.executable, "-m", "assistant", "--corpus", "corpus", "--index", "index"]
@@ -459,18 +453,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, built_settings: Settings) -
         _wait_healthy(server)
         yield server
     finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        stop_group(process)
 
 
 def test_serve_builds_the_index_and_prints_the_url(served: Served) -> None:

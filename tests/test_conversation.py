@@ -54,10 +54,14 @@ def test_store_forgets_a_conversation_after_its_ttl() -> None:
     assert store.history("a") == [] and len(store) == 0
 
 
-def test_rate_limiter_forgets_the_least_recently_seen_keys() -> None:
+def test_rate_limiter_without_a_file_counts_in_memory_per_key() -> None:
+    """No store given (tests, one-off use): this process's own counts; how many rows a shared file keeps
+    (only the last window's) is tests/test_ratelimit.py's."""
     now = [0.0]
-    limiter = RateLimiter(Rate(1, 60), clock=lambda: now[0], max_keys=2)
+    limiter = RateLimiter(Rate(1, 60), clock=lambda: now[0])
     assert limiter.wait_for("a") == limiter.wait_for("b") == 0
     assert limiter.wait_for("a") == 60  # counted
-    limiter.wait_for("c")  # "b" is the least recently seen: forgotten
-    assert limiter.wait_for("a") == 60 and limiter.wait_for("b") == 0
+    now[0] += 30
+    assert limiter.wait_for("b") == 30
+    now[0] += 30
+    assert limiter.wait_for("a") == limiter.wait_for("b") == 0

