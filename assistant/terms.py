@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
-from importlib import resources
 from itertools import pairwise
 
 from . import vocabulary
@@ -19,9 +17,9 @@ from .indexing import LoadedIndex
 from .text import (
     PROVINCE_NAMES,
     STOPWORDS,
+    compound_words,
     fold,
     lexical_tokens,
-    nfc,
     segment_words,
     spell_out,
     syllables,
@@ -156,20 +154,9 @@ def _known_words(syllables_: list[str], frequencies: dict[str, int]) -> list[str
 
 
 def _is_known(words: list[str], frequencies: dict[str, int]) -> bool:
-    if len(words) == 1 or " ".join(words).lower() in _dictionary():
+    if len(words) == 1 or " ".join(words).lower() in compound_words():
         return True
     return _document_frequency(" ".join(fold(w) for w in words), frequencies) > 0
-
-
-@lru_cache(maxsize=1)
-def _dictionary() -> frozenset[str]:
-    """Vietnamese words of two or more syllables from underthesea's 74K-word dictionary."""
-    path = resources.files("underthesea") / "corpus" / "data" / "Viet74K.txt"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return frozenset()
-    return frozenset(nfc(line).strip().lower() for line in lines if " " in line.strip())
 
 
 def _document_frequency(term: str, frequencies: dict[str, int]) -> int:

@@ -12,6 +12,8 @@ import threading
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from importlib import resources
 from itertools import pairwise
 
 from . import vocabulary
@@ -24,6 +26,7 @@ __all__ = [
     "DiacriticRestorer",
     "clean_question",
     "compared_years",
+    "compound_words",
     "content_terms",
     "document_frequencies",
     "expand_abbreviations",
@@ -216,6 +219,17 @@ QUESTION_LEXICON = (
 )
 
 
+@lru_cache(maxsize=1)
+def compound_words() -> frozenset[str]:
+    """Vietnamese words of two or more syllables from underthesea's 74K-word dictionary."""
+    path = resources.files("underthesea") / "corpus" / "data" / "Viet74K.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(nfc(line).strip().lower() for line in lines if " " in line.strip())
+
+
 class DiacriticRestorer:
     """Put diacritics back on a query typed without them, using the corpus's own words.
 
@@ -236,9 +250,7 @@ class DiacriticRestorer:
     @classmethod
     def learn(cls, texts: Iterable[str]) -> DiacriticRestorer:
         """Count accented forms in `texts` and keep the most frequent per folded key."""
-        from .terms import _dictionary  # here, not at the top: terms imports indexing, which imports text
-
-        compounds = _dictionary()
+        compounds = compound_words()
         uni: dict[str, Counter[str]] = defaultdict(Counter)
         free: dict[str, Counter[str]] = defaultdict(Counter)
         bi: dict[str, Counter[str]] = defaultdict(Counter)
