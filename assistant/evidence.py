@@ -51,6 +51,7 @@ _FACT_CLAUSE_BREAK = re.compile(r"[.;]\s|:\s(?=\D)")  # "…: 60.000.000 đồng
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
 _REGION = vocabulary.qualifier("region", "document")
+_NAMED_REGION = vocabulary.qualifier("named_region", "document")
 _TOTAL = vocabulary.qualifier("total", "document")
 _FACILITY = vocabulary.qualifier("facility", "document")
 _CLUSTER = vocabulary.qualifier("cluster", "document")
@@ -365,7 +366,7 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
         if f" {word} " in f" {folded} ":
             score -= 1
     if not query.region and not query.provinces:  # a regional figure for a question that names no region
-        named = any(m.group(0) != "cac tinh" for m in _REGION.finditer(f"{folded} {whole}"))  # "các tỉnh": all
+        named = bool(_NAMED_REGION.search(folded) or _NAMED_REGION.search(whole))  # "các tỉnh" is all of them
         score -= 1.5 if named else (0.5 if _REGION.search(scope) else 0)
     if query.own_facility:  # the owner of a facility is helped by support for facilities, not for clusters
         score -= 1 if _CLUSTER.search(folded) and not _FACILITY.search(folded) else 0
