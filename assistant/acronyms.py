@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .indexing import LoadedIndex
 from .text import STOPWORDS, fold, is_consonant_run
 
-__all__ = ["expand_acronyms"]
+__all__ = ["defined_names", "expand_acronyms"]
 
 _TOKEN = re.compile(r"(?<![\w/-])([^\W\d_]{2,6})(?![\w/-])")
 _DEFINED = re.compile(r"((?:[^\W\d_]+\s+){1,9}[^\W\d_]+)\s*\(([^\W\d_][^\W\d_&]{1,9})\)")
@@ -35,6 +35,7 @@ class _Readings:
     original: str
     defined: dict[str, str]
     found: dict[str, str | None] = field(default_factory=dict)
+    names: tuple[str, ...] | None = None
 
 
 _CACHE: dict[str, _Readings] = {}
@@ -63,6 +64,15 @@ def _readings(index: LoadedIndex) -> _Readings:
         _CACHE.clear()  # one generation is live at a time
         _CACHE[index.generation] = cached
     return cached
+
+
+def defined_names(index: LoadedIndex) -> tuple[str, ...]:
+    """The names the documents define for an abbreviation ("Cục Công Thương địa phương (CTĐP)" gives
+    "Công Thương địa phương"), longest first: a name the text cuts at a lower-case word is read whole."""
+    readings = _readings(index)
+    if readings.names is None:
+        readings.names = tuple(sorted(set(readings.defined.values()), key=len, reverse=True))
+    return readings.names
 
 
 def _definitions(text: str) -> dict[str, str]:

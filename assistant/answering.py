@@ -173,7 +173,7 @@ def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], pa
     """
     if best.coverage < params.refuse_below or query.unknown_share > params.unknown_above:
         return True
-    if (query.kind.needs_fact or query.kind.lead == "list") and set(query.key_terms) & query.unknown:
+    if (query.kind.needs_fact or query.kind.lead == "list") and query.unknown_asked:
         return True  # the figure or list asked is of something the documents never name ("lãi suất")
     around = _around(best)
     return any(_contradicted(term, query, around) for term in query.asked)  # what excludes what is data
@@ -373,6 +373,7 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     phrase = _completed(
         query, text[fact[0] - base : fact[1] - base].strip(), text[fact[1] - base : fact[1] - base + 40]
     )
+    phrase = _with_complement(query, phrase, text[best.start - base : fact[0] - base], text[fact[1] - base :])
     lead = phrase[:1].upper() + phrase[1:] + "."
     extra = _other_facts(query, best, fact)
     if extra:
@@ -393,6 +394,29 @@ def _completed(query: Query, phrase: str, following: str) -> str:
             for t in [*query.terms, query.unit]  # the unit counted is a question word too ("bao nhiêu học viên")
         ):
             return longer.rstrip(",.;:")
+    return phrase
+
+
+_COMPLEMENT = re.compile(r"\s*(?:\((\d[^()]{0,40})\)|,\s+((?:với|gồm)\s+\d[^,;.()]{0,40}))")
+_LABEL = re.compile(r"(?:^|[,;]\s)([^,;:]{2,40}):\s*$")
+
+
+_APPROXIMATE = re.compile(r"(?<!\w)(trên|hơn|gần|khoảng|ước tính|ước|tối đa|tối thiểu|không quá|lên tới)\s*$", re.I)
+
+
+def _with_complement(query: Query, phrase: str, before: str, after: str) -> str:
+    """The fact with what the sentence attaches to it: a count's other count ("13 cơ sở, với 15 sản
+    phẩm", "05 cơ sở CNNT (7 sản phẩm)"), the word that makes a figure a bound or an estimate ("trên
+    330 tỷ đồng"), and a label the question names ("Chợ Mới: 3 cơ sở")."""
+    attached = _COMPLEMENT.match(after)
+    if attached and query.kind.name == "count":
+        phrase += f" ({attached.group(1)})" if attached.group(1) else f", {attached.group(2).rstrip()}"
+    bound = _APPROXIMATE.search(before)
+    if bound and phrase[:1].isdigit():
+        phrase = f"{bound.group(1).lower()} {phrase}"
+    label = _LABEL.search(before)
+    if label and set(fold(label.group(1)).lower().split()) <= query.words:
+        phrase = f"{label.group(1).strip()}: {phrase}"
     return phrase
 
 
@@ -419,7 +443,8 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
     """The items: the lines after an opening sentence, the places a sentence names, or what follows its colon."""
     if len(citations) > 1:
         items = [_first_clause(c.quote) for c in citations[1:]]
-        return "Gồm: " + "; ".join(i.rstrip(".…") for i in items) + "."
+        counted = _counted(query, citations[0].quote)
+        return (f"{counted}, gồm: " if counted else "Gồm: ") + "; ".join(i.rstrip(".…") for i in items) + "."
     text = _listing_part(citations[0].quote)
     if query.asks_places:
         asked = set(query.provinces) | set(_provinces_in_meta(best, index))
@@ -431,7 +456,17 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         if len(text) - found.end() > 20:
             opener = found
             break
-    return "Gồm: " + _first_clause(text[opener.end() :] if opener else text, 260)
+    counted = _counted(query, text[: opener.start()] if opener else "")
+    return (f"{counted}, gồm: " if counted else "Gồm: ") + _first_clause(text[opener.end() :] if opener else text, 260)
+
+
+def _counted(query: Query, lead_in: str) -> str:
+    """How many items the lead-in says there are, of a noun the question names ("05 nội dung")."""
+    for found in FACT_PATTERNS["count"].finditer(lead_in):
+        words = fold(found.group(0)).lower().split()[1:]
+        if words and words[0] in query.words:
+            return found.group(0).strip()
+    return ""
 
 
 def _listing_part(quote: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import vocabulary
+from .acronyms import defined_names
 from .chunking import provision_at
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
@@ -59,6 +60,8 @@ _COMPARED_TO_PLAN = re.compile(r"(?:dat|bang|so voi)[^,;.]{0,25}?ke hoach(?: nam
 _PLAN_WORDS = vocabulary.qualifier("plan", "document")
 _ACTUAL_WORDS = vocabulary.qualifier("actual", "document")
 _CAP = re.compile(r"tối đa|tối thiểu|không quá|không vượt quá|mức|đến|lên tới", re.IGNORECASE)
+_FRAME_WORDS = 8  # the opening words of a sentence that set the year of the ones after it
+_LIST_OPENING = re.compile(r"(?:gồm|bao gồm|như sau|sau đây|sau|cụ thể)\s*:|:\s*$", re.IGNORECASE)
 _DUE = re.compile(r"trước|chậm nhất|hạn|đến hết|không quá", re.IGNORECASE)
 
 
@@ -262,7 +265,7 @@ def _score(
         header += " " + next((line for line in hit.chunk.text.splitlines() if " | " in line), "")
     facts = [
         f
-        for f in facts_in(query, unit.text, unit.start, header)
+        for f in facts_in(query, unit.text, unit.start, header, defined_names(index))
         if not _of_other_year(query, unit.text, f[0] - unit.start)
     ]
     score = coverage
@@ -271,6 +274,8 @@ def _score(
     score += weights.rank * (count - rank) + weights.semantic * _semantic(hit)
     if query.kind.facts:
         score += weights.fact if facts else -weights.no_fact
+        if facts and query.agent_verb and set(facts) & set(_agent_of(query, unit.text, unit.start)):
+            score += weights.unit  # the one who does what is asked, not any name
         if (
             facts
             and query.unit
@@ -283,6 +288,8 @@ def _score(
             and any(_DUE.search(unit.text[max(0, f[0] - unit.start - 12) : f[1] - unit.start]) for f in facts)
         ):
             score += weights.unit
+    if query.kind.lead == "list" and _LIST_OPENING.search(unit.text):
+        score += weights.fact  # the sentence that opens the items asked ("… gồm: (1) …; (2) …")
     meta = index.documents.get(hit.chunk.doc_id, {})
     if query.kind.rules_first and meta.get("kind") in _RULE_KINDS:
         score += weights.rules_first
@@ -353,10 +360,10 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
     elif query.programme == "local":
         score += 2 if local else (-2 if national else 0)
     line = folded.lstrip("- ")[:12]
-    if line.startswith("ke hoach"):
-        score += 1 if query.stage == "plan" else (-1.5 if query.stage == "actual" else -0.5)
+    if line.startswith("ke hoach"):  # a line labelled with the other stage contradicts it, as a programme does
+        score += 1 if query.stage == "plan" else (-2 if query.stage == "actual" else -0.5)
     elif line.startswith("thuc hien"):
-        score += -1 if query.stage == "plan" else 0.5
+        score += -2 if query.stage == "plan" else 0.5
     elif query.stage:
         stated = _COMPARED_TO_PLAN.sub(" ", folded)  # "đạt 41,8% kế hoạch năm" measures against the plan
         plan, actual = bool(_PLAN_WORDS.search(stated)), bool(_ACTUAL_WORDS.search(stated))
@@ -378,13 +385,28 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
 
 
 def _agent_of(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]:
-    """The span X of "do X <verb>" in `sentence` when the question asks who does <verb> ("do Vụ … tổ chức")."""
+    """Who does the verb the question asks about: X of "do X <verb>" ("do Vụ … tổ chức"), or the
+    person or office right before the verb ("Phó Cục trưởng … Đỗ Thị Minh Trâm trình bày Báo cáo")."""
     folded = fold(sentence).lower()
     if not query.agent_verb or len(folded) != len(sentence):
         return []
     verb = re.escape(query.agent_verb)
-    found = re.search(rf"\bdo\s+([^,.;()]{{3,100}}?)\s+{verb}\b", folded)
-    return [(offset + found.start(1), offset + found.end(1))] if found else []
+    for found in re.finditer(rf"\bdo\s+([^,.;()]{{3,100}}?)\s+{verb}\b", folded):
+        if sentence[found.start() : found.start() + 2].lower() == "do":  # "do", not the surname "Đỗ"
+            return [(offset + found.start(1), offset + found.end(1))]
+    for at in re.finditer(rf"\b{verb}\b", folded):
+        for name in query.kind.facts:  # in the kind's order: a person before an office for "ai"
+            out = [
+                (offset + m.start(), offset + m.end())
+                for m in FACT_PATTERNS[name].finditer(sentence, 0, at.start())
+                if _AUXILIARIES.fullmatch(folded[m.end() : at.start()])
+            ]
+            if out:
+                return out
+    return []
+
+
+_AUXILIARIES = re.compile(r"\s*(?:(?:da|se|dang|dong|cung|truc tiep|la nguoi)\s+)*")
 
 
 def enumerates(text: str) -> bool:
@@ -392,13 +414,18 @@ def enumerates(text: str) -> bool:
     return len(ITEM_BREAK.findall(text)) >= 2
 
 
-def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> list[tuple[int, int]]:
-    """Spans (absolute) of the facts of the asked kind in `sentence`."""
+def facts_in(
+    query: Query, sentence: str, offset: int, heading: str = "", names: tuple[str, ...] = ()
+) -> list[tuple[int, int]]:
+    """Spans (absolute) of the facts of the asked kind in `sentence`; `names`: the documents' defined names,
+    which complete an office's name the pattern cuts ("Cục Công Thương" + "địa phương")."""
     spans: list[tuple[int, int]] = []
     if query.kind.named and query.unit:
         spans = _named_after(query.unit, sentence, offset)
-    if query.kind.name in ("name", "person"):
-        spans = spans or _agent_of(query, sentence, offset)
+    if query.kind.name in ("name", "person") and not spans and query.agent_verb:
+        spans = _agent_of(query, sentence, offset)
+        if not spans and re.search(rf"\b{re.escape(query.agent_verb)}\b", fold(sentence).lower()):
+            return []  # the sentence tells of the act without who does it ("được tổ chức tại Hậu Giang")
     for name in (
         () if spans else query.kind.facts
     ):  # in the kind's order of preference: a person before an office for "ai"
@@ -410,6 +437,7 @@ def facts_in(query: Query, sentence: str, offset: int, heading: str = "") -> lis
     spans = [s for s in spans if not _given(query, sentence[s[0] - offset : s[1] - offset])]
     if query.kind.name in ("name", "person"):
         spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
+        spans = [_completed_name(sentence, offset, s, names) for s in spans]
     if query.named_number and {"date", "when"} & set(query.kind.facts):  # "qđ 1994 ký ngày nào": that one's date
         spans = _dates_of_named(query.named_number, sentence, offset, spans)
     if query.kind.name == "docnumber" and any(query.document_asked):  # "Quyết định … số mấy": a QĐ number
@@ -441,6 +469,17 @@ def _bare_count(query: Query, sentence: str, offset: int, spans: list[tuple[int,
 
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+
+
+def _completed_name(sentence: str, offset: int, span: tuple[int, int], names: tuple[str, ...]) -> tuple[int, int]:
+    """`span`, run on to the end of a defined name that starts inside it and goes past it."""
+    start, end = span[0] - offset, span[1] - offset
+    lowered = sentence.lower()
+    for name in names:
+        at = lowered.find(name.lower(), start, end + len(name))
+        if start <= at < end < at + len(name):
+            return span[0], offset + at + len(name)
+    return span
 
 
 _NAME_END = re.compile(r"\s*(?:,(?!\s+[A-ZĐ]{2,})|[.;:(]|\s(?:và|với|để|do|của|trên|tại|nhằm|sau đây)\s)")
@@ -514,7 +553,7 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
     # a sentence listing many provinces is about the region, not each of them (unless a list of places is asked)
     own = unit.text if len(named) <= 2 or query.asks_places else ""
     around = " ".join([own, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
-    places = set(provinces_in(around))
+    places = set(provinces_in(around)) | _lead_places(chunk.doc_id, index)
     written = str(meta.get("date") or meta.get("year") or "")
     for province in query.provinces:
         if query.situated and not meta.get("province") and meta.get("kind") in _RULE_KINDS:
@@ -538,6 +577,23 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
             if year not in about:
                 return f"năm {year}"
     return _other_period(query, unit, chunk, index)
+
+
+_LEAD_PLACES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _lead_places(doc_id: str, index: LoadedIndex) -> frozenset[str]:
+    """The place a report of one event is about: the one or two provinces its opening paragraph names
+    ("Hội nghị … được tổ chức tại Hậu Giang"); none for a text that opens on many."""
+    key = (index.generation, doc_id)
+    if key not in _LEAD_PLACES:
+        text = index.text_of(doc_id)
+        end = text.find("\n", 200)
+        named = frozenset(provinces_in(text[: end if end > 0 else 600]))
+        if len(_LEAD_PLACES) > 4096:
+            _LEAD_PLACES.clear()
+        _LEAD_PLACES[key] = named if len(named) <= 2 else frozenset()
+    return _LEAD_PLACES[key]
 
 
 def _other_period(query: Query, unit: _Sentence, chunk: Chunk, index: LoadedIndex) -> str:
@@ -583,11 +639,19 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
     manifest year and date, and the text just before.
     """
     for sentence in _lead_ins(chunk, offset, index):
-        named = unit_years(sentence)
+        named = unit_years(_frame(sentence))
         if named:
             return named
     lead_in = index.text_of(chunk.doc_id)[max(0, offset - 1200) : offset]
     return set(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+
+
+def _frame(sentence: str) -> str:
+    """The part of an earlier sentence that frames the ones after it: its opening words, before any item
+    ("8 tháng năm 2023, …", "Theo báo cáo, năm 2022 tổng …", "Năm 2022, Trung tâm đã: …"), not a year
+    deep inside one of its items ("Thiết kế, In ấn, phát hành … brochure … năm 2022; …")."""
+    opening = re.split(r"[;:]\s", sentence, maxsplit=1)[0]
+    return " ".join(opening.split()[:_FRAME_WORDS])
 
 
 def period_of(unit: str, chunk: Chunk, offset: int, index: LoadedIndex) -> Period | None:

@@ -203,7 +203,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "when",
-        r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|hôm nào|tháng nào|tháng mấy|dịp nào|năm mấy",
+        r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|hôm nào|bữa nào|buổi nào|tháng nào|tháng mấy|dịp nào|năm mấy",
         facts=("when",),
         bias=2,
     ),
@@ -411,7 +411,10 @@ def _unit(kind: Kind, cue: str) -> str:
     return " ".join(noun)
 
 
-_UNIT_STOP = frozenset("va voi thi vay a khong ko la cua duoc cho da se dang nhe nha ad admin".split())
+# function words and the chat particles that close a question ("bao nhiêu rồi ạ", "mấy người vậy ad")
+_UNIT_STOP = frozenset(
+    "va voi thi vay a khong ko la cua duoc cho da se dang nhe nha ad admin roi z v ha ak nhi".split()
+)
 # Cue words that also name the topic stay in it: "nghị định nào" asks about a decree, "kinh phí" about money.
 _TOPICAL = ("count", "list", "money", "docnumber")
 _NAMED_NOUNS = ("ten", "to", "trang", "chuong", "de", "mo", "danh", "san", "giai", "nguon")

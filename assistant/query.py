@@ -25,6 +25,7 @@ from .legal import asked_document
 from .periods import Period, asked_period
 from .terms import term_weights, topic_words, unknown_terms
 from .text import (
+    NOUN_TAGS,
     STOPWORDS,
     YEAR,
     compared_years,
@@ -34,6 +35,7 @@ from .text import (
     lexical_tokens,
     province_info,
     provinces_in,
+    word_tags,
 )
 
 __all__ = ["Query", "build_query"]
@@ -78,6 +80,9 @@ _INCLUDING = re.compile(r"\b(?:tinh chung ca|tinh chung|tinh ca|ke ca|bao gom ca
 _AGENT_ASKED = re.compile(
     r"\bdo (?:ai|don vi nao|co quan nao|to chuc nao|ben nao|noi nao) ((?:[a-z]+ ?){1,3}?)\s*(?:[?,.]|$)"
 )
+# "ai trình bày …", "đơn vị nào chủ trì …": the subject of the verb that follows is asked
+_WHO_ASKED = re.compile(r"\b(?:ai|don vi nao|co quan nao|to chuc nao)\s+(?:(?:se|da|la nguoi|duoc)\s+)?")
+_BARE_VERBS = frozenset({"la", "co", "duoc", "lam", "phai"})
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 # "qđ 1994", "công văn số 400", "bc 581": a document the question names by its number
@@ -85,6 +90,7 @@ _NAMED_DOCUMENT = re.compile(
     r"\b(?:quyet dinh|qd|cong van|cv|van ban|nghi dinh|nd|thong tu|bao cao|bc|ke hoach|kh|thong bao|tb)"
     r"\s+(?:so\s+)?(\d{2,6})\b"
 )
+_FIGURES = frozenset({"money", "count", "percent", "amount"})  # plan or actual selects between figures only
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -141,6 +147,19 @@ class Query:
         return sum(w for t, w in asked.items() if t in self.unknown) / total
 
     asked: frozenset[str] = field(default_factory=frozenset)  # terms of the asked part (the rest is situation)
+    tags: dict[str, str] = field(default_factory=dict)  # folded word of the asked part -> part of speech
+
+    @property
+    def unknown_asked(self) -> frozenset[str]:
+        """The words that carry what is asked and that no document uses: the thing asked is not in the
+        documents ("lãi suất bao nhiêu"). A key term counts when it is a noun (an unknown verb, "liên hệ",
+        "dự tính", is the user's own wording of something known) and, for a count, the noun counted."""
+        unit = self.unit
+        return frozenset(
+            t
+            for t in self.key_terms
+            if t in self.unknown and self.tags.get(t, "N") in NOUN_TAGS and (not unit or t in unit)
+        )
 
     @property
     def kind(self) -> Kind:
@@ -154,9 +173,22 @@ class Query:
 
     @cached_property
     def agent_verb(self) -> str:
-        """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc"); "" otherwise."""
-        asked = _AGENT_ASKED.search(fold(self.text).lower())
-        return asked.group(1).strip() if asked else ""
+        """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc", "ai trình bày báo
+        cáo" -> "trinh bay": the first word after the question word that the tagger reads as a verb);
+        "" otherwise."""
+        folded = fold(self.text).lower()
+        asked = _AGENT_ASKED.search(folded)
+        if asked:
+            return asked.group(1).strip()
+        who = _WHO_ASKED.search(folded)
+        if who is None:
+            return ""
+        words = folded[who.end() :].split()
+        for size in (2, 1):  # a verb of two syllables before its first syllable alone
+            verb = " ".join(words[:size])
+            if len(words) >= size and self.tags.get(verb) == "V" and verb not in _BARE_VERBS:
+                return verb
+        return ""
 
     @cached_property
     def own_facility(self) -> bool:
@@ -246,7 +278,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         situated=not provinces_in(asked) and bool(provinces_in(situation)),
         years=_years(asked),  # a year in the user's own case ("sp của e đạt … năm 2020") is not asked
         programme=_programme(folded),
-        stage=_stage_asked(accented, match),
+        stage=_stage_asked(accented, match) if _FIGURES & set(match.kind.facts) else None,
         region=bool(_REGION.search(folded)),
         total=bool(_TOTAL.search(folded)) or bool(_INCLUDING.search(folded)),  # "kể cả …" asks the sum
         inclusive=bool(_INCLUDING.search(folded)),
@@ -259,6 +291,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         period=asked_period(asked),
         stages=_stages_asked(asked),
         asked=frozenset(asked_terms),
+        tags=word_tags(asked),
     )
 
 

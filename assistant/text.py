@@ -349,6 +349,18 @@ def segment_words(text: str) -> list[str]:
         return [w for w in word_tokenize(text) if any(ch.isalnum() for ch in w)]
 
 
+NOUN_TAGS = frozenset({"N", "Np", "Nc", "Nu", "Ny", "Nb"})
+
+
+def word_tags(text: str) -> dict[str, str]:
+    """Folded word -> its part of speech by underthesea's tagger ("lãi suất": N, "liên hệ": V)."""
+    from underthesea import pos_tag  # imported on first use, like the segmenter
+
+    with _segment_lock:
+        tagged = pos_tag(text)
+    return {" ".join(syllables(word)): tag for word, tag in tagged}
+
+
 # Provinces and centrally-run cities (assistant/vocab/provinces.json), to notice questions about a
 # place the corpus lacks; aliases ("Sài Gòn", "Đăk Nông") stand for the province's own name.
 def _syllable_key(name: str) -> str:
