@@ -38,7 +38,16 @@ from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read
 from .text import fold
 from .types import DOCUMENT_KINDS
 
-__all__ = ["AddResult", "Added", "EntryOverrides", "Reindex", "add_documents", "list_documents", "remove_document"]
+__all__ = [
+    "AddResult",
+    "Added",
+    "EntryOverrides",
+    "Reindex",
+    "add_documents",
+    "header_facts",
+    "list_documents",
+    "remove_document",
+]
 
 
 @dataclass
@@ -403,3 +412,26 @@ def remove_document(
 def relation_targets(entry: dict[str, Any]) -> list[tuple[str, str]]:
     """(relation label, target) pairs of a manifest entry, for display."""
     return [(RELATIONS[r], str(t)) for r in RELATIONS for t in entry.get(r) or []]
+
+
+def header_facts(item: Added) -> list[tuple[str, str]]:
+    """What was recognised in an added document, as (label, value) pairs for staff to check: kind, number,
+    issuer, province, place and date, subject, entry into force, structure, relations (`khuyencong add`
+    prints them, the /admin page shows them)."""
+    entry, header = item.entry, item.header
+    parts = [
+        f"{header.chapters} chương" if header.chapters else "",
+        f"{header.articles} điều" if header.articles else "",
+    ]
+    facts = [
+        ("loại", f"{entry['kind']}" + (f" ({entry['doc_type']})" if entry.get("doc_type") else "")),
+        ("số hiệu", entry.get("number")),
+        ("cơ quan ban hành", entry.get("issuer")),
+        ("tỉnh/thành", entry.get("province")),
+        ("nơi, ngày ban hành", ", ".join(str(x) for x in (entry.get("place"), entry.get("date")) if x)),
+        ("trích yếu", entry.get("subject")),
+        ("hiệu lực từ", entry.get("effective_date")),
+        ("cấu trúc", ", ".join(p for p in parts if p)),
+    ]
+    facts += relation_targets(entry)
+    return [(label, str(value)) for label, value in facts if value]
