@@ -5,6 +5,9 @@ HTML parse mode (only < > & escaped), split into messages of at most 4096 visibl
 characters. An answer's last message carries buttons: 📚 sources (the quoted passages),
 👍 / 👎 (stored in the same feedback database as the HTTP API). "typing…" shows while
 the answer is computed.
+
+Deadline reminders (/nhac, `bots/reminders.py`) go out from PTB's JobQueue (APScheduler, the
+`job-queue` extra): one repeating job per Application, whether it polls or serves the webhook.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from assistant.errors import AssistantError, EventRefused, InvalidEvent
+from assistant.errors import AssistantError, BotConfigError, EventRefused, InvalidEvent
 
 from .base import Channel
 from .config import TelegramSettings
 from .dialogue import Chat, Dialogue, Reply
 from .formatting import Line, render_html
+from .reminders import REMINDER_FIRST, REMINDER_INTERVAL, Reminders
 
 __all__ = [
     "CHANNEL",
@@ -61,6 +65,8 @@ COMMANDS = [
     BotCommand("start", "Giới thiệu và câu hỏi mẫu"),
     BotCommand("nguon", "Danh sách tài liệu và ngày ban hành"),
     BotCommand("hanchot", "Các hạn chót ghi trong tài liệu"),
+    BotCommand("nhac", "Nhắc trước các hạn chót"),
+    BotCommand("huynhac", "Thôi nhắc hạn"),
     BotCommand("help", "Cách dùng"),
 ]
 
@@ -159,12 +165,20 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 
 def build_application(
-    settings: TelegramSettings, dialogue: Dialogue, *, polling: bool = True
+    settings: TelegramSettings,
+    dialogue: Dialogue,
+    *,
+    polling: bool = True,
+    reminders: Reminders | None = None,
+    reminder_every: float = REMINDER_INTERVAL,
+    reminder_first: float = REMINDER_FIRST,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with our handlers; without `polling` it has no updater (webhook mode).
 
     PTB's rate limiter keeps within Telegram's flood limits and, told to wait (429 retry_after),
-    waits that long and sends again, up to `FLOOD_RETRIES` times.
+    waits that long and sends again, up to `FLOOD_RETRIES` times. When the dialogue's session keeps
+    a store, the JobQueue sends the due deadline reminders every `reminder_every` seconds
+    (`reminders`: the chats of this channel, today from the assistant unless given a clock).
     """
     builder = (
         Application.builder()
@@ -180,7 +194,29 @@ def build_application(
     application.add_handler(MessageHandler(filters.TEXT, handlers.on_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_error_handler(_on_error)
+    if dialogue.session.feedback is not None:
+        _schedule_reminders(application, reminders or Reminders(dialogue, CHANNEL), reminder_every, reminder_first)
     return application
+
+
+def _schedule_reminders(
+    application: Application[Any, Any, Any, Any, Any, Any], reminders: Reminders, every: float, first: float
+) -> None:
+    """One repeating job on the Application's JobQueue: started and stopped with the Application."""
+    if application.job_queue is None:
+        raise BotConfigError(
+            "Thiếu APScheduler cho nhắc hạn: cài lại gói với `pip install -e .` (python-telegram-bot[job-queue])."
+        )
+
+    async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def send(chat_id: str, reply: Reply) -> None:
+            await send_reply(context.bot, chat_id, reply)
+
+        sent = await reminders.send_due(send)
+        if sent:
+            log.info("telegram: %d deadline reminders sent", sent)
+
+    application.job_queue.run_repeating(remind, interval=every, first=first, name="nhac-han")
 
 
 def run_polling(settings: TelegramSettings, dialogue: Dialogue) -> None:
