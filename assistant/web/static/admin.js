@@ -8,6 +8,8 @@
   const POLL_MS = 700;
   const $ = (id) => document.getElementById(id);
   let maxUploadMb = 20;
+  const KINDS = { regulation: "Văn bản quy phạm", direction_letter: "Công văn chỉ đạo", report: "Báo cáo", news: "Tin tức" };
+  const CHANNELS = { api: "Trang web / API", telegram: "Telegram", zalo: "Zalo" };
 
   // ------------------------------------------------------------ calls
   class ApiError extends Error {
@@ -114,7 +116,7 @@
     for (const doc of documents) {
       const row = el("tr");
       row.dataset.id = doc.id;
-      row.append(el("td", doc.id), el("td", doc.title), el("td", doc.number ? doc.kind + " · " + doc.number : doc.kind),
+      row.append(el("td", doc.id), el("td", doc.title), el("td", (KINDS[doc.kind] || doc.kind) + (doc.number ? " · " + doc.number : "")),
         el("td", doc.date || doc.year || ""), el("td", doc.indexed ? "đang dùng để trả lời" : "chưa lập chỉ mục"));
       const cell = el("td");
       const remove = el("button", "Xóa", "danger remove");
@@ -221,12 +223,11 @@
     return params.toString();
   }
 
-  const CHANNELS = { api: "Trang web / API", telegram: "Telegram", zalo: "Zalo" };
 
   async function loadFeedback(event) {
     if (event) event.preventDefault();
     const { count, items } = await call("/feedback?" + feedbackQuery());
-    $("feedback-count").textContent = count ? count + " góp ý 👎" : "Không có góp ý 👎 nào trong khoảng này.";
+    $("feedback-count").textContent = count ? count + " góp ý chưa hữu ích" : "Không có góp ý chưa hữu ích nào trong khoảng này.";
     const body = $("feedback-rows").querySelector("tbody");
     body.replaceChildren();
     for (const item of items) {
