@@ -32,6 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
+from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from assistant.errors import AssistantError, BotConfigError, EventRefused, InvalidEvent
@@ -210,7 +211,11 @@ def _schedule_reminders(
 
     async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
         async def send(chat_id: str, reply: Reply) -> None:
-            await send_reply(context.bot, chat_id, reply)
+            try:
+                await send_reply(context.bot, chat_id, reply)
+            except Forbidden:  # the user blocked the bot or left the group: no more reminders for it
+                log.info("telegram chat %s refuses messages: unsubscribed from reminders", chat_id)
+                await asyncio.to_thread(reminders.dialogue.session.unsubscribe, CHANNEL, chat_id)
 
         sent = await reminders.send_due(send)
         if sent:

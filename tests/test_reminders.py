@@ -165,6 +165,21 @@ def test_a_failed_send_is_tried_again_next_round(
     assert len(_reminders_to(bot_api, CHAT)) == refusals + 1  # the stand-in records the refused calls too: one went out
 
 
+def test_a_chat_that_blocked_the_bot_is_unsubscribed(
+    bot_api: BotAPIStandIn, assistant: Assistant, feedback: FeedbackStore
+) -> None:
+    feedback.subscribe("telegram", str(OTHER))
+    feedback.subscribe("telegram", str(CHAT))
+    bot_api.blocked.add(OTHER)
+
+    def script(api: BotAPIStandIn) -> None:
+        wait_until(lambda: _reminders_to(api, CHAT), what="the reminder to the chat that did not block the bot")
+        wait_until(lambda: feedback.subscribers("telegram") == [str(CHAT)], what="the blocked chat unsubscribed")
+
+    run_bot(bot_api, make_dialogue(assistant, feedback), lambda: WEEK_BEFORE, script)
+    assert len(_reminders_to(bot_api, OTHER)) == 1  # tried once, refused, not tried again
+
+
 def test_the_commands_in_a_chat_that_keeps_no_store(assistant: Assistant) -> None:
     from assistant.session import Session
 
