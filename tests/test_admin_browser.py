@@ -155,7 +155,7 @@ def test_staff_add_a_pdf_and_the_chat_answers_from_it(staff_server: str, browser
     assert len(_answers(browser)) == 2
 
 
-def test_staff_see_the_unhelpful_and_the_unanswered(staff_server: str, browser: Any) -> None:
+def test_staff_see_the_unhelpful_and_the_unanswered(staff_server: str, browser: Any, tmp_path: Path) -> None:
     browser.get(staff_server + "/admin")  # the token is kept in this tab: no second log-in
     _wait(browser, lambda d: d.find_element(_by("id"), "panel").is_displayed())
     browser.find_element(_by("css"), '.tab[data-tab="feedback-tab"]').click()
@@ -165,6 +165,13 @@ def test_staff_see_the_unhelpful_and_the_unanswered(staff_server: str, browser: 
     assert cells[3].startswith("30%") and cells[4] == "Cần nói rõ mức mới sau sửa đổi"
     assert _text(browser, "feedback-count") == "1 góp ý chưa hữu ích"
     browser.save_screenshot(str(ARTIFACTS / "admin-feedback.png"))
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.find_element(_by("id"), "fb-csv").click()
+    exported = _wait(browser, lambda d: [p for p in tmp_path.glob("*.csv") if p.stat().st_size])
+    assert exported[0].name == "gop-y-chua-huu-ich.csv"
+    lines = exported[0].read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "ngày,kênh,câu hỏi,câu trả lời,góp ý,mã câu trả lời"
+    assert MACHINE_QUESTION in lines[1]
 
     browser.find_element(_by("css"), '.tab[data-tab="unanswered-tab"]').click()
     groups = _wait(browser, lambda d: d.find_elements(_by("css"), "#unanswered .group"))
