@@ -26,7 +26,7 @@ from .indexing import (
     read_meta,
     recover_interrupted,
 )
-from .ingest import AddResult, EntryOverrides, add_documents, list_documents, remove_document
+from .ingest import AddResult, EntryOverrides, add_documents, list_documents, preview_documents, remove_document
 from .llm import LLMAnswerer, OpenAICompatibleChat
 from .query import Query, build_query
 from .relations import annotate_amendments, prefer_in_force
@@ -128,6 +128,15 @@ class Assistant:
         """
         reindex = partial(self.index, progress=progress) if index else None
         return add_documents(self.settings, sources, overrides, client=client, reindex=reindex)
+
+    def preview(
+        self, sources: list[str], overrides: EntryOverrides | None = None, *, client: httpx.Client | None = None
+    ) -> AddResult:
+        """What `add` would add (read, recognised, checked against the corpus), with nothing written.
+
+        Raises `DocumentUnreadable` or `CorpusError` as `add` would.
+        """
+        return preview_documents(self.settings, sources, overrides, client=client)
 
     def remove(
         self, doc_id: str, *, index: bool = True, progress: Callable[[str, int, int], None] | None = None

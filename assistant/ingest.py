@@ -46,6 +46,7 @@ __all__ = [
     "add_documents",
     "header_facts",
     "list_documents",
+    "preview_documents",
     "remove_document",
 ]
 
@@ -115,11 +116,7 @@ def add_documents(
     """
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
-    loaded = _load_sources(
-        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
-    )
-    if len(loaded) > 1 and overrides.single_only():
-        raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
+    loaded = _read_sources(settings, sources, overrides, client)
     with _transaction(settings) as tx:
         entries = _manifest_entries(corpus)  # under the lock: as the last add or remove left it
         added = _prepare(loaded, entries, corpus, overrides)
@@ -129,6 +126,37 @@ def add_documents(
         pause_point("corpus-written")
         report = reindex() if reindex else None
     return AddResult(added, report)
+
+
+def preview_documents(
+    settings: Settings,
+    sources: list[str],
+    overrides: EntryOverrides | None = None,
+    client: httpx.Client | None = None,
+) -> AddResult:
+    """What `add_documents` would add: the sources read, recognised and checked against the corpus as it
+    would (duplicates, id clashes), with nothing written and the index untouched (`AddResult.index` None).
+
+    Raises what `add_documents` raises, for the same reasons.
+    """
+    overrides = overrides or EntryOverrides()
+    loaded = _read_sources(settings, sources, overrides, client)
+    entries = list_documents(settings)
+    added = _prepare(loaded, entries, settings.corpus_dir, overrides)
+    for item in added:
+        item.entry.pop("_text")
+    return AddResult(added, None)
+
+
+def _read_sources(
+    settings: Settings, sources: list[str], overrides: EntryOverrides, client: httpx.Client | None
+) -> list[tuple[_Source, Extracted]]:
+    loaded = _load_sources(
+        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
+    )
+    if len(loaded) > 1 and overrides.single_only():
+        raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
+    return loaded
 
 
 Fetch = Callable[[str], tuple[bytes, str]]  # a URL's (body, content type)

@@ -153,25 +153,37 @@ def test_guessing_the_token_is_rate_limited(staff_settings: Settings) -> None:
 
 
 # ------------------------------------------------------------------ documents
-def test_a_pdf_uploaded_is_recognised_and_answers_with_its_clause(client: TestClient, tmp_path: Path) -> None:
+def test_a_pdf_uploaded_is_recognised_and_answers_with_its_clause(
+    client: TestClient, staff_settings: Settings, tmp_path: Path
+) -> None:
     pdf = render_pdf(DECISION_59, tmp_path / "QĐ 59 (bản ký).pdf").read_bytes()
     before = client.get("/admin/api/status", headers=AUTH).json()
     assert before["keyword_ready"] and before["documents"] == 5 and before["vectors_expected"] == 0
     assert not client.post("/ask", json={"question": MACHINE_QUESTION}).json()["found"]
+    corpus_before = _snapshot(staff_settings)
     started = client.post(
         "/admin/api/documents/upload", params={"filename": "QĐ 59 (bản ký).pdf"}, content=pdf, headers=AUTH
     )
     assert started.status_code == 202
-    job = wait_job(client, started.json()["job"])
-    assert job["state"] == "done", job
-    (document,) = job["result"]["documents"]
-    assert document["id"] == NEW_ID and document["searchable"]
-    facts = {f["label"]: f["value"] for f in document["facts"]}
+    preview = wait_job(client, started.json()["job"])
+    assert preview["state"] == "done" and preview["result"]["confirm"], preview
+    assert preview["message"].startswith("Chưa ghi gì vào corpus.")
+    assert _snapshot(staff_settings) == corpus_before  # read and recognised, nothing written yet
+    (previewed,) = preview["result"]["documents"]
+    facts = {f["label"]: f["value"] for f in previewed["facts"]}
     assert facts["số hiệu"] == "59/2099/QĐ-UBND"
     assert facts["loại"] == "regulation (Quyết định)"
     assert facts["cơ quan ban hành"] == "Ủy ban nhân dân tỉnh Hư Cấu"
     assert facts["nơi, ngày ban hành"] == "Hư Cấu, 2099-12-31"
     assert facts["cấu trúc"] == "3 chương, 6 điều"
+    confirmed = client.post(f"/admin/api/jobs/{preview['id']}/confirm", headers=AUTH)
+    assert confirmed.status_code == 202
+    job = wait_job(client, confirmed.json()["job"])
+    assert job["state"] == "done", job
+    (document,) = job["result"]["documents"]
+    assert document["id"] == NEW_ID and document["searchable"] and document["facts"] == previewed["facts"]
+    again = client.post(f"/admin/api/jobs/{preview['id']}/confirm", headers=AUTH)
+    assert again.status_code == 400  # a preview is added once
     entry = next(d for d in client.get("/admin/api/documents", headers=AUTH).json()["documents"] if d["id"] == NEW_ID)
     assert entry["indexed"] and entry["source"] == "qd-59-ban-ky.pdf"  # the name it was kept under, made safe
     answer = client.post("/ask", json={"question": MACHINE_QUESTION}).json()
@@ -204,6 +216,19 @@ def test_uploads_refused_leave_the_corpus_and_index_alone(
         client, client.post(upload, params={"filename": "scan.pdf"}, content=scan, headers=AUTH).json()["job"]
     )
     assert job["state"] == "failed" and "OCR" in job["message"]
+    assert client.post(f"/admin/api/jobs/{job['id']}/confirm", headers=AUTH).status_code == 400
+    twin = (staff_settings.corpus_dir / "dongnai-2023-ket-qua.txt").read_bytes()  # already in the corpus
+    job = wait_job(
+        client, client.post(upload, params={"filename": "ban-sao.txt"}, content=twin, headers=AUTH).json()["job"]
+    )
+    assert job["state"] == "failed" and "đã có trong corpus (mã dongnai-2023-ket-qua)" in job["message"]
+    pdf = render_pdf(DECISION_59, tmp_path / "qd.pdf").read_bytes()
+    job = wait_job(client, client.post(upload, params={"filename": "qd.pdf"}, content=pdf, headers=AUTH).json()["job"])
+    assert job["state"] == "done"
+    cancelled = client.post(f"/admin/api/jobs/{job['id']}/cancel", headers=AUTH)
+    assert cancelled.json() == {"job": job["id"], "state": "cancelled"}
+    assert client.post(f"/admin/api/jobs/{job['id']}/confirm", headers=AUTH).status_code == 400
+    assert not list((staff_settings.data_dir / "uploads").iterdir())
     bad_url = client.post("/admin/api/documents/url", json={"url": "file:///etc/passwd"}, headers=AUTH)
     assert bad_url.status_code == 400
     missing = client.delete("/admin/api/documents/khong-co", headers=AUTH)

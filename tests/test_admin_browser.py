@@ -128,6 +128,11 @@ def test_staff_add_a_pdf_and_the_chat_answers_from_it(staff_server: str, browser
 
     browser.find_element(_by("id"), "upload-file").send_keys(str(pdf))
     browser.find_element(_by("id"), "upload-button").click()
+    recognised = _wait(browser, lambda d: d.find_elements(_by("css"), "#job-result .recognised"))
+    assert recognised[0].text.startswith("Trợ lý nhận ra: Quyết định 59/2099/QĐ-UBND")
+    assert _text(browser, "job-stage") == "Đã đọc xong: chờ xác nhận"
+    assert len(browser.find_elements(_by("css"), "#documents tbody tr")) == 5  # nothing added yet
+    browser.find_element(_by("id"), "confirm-add").click()
     ready = _wait(browser, lambda d: d.find_elements(_by("css"), "#job-result .ready"))
     assert ready[0].text == (
         "Đã sẵn sàng để hỏi: Quyết định 59/2099/QĐ-UBND ban hành Quy định hỗ trợ khuyến công thử nghiệm "

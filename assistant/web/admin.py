@@ -5,12 +5,15 @@ Every `/admin/api` call carries `Authorization: Bearer <token>`, compared in con
 such attempt counts against the client's rate limit, so the token cannot be guessed quickly.
 The page itself holds no data: it asks for the token and sends it with every call.
 
-- documents: upload a PDF/DOCX/HTML/TXT (the raw file as the body, `?filename=`), or give a URL;
-  both go through `Assistant.add`, the path of `khuyencong add`, in a background job whose
-  progress (`/admin/api/jobs/{id}`) is in the feedback store, so any server process can report
-  it. Size (KHUYENCONG_MAX_UPLOAD_MB) and type are checked before anything is written; the file
-  is kept under a safe name in a private folder of the data directory only while it is read.
-  A failure leaves the corpus and the index as they were (the add is one transaction).
+- documents: upload a PDF/DOCX/HTML/TXT (the raw file as the body, `?filename=`), or give a URL.
+  First a preview job (`Assistant.preview`): the text read and its header recognised, checked
+  against the corpus, nothing written; staff confirm (`POST jobs/{id}/confirm`) or cancel. The
+  confirmed add is `Assistant.add`, the path of `khuyencong add`. Jobs run in the background and
+  their progress (`/admin/api/jobs/{id}`) is in the feedback store, so any server process can
+  report it. Size (KHUYENCONG_MAX_UPLOAD_MB) and type are checked before anything is written; the
+  file is kept under a safe name in a private folder of the data directory until it is added or
+  cancelled (a day at most). A failure leaves the corpus and the index as they were (the add is
+  one transaction).
 - index status: keyword side ready, vectors filled N of M;
 - feedback review: the 👎 with question, answer, comment, channel and date; filters; CSV;
 - unanswered questions: refusals grouped by wording (`FeedbackStore.unanswered`), marked handled.
@@ -26,7 +29,7 @@ import logging
 import re
 import shutil
 import threading
-import uuid
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,8 +55,16 @@ UPLOAD_PATH = f"{ADMIN_API}/documents/upload"
 UPLOAD_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt")
 MB = 1024 * 1024  # as readers.py counts a download
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")  # dates shown and filtered in Vietnam's time (no DST)
-UPLOADS = "uploads"  # <data_dir>/uploads/<job>/: a file only while its job reads it
+UPLOADS = "uploads"  # <data_dir>/uploads/<preview job>/: a file from its upload until it is added or cancelled
+UPLOAD_KEPT = 86400.0  # seconds an upload never confirmed is kept
 STAGES = {"vectors": "Đang tạo vectơ ngữ nghĩa cho các đoạn mới"}
+RUNNING = {
+    "preview": "Đang đọc văn bản và nhận dạng phần đầu",
+    "preview-url": "Đang tải và đọc văn bản",
+    "add": "Đang thêm vào corpus và cập nhật chỉ mục",
+    "remove": "Đang xóa khỏi corpus và cập nhật chỉ mục",
+}
+PREVIEWED = "Chưa ghi gì vào corpus. Kiểm tra những gì trợ lý nhận ra, rồi bấm “Thêm vào corpus” hoặc “Hủy”."
 CSV_COLUMNS = ("ngày", "kênh", "câu hỏi", "câu trả lời", "góp ý", "mã câu trả lời")
 
 
@@ -122,10 +133,27 @@ def safe_file_name(name: str) -> str:
     return clean + suffix
 
 
-def _job_folder(store: FeedbackStore, job_id: str) -> Path:
-    folder = store.path.parent / UPLOADS / job_id
-    folder.mkdir(parents=True, mode=0o700)
-    return folder
+def _uploads(store: FeedbackStore) -> Path:
+    return store.path.parent / UPLOADS
+
+
+def _forget_old_uploads(store: FeedbackStore) -> None:
+    """Uploads previewed but never confirmed nor cancelled, older than a day, are deleted."""
+    root = _uploads(store)
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        if folder.is_dir() and time.time() - folder.stat().st_mtime > UPLOAD_KEPT:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _uploaded_file(store: FeedbackStore, job_id: str) -> Path | None:
+    """The file a preview job read (None when it was added, cancelled or forgotten since)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        return None
+    folder = _uploads(store) / job_id
+    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    return files[0] if files else None
 
 
 def _describe(result: AddResult) -> list[dict[str, Any]]:
@@ -140,15 +168,21 @@ def _describe(result: AddResult) -> list[dict[str, Any]]:
     ]
 
 
+Work = Callable[[Callable[[str, int, int], None]], Any]
+
+
 class _Jobs:
-    """Background adds and removals, their progress written to the store as they go."""
+    """Background previews, adds and removals, their progress written to the store as they go."""
 
     def __init__(self, admin: _Admin) -> None:
         self.admin = admin
 
-    def start(self, action: str, source: str, work: Callable[[Callable[[str, int, int], None]], Any]) -> str:
+    def start(self, action: str, source: str, work_for: Callable[[str], Work]) -> str:
+        """A new job, running the work that `work_for(job id)` returns."""
         job_id = self.admin.store.create_job(action, source)
-        thread = threading.Thread(target=self._run, args=(job_id, work), name=f"admin-{action}", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(job_id, work_for(job_id)), name=f"admin-{action}", daemon=True
+        )
         thread.start()
         return job_id
 
@@ -158,7 +192,8 @@ class _Jobs:
         def progress(stage: str, done: int, total: int) -> None:
             store.update_job(job_id, stage=STAGES.get(stage, stage), done=done, total=total)
 
-        store.update_job(job_id, state="running", stage="Đang đọc văn bản và cập nhật chỉ mục")
+        job = store.job(job_id) or {}
+        store.update_job(job_id, state="running", stage=RUNNING.get(job.get("action", ""), "Đang làm"))
         try:
             result = work(progress)
         except AssistantError as error:
@@ -169,10 +204,28 @@ class _Jobs:
             message = "Lỗi không mong đợi ở máy chủ; corpus và chỉ mục vẫn như trước. Xem nhật ký máy chủ."
             store.update_job(job_id, state="failed", stage="Không thực hiện được", message=message)
             return
-        store.update_job(job_id, state="done", stage="Xong", message="Corpus và chỉ mục đã cập nhật.", result=result)
+        if result.get("confirm"):
+            store.update_job(job_id, state="done", stage="Đã đọc xong: chờ xác nhận", message=PREVIEWED, result=result)
+        else:
+            store.update_job(
+                job_id, state="done", stage="Xong", message="Corpus và chỉ mục đã cập nhật.", result=result
+            )
 
 
-def _adding(admin: _Admin, source: str, folder: Path | None) -> Callable[[Callable[[str, int, int], None]], Any]:
+def _previewing(admin: _Admin, source: str, folder: Path | None) -> Work:
+    def work(progress: Callable[[str, int, int], None]) -> Any:
+        try:
+            result = admin.assistant.preview([source])
+        except Exception:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)  # nothing to confirm
+            raise
+        return {"documents": _describe(result), "confirm": True}
+
+    return work
+
+
+def _adding(admin: _Admin, source: str, folder: Path | None) -> Work:
     def work(progress: Callable[[str, int, int], None]) -> Any:
         try:
             result = admin.assistant.add([source], progress=progress)
@@ -232,6 +285,18 @@ def _feedback_rows(
     return rows
 
 
+def _confirmable(admin: _Admin, job_id: str) -> dict[str, Any]:
+    """A preview job that finished and was neither confirmed nor cancelled yet."""
+    job = admin.store.job(job_id)
+    if job is None or job["action"] not in ("preview", "preview-url"):
+        raise NotFound(f"Không có bản xem trước mã '{job_id}'.")
+    if job["state"] != "done":
+        raise BadUpload(
+            "Bản xem trước này chưa xong, không đọc được, hoặc đã được thêm hay hủy. Hãy tải lên lại nếu cần."
+        )
+    return job
+
+
 # ------------------------------------------------------------------- router
 def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter: RateLimiter) -> APIRouter:
     """The /admin/api routes, each behind the bearer token (`require_token`)."""
@@ -268,24 +333,51 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
             raise BadUpload(f"Tệp quá lớn (tối đa {limit:g} MB).", too_large=True)
         if not data:
             raise BadUpload("Tệp rỗng: hãy chọn lại tệp văn bản.")
-        job_id = uuid.uuid4().hex
-        folder = _job_folder(admin.store, job_id)
-        path = folder / name
-        path.write_bytes(data)
-        return {"job": jobs.start("add", filename[:255], _adding(admin, str(path), folder))}
+        _forget_old_uploads(admin.store)
 
-    @router.post("/documents/url", status_code=202, summary="Thêm văn bản từ một địa chỉ web")
+        def preview(job_id: str) -> Work:
+            folder = _uploads(admin.store) / job_id
+            folder.mkdir(parents=True, mode=0o700)
+            (folder / name).write_bytes(data)
+            return _previewing(admin, str(folder / name), folder)
+
+        return {"job": jobs.start("preview", filename[:255], preview)}
+
+    @router.post("/documents/url", status_code=202, summary="Đọc trước một văn bản từ địa chỉ web")
     def add_url(body: UrlIn, admin: AdminDep) -> dict[str, Any]:
         url = body.url.strip()
         if not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
             raise BadUpload("Địa chỉ phải bắt đầu bằng http:// hoặc https://, ví dụ https://…/van-ban.pdf.")
-        return {"job": jobs.start("add", url, _adding(admin, url, None))}
+        return {"job": jobs.start("preview-url", url, lambda _job_id: _previewing(admin, url, None))}
+
+    @router.post("/jobs/{job_id}/confirm", status_code=202, summary="Thêm văn bản đã xem trước vào corpus và chỉ mục")
+    def confirm(job_id: str, admin: AdminDep) -> dict[str, Any]:
+        previewed = _confirmable(admin, job_id)
+        if previewed["action"] == "preview-url":
+            admin.store.update_job(job_id, state="confirmed")
+            return {
+                "job": jobs.start("add", previewed["source"], lambda _id: _adding(admin, previewed["source"], None))
+            }
+        path = _uploaded_file(admin.store, job_id)
+        if path is None:
+            raise BadUpload("Tệp của bản xem trước này không còn (đã thêm, đã hủy hoặc quá một ngày). Hãy tải lên lại.")
+        admin.store.update_job(job_id, state="confirmed")
+        return {"job": jobs.start("add", previewed["source"], lambda _id: _adding(admin, str(path), path.parent))}
+
+    @router.post("/jobs/{job_id}/cancel", summary="Bỏ một văn bản đã xem trước (không thêm gì)")
+    def cancel(job_id: str, admin: AdminDep) -> dict[str, Any]:
+        _confirmable(admin, job_id)
+        path = _uploaded_file(admin.store, job_id)
+        if path is not None:
+            shutil.rmtree(path.parent, ignore_errors=True)
+        admin.store.update_job(job_id, state="cancelled", stage="Đã hủy", message="Không thêm gì vào corpus.")
+        return {"job": job_id, "state": "cancelled"}
 
     @router.delete("/documents/{doc_id}", status_code=202, summary="Xóa một tài liệu khỏi corpus và chỉ mục")
     def remove(doc_id: str, admin: AdminDep) -> dict[str, Any]:
         if not any(e["id"] == doc_id for e in admin.assistant.corpus()):
             raise NotFound(f"Không có tài liệu mã '{doc_id}' trong corpus.")
-        return {"job": jobs.start("remove", doc_id, _removing(admin, doc_id))}
+        return {"job": jobs.start("remove", doc_id, lambda _id: _removing(admin, doc_id))}
 
     @router.get("/jobs/{job_id}", summary="Tiến trình một lần thêm hoặc xóa")
     def job(job_id: str, admin: AdminDep) -> dict[str, Any]:

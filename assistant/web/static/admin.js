@@ -174,6 +174,10 @@
         state = await call("/jobs/" + id);
         showJob(state);
       } while (state.state === "queued" || state.state === "running");
+      if (state.state === "done" && state.result && state.result.confirm) {
+        offerConfirmation(id);
+        return;
+      }
       await loadStatus();
       await loadDocuments();
     } catch (failure) {
@@ -201,16 +205,37 @@
       return;
     }
     for (const doc of state.result.documents || []) {
-      result.append(el("p", (doc.searchable ? "Đã sẵn sàng để hỏi: " : "Đã thêm: ") + doc.title, "ready"));
+      const said = state.result.confirm ? "Trợ lý nhận ra: " : doc.searchable ? "Đã sẵn sàng để hỏi: " : "Đã thêm: ";
+      result.append(el("p", said + doc.title, state.result.confirm ? "recognised" : "ready"));
       const facts = el("dl", null, "facts");
       facts.append(el("dt", "mã"), el("dd", doc.id));
       for (const fact of doc.facts) facts.append(el("dt", fact.label), el("dd", fact.value));
       result.append(facts);
       for (const warning of doc.warnings) result.append(el("p", "Cảnh báo: " + warning, "hint"));
+      if (state.result.confirm) continue;
       const ask = el("a", "Mở trang hỏi đáp để thử");
       ask.href = "/";
       result.append(ask);
     }
+  }
+
+  function offerConfirmation(id) {
+    const row = el("p", null, "confirm-row");
+    const add = el("button", "Thêm vào corpus");
+    add.type = "button";
+    add.id = "confirm-add";
+    const cancel = el("button", "Hủy", "secondary");
+    cancel.type = "button";
+    cancel.id = "cancel-add";
+    add.addEventListener("click", () => runJob("Đang thêm vào corpus", () => call("/jobs/" + id + "/confirm", { method: "POST" })));
+    cancel.addEventListener("click", async () => {
+      try {
+        const done = await call("/jobs/" + id + "/cancel", { method: "POST" });
+        showJob(await call("/jobs/" + done.job));
+      } catch (failure) { showError(failure); }
+    });
+    row.append(add, document.createTextNode(" "), cancel);
+    $("job-result").append(row);
   }
 
   // --------------------------------------------------------- feedback
