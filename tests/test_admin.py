@@ -316,3 +316,4 @@ def test_refused_questions_grouped_counted_and_marked_handled(client: TestClient
     _answer(store, "thu tuc cap giay phep xa thai?", refusal, False, "telegram")  # asked again: open again
     reopened = client.get("/admin/api/unanswered", headers=AUTH).json()["groups"]
     assert (reopened[0]["count"], reopened[0]["handled"]) == (3, None)
+    assert client.get("/admin/api/unanswered", params={"since": "2999-01-01"}, headers=AUTH).json()["count"] == 0

@@ -37,6 +37,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import AdminUnauthorized, AssistantError, BadUpload, NotFound, RateLimited
 from ..facade import Assistant
@@ -333,7 +334,6 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
             raise BadUpload(f"Tệp quá lớn (tối đa {limit:g} MB).", too_large=True)
         if not data:
             raise BadUpload("Tệp rỗng: hãy chọn lại tệp văn bản.")
-        _forget_old_uploads(admin.store)
 
         def preview(job_id: str) -> Work:
             folder = _uploads(admin.store) / job_id
@@ -341,7 +341,11 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
             (folder / name).write_bytes(data)
             return _previewing(admin, str(folder / name), folder)
 
-        return {"job": jobs.start("preview", filename[:255], preview)}
+        def start() -> str:  # disk and SQLite writes: off the event loop
+            _forget_old_uploads(admin.store)
+            return jobs.start("preview", filename[:255], preview)
+
+        return {"job": await run_in_threadpool(start)}
 
     @router.post("/documents/url", status_code=202, summary="Đọc trước một văn bản từ địa chỉ web")
     def add_url(body: UrlIn, admin: AdminDep) -> dict[str, Any]:

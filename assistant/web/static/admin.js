@@ -280,8 +280,10 @@
 
   // ------------------------------------------------------- unanswered
   async function loadUnanswered() {
-    const handled = $("show-handled").checked;
-    const { count, groups } = await call("/unanswered" + (handled ? "?include_handled=true" : ""));
+    const params = new URLSearchParams();
+    if ($("show-handled").checked) params.set("include_handled", "true");
+    if ($("un-since").value) params.set("since", $("un-since").value);
+    const { count, groups } = await call("/unanswered?" + params.toString());
     $("unanswered-count").textContent = count ? count + " nhóm câu hỏi" : "Không có câu hỏi nào chưa trả lời được.";
     const list = $("unanswered");
     list.replaceChildren();
@@ -314,6 +316,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     const weekAgo = new Date(Date.now() - 7 * 86400000);
     $("fb-since").value = weekAgo.toISOString().slice(0, 10);
+    $("un-since").value = weekAgo.toISOString().slice(0, 10);  // the week's, as the feedback
     $("login-form").addEventListener("submit", login);
     $("logout").addEventListener("click", () => logout(""));
     $("upload-form").addEventListener("submit", upload);
@@ -321,6 +324,7 @@
     $("feedback-filters").addEventListener("submit", (event) => loadFeedback(event).catch(showError));
     $("fb-csv").addEventListener("click", downloadCsv);
     $("show-handled").addEventListener("change", () => loadUnanswered().catch(showError));
+    $("un-since").addEventListener("change", () => loadUnanswered().catch(showError));
     for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
     if (token()) showPanel().catch(() => logout(""));
   });
