@@ -171,15 +171,16 @@ def build_application(
     *,
     polling: bool = True,
     reminders: Reminders | None = None,
-    reminder_every: float = REMINDER_INTERVAL,
-    reminder_first: float = REMINDER_FIRST,
+    reminder_every: float | None = None,
+    reminder_first: float | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with our handlers; without `polling` it has no updater (webhook mode).
 
     PTB's rate limiter keeps within Telegram's flood limits and, told to wait (429 retry_after),
     waits that long and sends again, up to `FLOOD_RETRIES` times. When the dialogue's session keeps
     a store, the JobQueue sends the due deadline reminders every `reminder_every` seconds
-    (`reminders`: the chats of this channel, today from the assistant unless given a clock).
+    (`REMINDER_INTERVAL`), the first `reminder_first` seconds after start (`REMINDER_FIRST`);
+    `reminders`: the chats of this channel, today from the dialogue unless given a clock.
     """
     builder = (
         Application.builder()
@@ -196,14 +197,16 @@ def build_application(
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_error_handler(_on_error)
     if dialogue.session.feedback is not None:
-        _schedule_reminders(application, reminders or Reminders(dialogue, CHANNEL), reminder_every, reminder_first)
+        every = REMINDER_INTERVAL if reminder_every is None else reminder_every
+        first = REMINDER_FIRST if reminder_first is None else reminder_first
+        _schedule_reminders(application, reminders or Reminders(dialogue, CHANNEL), every, first)
     return application
 
 
 def _schedule_reminders(
     application: Application[Any, Any, Any, Any, Any, Any], reminders: Reminders, every: float, first: float
 ) -> None:
-    """One repeating job on the Application's JobQueue: started and stopped with the Application."""
+    """The reminder rounds on the Application's JobQueue (started and stopped with it): a first one, then hourly."""
     if application.job_queue is None:
         raise BotConfigError(
             "Thiếu APScheduler cho nhắc hạn: cài lại gói với `pip install -e .` (python-telegram-bot[job-queue])."
@@ -221,7 +224,17 @@ def _schedule_reminders(
         if sent:
             log.info("telegram: %d deadline reminders sent", sent)
 
-    application.job_queue.run_repeating(remind, interval=every, first=first, name="nhac-han")
+    # The Application is built some time before it starts (the index loads in between): a repeating job
+    # whose first round fell before start() would wait a whole interval. So the first round is a one-off job
+    # (run late rather than skipped), which then schedules the repeating one.
+    repeat = {"coalesce": True, "max_instances": 1}
+
+    async def first_round(context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.job_queue is not None
+        context.job_queue.run_repeating(remind, interval=every, first=every, name="nhac-han", job_kwargs=repeat)
+        await remind(context)
+
+    application.job_queue.run_once(first_round, when=first, name="nhac-han", job_kwargs={"misfire_grace_time": None})
 
 
 def run_polling(settings: TelegramSettings, dialogue: Dialogue) -> None:

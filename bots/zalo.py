@@ -378,6 +378,14 @@ def _reminder_scheduler(bot: ZaloBot, every: float, first: float) -> Any:
 
     scheduler = AsyncIOScheduler()
     start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first)
-    scheduler.add_job(bot.send_reminders, "interval", seconds=every, next_run_time=start, max_instances=1)
+    scheduler.add_job(
+        bot.send_reminders,
+        "interval",
+        seconds=every,
+        next_run_time=start,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
     scheduler.start()
     return scheduler

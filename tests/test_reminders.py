@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from assistant import Assistant, Settings
+from assistant.api import create_app
 from assistant.deadlines import Deadline, due_reminders
 from assistant.feedback import FeedbackStore
 from bots.config import TelegramSettings, ZaloSettings
@@ -187,6 +188,24 @@ def test_the_commands_in_a_chat_that_keeps_no_store(assistant: Assistant) -> Non
     chat = Chat("telegram", "1", "1")
     assert dialogue.handle(chat, "/nhac").lines[0].text.startswith("Xin lỗi, trợ lý chạy ở chế độ không lưu dữ liệu")
     assert dialogue.handle(chat, "/huynhac").lines[0].text.startswith("Cuộc trò chuyện này chưa đăng ký nhắc hạn")
+
+
+def test_serve_with_the_telegram_webhook_sends_reminders_from_its_job_queue(
+    bot_api: BotAPIStandIn, built_settings: Settings, feedback: FeedbackStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bots.telegram
+
+    monkeypatch.setattr(bots.telegram, "REMINDER_FIRST", ROUND)  # the hourly job's first round, sooner
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret-Webhook_token")
+    monkeypatch.setenv("TELEGRAM_API_URL", bot_api.base_url)
+    feedback.subscribe("telegram", str(CHAT))
+    served = Assistant(replace(built_settings, today=dt.date(2023, 6, 18)))  # KHUYENCONG_TODAY=2023-06-18
+    with TestClient(create_app(served, feedback=feedback)):
+        wait_until(lambda: _reminders_to(bot_api, CHAT), what="the reminder sent by serve's Application")
+        time.sleep(ROUND * 3)
+    (reminder,) = _reminders_to(bot_api, CHAT)
+    assert reminder.startswith("⏰ Nhắc hạn: còn 2 ngày (20/06/2023)")
 
 
 # ------------------------------------------------------------------------- Zalo
