@@ -352,7 +352,7 @@ def create_app(
     app.mount("/static", RangeStaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS, RangeStaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=max_body_bytes, larger=larger)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=max_body_bytes, larger=larger)
     return app
 
 
