@@ -2,7 +2,8 @@
 
 Endpoints (schemas in the OpenAPI document at /docs):
 POST /ask, GET /search, GET /documents, GET /documents/{id}, POST /feedback, GET /health;
-pages: / (chat), /doc and /doc/{id} (a document with the cited span highlighted).
+pages: / (chat), /doc and /doc/{id} (a document with the cited span highlighted); with
+KHUYENCONG_ADMIN_TOKEN set, /admin and /admin/api/* for staff (web/admin.py).
 Every error is JSON `{"error": {"code", "message", "details"}}` with a Vietnamese message.
 """
 
@@ -32,6 +33,7 @@ from .plugins import channel_routers
 from .ratelimit import Rate, RateLimiter
 from .session import Exchange, Session
 from .types import Citation, Filters
+from .web.admin import ADMIN_PAGE, MB, UPLOAD_PATH, admin_router
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from .web.http import RangeFileResponse, RangeStaticFiles
 from .web.schemas import (
@@ -233,6 +235,17 @@ def _page_router() -> APIRouter:
     return router
 
 
+def _admin_page_router() -> APIRouter:
+    """/admin: the staff page. It holds no data; every call it makes carries the token (web/admin.py)."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get(ADMIN_PAGE)
+    async def admin_page() -> RangeFileResponse:
+        return _page("admin.html")
+
+    return router
+
+
 def _docs_router(title: str) -> APIRouter:
     """/docs: Swagger UI served from the package, so that it works with no internet."""
     router = APIRouter(include_in_schema=False)
@@ -272,6 +285,10 @@ TAGS = [
     {"name": "tài liệu", "description": "Xem tài liệu gốc để mở trích dẫn trong ngữ cảnh"},
     {"name": "góp ý", "description": "Đánh giá câu trả lời"},
     {"name": "vận hành", "description": "Theo dõi dịch vụ"},
+    {
+        "name": "quản trị",
+        "description": "Dành cho cán bộ (chỉ khi đặt KHUYENCONG_ADMIN_TOKEN; cần Authorization: Bearer)",
+    },
 ]
 
 
@@ -325,10 +342,17 @@ def create_app(
     app.include_router(_docs_router(app.title))
     for router in channel_routers(session):  # the chat channels' webhooks, when configured (plugins.py)
         app.include_router(router)
+    larger: dict[str, int] = {}
+    if settings.admin_token:  # the staff area exists only when its token is set
+        admin = admin_router(settings.admin_token, assistant, feedback, app.state.kc.limiter)
+        app.state.admin = admin.shared  # type: ignore[attr-defined]
+        app.include_router(admin)
+        app.include_router(_admin_page_router())
+        larger[UPLOAD_PATH] = int(settings.max_upload_mb * MB)
     app.mount("/static", RangeStaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS, RangeStaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=max_body_bytes, larger=larger)
     return app
 
 

@@ -22,6 +22,9 @@
 | KHUYENCONG_WORKERS           | 1                  | server processes (`serve --workers`)                |
 | KHUYENCONG_BOT_RATE_LIMIT    | 10/60              | bot messages per user per seconds; 0 off            |
 | KHUYENCONG_TODAY             | (empty: the date)  | fixed "today" for passed-deadline notes (tests)     |
+| KHUYENCONG_ADMIN_TOKEN       | (empty: no /admin) | staff token for /admin (sent as Authorization: Bearer) |
+| KHUYENCONG_MAX_UPLOAD_MB     | 20                 | largest file staff may upload in /admin, in MB      |
+| KHUYENCONG_REMINDER_DAYS     | 7                  | days before a deadline that /nhac subscribers are reminded |
 
 The environment is read once, by pydantic-settings (`Settings.from_env`); a value that cannot be
 used raises `ConfigError` naming the variable and the form it takes. `Settings` itself is a plain
@@ -60,6 +63,9 @@ MAX_QUESTION_CHARS = 2000
 DEFAULT_RATE_LIMIT = Rate(60, 60.0)
 DEFAULT_BOT_RATE_LIMIT = Rate(10, 60.0)
 DEFAULT_ANSWER_CACHE = 1024
+MAX_UPLOAD_MB = 20.0
+DEFAULT_REMINDER_DAYS = 7
+MIN_ADMIN_TOKEN_CHARS = 16
 # A regulation is a few hundred KB of text; 20 MB is some 50,000 chunks, hours of embedding on a CPU.
 MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
@@ -90,6 +96,9 @@ class Settings:
     answer_cache: int = DEFAULT_ANSWER_CACHE  # answers kept in memory by a server process (0: none)
     workers: int = 1  # server processes: more than one share the conversations through SQLite
     bot_rate_limit: Rate = DEFAULT_BOT_RATE_LIMIT  # chat messages per user
+    admin_token: str = field(default="", repr=False)  # empty: the /admin area is off
+    max_upload_mb: float = MAX_UPLOAD_MB  # one file uploaded in /admin
+    reminder_days: int = DEFAULT_REMINDER_DAYS  # deadline reminders go out this many days before (and until) the day
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -141,8 +150,11 @@ _FORMS = {
     "answer_cache": "số câu trả lời nguyên, 0 để tắt",
     "workers": "số tiến trình nguyên từ 1 đến 64",
     "bot_rate_limit": "SỐ_TIN/SỐ_GIÂY, ví dụ 10/60, hoặc 0",
+    "admin_token": f"một chuỗi bí mật dài ít nhất {MIN_ADMIN_TOKEN_CHARS} ký tự, ví dụ tạo bằng `openssl rand -hex 24`",
+    "max_upload_mb": "số MB lớn hơn 0",
+    "reminder_days": "số ngày nguyên từ 0 đến 365",
 }
-_POSITIVE = ("max_source_mb", "fetch_timeout", "fetch_max_mb")
+_POSITIVE = ("max_source_mb", "fetch_timeout", "fetch_max_mb", "max_upload_mb")
 _NON_NEGATIVE = ("answer_retention_days", "feedback_retention_days")
 _AT_LEAST_ONE = ("max_question_chars", "top_k")
 MAX_WORKERS = 64
@@ -177,10 +189,16 @@ def _in_range(name: str, value: Any) -> bool:
         return bool(value >= 0)
     if name == "workers":
         return bool(1 <= value <= MAX_WORKERS)
+    if name == "reminder_days":
+        return bool(0 <= value <= 365)
+    if name == "admin_token":
+        return not value or len(value) >= MIN_ADMIN_TOKEN_CHARS
     return name not in _AT_LEAST_ONE or bool(value >= 1)
 
 
 def _range_error(name: str, value: object) -> ConfigError:
+    if name == "admin_token":  # a secret is never echoed
+        return ConfigError(_message(name, f"{len(str(value))} ký tự"))
     return ConfigError(_message(name, os.environ.get(ENV_PREFIX + name.upper(), str(value)).strip()))
 
 
@@ -188,6 +206,7 @@ _PARSED_AS: dict[str, Any] = {
     "max_source_mb": Decimal,
     "fetch_timeout": Decimal,
     "fetch_max_mb": Decimal,
+    "max_upload_mb": Decimal,
     "answer_retention_days": Decimal,
     "feedback_retention_days": Decimal,
     "rate_limit": RateValue,

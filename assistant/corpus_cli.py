@@ -12,7 +12,7 @@ from .cli_common import assistant_of, fail, settings_of
 from .config import Settings
 from .errors import AssistantError
 from .indexing import IndexReport
-from .ingest import Added, EntryOverrides, relation_targets
+from .ingest import Added, EntryOverrides, header_facts, relation_targets
 from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
 from .types import DOCUMENT_KINDS
 
@@ -62,28 +62,12 @@ def add_command(ctx: click.Context, /, sources: tuple[str, ...], no_index: bool,
 
 
 def _describe(item: Added, settings: Settings) -> str:
-    entry, header = item.entry, item.header
-    facts = [
-        ("loại", f"{entry['kind']}" + (f" ({entry['doc_type']})" if entry.get("doc_type") else "")),
-        ("số hiệu", entry.get("number")),
-        ("cơ quan ban hành", entry.get("issuer")),
-        ("tỉnh/thành", entry.get("province")),
-        ("nơi, ngày ban hành", ", ".join(str(x) for x in (entry.get("place"), entry.get("date")) if x)),
-        ("trích yếu", entry.get("subject")),
-        ("hiệu lực từ", entry.get("effective_date")),
-        ("cấu trúc", _structure(header.chapters, header.articles)),
-    ]
-    facts += [(label, target) for label, target in relation_targets(entry)]
+    entry = item.entry
     lines = [f"Đã thêm {entry['id']}: {entry['title']}"]
-    lines += [f"  {label}: {value}" for label, value in facts if value]
+    lines += [f"  {label}: {value}" for label, value in header_facts(item)]
     lines.append(f"  tệp: {settings.corpus_dir / entry['file']} (định dạng gốc: {entry['format']})")
     lines += [f"  Cảnh báo: {warning}" for warning in item.warnings]
     return "\n".join(lines)
-
-
-def _structure(chapters: int, articles: int) -> str:
-    parts = [f"{chapters} chương" if chapters else "", f"{articles} điều" if articles else ""]
-    return ", ".join(p for p in parts if p)
 
 
 def _index_line(report: IndexReport) -> str:

@@ -4,18 +4,24 @@ Cues (matched without diacritics): "trước ngày", "chậm nhất (là) ngày"
 "thời hạn … ngày", "đến hết ngày", "không muộn hơn ngày". A date alone ("Quyết định … ngày
 30/12/2015") is not a deadline. Each deadline keeps the sentence it stands in and the chunk
 locator, so a channel (the bots' `/hanchot`) can quote and cite it like an answer.
+
+Reminders (`due_reminders`): a deadline is due from `days_before` days ahead until its day,
+never once it has passed; one without a year ("trước ngày 15 tháng 7 hằng năm") falls due each
+year. `Reminder.key` names one deadline on one date, so a store can tell a reminder already sent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .facade import Assistant
 from .text import fold, split_sentences
 
-__all__ = ["Deadline", "DeadlineFinder", "find_deadlines"]
+__all__ = ["Deadline", "DeadlineFinder", "Reminder", "due_reminders", "find_deadlines"]
 
 MAX_CONTEXT_CHARS = 320
 _DATE = (
@@ -46,6 +52,44 @@ class Deadline:
     def sort_key(self) -> tuple[int, int, int]:
         """Chronological order; undated years last."""
         return (self.year or 9999, self.month, self.day)
+
+    def next_date(self, today: dt.date) -> dt.date | None:
+        """The day of this deadline, or of its next one from `today` when no year is given; None if no such day."""
+        try:
+            if self.year is not None:
+                return dt.date(self.year, self.month, self.day)
+            this_year = dt.date(today.year, self.month, self.day)
+            return this_year if this_year >= today else dt.date(today.year + 1, self.month, self.day)
+        except ValueError:  # "31 tháng 2"
+            return None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A deadline due soon: its day and how many days are left (0: today)."""
+
+    deadline: Deadline
+    date: dt.date
+    days_left: int
+
+    @property
+    def key(self) -> str:
+        """One deadline on one day, whatever the chat: where a store records that it was sent."""
+        return f"{self.deadline.doc_id}@{self.date.isoformat()}"
+
+
+def due_reminders(deadlines: Iterable[Deadline], today: dt.date, days_before: int) -> list[Reminder]:
+    """The deadlines from `today` to `days_before` days ahead, soonest first (none that has passed)."""
+    due: dict[str, Reminder] = {}
+    for deadline in deadlines:
+        date = deadline.next_date(today)
+        if date is None:
+            continue
+        left = (date - today).days
+        if 0 <= left <= days_before:
+            reminder = Reminder(deadline, date, left)
+            due.setdefault(reminder.key, reminder)  # two cues for one day of one document: one reminder
+    return sorted(due.values(), key=lambda r: (r.date, r.deadline.doc_id))
 
 
 def _same_length_fold(text: str) -> str:

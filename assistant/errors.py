@@ -16,15 +16,21 @@ and a stable `code` for JSON clients::
      ├── RateLimited            one client sent too many requests; `retry_after` seconds to wait
      ├── BadRange               an HTTP Range header that cannot be read
      ├── UnsatisfiableRange     an HTTP Range header that starts past the end of the file
+     ├── AdminUnauthorized      an /admin call without the staff token, or with a wrong one
+     ├── BadUpload              a file uploaded in /admin of a type not read, empty or too large
      └── ConfigError            a KHUYENCONG_* variable has a value that cannot be used
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
+    "AdminUnauthorized",
     "AssistantError",
     "BadQuestion",
     "BadRange",
+    "BadUpload",
     "BotConfigError",
     "ChannelError",
     "ConfigError",
@@ -149,6 +155,23 @@ class UnsatisfiableRange(AssistantError):
     def __init__(self, size: int) -> None:
         super().__init__(f"Khoảng byte yêu cầu nằm ngoài tệp (tệp dài {size} byte). Gửi lại không có tiêu đề Range.")
         self.headers = {"Content-Range": f"bytes */{size}"}
+
+
+class AdminUnauthorized(AssistantError):
+    """An /admin call without `Authorization: Bearer <KHUYENCONG_ADMIN_TOKEN>`, or with a wrong token."""
+
+    code = "unauthorized"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="khuyencong-admin"'}
+
+
+class BadUpload(AssistantError):
+    """A file uploaded in /admin that cannot be taken: type not read, empty, too large (`too_large`)."""
+
+    code = "bad_upload"
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message, code="upload_too_large" if too_large else None)
+        self.too_large = too_large
 
 
 class ConfigError(AssistantError):

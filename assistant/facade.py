@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .answering import AnswerParams, decide, render
@@ -25,7 +26,7 @@ from .indexing import (
     read_meta,
     recover_interrupted,
 )
-from .ingest import AddResult, EntryOverrides, add_documents, list_documents, remove_document
+from .ingest import AddResult, EntryOverrides, add_documents, list_documents, preview_documents, remove_document
 from .llm import LLMAnswerer, OpenAICompatibleChat
 from .query import Query, build_query
 from .relations import annotate_amendments, prefer_in_force
@@ -112,8 +113,11 @@ class Assistant:
         *,
         index: bool = True,
         client: httpx.Client | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> AddResult:
         """Add files, folders or URLs to the corpus and (with `index`) update the index, as one transaction.
+
+        `progress(stage, done, total)` is told how the index update goes (as `index` is).
 
         Raises
         ------
@@ -122,14 +126,27 @@ class Assistant:
         CorpusError
             Duplicate document, bad option, or the corpus cannot be written; nothing is added.
         """
-        return add_documents(self.settings, sources, overrides, client=client, reindex=self.index if index else None)
+        reindex = partial(self.index, progress=progress) if index else None
+        return add_documents(self.settings, sources, overrides, client=client, reindex=reindex)
 
-    def remove(self, doc_id: str, *, index: bool = True) -> tuple[dict[str, Any], IndexReport | None]:
+    def preview(
+        self, sources: list[str], overrides: EntryOverrides | None = None, *, client: httpx.Client | None = None
+    ) -> AddResult:
+        """What `add` would add (read, recognised, checked against the corpus), with nothing written.
+
+        Raises `DocumentUnreadable` or `CorpusError` as `add` would.
+        """
+        return preview_documents(self.settings, sources, overrides, client=client)
+
+    def remove(
+        self, doc_id: str, *, index: bool = True, progress: Callable[[str, int, int], None] | None = None
+    ) -> tuple[dict[str, Any], IndexReport | None]:
         """Remove a document from the corpus and (with `index`) update the index; returns its manifest entry.
 
         Raises `NotFound` for an id the corpus does not have.
         """
-        return remove_document(self.settings, doc_id, reindex=self.index if index else None)
+        reindex = partial(self.index, progress=progress) if index else None
+        return remove_document(self.settings, doc_id, reindex=reindex)
 
     def corpus(self) -> list[dict[str, Any]]:
         """The manifest entries of the corpus folder (indexed or not yet)."""

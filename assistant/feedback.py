@@ -9,6 +9,18 @@ Retention (`Retention`, from KHUYENCONG_ANSWER_RETENTION_DAYS and
 KHUYENCONG_FEEDBACK_RETENTION_DAYS): an answer nobody voted on is kept `answer_days`,
 feedback `feedback_days`, and an answer as long as feedback on it is kept; 0 keeps
 forever. Old rows are deleted when the store opens and then at most hourly, on write.
+
+For staff (the /admin area) and the reminders, in the same file:
+
+- `unhelpful`: the 👎 votes with their question, answer, comment, channel and date;
+- `unanswered`: the refused questions (`found` false), grouped by their folded content words
+  (`text.content_terms`: "Hạn nộp hồ sơ?" and "han nop ho so" are one group), counted, newest
+  first; `mark_handled` marks a group, which reopens when the question is refused again later;
+- `subscribe` / `unsubscribe` / `subscribers`: the chats that asked for deadline reminders (/nhac);
+  `claim_reminder` records a reminder before it is sent, so none goes out twice, across restarts
+  and processes (`release_reminder` gives it back when the send failed);
+- `create_job` / `update_job` / `job`: the progress of an upload or removal started in /admin,
+  readable by every server process.
 """
 
 from __future__ import annotations
@@ -25,9 +37,10 @@ from typing import Any
 
 from .config import Settings
 from .errors import BadQuestion, NotFound
+from .text import content_terms, fold
 from .types import Answer
 
-__all__ = ["FEEDBACK_FILE", "MAX_COMMENT_CHARS", "FeedbackStore", "Retention"]
+__all__ = ["FEEDBACK_FILE", "MAX_COMMENT_CHARS", "FeedbackStore", "Retention", "question_group"]
 
 MAX_COMMENT_CHARS = 2000
 FEEDBACK_FILE = "feedback.sqlite3"
@@ -60,7 +73,39 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS answers_by_created ON answers (created);
 CREATE INDEX IF NOT EXISTS feedback_by_created ON feedback (created);
 CREATE INDEX IF NOT EXISTS feedback_by_answer ON feedback (answer_id);
+CREATE TABLE IF NOT EXISTS handled_questions (
+    key TEXT PRIMARY KEY,
+    handled REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reminder_subscriptions (
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (channel, chat_id)
+);
+CREATE TABLE IF NOT EXISTS reminders_sent (
+    channel TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    sent REAL NOT NULL,
+    PRIMARY KEY (channel, chat_id, deadline)
+);
+CREATE TABLE IF NOT EXISTS admin_jobs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    action TEXT NOT NULL,
+    source TEXT NOT NULL,
+    state TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    result_json TEXT NOT NULL DEFAULT 'null'
+);
 """
+MAX_LISTED = 1000  # rows one staff listing returns at most
+_JOB_FIELDS = ("state", "stage", "done", "total", "message")
 
 
 @dataclass(frozen=True)
@@ -182,7 +227,179 @@ class FeedbackStore:
             ).fetchone()
         return {"answers": int(answers), "helpful": int(up), "unhelpful": int(down)}
 
+    # ------------------------------------------------------------------ staff
+    def unhelpful(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        limit: int = MAX_LISTED,
+    ) -> list[dict[str, Any]]:
+        """The 👎 votes, newest first: date, channel, question, answer, comment (filters optional).
+
+        `text` keeps the rows whose question or comment holds it, compared without diacritics.
+        """
+        sql = (
+            "SELECT f.id, f.created, f.channel, a.question, a.answer_json, f.comment, a.id FROM feedback f "
+            "JOIN answers a ON a.id = f.answer_id WHERE f.helpful = 0 AND f.created >= ? AND f.created < ?"
+        )
+        params: list[Any] = [since or 0.0, until or float("inf")]
+        if channel:
+            sql += " AND f.channel = ?"
+            params.append(channel)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY f.created DESC, f.id DESC", params).fetchall()
+        wanted = fold(text or "").strip()
+        out: list[dict[str, Any]] = []
+        for row_id, created, row_channel, question, answer_json, comment, answer_id in rows:
+            if wanted and wanted not in fold(f"{question}\n{comment or ''}"):
+                continue
+            answer = json.loads(answer_json)
+            out.append(
+                {
+                    "id": row_id,
+                    "created": created,
+                    "channel": row_channel,
+                    "question": question,
+                    "answer": answer.get("answer", ""),
+                    "found": bool(answer.get("found")),
+                    "comment": comment or "",
+                    "answer_id": answer_id,
+                }
+            )
+            if len(out) >= limit:
+                break
+        return out
+
+    def unanswered(self, since: float | None = None, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
+        """The refused questions grouped by wording, the group last asked first.
+
+        Each group: `key`, `question` (the latest wording), `count`, `variants` (distinct wordings,
+        latest first), `channels`, `first`, `last` (dates), `handled` (date or None; a group asked
+        again after it was marked is open again).
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT created, channel, question FROM answers WHERE json_extract(answer_json, '$.found') = 0 "
+                "AND created >= ? ORDER BY created DESC",
+                (since or 0.0,),
+            ).fetchall()
+            handled = dict(self._db.execute("SELECT key, handled FROM handled_questions").fetchall())
+        groups: dict[str, dict[str, Any]] = {}
+        for created, channel, question in rows:
+            key = question_group(question)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {"key": key, "question": question, "count": 0, "variants": [], "channels": []}
+                group.update(last=created, first=created)
+            group["count"] += 1
+            group["first"] = created
+            if question not in group["variants"]:
+                group["variants"].append(question)
+            if channel not in group["channels"]:
+                group["channels"].append(channel)
+        out = list(groups.values())[:limit]
+        for group in out:
+            marked = handled.get(group["key"])
+            group["handled"] = marked if marked is not None and marked >= group["last"] else None
+        return out
+
+    def mark_handled(self, key: str, handled: bool = True) -> None:
+        """Mark a group of refused questions handled (a document was added, say), or open it again."""
+        with self._lock:
+            if handled:
+                self._db.execute("INSERT OR REPLACE INTO handled_questions VALUES (?, ?)", (key, self._clock()))
+            else:
+                self._db.execute("DELETE FROM handled_questions WHERE key = ?", (key,))
+
+    # -------------------------------------------------------------- reminders
+    def subscribe(self, channel: str, chat_id: str) -> bool:
+        """Subscribe a chat to deadline reminders; False when it already was."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO reminder_subscriptions VALUES (?, ?, ?)", (channel, chat_id, self._clock())
+            )
+        return cursor.rowcount == 1
+
+    def unsubscribe(self, channel: str, chat_id: str) -> bool:
+        """Stop a chat's reminders; False when it was not subscribed."""
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM reminder_subscriptions WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+            )
+        return cursor.rowcount == 1
+
+    def subscribers(self, channel: str) -> list[str]:
+        """The chats of `channel` subscribed to reminders, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chat_id FROM reminder_subscriptions WHERE channel = ? ORDER BY created, chat_id", (channel,)
+            ).fetchall()
+        return [chat_id for (chat_id,) in rows]
+
+    def claim_reminder(self, channel: str, chat_id: str, deadline: str) -> bool:
+        """Record that a chat is being reminded of a deadline; False when it already was (do not send)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO reminders_sent VALUES (?, ?, ?, ?)", (channel, chat_id, deadline, self._clock())
+            )
+        return cursor.rowcount == 1
+
+    def release_reminder(self, channel: str, chat_id: str, deadline: str) -> None:
+        """Forget a claimed reminder whose send failed, so that the next round tries again."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM reminders_sent WHERE channel = ? AND chat_id = ? AND deadline = ?",
+                (channel, chat_id, deadline),
+            )
+
+    # ------------------------------------------------------------------- jobs
+    def create_job(self, action: str, source: str) -> str:
+        """A new job (an upload or removal from /admin), queued; returns its id."""
+        job_id = uuid.uuid4().hex
+        now = self._clock()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO admin_jobs (id, created, updated, action, source, state, stage) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job_id, now, now, action, source, "queued", "Đang chờ"),
+            )
+        return job_id
+
+    def update_job(self, job_id: str, result: Any = None, **fields: Any) -> None:
+        """Set some of a job's `state`, `stage`, `done`, `total`, `message`, and its `result` (JSON)."""
+        unknown = set(fields) - set(_JOB_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown job fields: {sorted(unknown)}")
+        names = [*fields, "updated"] + (["result_json"] if result is not None else [])
+        values = [*fields.values(), self._clock()] + (
+            [json.dumps(result, ensure_ascii=False)] if result is not None else []
+        )
+        with self._lock:
+            self._db.execute(
+                f"UPDATE admin_jobs SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?", (*values, job_id)
+            )
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        """A job as a dict (None when unknown)."""
+        with self._lock:
+            cursor = self._db.execute("SELECT * FROM admin_jobs WHERE id = ?", (job_id,))
+            row = cursor.fetchone()
+            names = [d[0] for d in cursor.description]
+        if row is None:
+            return None
+        job = dict(zip(names, row))
+        job["result"] = json.loads(job.pop("result_json"))
+        return job
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
             self._db.close()
+
+
+def question_group(question: str) -> str:
+    """The key that groups refused questions worded alike: their folded content words, sorted."""
+    terms = sorted(content_terms(question))
+    return " ".join(terms) or fold(question).strip()

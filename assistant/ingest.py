@@ -38,7 +38,17 @@ from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read
 from .text import fold
 from .types import DOCUMENT_KINDS
 
-__all__ = ["AddResult", "Added", "EntryOverrides", "Reindex", "add_documents", "list_documents", "remove_document"]
+__all__ = [
+    "AddResult",
+    "Added",
+    "EntryOverrides",
+    "Reindex",
+    "add_documents",
+    "header_facts",
+    "list_documents",
+    "preview_documents",
+    "remove_document",
+]
 
 
 @dataclass
@@ -106,11 +116,7 @@ def add_documents(
     """
     overrides = overrides or EntryOverrides()
     corpus = settings.corpus_dir
-    loaded = _load_sources(
-        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
-    )
-    if len(loaded) > 1 and overrides.single_only():
-        raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
+    loaded = _read_sources(settings, sources, overrides, client)
     with _transaction(settings) as tx:
         entries = _manifest_entries(corpus)  # under the lock: as the last add or remove left it
         added = _prepare(loaded, entries, corpus, overrides)
@@ -120,6 +126,37 @@ def add_documents(
         pause_point("corpus-written")
         report = reindex() if reindex else None
     return AddResult(added, report)
+
+
+def preview_documents(
+    settings: Settings,
+    sources: list[str],
+    overrides: EntryOverrides | None = None,
+    client: httpx.Client | None = None,
+) -> AddResult:
+    """What `add_documents` would add: the sources read, recognised and checked against the corpus as it
+    would (duplicates, id clashes), with nothing written and the index untouched (`AddResult.index` None).
+
+    Raises what `add_documents` raises, for the same reasons.
+    """
+    overrides = overrides or EntryOverrides()
+    loaded = _read_sources(settings, sources, overrides, client)
+    entries = list_documents(settings)
+    added = _prepare(loaded, entries, settings.corpus_dir, overrides)
+    for item in added:
+        item.entry.pop("_text")
+    return AddResult(added, None)
+
+
+def _read_sources(
+    settings: Settings, sources: list[str], overrides: EntryOverrides, client: httpx.Client | None
+) -> list[tuple[_Source, Extracted]]:
+    loaded = _load_sources(
+        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
+    )
+    if len(loaded) > 1 and overrides.single_only():
+        raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
+    return loaded
 
 
 Fetch = Callable[[str], tuple[bytes, str]]  # a URL's (body, content type)
@@ -403,3 +440,26 @@ def remove_document(
 def relation_targets(entry: dict[str, Any]) -> list[tuple[str, str]]:
     """(relation label, target) pairs of a manifest entry, for display."""
     return [(RELATIONS[r], str(t)) for r in RELATIONS for t in entry.get(r) or []]
+
+
+def header_facts(item: Added) -> list[tuple[str, str]]:
+    """What was recognised in an added document, as (label, value) pairs for staff to check: kind, number,
+    issuer, province, place and date, subject, entry into force, structure, relations (`khuyencong add`
+    prints them, the /admin page shows them)."""
+    entry, header = item.entry, item.header
+    parts = [
+        f"{header.chapters} chương" if header.chapters else "",
+        f"{header.articles} điều" if header.articles else "",
+    ]
+    facts = [
+        ("loại", f"{entry['kind']}" + (f" ({entry['doc_type']})" if entry.get("doc_type") else "")),
+        ("số hiệu", entry.get("number")),
+        ("cơ quan ban hành", entry.get("issuer")),
+        ("tỉnh/thành", entry.get("province")),
+        ("nơi, ngày ban hành", ", ".join(str(x) for x in (entry.get("place"), entry.get("date")) if x)),
+        ("trích yếu", entry.get("subject")),
+        ("hiệu lực từ", entry.get("effective_date")),
+        ("cấu trúc", ", ".join(p for p in parts if p)),
+    ]
+    facts += relation_targets(entry)
+    return [(label, str(value)) for label, value in facts if value]

@@ -43,6 +43,8 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int | None)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({settings.workers} tiến trình; Ctrl+C để dừng)")
+    if settings.admin_token:
+        click.echo(f"Trang quản trị cho cán bộ: {url}admin  (đăng nhập bằng mã KHUYENCONG_ADMIN_TOKEN)")
     if settings.workers == 1:
         uvicorn.run(app, host=host, port=port, http=JSON_ERRORS_PROTOCOL)
     else:

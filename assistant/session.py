@@ -5,7 +5,8 @@
 - follow-ups ("còn Đồng Nai thì sao?") resolved against the conversation's earlier turns;
 - an answer cache, so that a repeated question costs no retrieval or embedding;
 - a row in the feedback store for every answer shown, so a 👍/👎 can name it;
-- the deadlines stated in the documents (the bots' `/hanchot`).
+- the deadlines stated in the documents (the bots' `/hanchot`), and the chats subscribed to
+  reminders of them (`/nhac`), kept in the feedback store.
 
 A conversation is opened by the session (`ask` without an id returns a new one); an id the
 session does not know, or one expired, is refused with `ConversationUnknown`. A chat channel
@@ -14,6 +15,7 @@ keys its conversation by the chat instead (`ask_in_chat`): its first message ope
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from cachetools import LRUCache
 
 from .config import DEFAULT_ANSWER_CACHE
 from .conversation import ConversationStore, Turn, resolve_followup
-from .deadlines import Deadline, DeadlineFinder
+from .deadlines import Deadline, DeadlineFinder, Reminder, due_reminders
 from .errors import ConversationUnknown
 from .facade import Assistant, ServedState
 from .feedback import FeedbackStore
@@ -190,6 +192,25 @@ class Session:
     def deadlines(self) -> list[Deadline]:
         """Deadlines stated in the indexed documents, by date (recomputed when the index is rebuilt)."""
         return self._deadlines.deadlines()
+
+    def due_reminders(self, today: dt.date | None = None) -> list[Reminder]:
+        """Deadlines from today to `settings.reminder_days` ahead (KHUYENCONG_REMINDER_DAYS), soonest first."""
+        today = today or self.assistant.today()
+        return due_reminders(self.deadlines(), today, self.assistant.settings.reminder_days)
+
+    def upcoming_deadlines(self, today: dt.date | None = None) -> list[tuple[Deadline, dt.date]]:
+        """The deadlines not passed yet, with their day, soonest first."""
+        today = today or self.assistant.today()
+        dated = [(d, d.next_date(today)) for d in self.deadlines()]
+        return sorted(((d, day) for d, day in dated if day is not None and day >= today), key=lambda pair: pair[1])
+
+    def subscribe(self, channel: str, chat_id: str) -> bool:
+        """Subscribe a chat to deadline reminders (durable); False when it already was."""
+        return self._store().subscribe(channel, chat_id)
+
+    def unsubscribe(self, channel: str, chat_id: str) -> bool:
+        """Stop a chat's deadline reminders; False when it was not subscribed."""
+        return self._store().unsubscribe(channel, chat_id)
 
     def close(self) -> None:
         """Close the feedback store."""

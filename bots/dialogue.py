@@ -7,12 +7,15 @@ against the chat's history, the answer cache, and a row in the feedback store, s
 a chat land next to the API's.
 
 Commands: /start (greeting, what the bot knows, example questions), /help, /nguon
-(documents with dates), /hanchot (deadlines found in the documents, with sources).
+(documents with dates), /hanchot (deadlines found in the documents, with sources), /nhac
+(remind this chat of those deadlines, `bots/reminders.py`) and /huynhac (stop). Zalo has no
+command menu: there the same words are typed as text.
 A message that is only 👍 or 👎 votes on the chat's last answer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -22,6 +25,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from assistant.deadlines import Reminder
 from assistant.errors import AssistantError
 from assistant.ratelimit import RateLimiter
 from assistant.session import Session
@@ -70,19 +74,24 @@ class Reply:
 class Dialogue:
     """Commands, questions and votes for every chat channel."""
 
-    def __init__(self, session: Session, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self, session: Session, limiter: RateLimiter | None = None, clock: Callable[[], dt.date] | None = None
+    ) -> None:
         self.session = session
+        self.clock = clock  # "today" for /nhac and the reminders; None: the assistant's (KHUYENCONG_TODAY or the date)
         # counted in the feedback store's file (when the session keeps one): one budget per user for every worker
         store = session.feedback.path if session.feedback is not None else None
         self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit, path=store, scope="bot")
         self._last_answer: LRUCache[str, str] = LRUCache(MAX_REMEMBERED_CHATS)  # conversation id -> answer id
         self._lock = threading.Lock()
-        self._commands: dict[str, Callable[[], Reply]] = {
-            "/start": self.greeting,
-            "/help": self.help,
-            "/trogiup": self.help,
-            "/nguon": self.documents,
-            "/hanchot": self.deadline_list,
+        self._commands: dict[str, Callable[[Chat], Reply]] = {
+            "/start": lambda _chat: self.greeting(),
+            "/help": lambda _chat: self.help(),
+            "/trogiup": lambda _chat: self.help(),
+            "/nguon": lambda _chat: self.documents(),
+            "/hanchot": lambda _chat: self.deadline_list(),
+            "/nhac": self.subscribe,
+            "/huynhac": self.unsubscribe,
         }
 
     # ------------------------------------------------------------------ entry
@@ -108,7 +117,7 @@ class Dialogue:
             action = self._commands.get(command)
             if action is None:
                 return Reply([Line(f"Không có lệnh {text.split()[0]}."), Line(""), *self.help().lines])
-            return action()
+            return action(chat)
         thumb = _MODIFIERS.sub("", text)
         if thumb in THUMBS:
             return _say(self.vote_last(chat, THUMBS[thumb]))
@@ -211,6 +220,52 @@ class Dialogue:
         lines += [Line(""), Line("Lưu ý: đây là các hạn ghi trong văn bản; kế hoạch năm sau có thể có hạn khác.")]
         return Reply(lines)
 
+    def today(self) -> dt.date:
+        """Today's date as the reminders count it (`clock`, else the assistant's)."""
+        return self.clock() if self.clock else self.session.assistant.today()
+
+    def subscribe(self, chat: Chat) -> Reply:
+        """/nhac: remind this chat of the documents' deadlines, `reminder_days` before each one."""
+        if self.session.feedback is None:
+            return _say("Xin lỗi, trợ lý chạy ở chế độ không lưu dữ liệu nên chưa nhắc hạn được.")
+        days = self.session.assistant.settings.reminder_days
+        new = self.session.subscribe(chat.channel, chat.chat_id)
+        first = "Đã đăng ký nhắc hạn." if new else "Cuộc trò chuyện này đã đăng ký nhắc hạn rồi."
+        when = f"{days} ngày trước" if days else "đúng ngày của"
+        lines = [
+            Line(first, bold=True),
+            Line(f"Trợ lý sẽ nhắc {when} mỗi hạn chót ghi trong tài liệu, mỗi hạn một lần."),
+        ]
+        upcoming = self.session.upcoming_deadlines(self.today())
+        if upcoming:
+            lines.append(Line(f"Các hạn chưa qua ({len(upcoming)}):"))
+            lines += [Line(f"• {day:%d/%m/%Y}: {deadline.when} — {deadline.title}") for deadline, day in upcoming]
+        else:
+            lines.append(Line("Hiện tài liệu chưa có hạn nào chưa qua; khi có văn bản mới ghi hạn, trợ lý sẽ nhắc."))
+        lines.append(Line("Gửi /huynhac để thôi nhận nhắc hạn."))
+        return Reply(lines)
+
+    def unsubscribe(self, chat: Chat) -> Reply:
+        """/huynhac: stop this chat's reminders."""
+        if self.session.feedback is None or not self.session.unsubscribe(chat.channel, chat.chat_id):
+            return _say("Cuộc trò chuyện này chưa đăng ký nhắc hạn. Gửi /nhac để đăng ký.")
+        return _say("Đã hủy nhắc hạn: trợ lý sẽ không gửi nhắc hạn cho bạn nữa. Gửi /nhac để đăng ký lại.")
+
+    def reminder(self, reminder: Reminder) -> Reply:
+        """The message reminding a subscribed chat of one deadline."""
+        deadline = reminder.deadline
+        left = "hôm nay là hạn chót" if reminder.days_left == 0 else f"còn {reminder.days_left} ngày"
+        source = f"{deadline.title} — {deadline.locator}" if deadline.locator else deadline.title
+        return Reply(
+            [
+                Line(f"⏰ Nhắc hạn: {left} ({reminder.date:%d/%m/%Y})", bold=True),
+                Line(f"“{deadline.sentence}”"),
+                Line(f"Nguồn: {source}"),
+                Line(""),
+                Line("Gửi /huynhac để thôi nhận nhắc hạn."),
+            ]
+        )
+
 
 def _say(text: str) -> Reply:
     return Reply([Line(part) for part in text.splitlines()])
@@ -225,6 +280,7 @@ def _command_lines() -> list[Line]:
         Line("Lệnh:", bold=True),
         Line("/nguon — danh sách tài liệu và ngày ban hành"),
         Line("/hanchot — các hạn chót ghi trong tài liệu"),
+        Line("/nhac — nhắc trước các hạn chót; /huynhac — thôi nhắc"),
         Line("/help — cách dùng"),
     ]
 

@@ -5,6 +5,9 @@ HTML parse mode (only < > & escaped), split into messages of at most 4096 visibl
 characters. An answer's last message carries buttons: 📚 sources (the quoted passages),
 👍 / 👎 (stored in the same feedback database as the HTTP API). "typing…" shows while
 the answer is computed.
+
+Deadline reminders (/nhac, `bots/reminders.py`) go out from PTB's JobQueue (APScheduler, the
+`job-queue` extra): one repeating job per Application, whether it polls or serves the webhook.
 """
 
 from __future__ import annotations
@@ -29,14 +32,16 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
+from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from assistant.errors import AssistantError, EventRefused, InvalidEvent
+from assistant.errors import AssistantError, BotConfigError, EventRefused, InvalidEvent
 
 from .base import Channel
 from .config import TelegramSettings
 from .dialogue import Chat, Dialogue, Reply
 from .formatting import Line, render_html
+from .reminders import REMINDER_FIRST, REMINDER_INTERVAL, Reminders
 
 __all__ = [
     "CHANNEL",
@@ -61,6 +66,8 @@ COMMANDS = [
     BotCommand("start", "Giới thiệu và câu hỏi mẫu"),
     BotCommand("nguon", "Danh sách tài liệu và ngày ban hành"),
     BotCommand("hanchot", "Các hạn chót ghi trong tài liệu"),
+    BotCommand("nhac", "Nhắc trước các hạn chót"),
+    BotCommand("huynhac", "Thôi nhắc hạn"),
     BotCommand("help", "Cách dùng"),
 ]
 
@@ -159,12 +166,21 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
 
 
 def build_application(
-    settings: TelegramSettings, dialogue: Dialogue, *, polling: bool = True
+    settings: TelegramSettings,
+    dialogue: Dialogue,
+    *,
+    polling: bool = True,
+    reminders: Reminders | None = None,
+    reminder_every: float | None = None,
+    reminder_first: float | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with our handlers; without `polling` it has no updater (webhook mode).
 
     PTB's rate limiter keeps within Telegram's flood limits and, told to wait (429 retry_after),
-    waits that long and sends again, up to `FLOOD_RETRIES` times.
+    waits that long and sends again, up to `FLOOD_RETRIES` times. When the dialogue's session keeps
+    a store, the JobQueue sends the due deadline reminders every `reminder_every` seconds
+    (`REMINDER_INTERVAL`), the first `reminder_first` seconds after start (`REMINDER_FIRST`);
+    `reminders`: the chats of this channel, today from the dialogue unless given a clock.
     """
     builder = (
         Application.builder()
@@ -180,7 +196,45 @@ def build_application(
     application.add_handler(MessageHandler(filters.TEXT, handlers.on_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_error_handler(_on_error)
+    if dialogue.session.feedback is not None:
+        every = REMINDER_INTERVAL if reminder_every is None else reminder_every
+        first = REMINDER_FIRST if reminder_first is None else reminder_first
+        _schedule_reminders(application, reminders or Reminders(dialogue, CHANNEL), every, first)
     return application
+
+
+def _schedule_reminders(
+    application: Application[Any, Any, Any, Any, Any, Any], reminders: Reminders, every: float, first: float
+) -> None:
+    """The reminder rounds on the Application's JobQueue (started and stopped with it): a first one, then hourly."""
+    if application.job_queue is None:
+        raise BotConfigError(
+            "Thiếu APScheduler cho nhắc hạn: cài lại gói với `pip install -e .` (python-telegram-bot[job-queue])."
+        )
+
+    async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def send(chat_id: str, reply: Reply) -> None:
+            try:
+                await send_reply(context.bot, chat_id, reply)
+            except Forbidden:  # the user blocked the bot or left the group: no more reminders for it
+                log.info("telegram chat %s refuses messages: unsubscribed from reminders", chat_id)
+                await asyncio.to_thread(reminders.dialogue.session.unsubscribe, CHANNEL, chat_id)
+
+        sent = await reminders.send_due(send)
+        if sent:
+            log.info("telegram: %d deadline reminders sent", sent)
+
+    # The Application is built some time before it starts (the index loads in between): a repeating job
+    # whose first round fell before start() would wait a whole interval. So the first round is a one-off job
+    # (run late rather than skipped), which then schedules the repeating one.
+    repeat = {"coalesce": True, "max_instances": 1}
+
+    async def first_round(context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.job_queue is not None
+        context.job_queue.run_repeating(remind, interval=every, first=every, name="nhac-han", job_kwargs=repeat)
+        await remind(context)
+
+    application.job_queue.run_once(first_round, when=first, name="nhac-han", job_kwargs={"misfire_grace_time": None})
 
 
 def run_polling(settings: TelegramSettings, dialogue: Dialogue) -> None:

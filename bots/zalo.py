@@ -13,11 +13,15 @@ An event is a JSON POST (`event_name`, `app_id`, `sender.id`, `message.msg_id`,
   the `access_token` header, in pieces of at most 2000 characters. When the API says the
   token is invalid or expired, the refresh token (single use) buys a new pair, which is
   written to `<data_dir>/zalo_tokens.json` before the send is retried.
+
+Deadline reminders (the user types /nhac, `bots/reminders.py`) are sent by one APScheduler job
+started and stopped with the route's lifespan.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -41,6 +45,7 @@ from .base import Channel
 from .config import ZaloSettings
 from .dialogue import Chat, Dialogue, Reply
 from .formatting import Line, render_plain
+from .reminders import REMINDER_FIRST, REMINDER_INTERVAL, Reminders
 
 __all__ = [
     "CHANNEL",
@@ -246,6 +251,7 @@ class ZaloBot:
         self.settings = settings
         self.dialogue = dialogue
         self.clock = clock
+        self.reminders = Reminders(dialogue, CHANNEL)
         self.client: OAClient | None = None
         self._replay_window = max(settings.max_event_age, 60.0) * 2  # older events are refused as stale anyway
         self._tasks: set[asyncio.Task[None]] = set()
@@ -301,6 +307,15 @@ class ZaloBot:
         except ZaloError as error:
             log.error("zalo reply to %s failed: %s", user_id, error.message)
 
+    async def send_reminders(self) -> int:
+        """Send the due deadline reminders to the subscribed users (each once); returns how many."""
+        return await self.reminders.send_due(self._send_or_raise)
+
+    async def _send_or_raise(self, user_id: str, reply: Reply) -> None:
+        assert self.client is not None, "the Zalo route's lifespan creates the client"
+        for text in ZaloChannel.messages(reply.lines):
+            await self.client.send_text(user_id, text)
+
     async def drain(self, timeout: float = SHUTDOWN_WAIT) -> None:
         """Wait for the answers still being sent (at shutdown), cancelling what takes longer."""
         if not self._tasks:
@@ -313,17 +328,25 @@ class ZaloBot:
                 await task
 
 
-def zalo_router(settings: ZaloSettings, dialogue: Dialogue) -> APIRouter:
-    """POST `settings.webhook_path`: events from the Zalo OA."""
+def zalo_router(
+    settings: ZaloSettings,
+    dialogue: Dialogue,
+    reminder_every: float = REMINDER_INTERVAL,
+    reminder_first: float = REMINDER_FIRST,
+) -> APIRouter:
+    """POST `settings.webhook_path`: events from the Zalo OA; reminders every `reminder_every` seconds."""
     bot = ZaloBot(settings, dialogue)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=15.0) as http:
             bot.client = OAClient(settings, http)
+            scheduler = _reminder_scheduler(bot, reminder_every, reminder_first)
             try:
                 yield
             finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
                 await bot.drain()
                 bot.client = None
 
@@ -345,3 +368,24 @@ def zalo_router(settings: ZaloSettings, dialogue: Dialogue) -> APIRouter:
         return JSONResponse({"status": bot.take(event)})
 
     return router
+
+
+def _reminder_scheduler(bot: ZaloBot, every: float, first: float) -> Any:
+    """APScheduler running `bot.send_reminders` on this event loop (None when the session keeps no store)."""
+    if bot.dialogue.session.feedback is None:
+        return None
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler()
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first)
+    scheduler.add_job(
+        bot.send_reminders,
+        "interval",
+        seconds=every,
+        next_run_time=start,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    return scheduler

@@ -145,6 +145,7 @@ class BotAPIStandIn(_Server):
         self._arrived = threading.Condition(self.lock)
         self._ids = itertools.count(1)
         self.flood_refusals = 0  # the next sendMessage calls answered 429 "retry after 1", as flood control does
+        self.blocked: set[int] = set()  # chats whose user blocked the bot: sendMessage answered 403
 
     @property
     def base_url(self) -> str:
@@ -216,6 +217,8 @@ class BotAPIStandIn(_Server):
         if method == "sendMessage" and self._flooded():
             flood = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1"}
             return 429, {**flood, "parameters": {"retry_after": 1}}
+        if method == "sendMessage" and int(params.get("chat_id") or 0) in self.blocked:
+            return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
         if method == "sendMessage":
             try:
                 visible = self.visible(params)

@@ -20,9 +20,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
+    AdminUnauthorized,
     AssistantError,
     BadQuestion,
     BadRange,
+    BadUpload,
     BotConfigError,
     ChannelError,
     ConfigError,
@@ -67,6 +69,8 @@ STATUS: dict[type[AssistantError], int] = {
     ZaloError: 502,
     BadRange: 400,  # a Range header of a page or static file
     UnsatisfiableRange: 416,
+    AdminUnauthorized: 401,
+    BadUpload: 400,  # 413 when too large (status_of)
     IndexMissing: 503,
     IndexCorrupt: 503,
     VectorStoreError: 503,
@@ -123,6 +127,8 @@ def error_response(
 
 def status_of(error: AssistantError) -> int:
     """The HTTP status of an error of the tree (of its nearest listed class)."""
+    if isinstance(error, BadUpload) and error.too_large:
+        return 413
     for cls in type(error).__mro__:
         if cls in STATUS:
             return STATUS[cls]
@@ -182,17 +188,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class BodyLimit:
     """Refuse request bodies over `limit` bytes with 413, before any route reads them."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger or {}  # path -> its own limit (the /admin file upload)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.limit)
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if not declared.isdigit() or int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -202,17 +210,22 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413,
-            "body_too_large",
-            f"Nội dung gửi lên quá lớn (tối đa {self.limit // 1024} KiB). Hãy rút gọn câu hỏi hoặc góp ý.",
-        )
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        if limit != self.limit:
+            megabytes = f"{limit / (1024 * 1024):g}".replace(".", ",")  # MB as downloads count them (readers.MB)
+            message = f"Tệp gửi lên quá lớn (tối đa {megabytes} MB). Hãy tách văn bản hoặc giảm cỡ ảnh trong tệp."
+            response = error_response(413, "upload_too_large", message)
+        else:
+            response = error_response(
+                413,
+                "body_too_large",
+                f"Nội dung gửi lên quá lớn (tối đa {limit // 1024} KiB). Hãy rút gọn câu hỏi hoặc góp ý.",
+            )
         await response(scope, receive, send)
 
 
