@@ -404,6 +404,16 @@ _LABEL = re.compile(r"(?:^|[,;]\s)([^,;:]{2,40}):\s*$")
 _APPROXIMATE = re.compile(r"(?<!\w)(trên|hơn|gần|khoảng|ước tính|ước|tối đa|tối thiểu|không quá|lên tới)\s*$", re.I)
 
 
+_BOUNDS = (("tối đa", "không quá", "lên tới"), ("trên", "hơn", "tối thiểu"), ("khoảng", "ước", "ước tính", "gần"))
+
+
+def _bound_asked(query: Query, word: str) -> bool:
+    """Whether the question already says the figure is such a bound ("tối đa bao nhiêu" for "không quá …")."""
+    group = next((g for g in _BOUNDS if word.lower() in g), (word.lower(),))
+    asked = f" {fold(query.text).lower()} "
+    return any(f" {fold(w)} " in asked for w in group)
+
+
 def _with_complement(query: Query, phrase: str, before: str, after: str) -> str:
     """The fact with what the sentence attaches to it: a count's other count ("13 cơ sở, với 15 sản
     phẩm", "05 cơ sở CNNT (7 sản phẩm)"), the word that makes a figure a bound or an estimate ("trên
@@ -412,7 +422,7 @@ def _with_complement(query: Query, phrase: str, before: str, after: str) -> str:
     if attached and query.kind.name == "count":
         phrase += f" ({attached.group(1)})" if attached.group(1) else f", {attached.group(2).rstrip()}"
     bound = _APPROXIMATE.search(before)
-    if bound and phrase[:1].isdigit():
+    if bound and phrase[:1].isdigit() and not _bound_asked(query, bound.group(1)):
         phrase = f"{bound.group(1).lower()} {phrase}"
     label = _LABEL.search(before)
     if label and set(fold(label.group(1)).lower().split()) <= query.words:
