@@ -141,10 +141,15 @@ class Query:
 
     @property
     def unknown_share(self) -> float:
-        """Share of the asked weight carried by words the documents never use ("lãi suất", "email")."""
+        """Share of the asked weight carried by words the documents never use ("lãi suất", "email"), whatever
+        their part of speech: a question mostly of such words ("mấy giờ mở cửa", "pccc") is not theirs."""
         asked = {t: w for t, w in self.terms.items() if t in self.asked}
         total = sum(asked.values()) or 1.0
         return sum(w for t, w in asked.items() if t in self.unknown) / total
+
+    def _noun(self, term: str) -> bool:
+        """Whether the tagger read the term as a noun; a term it did not see whole counts as one."""
+        return self.tags.get(term, "N") in NOUN_TAGS
 
     asked: frozenset[str] = field(default_factory=frozenset)  # terms of the asked part (the rest is situation)
     tags: dict[str, str] = field(default_factory=dict)  # folded word of the asked part -> part of speech
@@ -155,11 +160,7 @@ class Query:
         documents ("lãi suất bao nhiêu"). A key term counts when it is a noun (an unknown verb, "liên hệ",
         "dự tính", is the user's own wording of something known) and, for a count, the noun counted."""
         unit = self.unit
-        return frozenset(
-            t
-            for t in self.key_terms
-            if t in self.unknown and self.tags.get(t, "N") in NOUN_TAGS and (not unit or t in unit)
-        )
+        return frozenset(t for t in self.key_terms if t in self.unknown and self._noun(t) and (not unit or t in unit))
 
     @property
     def kind(self) -> Kind:

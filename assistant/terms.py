@@ -31,7 +31,7 @@ __all__ = ["FUNCTION_WORDS", "SYNONYMS", "Evidence", "term_weights", "topic_word
 FUNCTION_WORDS = frozenset(
     "là của và có được không tôi mình chúng tôi em anh chị bạn muốn cần phải nên để thì mà làm cho với về "
     "các những này đó kia nào gì ạ ơi vậy thế rồi đã đang sẽ nếu khi ở trong trên theo từ đến ra vào "
-    "bị bởi hay hoặc cũng đều rất nhiều một xin hỏi giúp biết nhé nhỉ chứ còn thôi lại tên".split()
+    "bị bởi hay hoặc cũng đều rất nhiều một xin hỏi giúp biết nhé nhỉ chứ còn thôi lại tên bọn tụi".split()
     + ["chủ đề", "loại", "những gì"]
 )
 UNKNOWN_COMPOUND_FACTOR = 2.0
