@@ -482,12 +482,26 @@ def index_state(index_dir: Path) -> IndexState:
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
-    """Open the live generation; raise `IndexMissing` or `IndexCorrupt` with the next step."""
-    name = current_generation(index_dir)
-    if name is None:
-        if (index_dir / ".building").exists():
-            raise IndexMissing("Chỉ mục đang được xây dựng lần đầu, vui lòng thử lại sau ít phút.")
-        raise IndexMissing()
+    """Open the live generation; raise `IndexMissing` or `IndexCorrupt` with the next step.
+
+    A build that finishes while this reads removes the generation being read: then the one it
+    made live is read instead (a generation that is still live and cannot be read is corrupt).
+    """
+    for _ in range(5):
+        name = current_generation(index_dir)
+        if name is None:
+            if (index_dir / ".building").exists():
+                raise IndexMissing("Chỉ mục đang được xây dựng lần đầu, vui lòng thử lại sau ít phút.")
+            raise IndexMissing()
+        try:
+            return _load_generation(index_dir, name)
+        except IndexCorrupt:
+            if current_generation(index_dir) == name:
+                raise
+    return _load_generation(index_dir, name)
+
+
+def _load_generation(index_dir: Path, name: str) -> LoadedIndex:
     folder = index_dir / name
     try:
         meta = read_meta(folder)
