@@ -44,7 +44,15 @@ from .generations import recover_interrupted as _recover_interrupted
 from .interrupts import pause_point
 from .loading import load_corpus
 from .problems import library_problem
-from .segments import SEGMENTS_DIR, Segment, SegmentStore, compute_segment, merge_segments, segment_key
+from .segments import (
+    SEGMENTS_DIR,
+    Segment,
+    SegmentStore,
+    compute_segment,
+    content_key,
+    merge_segments,
+    segment_key,
+)
 from .text import DiacriticRestorer, fold, lexical_tokens
 from .types import Chunk, DocumentRecord, Filters
 
@@ -487,7 +495,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
     A build that finishes while this reads removes the generation being read: then the one it
     made live is read instead (a generation that is still live and cannot be read is corrupt).
     """
-    for _ in range(5):
+    for attempt in range(1, 6):
         name = current_generation(index_dir)
         if name is None:
             if (index_dir / ".building").exists():
@@ -496,9 +504,9 @@ def load_index(index_dir: Path) -> LoadedIndex:
         try:
             return _load_generation(index_dir, name)
         except IndexCorrupt:
-            if current_generation(index_dir) == name:
+            if attempt == 5 or current_generation(index_dir) == name:
                 raise
-    return _load_generation(index_dir, name)
+    raise AssertionError("unreachable")
 
 
 def _load_generation(index_dir: Path, name: str) -> LoadedIndex:
@@ -606,19 +614,24 @@ def _segments(
     progress: Progress | None,
 ) -> list[Segment]:
     """Each document's segment: the stored one, or computed (and stored) when it is new or changed."""
+    found = [store.load(key) for key in keys]
+    by_content = {s.content: s for s in found if s is not None}
+    computed = shared = 0
     segments: list[Segment] = []
-    fresh = 0
-    for number, (doc, key) in enumerate(zip(docs, keys), 1):
-        segment = store.load(key)
+    for number, (doc, key, segment) in enumerate(zip(docs, keys, found), 1):
         if segment is None:
-            segment = compute_segment(doc, params, store.vocabulary, key)
+            same = by_content.get(content_key(doc, params))
+            if same is not None:  # a document of the same title and text (a copy, a move to a new id)
+                segment, shared = same.for_document(doc, key), shared + 1
+            else:
+                segment, computed = compute_segment(doc, params, store.vocabulary, key), computed + 1
+                by_content[segment.content] = segment
             store.save(segment)
-            fresh += 1
         segments.append(segment)
         if progress:
             progress("keywords", number, len(docs))
     store.vocabulary.save()  # before a generation that uses its new strings
-    log.info("keyword segments: %d computed, %d reused", fresh, len(docs) - fresh)
+    log.info("keyword segments: %d computed, %d shared, %d kept", computed, shared, len(docs) - computed - shared)
     return segments
 
 

@@ -30,7 +30,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
 from itertools import pairwise
 from pathlib import Path
@@ -44,7 +44,17 @@ from .chunking import ChunkingParams, chunk_document
 from .text import QUESTION_LEXICON, DiacriticRestorer, lexical_tokens, spell_out, syllables
 from .types import Chunk, DocumentRecord
 
-__all__ = ["SEGMENTS_DIR", "Merged", "Segment", "SegmentStore", "Vocabulary", "merge_segments"]
+__all__ = [
+    "SEGMENTS_DIR",
+    "Merged",
+    "Segment",
+    "SegmentStore",
+    "Vocabulary",
+    "compute_segment",
+    "content_key",
+    "merge_segments",
+    "segment_key",
+]
 
 SEGMENTS_DIR = "segments"
 # A change of what a segment holds or how it is computed (tokens, terms, restorer counts) changes every key.
@@ -77,13 +87,12 @@ class Vocabulary:
         return found
 
     def ids_of(self, strings: Iterable[str]) -> np.ndarray:
-        """Ids of `strings`, in order."""
+        """Ids of `strings`, in order (int32: a vocabulary stays far below 2**31 strings)."""
         strings = list(strings)
         ids = self.ids
-        for string in strings:
-            if string not in ids:
-                self.id_of(string)
-        return np.fromiter(map(ids.__getitem__, strings), dtype=np.int64, count=len(strings))
+        for string in dict.fromkeys(strings).keys() - ids.keys():
+            self.id_of(string)
+        return np.fromiter(map(ids.__getitem__, strings), dtype=np.int32, count=len(strings))
 
     def save(self) -> None:
         """Write the file whole if it grew (a reader of the old file sees it whole too)."""
@@ -102,6 +111,7 @@ class Segment:
     """One document's keyword work (see the module notes); arrays of vocabulary ids."""
 
     key: str
+    content: str  # `content_key`: documents with the same title and text share all but their chunk ids
     doc_id: str
     chunk_lines: bytes  # chunks.jsonl lines
     chunk_ids: list[str]
@@ -123,6 +133,17 @@ class Segment:
         """The document's chunks."""
         return [Chunk(**json.loads(line)) for line in self.chunk_lines.decode("utf-8").splitlines()]
 
+    def for_document(self, doc: DocumentRecord, key: str) -> Segment:
+        """This segment for another document of the same title and text (chunk ids carry the document id)."""
+        lines = []
+        for line in self.chunk_lines.decode("utf-8").splitlines():
+            chunk = json.loads(line)
+            chunk["id"] = doc.id + chunk["id"][len(self.doc_id) :]
+            chunk["doc_id"] = doc.id
+            lines.append(json.dumps(chunk, ensure_ascii=False) + "\n")
+        chunk_ids = [doc.id + cid[len(self.doc_id) :] for cid in self.chunk_ids]
+        return replace(self, key=key, doc_id=doc.id, chunk_lines="".join(lines).encode("utf-8"), chunk_ids=chunk_ids)
+
 
 def segment_key(doc: DocumentRecord, params: ChunkingParams) -> str:
     """What a document's segment depends on: its manifest fields, its text, the chunking, the versions."""
@@ -130,6 +151,15 @@ def segment_key(doc: DocumentRecord, params: ChunkingParams) -> str:
     header = [VERSION, DiacriticRestorer.VERSION, params.to_dict()]
     digest.update(json.dumps(header).encode())
     digest.update(json.dumps(doc.metadata(), ensure_ascii=False, sort_keys=True).encode())
+    digest.update(b"\0")
+    digest.update(doc.text.encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def content_key(doc: DocumentRecord, params: ChunkingParams) -> str:
+    """What a segment's tokens, terms and restorer counts depend on: title, text, chunking, versions."""
+    digest = sha256()
+    digest.update(json.dumps([VERSION, DiacriticRestorer.VERSION, params.to_dict(), doc.title]).encode())
     digest.update(b"\0")
     digest.update(doc.text.encode("utf-8"))
     return digest.hexdigest()[:32]
@@ -146,22 +176,23 @@ def compute_segment(doc: DocumentRecord, params: ChunkingParams, vocabulary: Voc
         tokens = lexical_tokens(text) or [""]
         counts = Counter(tokens)
         ids.append(vocabulary.ids_of(counts))
-        tfs.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        tfs.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
         pointer.append(pointer[-1] + len(counts))
         lengths.append(len(tokens))
         words = syllables(spell_out(text, keep=True))  # as text.document_frequencies counts them
         terms.update(set(words) | {f"{a} {b}" for a, b in pairwise(words)})
     return Segment(
         key=key or segment_key(doc, params),
+        content=content_key(doc, params),
         doc_id=doc.id,
         chunk_lines=lines.encode("utf-8"),
         chunk_ids=[c.id for c in chunks],
         token_ptr=np.array(pointer, dtype=np.int64),
-        token_ids=np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, dtype=np.int32),
-        token_tf=np.concatenate(tfs) if tfs else np.zeros(0, dtype=np.float32),
-        chunk_length=np.array(lengths, dtype=np.int64),
-        term_ids=vocabulary.ids_of(terms).astype(np.int32),
-        term_chunks=np.fromiter(terms.values(), dtype=np.int64, count=len(terms)),
+        token_ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
+        token_tf=np.concatenate(tfs) if tfs else np.zeros(0, dtype=np.int32),
+        chunk_length=np.array(lengths, dtype=np.int32),
+        term_ids=vocabulary.ids_of(terms),
+        term_chunks=np.fromiter(terms.values(), dtype=np.int32, count=len(terms)),
         restorer=restorer_rows(doc.title + "\n" + doc.text, vocabulary),
     )
 
@@ -175,12 +206,12 @@ def restorer_rows(text: str, vocabulary: Vocabulary, times: int = 1) -> np.ndarr
         keys = vocabulary.ids_of(key for key, _ in counts)
         forms = vocabulary.ids_of(form for _, form in counts)
         n = len(counts)
-        block = np.empty((n, 5), dtype=np.int64)
+        block = np.empty((n, 5), dtype=np.int32)
         block[:, 0], block[:, 1], block[:, 2] = kind, keys, forms
         block[:, 3] = np.fromiter(counts.values(), dtype=np.int64, count=n) * times
         block[:, 4] = np.arange(n)
         rows.append(block)
-    return np.concatenate(rows) if rows else np.zeros((0, 5), dtype=np.int64)
+    return np.concatenate(rows) if rows else np.zeros((0, 5), dtype=np.int32)
 
 
 class SegmentStore:
@@ -208,6 +239,7 @@ class SegmentStore:
                 info = json.loads(bytes(data["info"]).decode("utf-8"))
                 segment = Segment(
                     key=key,
+                    content=info["content"],
                     doc_id=info["doc_id"],
                     chunk_lines=bytes(data["chunk_lines"]),
                     chunk_ids=info["chunk_ids"],
@@ -225,7 +257,12 @@ class SegmentStore:
 
     def save(self, segment: Segment) -> None:
         """Write a segment whole (a temporary file, then a rename)."""
-        info = {"doc_id": segment.doc_id, "chunk_ids": segment.chunk_ids, "needs": segment.needs}
+        info = {
+            "doc_id": segment.doc_id,
+            "content": segment.content,
+            "chunk_ids": segment.chunk_ids,
+            "needs": segment.needs,
+        }
         tmp = self.folder / f".{segment.key}.tmp.npz"
         with tmp.open("wb") as handle:
             np.savez(
@@ -318,7 +355,7 @@ def _merge_restorer(segments: Sequence[Segment], vocabulary: Vocabulary) -> Diac
     """
     lexicon = restorer_rows(QUESTION_LEXICON, vocabulary, times=20)
     parts = [lexicon, *(s.restorer for s in segments)]
-    rows = np.concatenate(parts)
+    rows = np.concatenate(parts).astype(np.int64)
     text = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p) for p in parts])
     kind, key, form, count = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
     first = (text << 32) | rows[:, 4]

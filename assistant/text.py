@@ -137,6 +137,11 @@ _FOLDED_ABBREVIATIONS = {fold(k): fold(v).split() for k, v in ABBREVIATIONS.item
 _ABBREVIATION_TOKENS = {key: "abbr:" + key.replace("-", "") for key in _FOLDED_ABBREVIATIONS}
 
 
+_HYPHENATED = {
+    abbr: re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])") for abbr in _FOLDED_ABBREVIATIONS if "-" in abbr
+}
+
+
 def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
     """Yield abbreviation markers for abbreviations and for spelled-out phrases."""
     joined = " " + " ".join(words) + " "
@@ -144,7 +149,7 @@ def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
         marker = _ABBREVIATION_TOKENS[abbr]
         phrase = " " + " ".join(expansion) + " "
         if "-" in abbr:
-            if re.search(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", folded):
+            if _HYPHENATED[abbr].search(folded):
                 yield marker
                 yield from expansion
         elif f" {abbr} " in joined:
@@ -286,28 +291,31 @@ class DiacriticRestorer:
         """What `learn` counts in one text: (folded key, form) -> occurrences, for every word, for the
         words standing alone (not in a dictionary compound) and for pairs, each in order of first
         occurrence (the order `learn` breaks ties by). Learning from the counts of several texts, in
-        their order, is learning from the texts (tests/test_indexing.py checks it).
+        their order, is learning from the texts (tests/test_segments.py checks it).
         """
         compounds = compound_words()
         words = re.findall(r"[^\W\d_]+", nfc(text))
         lower = [word.lower() for word in words]
         folded = {word: fold(word) for word in {*words, *lower}}
-        keyed = [(folded[word], word) for word in lower]
-        joined = [f"{left} {right}" in compounds for left, right in pairwise(lower)]
-        alone = [
-            pair
-            for pos, pair in enumerate(keyed)
-            if not ((pos > 0 and joined[pos - 1]) or (pos < len(joined) and joined[pos]))
-        ]
+        joined = {pair: f"{pair[0]} {pair[1]}" in compounds for pair in set(pairwise(lower))}
+        in_compound = [False] * (len(lower) + 1)  # position i+1 stands for word i; the ends stand alone
+        for pos, pair in enumerate(pairwise(lower)):
+            if joined[pair]:
+                in_compound[pos + 1] = in_compound[pos + 2] = True
+        alone = [word for word, inside in zip(lower, in_compound[1:]) if not inside]
         named = {word: word[:1].isupper() and word[1:].islower() for word in words}
-        pairs = [
-            (
-                f"{folded[left]} {folded[right]}",
-                f"{left} {right}" if named[left] and named[right] else f"{left} {right}".lower(),
-            )
-            for left, right in pairwise(words)
-        ]
-        return Counter(keyed), Counter(alone), Counter(pairs)
+
+        def by_key(counts: Counter[str]) -> Counter[tuple[str, str]]:
+            out: Counter[tuple[str, str]] = Counter()
+            for word, n in counts.items():  # in order of first occurrence
+                out[folded[word], word] += n
+            return out
+
+        pairs: Counter[tuple[str, str]] = Counter()
+        for (left, right), n in Counter(pairwise(words)).items():
+            pair = f"{left} {right}"
+            pairs[f"{folded[left]} {folded[right]}", pair if named[left] and named[right] else pair.lower()] += n
+        return by_key(Counter(lower)), by_key(Counter(alone)), pairs
 
     def restore(self, text: str) -> str:
         """Return `text` with diacritics restored where the corpus knows the word."""

@@ -311,3 +311,19 @@ def test_an_update_killed_midway_leaves_the_previous_generation(tmp_path: Path, 
     assert current_generation(index) != before
     assert_same_as_one_index(index, corpus)
     assert not list(index.glob(".tmp-*")) and not list((index / SEGMENTS_DIR).glob(".*"))
+
+
+def test_a_copy_of_a_document_under_another_id_shares_its_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, index = generated_corpus(tmp_path / "corpus", 4, seed=41), tmp_path / "index"
+    _build(corpus, index)
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    copy = manifest[1] | {"id": "ban-sao", "file": "ban-sao.txt", "province": "Huế"}
+    shutil.copy(corpus / manifest[1]["file"], corpus / "ban-sao.txt")
+    write_manifest(corpus, [copy, *manifest])
+    computed = _computed(monkeypatch)
+    _build(corpus, index)
+    assert computed == []  # same title and text: the tokens, terms and counts are shared, the chunk ids its own
+    assert_same_as_one_index(index, corpus, seed=4)
+    assert {c.doc_id for c in load_index(index).chunks[:3]} == {"ban-sao"}
