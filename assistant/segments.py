@@ -3,7 +3,7 @@
 Layout under the index directory::
 
     segments/vocab.txt        every string a segment names, one per line; ids are line numbers (append-only)
-    segments/<key>.npz        one document's keyword work (immutable; <key> hashes what it depends on)
+    segments/<key>.seg        one document's keyword work (immutable; <key> hashes what it depends on)
 
 A segment holds what the per-chunk Python work of a build produces for one document: its chunks
 (as chunks.jsonl lines), each chunk's lexical tokens with their counts and its length, how many
@@ -223,61 +223,58 @@ class SegmentStore:
         self.vocabulary = Vocabulary(self.folder / "vocab.txt")
 
     def path(self, key: str) -> Path:
-        return self.folder / f"{key}.npz"
+        return self.folder / f"{key}.seg"
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Remove every segment but these (left by builds that were killed or undone), and temporaries."""
-        wanted = {f"{k}.npz" for k in keys}
+        wanted = {self.path(k).name for k in keys}
         for path in self.folder.iterdir():
-            if path.name.startswith(".") or (path.suffix == ".npz" and path.name not in wanted):
+            if path.name.startswith(".") or (path.suffix == ".seg" and path.name not in wanted):
                 path.unlink(missing_ok=True)
 
     def load(self, key: str) -> Segment | None:
-        """A stored segment whose ids the vocabulary holds, or None."""
+        """A stored segment whose ids the vocabulary holds, or None (missing, unreadable, or of ids not saved)."""
         try:
-            with np.load(self.path(key), allow_pickle=False) as data:
-                info = json.loads(bytes(data["info"]).decode("utf-8"))
-                segment = Segment(
-                    key=key,
-                    content=info["content"],
-                    doc_id=info["doc_id"],
-                    chunk_lines=bytes(data["chunk_lines"]),
-                    chunk_ids=info["chunk_ids"],
-                    token_ptr=data["token_ptr"],
-                    token_ids=data["token_ids"],
-                    token_tf=data["token_tf"],
-                    chunk_length=data["chunk_length"],
-                    term_ids=data["term_ids"],
-                    term_chunks=data["term_chunks"],
-                    restorer=data["restorer"],
-                )
-        except (OSError, ValueError, KeyError):
+            raw = self.path(key).read_bytes()
+            header_end = raw.index(b"\n")
+            info = json.loads(raw[:header_end])
+            if info.get("needs", 0) > len(self.vocabulary) or len(raw) != header_end + 1 + info["size"]:
+                return None
+            arrays, offset = {}, header_end + 1
+            for name, dtype, shape in info["arrays"]:
+                count = int(np.prod(shape))
+                arrays[name] = np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape)
+                offset += count * np.dtype(dtype).itemsize
+            lines = raw[offset:]
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return segment if info.get("needs", 0) <= len(self.vocabulary) else None
+        return Segment(
+            key=key,
+            content=info["content"],
+            doc_id=info["doc_id"],
+            chunk_lines=lines,
+            chunk_ids=info["chunk_ids"],
+            **arrays,
+        )
 
     def save(self, segment: Segment) -> None:
-        """Write a segment whole (a temporary file, then a rename)."""
+        """Write a segment whole (a temporary file, then a rename): a JSON line, then the arrays and chunk lines raw."""
+        arrays = {name: np.ascontiguousarray(getattr(segment, name)) for name in _ARRAYS}
+        body = b"".join(a.tobytes() for a in arrays.values()) + segment.chunk_lines
         info = {
             "doc_id": segment.doc_id,
             "content": segment.content,
             "chunk_ids": segment.chunk_ids,
             "needs": segment.needs,
+            "arrays": [[name, a.dtype.str, list(a.shape)] for name, a in arrays.items()],
+            "size": len(body),
         }
-        tmp = self.folder / f".{segment.key}.tmp.npz"
-        with tmp.open("wb") as handle:
-            np.savez(
-                handle,
-                info=np.frombuffer(json.dumps(info, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
-                chunk_lines=np.frombuffer(segment.chunk_lines, dtype=np.uint8),
-                token_ptr=segment.token_ptr,
-                token_ids=segment.token_ids,
-                token_tf=segment.token_tf,
-                chunk_length=segment.chunk_length,
-                term_ids=segment.term_ids,
-                term_chunks=segment.term_chunks,
-                restorer=segment.restorer,
-            )
+        tmp = self.folder / f".{segment.key}.tmp"
+        tmp.write_bytes(json.dumps(info, ensure_ascii=False).encode("utf-8") + b"\n" + body)
         os.replace(tmp, self.path(segment.key))
+
+
+_ARRAYS = ("token_ptr", "token_ids", "token_tf", "chunk_length", "term_ids", "term_chunks", "restorer")
 
 
 @dataclass
@@ -317,12 +314,18 @@ def _merge_bm25(segments: Sequence[Segment], strings: list[str]) -> bm25s.BM25:
     lengths = _concat((s.chunk_length for s in segments), np.int64)
     n_docs = len(lengths)
     avg_doc_len = lengths.mean() if n_docs else np.float64(0.0)
-    token_ids = _concat((s.token_ids for s in segments), np.int64)
+    token_ids = _concat((s.token_ids for s in segments), np.int32)
     tf = _concat((s.token_tf for s in segments), np.float32)
     per_chunk = np.concatenate([np.diff(s.token_ptr) for s in segments]) if segments else np.zeros(0, dtype=np.int64)
     doc_idx = np.repeat(np.arange(n_docs, dtype=np.int32), per_chunk)
-    used, columns = np.unique(token_ids, return_inverse=True)
-    df = np.bincount(columns, minlength=len(used))
+    # the tokens present, numbered in vocabulary order (a counting pass: no sort of the postings)
+    df_by_id = np.bincount(token_ids, minlength=len(strings))
+    used = np.flatnonzero(df_by_id)
+    column_of = np.zeros(len(strings), dtype=np.int32)
+    column_of[used] = np.arange(len(used), dtype=np.int32)
+    columns = column_of[token_ids]
+    del token_ids, column_of
+    df = df_by_id[used]
     idf_of = {int(d): math.log(1 + (n_docs - int(d) + 0.5) / (int(d) + 0.5)) for d in np.unique(df)}
     idf = np.array([idf_of[int(d)] for d in df], dtype=np.float32)
     data = np.empty(len(tf), dtype=np.float32)
@@ -334,7 +337,7 @@ def _merge_bm25(segments: Sequence[Segment], strings: list[str]) -> bm25s.BM25:
         tfc = tf64 / (K1 * ((1 - B) + B * length / avg_doc_len) + tf64)
         data[part] = idf[columns[part]].astype(np.float64) * tfc
     del tf
-    matrix = sp.csc_matrix((data, (doc_idx, columns.astype(np.int32))), shape=(n_docs, len(used)), dtype=np.float32)
+    matrix = sp.csc_matrix((data, (doc_idx, columns)), shape=(n_docs, len(used)), dtype=np.float32)
     retriever = bm25s.BM25(k1=K1, b=B)
     retriever.scores = {
         "data": matrix.data,
@@ -357,19 +360,24 @@ def _merge_restorer(segments: Sequence[Segment], vocabulary: Vocabulary) -> Diac
     parts = [lexicon, *(s.restorer for s in segments)]
     rows = np.concatenate(parts).astype(np.int64)
     text = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p) for p in parts])
-    kind, key, form, count = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+    count = rows[:, 3]
     first = (text << 32) | rows[:, 4]
+    if len(vocabulary) >= 2**30:
+        raise ValueError("vocabulary too large for the restorer's merge (2**30 strings)")
+    group = (rows[:, 0] << 60) | (rows[:, 1] << 30) | rows[:, 2]  # (kind, key, form)
+    del rows, text
     # (kind, key, form) groups: total count, earliest occurrence
-    order = np.lexsort((first, form, key, kind))
-    kind, key, form, count, first = kind[order], key[order], form[order], count[order], first[order]
-    starts = np.flatnonzero(np.r_[True, (kind[1:] != kind[:-1]) | (key[1:] != key[:-1]) | (form[1:] != form[:-1])])
-    kind, key, form, first = kind[starts], key[starts], form[starts], first[starts]
-    count = np.add.reduceat(count, starts)
+    order = np.lexsort((first, group))
+    group, count, first = group[order], count[order], first[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    group, first, count = group[starts], first[starts], np.add.reduceat(count, starts)
     # per (kind, key): most counted, then earliest
-    order = np.lexsort((first, -count, key, kind))
-    kind, key, form, count = kind[order], key[order], form[order], count[order]
-    heads = np.flatnonzero(np.r_[True, (kind[1:] != kind[:-1]) | (key[1:] != key[:-1])])
+    kind_key = group >> 30
+    order = np.lexsort((first, -count, kind_key))
+    group, kind_key, count = group[order], kind_key[order], count[order]
+    heads = np.flatnonzero(np.r_[True, kind_key[1:] != kind_key[:-1]])
     totals = np.add.reduceat(count, heads)
+    kind, key, form = group >> 60, (group >> 30) & (2**30 - 1), group & (2**30 - 1)
     strings = vocabulary.strings
     chosen: dict[str, dict[str, str]] = {name: {} for name in _KINDS}
     for k in range(len(_KINDS)):

@@ -171,7 +171,7 @@ def test_a_generated_corpus_gives_the_one_index_result_through_adds_changes_and_
     computed.clear()
     assert _build(corpus, index).unchanged  # type: ignore[attr-defined]
     assert computed == []
-    segment_files = {p.stem for p in (index / SEGMENTS_DIR).glob("*.npz")}
+    segment_files = {p.stem for p in (index / SEGMENTS_DIR).glob("*.seg")}
     assert segment_files == set(load_index(index).meta["segments"])  # segments of the removed versions are gone
 
 
