@@ -225,7 +225,7 @@ class VectorStore:
             with chroma_errors("Không mở được kho vectơ Chroma", "chroma open"):
                 collection = client.get_or_create_collection(
                     name=self._name,
-                    embedding_function=_ChromaEmbeddingFunction(self.backend),  # type: ignore[arg-type]
+                    embedding_function=_ChromaEmbeddingFunction(self.backend),
                     configuration={"hnsw": {"space": "cosine"}},
                 )
         except VectorStoreError:

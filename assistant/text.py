@@ -313,8 +313,8 @@ class DiacriticRestorer:
 
         pairs: Counter[tuple[str, str]] = Counter()
         for (left, right), n in Counter(pairwise(words)).items():
-            pair = f"{left} {right}"
-            pairs[f"{folded[left]} {folded[right]}", pair if named[left] and named[right] else pair.lower()] += n
+            written = f"{left} {right}"
+            pairs[f"{folded[left]} {folded[right]}", written if named[left] and named[right] else written.lower()] += n
         return by_key(Counter(lower)), by_key(Counter(alone)), pairs
 
     def restore(self, text: str) -> str:
@@ -393,7 +393,7 @@ def spell_out(text: str, keep: bool = False) -> str:
         if not any(pattern.fullmatch(run) for run in runs):
             continue
         replacement = (lambda m, e=expansion: f"{m.group(0)} ({e})") if keep else expansion
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
         runs |= _RUNS_BROUGHT[number]
     return text
 
