@@ -90,7 +90,7 @@ class Vocabulary:
         """Ids of `strings`, in order (int32: a vocabulary stays far below 2**31 strings)."""
         strings = list(strings)
         ids = self.ids
-        for string in dict.fromkeys(strings).keys() - ids.keys():
+        for string in [s for s in strings if s not in ids]:  # (a set difference would walk every id)
             self.id_of(string)
         return np.fromiter(map(ids.__getitem__, strings), dtype=np.int32, count=len(strings))
 

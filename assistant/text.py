@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib.util import find_spec
-from itertools import pairwise
+from itertools import compress, pairwise
 from pathlib import Path
 
 from . import vocabulary
@@ -299,9 +299,8 @@ class DiacriticRestorer:
         folded = {word: fold(word) for word in {*words, *lower}}
         joined = {pair: f"{pair[0]} {pair[1]}" in compounds for pair in set(pairwise(lower))}
         in_compound = [False] * (len(lower) + 1)  # position i+1 stands for word i; the ends stand alone
-        for pos, pair in enumerate(pairwise(lower)):
-            if joined[pair]:
-                in_compound[pos + 1] = in_compound[pos + 2] = True
+        for pos in compress(range(len(lower)), map(joined.__getitem__, pairwise(lower))):
+            in_compound[pos + 1] = in_compound[pos + 2] = True
         alone = [word for word, inside in zip(lower, in_compound[1:]) if not inside]
         named = {word: word[:1].isupper() and word[1:].islower() for word in words}
 
