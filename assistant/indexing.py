@@ -4,12 +4,14 @@ Layout under the index directory (generations, CURRENT and the build lock: gener
 
     CURRENT              name of the live generation (replaced atomically)
     gen-<stamp>/         meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json
+    segments/            the keyword side per document, computed once per content (segments.py)
     embeddings.sqlite    passage vectors cached by content hash
     chroma/              embedded Chroma store (unless a Chroma server is set)
 
-A build reads the corpus under the build lock, writes a new generation into a temporary
-folder, renames it into place and then points CURRENT at it, so readers never see a
-half-written index. Vectors are synchronised after the swap (only new or changed chunks are
+A build reads the corpus under the build lock, computes the segments of new and changed
+documents only, merges every segment into a new generation (BM25 with the whole corpus's
+statistics, restorer, term table) written into a temporary folder, renames it into place and
+then points CURRENT at it, so readers never see a half-written index. Vectors are synchronised after the swap (only new or changed chunks are
 embedded); until that finishes retrieval uses the vectors already present plus the lexical
 index, and meta.json is rewritten when they are complete. Vectors of chunks no longer live are
 deleted only when the build's transaction is kept, so a rolled-back generation keeps its own.
