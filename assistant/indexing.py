@@ -13,8 +13,9 @@ documents only, merges every segment into a new generation (BM25 with the whole 
 statistics, restorer, term table) written into a temporary folder, renames it into place and
 then points CURRENT at it, so readers never see a half-written index. Vectors are synchronised
 after the swap (only new or changed chunks are embedded); until that finishes retrieval uses the
-vectors already present plus the lexical index, and meta.json is rewritten when they are complete. Vectors of chunks no longer live are
-deleted only when the build's transaction is kept, so a rolled-back generation keeps its own.
+vectors already present plus the lexical index, and meta.json is rewritten when they are complete.
+Vectors of chunks no longer live are deleted only when the build's transaction is kept, so a
+rolled-back generation keeps its own.
 Readers follow `index_state`: it changes with CURRENT and with the live generation's meta.json.
 """
 
