@@ -4,21 +4,25 @@ Layout under the index directory (generations, CURRENT and the build lock: gener
 
     CURRENT              name of the live generation (replaced atomically)
     gen-<stamp>/         meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json
+    segments/            the keyword side per document, computed once per content (segments.py)
     embeddings.sqlite    passage vectors cached by content hash
     chroma/              embedded Chroma store (unless a Chroma server is set)
 
-A build reads the corpus under the build lock, writes a new generation into a temporary
-folder, renames it into place and then points CURRENT at it, so readers never see a
-half-written index. Vectors are synchronised after the swap (only new or changed chunks are
-embedded); until that finishes retrieval uses the vectors already present plus the lexical
-index, and meta.json is rewritten when they are complete. Vectors of chunks no longer live are
-deleted only when the build's transaction is kept, so a rolled-back generation keeps its own.
+A build reads the corpus under the build lock, computes the segments of new and changed
+documents only, merges every segment into a new generation (BM25 with the whole corpus's
+statistics, restorer, term table) written into a temporary folder, renames it into place and
+then points CURRENT at it, so readers never see a half-written index. Vectors are synchronised
+after the swap (only new or changed chunks are embedded); until that finishes retrieval uses the
+vectors already present plus the lexical index, and meta.json is rewritten when they are complete.
+Vectors of chunks no longer live are deleted only when the build's transaction is kept, so a
+rolled-back generation keeps its own.
 Readers follow `index_state`: it changes with CURRENT and with the live generation's meta.json.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -35,7 +39,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from .chunking import ChunkingParams, chunk_corpus
+from .chunking import ChunkingParams
 from .embeddings import EmbeddingBackend, EmbeddingCache, embed_passages, make_embeddings
 from .errors import AssistantError, CorpusError, IndexCorrupt, IndexMissing, VectorStoreError
 from .generations import CURRENT_FILE, IndexTransaction, current_generation, index_transaction, write_atomic
@@ -43,7 +47,16 @@ from .generations import recover_interrupted as _recover_interrupted
 from .interrupts import pause_point
 from .loading import load_corpus
 from .problems import library_problem
-from .text import DiacriticRestorer, document_frequencies, fold, lexical_tokens
+from .segments import (
+    SEGMENTS_DIR,
+    Segment,
+    SegmentStore,
+    compute_segment,
+    content_key,
+    merge_segments,
+    segment_key,
+)
+from .text import DiacriticRestorer, fold, lexical_tokens
 from .types import Chunk, DocumentRecord, Filters
 
 __all__ = [
@@ -60,6 +73,8 @@ __all__ = [
     "recover_interrupted",
     "settle_vectors",
 ]
+
+log = logging.getLogger(__name__)
 
 # m001: first layout (gen-*/meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json).
 SCHEMA_VERSION = 1
@@ -89,10 +104,16 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
-        """Index one text per chunk."""
+        """Index one text per chunk (bm25s itself; a build merges segments instead, with the same scores)."""
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         retriever.index([lexical_tokens(t) or [""] for t in texts], show_progress=False)
         return cls(retriever)
+
+    @staticmethod
+    def merge(segments: list[Segment], store: SegmentStore) -> _MergedSide:
+        """The keyword side over these segments' chunks, in order: BM25, restorer, term frequencies."""
+        merged = merge_segments(segments, store.vocabulary)
+        return _MergedSide(LexicalIndex(merged.bm25), merged.restorer, merged.frequencies, merged.chunk_count)
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for `query` (zero where `mask` is 0)."""
@@ -110,6 +131,14 @@ class LexicalIndex:
     def load(cls, folder: Path) -> LexicalIndex:
         """Read an index written by `save`."""
         return cls(bm25s.BM25.load(str(folder), show_progress=False, mmap=False))
+
+
+@dataclass
+class _MergedSide:
+    lexical: LexicalIndex
+    restorer: DiacriticRestorer
+    frequencies: dict[str, int]
+    chunk_count: int
 
 
 def _collection_name(backend: EmbeddingBackend, namespace: str) -> str:
@@ -199,7 +228,7 @@ class VectorStore:
             with chroma_errors("Không mở được kho vectơ Chroma", "chroma open"):
                 collection = client.get_or_create_collection(
                     name=self._name,
-                    embedding_function=_ChromaEmbeddingFunction(self.backend),  # type: ignore[arg-type]
+                    embedding_function=_ChromaEmbeddingFunction(self.backend),
                     configuration={"hnsw": {"space": "cosine"}},
                 )
         except VectorStoreError:
@@ -464,12 +493,26 @@ def index_state(index_dir: Path) -> IndexState:
 
 
 def load_index(index_dir: Path) -> LoadedIndex:
-    """Open the live generation; raise `IndexMissing` or `IndexCorrupt` with the next step."""
-    name = current_generation(index_dir)
-    if name is None:
-        if (index_dir / ".building").exists():
-            raise IndexMissing("Chỉ mục đang được xây dựng lần đầu, vui lòng thử lại sau ít phút.")
-        raise IndexMissing()
+    """Open the live generation; raise `IndexMissing` or `IndexCorrupt` with the next step.
+
+    A build that finishes while this reads removes the generation being read: then the one it
+    made live is read instead (a generation that is still live and cannot be read is corrupt).
+    """
+    for attempt in range(1, 6):
+        name = current_generation(index_dir)
+        if name is None:
+            if (index_dir / ".building").exists():
+                raise IndexMissing("Chỉ mục đang được xây dựng lần đầu, vui lòng thử lại sau ít phút.")
+            raise IndexMissing()
+        try:
+            return _load_generation(index_dir, name)
+        except IndexCorrupt:
+            if attempt == 5 or current_generation(index_dir) == name:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_generation(index_dir: Path, name: str) -> LoadedIndex:
     folder = index_dir / name
     try:
         meta = read_meta(folder)
@@ -514,8 +557,10 @@ def build_index(
     rebuild: bool = False,
     cache_path: Path | None = None,
 ) -> IndexReport:
-    """Index the corpus: a no-op when nothing changed, only changed chunks embedded otherwise.
+    """Index the corpus: a no-op when nothing changed, only changed documents and chunks redone otherwise.
 
+    The keyword side is computed per document (a segment, segments.py) for new and changed
+    documents only, then merged over the whole corpus; only new or changed chunks are embedded.
     The corpus is read under the build lock, so a build that waited for another one (an `add`,
     say) indexes the corpus as that one left it. Inside an `index_transaction` it joins that one.
     """
@@ -526,18 +571,27 @@ def build_index(
         corpus = load_corpus(corpus_dir)
         if not corpus.documents:
             raise CorpusError(f"Không có tài liệu nào đọc được trong {corpus_dir}. " + " ".join(corpus.problems()))
-        chunks = chunk_corpus(corpus.documents, params)
-        fingerprint = _fingerprint(corpus.documents, chunks, params, backend, chroma_url)
-        report = IndexReport(documents=len(corpus.documents), chunks=len(chunks), problems=corpus.problems())
         live = None if rebuild else _live_meta(index_dir)
+        store = _segment_store(index_dir, live)
+        keys = [segment_key(d, params) for d in corpus.documents]
+        fingerprint = _fingerprint(keys, params, backend, chroma_url)
+        report = IndexReport(documents=len(corpus.documents), problems=corpus.problems())
         if live is None or live.get("fingerprint") != fingerprint:
-            report.generation = _write_generation(index_dir, corpus.documents, chunks, params, backend, fingerprint)
-        elif live.get("vectors_complete") and _vectors_in_place(index_dir, backend, chroma_url, len(chunks)):
-            report.unchanged, report.generation = True, live["generation"]
-        else:  # the same generation, with vectors still to add (an interrupted build, a lost Chroma folder)
-            report.generation = live["generation"]
+            segments = _segments(store, corpus.documents, keys, params, progress)
+            report.chunks = sum(len(s.chunk_ids) for s in segments)
+            report.generation = _write_generation(
+                index_dir, corpus.documents, segments, store, params, backend, fingerprint
+            )
+            del segments
+        else:
+            report.chunks = int(live.get("chunk_count", 0))
+            if live.get("vectors_complete") and _vectors_in_place(index_dir, backend, chroma_url, report.chunks):
+                report.unchanged, report.generation = True, live["generation"]
+            else:  # the same generation, with vectors still to add (an interrupted build, a lost Chroma folder)
+                report.generation = live["generation"]
         if not report.unchanged:
             if backend is not None:
+                chunks = _read_chunks(index_dir / report.generation)
                 cache = cache_path or index_dir / "embeddings.sqlite"
                 vectors = _VectorSync(index_dir, backend, chroma_url, transaction)
                 vectors.run(cache, report, corpus.documents, chunks, progress)
@@ -546,21 +600,57 @@ def build_index(
     return report
 
 
-def _fingerprint(
+def _segment_store(index_dir: Path, live: dict[str, Any] | None) -> SegmentStore:
+    """The segments folder with only the live generation's segments (the build lock is held)."""
+    if live is None or "segments" not in live:  # a rebuild, a first build, or an index of before segments
+        shutil.rmtree(index_dir / SEGMENTS_DIR, ignore_errors=True)
+    store = SegmentStore(index_dir)
+    store.keep_only(live.get("segments", []) if live else [])
+    return store
+
+
+def _segments(
+    store: SegmentStore,
     docs: list[DocumentRecord],
-    chunks: list[Chunk],
+    keys: list[str],
     params: ChunkingParams,
-    backend: EmbeddingBackend | None,
-    chroma_url: str,
-) -> str:
+    progress: Progress | None,
+) -> list[Segment]:
+    """Each document's segment: the stored one, or computed (and stored) when it is new or changed."""
+    found = [store.load(key) for key in keys]
+    by_content = {s.content: s for s in found if s is not None}
+    computed = shared = 0
+    segments: list[Segment] = []
+    for number, (doc, key, segment) in enumerate(zip(docs, keys, found), 1):
+        if segment is None:
+            same = by_content.get(content_key(doc, params))
+            if same is not None:  # a document of the same title and text (a copy, a move to a new id)
+                segment, shared = same.for_document(doc, key), shared + 1
+            else:
+                segment, computed = compute_segment(doc, params, store.vocabulary, key), computed + 1
+                by_content[segment.content] = segment
+            store.save(segment)
+        segments.append(segment)
+        if progress:
+            progress("keywords", number, len(docs))
+    store.vocabulary.save()  # before a generation that uses its new strings
+    log.info("keyword segments: %d computed, %d shared, %d kept", computed, shared, len(docs) - computed - shared)
+    return segments
+
+
+def _read_chunks(folder: Path) -> list[Chunk]:
+    with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+        return [Chunk(**json.loads(line)) for line in handle]
+
+
+def _fingerprint(keys: list[str], params: ChunkingParams, backend: EmbeddingBackend | None, chroma_url: str) -> str:
+    """What a generation is built from: the segment keys (documents, texts, chunking, versions) and the settings."""
     digest = sha256()
     header = [SCHEMA_VERSION, params.to_dict(), backend.name if backend else "none", chroma_url]
     header.append(DiacriticRestorer.VERSION)  # a change of how the restorer learns rebuilds the lexical side
     digest.update(json.dumps(header).encode())
-    for doc in docs:
-        digest.update(json.dumps(doc.metadata(), ensure_ascii=False, sort_keys=True).encode())
-    for chunk in chunks:
-        digest.update(chunk.id.encode())
+    for key in keys:
+        digest.update(key.encode())
     return digest.hexdigest()
 
 
@@ -590,7 +680,8 @@ def _vectors_in_place(index_dir: Path, backend: EmbeddingBackend | None, chroma_
 def _write_generation(
     index_dir: Path,
     docs: list[DocumentRecord],
-    chunks: list[Chunk],
+    segments: list[Segment],
+    store: SegmentStore,
     params: ChunkingParams,
     backend: EmbeddingBackend | None,
     fingerprint: str,
@@ -600,7 +691,7 @@ def _write_generation(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        _write_generation_files(tmp, docs, chunks, params, backend, fingerprint)
+        _write_generation_files(tmp, docs, segments, store, params, backend, fingerprint)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -615,22 +706,22 @@ def _write_generation(
 def _write_generation_files(
     folder: Path,
     docs: list[DocumentRecord],
-    chunks: list[Chunk],
+    segments: list[Segment],
+    store: SegmentStore,
     params: ChunkingParams,
     backend: EmbeddingBackend | None,
     fingerprint: str,
 ) -> None:
-    with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk.__dict__, ensure_ascii=False) + "\n")
-    LexicalIndex.build([c.search_text() for c in chunks]).save(folder / "bm25")
-    restorer = DiacriticRestorer.learn(d.title + "\n" + d.text for d in docs)
-    (folder / "restorer.json").write_text(json.dumps(restorer.to_dict(), ensure_ascii=False), encoding="utf-8")
+    with (folder / "chunks.jsonl").open("wb") as handle:
+        for segment in segments:
+            handle.write(segment.chunk_lines)
+    merged = LexicalIndex.merge(segments, store)
+    merged.lexical.save(folder / "bm25")
+    (folder / "restorer.json").write_text(json.dumps(merged.restorer.to_dict(), ensure_ascii=False), encoding="utf-8")
     with (folder / "texts.jsonl").open("w", encoding="utf-8") as handle:
         for doc in docs:
             handle.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
-    frequencies = document_frequencies(c.search_text() for c in chunks)
-    (folder / "terms.json").write_text(json.dumps(frequencies, ensure_ascii=False), encoding="utf-8")
+    (folder / "terms.json").write_text(json.dumps(merged.frequencies, ensure_ascii=False), encoding="utf-8")
     meta = {
         "schema": SCHEMA_VERSION,
         "fingerprint": fingerprint,
@@ -638,7 +729,8 @@ def _write_generation_files(
         "chunking": params.to_dict(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "documents": [d.metadata() for d in docs],
-        "chunk_count": len(chunks),
+        "chunk_count": merged.chunk_count,
+        "segments": [s.key for s in segments],
         "vectors_complete": backend is None,
     }
     _write_json(folder / "meta.json", meta)

@@ -13,8 +13,9 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from importlib import resources
-from itertools import pairwise
+from importlib.util import find_spec
+from itertools import compress, pairwise
+from pathlib import Path
 
 from . import vocabulary
 
@@ -74,11 +75,22 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def fold(text: str) -> str:
-    """Lowercase and strip Vietnamese diacritics ("Đồng Nai" -> "dong nai")."""
+def _fold_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.lower())
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return stripped.replace("đ", "d")
+
+
+# Besides ASCII, only combining marks (all of category Mn) and đ: then dropping the marks is dropping the non-ASCII.
+_NOT_ASCII_FOLDABLE = re.compile("[^\x00-\x7f\u0300-\u036f\u0111]")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip Vietnamese diacritics ("Đồng Nai" -> "dong nai")."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    if _NOT_ASCII_FOLDABLE.search(decomposed) is None:  # Vietnamese text: the same result, in C
+        return decomposed.replace("đ", "d").encode("ascii", "ignore").decode("ascii")
+    return _fold_slow(text)
 
 
 def has_diacritics(text: str) -> bool:
@@ -108,11 +120,7 @@ def normalize_number(token: str) -> str:
 
 def syllables(text: str) -> list[str]:
     """Folded syllables and normalized numbers, in order."""
-    out = []
-    for match in _WORD.finditer(fold(text)):
-        word = match.group(0)
-        out.append(normalize_number(word) if word[0].isdigit() else word)
-    return out
+    return [normalize_number(word) if word[0].isdigit() else word for word in _WORD.findall(fold(text))]
 
 
 def _date_tokens(folded: str) -> Iterator[str]:
@@ -129,6 +137,11 @@ _FOLDED_ABBREVIATIONS = {fold(k): fold(v).split() for k, v in ABBREVIATIONS.item
 _ABBREVIATION_TOKENS = {key: "abbr:" + key.replace("-", "") for key in _FOLDED_ABBREVIATIONS}
 
 
+_HYPHENATED = {
+    abbr: re.compile(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])") for abbr in _FOLDED_ABBREVIATIONS if "-" in abbr
+}
+
+
 def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
     """Yield abbreviation markers for abbreviations and for spelled-out phrases."""
     joined = " " + " ".join(words) + " "
@@ -136,7 +149,7 @@ def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
         marker = _ABBREVIATION_TOKENS[abbr]
         phrase = " " + " ".join(expansion) + " "
         if "-" in abbr:
-            if re.search(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", folded):
+            if _HYPHENATED[abbr].search(folded):
                 yield marker
                 yield from expansion
         elif f" {abbr} " in joined:
@@ -222,7 +235,10 @@ QUESTION_LEXICON = (
 @lru_cache(maxsize=1)
 def compound_words() -> frozenset[str]:
     """Vietnamese words of two or more syllables from underthesea's 74K-word dictionary."""
-    path = resources.files("underthesea") / "corpus" / "data" / "Viet74K.txt"
+    spec = find_spec("underthesea")  # the file only: importing the package loads torch (18 s)
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / "corpus" / "data" / "Viet74K.txt"
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -269,6 +285,36 @@ class DiacriticRestorer:
             {k: c.most_common(1)[0][0] for k, c in bi.items()},
             {k: c.total() for k, c in bi.items() if c.total() > 1},
         )
+
+    @staticmethod
+    def count(text: str) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+        """What `learn` counts in one text: (folded key, form) -> occurrences, for every word, for the
+        words standing alone (not in a dictionary compound) and for pairs, each in order of first
+        occurrence (the order `learn` breaks ties by). Learning from the counts of several texts, in
+        their order, is learning from the texts (tests/test_segments.py checks it).
+        """
+        compounds = compound_words()
+        words = re.findall(r"[^\W\d_]+", nfc(text))
+        lower = [word.lower() for word in words]
+        folded = {word: fold(word) for word in {*words, *lower}}
+        joined = {pair: f"{pair[0]} {pair[1]}" in compounds for pair in set(pairwise(lower))}
+        in_compound = [False] * (len(lower) + 1)  # position i+1 stands for word i; the ends stand alone
+        for pos in compress(range(len(lower)), map(joined.__getitem__, pairwise(lower))):
+            in_compound[pos + 1] = in_compound[pos + 2] = True
+        alone = [word for word, inside in zip(lower, in_compound[1:]) if not inside]
+        named = {word: word[:1].isupper() and word[1:].islower() for word in words}
+
+        def by_key(counts: Counter[str]) -> Counter[tuple[str, str]]:
+            out: Counter[tuple[str, str]] = Counter()
+            for word, n in counts.items():  # in order of first occurrence
+                out[folded[word], word] += n
+            return out
+
+        pairs: Counter[tuple[str, str]] = Counter()
+        for (left, right), n in Counter(pairwise(words)).items():
+            written = f"{left} {right}"
+            pairs[f"{folded[left]} {folded[right]}", written if named[left] and named[right] else written.lower()] += n
+        return by_key(Counter(lower)), by_key(Counter(alone)), pairs
 
     def restore(self, text: str) -> str:
         """Return `text` with diacritics restored where the corpus knows the word."""
@@ -330,11 +376,24 @@ def document_frequencies(texts: Iterable[str]) -> dict[str, int]:
     return dict(counts)
 
 
+# Every abbreviation is made of [\w-] only, so each pattern of _EXPANSIONS matches a whole run of [\w-]
+# characters, and so does this one pattern for all of them (case aside): a run it does not find is no
+# abbreviation's, and the runs a replacement brings are those of the words it puts in.
+_ANY_ABBREVIATION = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in vocabulary.abbreviations()) + r")(?![\w-])", re.IGNORECASE
+)
+_RUNS_BROUGHT = [{m.group(0) for m in _ANY_ABBREVIATION.finditer(expansion)} for _, expansion in _EXPANSIONS]
+
+
 def spell_out(text: str, keep: bool = False) -> str:
     """Replace domain abbreviations by their words ("KCĐP" -> "khuyến công địa phương"), or add them (`keep`)."""
-    for pattern, expansion in _EXPANSIONS:
+    runs = {m.group(0) for m in _ANY_ABBREVIATION.finditer(text)}  # one scan; patterns that cannot match are skipped
+    for number, (pattern, expansion) in enumerate(_EXPANSIONS):
+        if not any(pattern.fullmatch(run) for run in runs):
+            continue
         replacement = (lambda m, e=expansion: f"{m.group(0)} ({e})") if keep else expansion
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
+        runs |= _RUNS_BROUGHT[number]
     return text
 
 

