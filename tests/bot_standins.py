@@ -8,6 +8,7 @@ error -216 and accepts a refresh token only once.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import json
@@ -316,3 +317,19 @@ class ZaloStandIn(_Server):
 def make_dialogue(assistant: Assistant, feedback: FeedbackStore) -> Dialogue:
     """The bots' dialogue over a session like the server's: answers stored, answer cache on."""
     return Dialogue(Session(assistant, feedback=feedback, answer_cache=DEFAULT_ANSWER_CACHE))
+
+
+def poll_while(application: Any, api: Any, script: Callable[[Any], Any]) -> None:
+    """Run a python-telegram-bot Application by long polling while `script(api)` talks to it from a thread."""
+
+    async def session() -> None:
+        async with application:
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await application.start()
+            try:
+                await asyncio.to_thread(script, api)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+    asyncio.run(session())

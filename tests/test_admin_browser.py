@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -22,13 +21,13 @@ from test_web_browser import (
     ARTIFACTS,
     CHROMEDRIVER,
     CHROMIUM,
-    CHROMIUM_FLAGS,
     WAIT,
     _answers,
     _ask,
     _by,
     _click,
     _wait,
+    headless_chromium,
 )
 
 from assistant import Assistant, Settings
@@ -47,6 +46,9 @@ pytestmark = [
         reason="Chromium is not installed: `make install-dev` as root installs chromium and chromium-driver",
     ),
 ]
+
+
+browser = pytest.fixture(scope="module", name="browser")(headless_chromium)  # the chat page tests' own
 
 
 @pytest.fixture(scope="module")
@@ -82,25 +84,6 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory, built_settings: Setti
 @pytest.fixture(scope="module")
 def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_pdf(DECISION_59, tmp_path_factory.mktemp("pdf") / "QĐ 59-2099 Hư Cấu.pdf")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium through chromedriver, with a fresh profile (as test_web_browser's)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="kc-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_window_size(1280, 900)
-    ARTIFACTS.mkdir(exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def _log_in(driver: Any, token: str) -> None:

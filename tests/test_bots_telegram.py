@@ -7,7 +7,6 @@ test needs an answer longer than one Telegram message.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, make_dialogue, wait_until
+from bot_standins import TELEGRAM_LIMIT, BotAPIStandIn, fake_llm, make_dialogue, poll_while, wait_until
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from test_llm import FakeOpenAI
@@ -58,17 +57,7 @@ def run_bot(api: BotAPIStandIn, dialogue: Dialogue, script: Callable[[BotAPIStan
     application = build_application(TelegramSettings(token=TOKEN, api_url=api.base_url), dialogue)
     assert application.updater is not None
 
-    async def session() -> None:
-        async with application:
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            await application.start()
-            try:
-                await asyncio.to_thread(script, api)
-            finally:
-                await application.updater.stop()
-                await application.stop()
-
-    asyncio.run(session())
+    poll_while(application, api, script)
 
 
 def _buttons(params: dict[str, Any]) -> list[str]:

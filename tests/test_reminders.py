@@ -7,7 +7,6 @@ The corpus states two deadlines (Công văn 400, đoạn 14): "trước ngày 20
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_standins import BotAPIStandIn, ZaloStandIn, make_dialogue, wait_until
+from bot_standins import BotAPIStandIn, ZaloStandIn, make_dialogue, poll_while, wait_until
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -78,17 +77,7 @@ def run_bot(
     )
     assert application.updater is not None and application.job_queue is not None
 
-    async def session() -> None:
-        async with application:
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            await application.start()
-            try:
-                await asyncio.to_thread(script, api)
-            finally:
-                await application.updater.stop()
-                await application.stop()
-
-    asyncio.run(session())
+    poll_while(application, api, script)
 
 
 def _texts_to(api: BotAPIStandIn, chat: int) -> list[str]:

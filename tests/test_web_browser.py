@@ -68,9 +68,8 @@ def server(assistant: Assistant) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium through chromedriver, with a fresh profile."""
+def headless_chromium() -> Iterator[Any]:
+    """Headless Chromium through chromedriver, with a fresh profile (the browser tests' `browser` fixture)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -85,6 +84,9 @@ def browser() -> Iterator[Any]:
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+browser = pytest.fixture(scope="module", name="browser")(headless_chromium)
 
 
 def _by(kind: str) -> Any:
