@@ -397,14 +397,14 @@ def _completed(query: Query, phrase: str, following: str) -> str:
     return phrase
 
 
+# what a sentence attaches to a fact: "(7 sản phẩm)", ", với 15 sản phẩm"; a label before it: "Chợ Mới: "
 _COMPLEMENT = re.compile(r"\s*(?:\((\d[^()]{0,40})\)|,\s+((?:với|gồm)\s+\d[^,;.()]{0,40}))")
 _LABEL = re.compile(r"(?:^|[,;]\s)([^,;:]{2,40}):\s*$")
-
-
-_APPROXIMATE = re.compile(r"(?<!\w)(trên|hơn|gần|khoảng|ước tính|ước|tối đa|tối thiểu|không quá|lên tới)\s*$", re.I)
-
-
+# the words that make a figure a bound or an estimate, in groups that say the same ("tối đa" = "không quá")
 _BOUNDS = (("tối đa", "không quá", "lên tới"), ("trên", "hơn", "tối thiểu"), ("khoảng", "ước", "ước tính", "gần"))
+_APPROXIMATE = re.compile(
+    r"(?<!\w)(" + "|".join(sorted((w for g in _BOUNDS for w in g), key=len, reverse=True)) + r")\s*$", re.I
+)
 
 
 def _bound_asked(query: Query, word: str) -> bool:

@@ -274,8 +274,8 @@ def _score(
     score += weights.rank * (count - rank) + weights.semantic * _semantic(hit)
     if query.kind.facts:
         score += weights.fact if facts else -weights.no_fact
-        if facts and query.agent_verb and set(facts) & set(_agent_of(query, unit.text, unit.start)):
-            score += weights.unit  # the one who does what is asked, not any name
+        if facts and _tells_act(query, unit.text):  # its facts are then who does it (facts_in), not any name
+            score += weights.unit
         if (
             facts
             and query.unit
@@ -406,6 +406,11 @@ def _agent_of(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]
     return []
 
 
+def _tells_act(query: Query, sentence: str) -> bool:
+    """Whether the sentence has the verb whose agent the question asks ("tổ chức" of "do ai tổ chức")."""
+    return bool(query.agent_verb) and bool(re.search(rf"\b{re.escape(query.agent_verb)}\b", fold(sentence).lower()))
+
+
 _AUXILIARIES = re.compile(r"\s*(?:(?:da|se|dang|dong|cung|truc tiep|la nguoi)\s+)*")
 
 
@@ -424,7 +429,7 @@ def facts_in(
         spans = _named_after(query.unit, sentence, offset)
     if query.kind.name in ("name", "person") and not spans and query.agent_verb:
         spans = _agent_of(query, sentence, offset)
-        if not spans and re.search(rf"\b{re.escape(query.agent_verb)}\b", fold(sentence).lower()):
+        if not spans and _tells_act(query, sentence):
             return []  # the sentence tells of the act without who does it ("được tổ chức tại Hậu Giang")
     for name in (
         () if spans else query.kind.facts
