@@ -36,7 +36,7 @@ from .loading import MANIFEST_NAME, read_manifest
 from .problems import os_problem
 from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read_bytes
 from .text import fold
-from .types import DOCUMENT_KINDS
+from .types import DOCUMENT_KINDS, KIND_LABELS
 
 __all__ = [
     "AddResult",
@@ -452,7 +452,11 @@ def header_facts(item: Added) -> list[tuple[str, str]]:
         f"{header.articles} điều" if header.articles else "",
     ]
     facts = [
-        ("loại", f"{entry['kind']}" + (f" ({entry['doc_type']})" if entry.get("doc_type") else "")),
+        (
+            "loại",
+            KIND_LABELS.get(entry["kind"], entry["kind"])
+            + (f" ({entry['doc_type']})" if entry.get("doc_type") else ""),
+        ),
         ("số hiệu", entry.get("number")),
         ("cơ quan ban hành", entry.get("issuer")),
         ("tỉnh/thành", entry.get("province")),

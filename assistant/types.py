@@ -8,6 +8,13 @@ from typing import Any
 __all__ = ["Answer", "Chunk", "Citation", "DocumentRecord", "Filters", "Hit"]
 
 DOCUMENT_KINDS = ("regulation", "direction_letter", "report", "news")
+# how staff and users read each kind (the CLI's `add` report, the /admin page)
+KIND_LABELS = {
+    "regulation": "Văn bản quy phạm",
+    "direction_letter": "Công văn chỉ đạo",
+    "report": "Báo cáo",
+    "news": "Tin tức",
+}
 
 
 @dataclass(frozen=True)

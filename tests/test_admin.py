@@ -172,7 +172,7 @@ def test_a_pdf_uploaded_is_recognised_and_answers_with_its_clause(
     (previewed,) = preview["result"]["documents"]
     facts = {f["label"]: f["value"] for f in previewed["facts"]}
     assert facts["số hiệu"] == "59/2099/QĐ-UBND"
-    assert facts["loại"] == "regulation (Quyết định)"
+    assert facts["loại"] == "Văn bản quy phạm (Quyết định)"
     assert facts["cơ quan ban hành"] == "Ủy ban nhân dân tỉnh Hư Cấu"
     assert facts["nơi, ngày ban hành"] == "Hư Cấu, 2099-12-31"
     assert facts["cấu trúc"] == "3 chương, 6 điều"
