@@ -160,10 +160,11 @@ class FeedbackStore:
 
     def first_event(self, channel: str, key: str, ttl: float = 86400.0, now: float | None = None) -> bool:
         """True the first time `key` (a Telegram update_id, a Zalo msg_id) is seen on `channel` within `ttl`
-        seconds: durable across restarts and shared by every process using this store."""
+        seconds: durable across restarts and shared by every process using this store. Only `channel`'s
+        older events are forgotten: each channel has its own window (Zalo's minutes, Telegram's day)."""
         now = time.time() if now is None else now
         with self._lock:
-            self._db.execute("DELETE FROM events WHERE seen < ?", (now - ttl,))
+            self._db.execute("DELETE FROM events WHERE channel = ? AND seen < ?", (channel, now - ttl))
             cursor = self._db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?)", (channel, key, now))
             return cursor.rowcount == 1
 

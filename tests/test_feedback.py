@@ -90,3 +90,15 @@ def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ConfigError) as caught:
         Settings.from_env()
     assert "KHUYENCONG_FEEDBACK_RETENTION_DAYS phải là số ngày (0: giữ mãi)" in caught.value.message
+
+
+def test_one_channels_event_window_does_not_forget_another_channels_events(tmp_path: Path) -> None:
+    """Zalo remembers msg_ids for 20 minutes, Telegram update_ids for a day, in one table of one store:
+    a Zalo event taken later must not delete the Telegram update_ids the day still covers."""
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    start = 1_900_000_000.0
+    assert store.first_event("telegram", "update:7", now=start)
+    assert store.first_event("zalo", "msg:1", ttl=1200, now=start + 3600)
+    assert not store.first_event("telegram", "update:7", now=start + 3600)  # Telegram's retry: taken already
+    assert store.first_event("zalo", "msg:1", ttl=1200, now=start + 3600 + 1201)  # Zalo's own window did pass
+    store.close()
