@@ -6,33 +6,27 @@ it; then the 👎 and the refused question show up for staff. Screenshots go to 
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from ingest_samples import DECISION_59, render_pdf
 from test_web_browser import (
     ARTIFACTS,
     CHROMEDRIVER,
     CHROMIUM,
-    WAIT,
     _answers,
     _ask,
     _by,
     _click,
     _wait,
     headless_chromium,
+    serve_in_thread,
 )
 
 from assistant import Assistant, Settings
-from assistant.api import create_app
-from assistant.conversation import ConversationStore
 
 TOKEN = "kc-admin-browser-token-0123456789"
 MACHINE_QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"
@@ -65,20 +59,7 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory, built_settings: Setti
     )
     assistant = Assistant(settings)
     assistant.index()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(assistant, conversations=ConversationStore(), answer_cache=0)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_in_thread(assistant)
 
 
 @pytest.fixture(scope="module")

@@ -48,9 +48,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(assistant: Assistant) -> Iterator[str]:
-    """uvicorn serving the real app on a free loopback port, in a thread."""
+def serve_in_thread(assistant: Assistant) -> Iterator[str]:
+    """uvicorn serving the real app over `assistant` on a free loopback port, in a thread: yields its URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -66,6 +65,12 @@ def server(assistant: Assistant) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uvicorn_server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(assistant: Assistant) -> Iterator[str]:
+    """The chat page and API of the shared test index."""
+    yield from serve_in_thread(assistant)
 
 
 def headless_chromium() -> Iterator[Any]:
