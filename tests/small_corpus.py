@@ -1,10 +1,14 @@
-"""A corpus of two shipped documents, copied for tests that change or rebuild it."""
+"""Corpora copied for tests that change or rebuild them: two shipped documents, or the whole shipped corpus."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+from assistant import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ("cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang")
@@ -24,3 +28,9 @@ def small_corpus(folder: Path) -> Path:
         shutil.copy(REPO / "corpus" / entry["file"], folder / entry["file"])
     write_manifest(folder, entries)
     return folder
+
+
+def copied_corpus(settings: Settings, root: Path, **changes: Any) -> Settings:
+    """`settings` over a copy of its corpus under `root`, with an index and data folder of their own."""
+    shutil.copytree(settings.corpus_dir, root / "corpus")
+    return replace(settings, corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", **changes)

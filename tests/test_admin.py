@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,6 +21,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from ingest_samples import DECISION_59, render_blank_pdf, render_pdf
+from small_corpus import copied_corpus
 
 from assistant import Assistant, Settings
 from assistant.api import create_app
@@ -40,15 +40,7 @@ MACHINE_QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua m�
 @pytest.fixture()
 def staff_settings(tmp_path: Path, built_settings: Settings) -> Settings:
     """A copy of corpus/ with a keyword-only index of its own, and the admin token set."""
-    shutil.copytree(built_settings.corpus_dir, tmp_path / "corpus")
-    settings = replace(
-        built_settings,
-        corpus_dir=tmp_path / "corpus",
-        index_dir=tmp_path / "index",
-        data_dir=tmp_path / "data",
-        embedding="none",
-        admin_token=TOKEN,
-    )
+    settings = copied_corpus(built_settings, tmp_path, embedding="none", admin_token=TOKEN)
     Assistant(settings).index()
     return settings
 

@@ -5,14 +5,13 @@ it; then the 👎 and the refused question show up for staff. Screenshots go to 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ingest_samples import DECISION_59, render_pdf
+from small_corpus import copied_corpus
 from test_web_browser import (
     ARTIFACTS,
     CHROMEDRIVER,
@@ -48,15 +47,7 @@ browser = pytest.fixture(scope="module", name="browser")(headless_chromium)  # t
 @pytest.fixture(scope="module")
 def staff_server(tmp_path_factory: pytest.TempPathFactory, built_settings: Settings) -> Iterator[str]:
     """uvicorn serving the app with the admin token set, over a copy of corpus/ with its own hybrid index."""
-    root = tmp_path_factory.mktemp("staff")
-    shutil.copytree(built_settings.corpus_dir, root / "corpus")
-    settings = replace(
-        built_settings,
-        corpus_dir=root / "corpus",
-        index_dir=root / "index",
-        data_dir=root / "data",
-        admin_token=TOKEN,
-    )
+    settings = copied_corpus(built_settings, tmp_path_factory.mktemp("staff"), admin_token=TOKEN)
     assistant = Assistant(settings)
     assistant.index()
     yield from serve_in_thread(assistant)

@@ -277,13 +277,21 @@ def _index_status(admin: _Admin) -> dict[str, Any]:
 
 
 def _feedback_rows(
-    admin: _Admin, since: dt.date | None, until: dt.date | None, channel: str | None, q: str | None
+    admin: AdminDep,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    channel: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
+    """The 👎 answers the filters select (the query of /feedback and /feedback.csv alike)."""
     end = _day_start(until + dt.timedelta(days=1)) if until else None
     rows = admin.store.unhelpful(_day_start(since), end, channel or None, q)
     for row in rows:
         row["date"] = _shown(row["created"])
     return rows
+
+
+FeedbackRows = Annotated[list[dict[str, Any]], Depends(_feedback_rows)]
 
 
 def _confirmable(admin: _Admin, job_id: str) -> dict[str, Any]:
@@ -391,28 +399,15 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
         return found
 
     @router.get("/feedback", summary="Các câu trả lời bị đánh giá 👎 (lọc theo ngày, kênh, chữ)")
-    def feedback(
-        admin: AdminDep,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        channel: Annotated[str | None, Query(max_length=40)] = None,
-        q: Annotated[str | None, Query(max_length=200)] = None,
-    ) -> dict[str, Any]:
-        rows = _feedback_rows(admin, since, until, channel, q)
+    def feedback(rows: FeedbackRows) -> dict[str, Any]:
         return {"count": len(rows), "items": rows}
 
     @router.get("/feedback.csv", summary="Như /feedback, dạng CSV (UTF-8, mở được bằng Excel)")
-    def feedback_csv(
-        admin: AdminDep,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        channel: Annotated[str | None, Query(max_length=40)] = None,
-        q: Annotated[str | None, Query(max_length=200)] = None,
-    ) -> Response:
+    def feedback_csv(rows: FeedbackRows) -> Response:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
-        for row in _feedback_rows(admin, since, until, channel, q):
+        for row in rows:
             writer.writerow(
                 [row["date"], row["channel"], row["question"], row["answer"], row["comment"], row["answer_id"]]
             )
