@@ -34,7 +34,16 @@ from .legal import number_matches
 from .periods import Period, describe, excludes, period_in
 from .query import Query
 from .terms import Evidence, variants
-from .text import YEAR, compared_years, fold, lexical_tokens, province_info, provinces_in, split_sentences
+from .text import (
+    YEAR,
+    compared_years,
+    compound_words,
+    fold,
+    lexical_tokens,
+    province_info,
+    provinces_in,
+    split_sentences,
+)
 from .types import Chunk, Hit
 
 __all__ = ["ITEM_BREAK", "Candidate", "ScoreWeights", "doc_years", "enumerates", "score_candidates", "unit_years"]
@@ -402,8 +411,41 @@ def _agent_of(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]
                 if _AUXILIARIES.fullmatch(folded[m.end() : at.start()])
             ]
             if out:
-                return out
+                return [_with_coordinated(sentence, offset, out[-1], FACT_PATTERNS[name])]
+        subject = _subject_before(sentence, folded, at.start())
+        if subject is not None:
+            return [(offset + subject[0], offset + subject[1])]
     return []
+
+
+_AGENT_START = re.compile(r"(?:các|những|mọi)\s|[A-ZĐ]")
+_TRAILING_AUXILIARIES = re.compile(r"(?:\s+(?:da|se|dang|dong|cung|truc tiep|phai|can))+$")
+
+
+def _subject_before(sentence: str, folded: str, verb_at: int) -> tuple[int, int] | None:
+    """The agents written as common nouns right before the verb, back over the ones joined by commas:
+    "…, trước ngày 20 tháng 6 năm 2023, Sở Công Thương, các tổ chức dịch vụ khuyến công xây dựng báo cáo"
+    -> "Sở Công Thương, các tổ chức dịch vụ khuyến công" (a part with a number is no agent)."""
+    clause = max(sentence.rfind(mark, 0, verb_at) for mark in ".;:") + 1
+    end = clause + len(_TRAILING_AUXILIARIES.sub("", folded[clause:verb_at].rstrip()))
+    start = end
+    for part in reversed(sentence[clause:end].split(",")):
+        piece = part.strip()
+        if not piece or len(piece) > 80 or re.search(r"\d", piece) or not _AGENT_START.match(piece):
+            break
+        start = sentence.rindex(piece, clause, start)
+    return (start, end) if start < end else None
+
+
+def _with_coordinated(sentence: str, offset: int, span: tuple[int, int], pattern: re.Pattern[str]) -> tuple[int, int]:
+    """From the first agent on, when the one before the verb is the last of several joined by "," or "và"
+    ("… Ngô Quang Trung, Phó Cục trưởng … và Giám đốc … Nguyễn Văn Quân đồng chủ trì")."""
+    start = span[0] - offset
+    clause = max(sentence.rfind(mark, 0, start) for mark in ".;:") + 1
+    before = sentence[clause:start]
+    joined = re.search(r"(?:,|\svà)\s+\S[^,]*$", before)
+    first = pattern.search(before, 0, joined.start()) if joined is not None and len(before) <= 300 else None
+    return span if first is None else (offset + clause + first.start(), span[1])
 
 
 def _tells_act(query: Query, sentence: str) -> bool:
@@ -457,7 +499,7 @@ def facts_in(
         # "51 chủ thể sản phẩm … 2.000 sản phẩm": the number the noun asked directly follows counts it
         unit = query.unit.split()[0]
         direct = [s for s in loose if fold(sentence[s[0] - offset : s[1] - offset]).split()[1:2] == [unit]]
-        spans = direct or loose
+        spans = [_through_unit(query.unit, sentence, offset, s) for s in direct or loose]
     elif query.kind.name == "count":
         spans = _bare_count(query, sentence, offset, spans)
     return sorted(set(spans))
@@ -522,7 +564,8 @@ def _given(query: Query, fact: str) -> bool:
     """What the user already wrote is not the answer: "thay thế Nghị định 45/2012 là số mấy", "kế hoạch là 55 mà".
 
     A number the user typed counts as the fact only when it stands for the same thing: followed
-    by the same word ("136,9 tỷ"), or bare ("… là 55 mà"); "6 tháng đầu năm" does not give "06 đề án".
+    by the same word ("136,9 tỷ"), or bare ("… là 55 mà"), or a document's number and year ("qđ 59/2015" gives
+    "59/2015/QĐ-UBND"); "6 tháng đầu năm" does not give "06 đề án".
     """
     asked = fold(query.text)
     if fold(fact).strip() in asked:
@@ -535,19 +578,44 @@ def _given(query: Query, fact: str) -> bool:
         if typed.group(1).lstrip("0") != number.group(0).lstrip("0"):
             continue
         after = typed.group(2) or ""
-        if not after or after in _BARE_AFTER or [after] == unit:
+        if not after or after in _BARE_AFTER or [after] == unit or fact[number.end() :].startswith("/"):
             return True
     return False
 
 
 def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
-    """Whether the count fact at [start, end) counts the noun the question asks about."""
-    following = " " + " ".join(fold(sentence[start:end] + " " + sentence[end : end + 30]).split()) + " "
+    """Whether the count fact at [start, end) counts the noun the question asks about: the noun right after
+    the number, or after one word before it that measures it ("300 lượt học viên", "04 hồ sơ đề án"); not a
+    noun further on, which qualifies another ("1000 cuốn brochure sản phẩm …", "1.850 gian hàng cho cơ sở")."""
     words = query.unit.split()
     if not words:
         return False
+    phrase = _PHRASE_END.split(sentence[start : end + 40], maxsplit=1)[0]
+    counted = _word_starts(phrase.lower().split()[1:])[:2]
     nouns = {" ".join(words[:2]), words[0], *variants(" ".join(words[:2])), *variants(words[0])}
-    return any(f" {noun} " in following or f" {noun}" in following for noun in nouns if len(noun) > 1)
+    return any(f"{following} ".startswith(f"{noun} ") for following in counted for noun in nouns if len(noun) > 1)
+
+
+def _through_unit(unit: str, sentence: str, offset: int, span: tuple[int, int]) -> tuple[int, int]:
+    """A count run on over the noun asked when it follows the measure word ("04 hồ sơ" + "đề án")."""
+    after = sentence[span[1] - offset :]
+    found = re.match(r"\s+" + r"\s+".join([r"[^\W\d_]+"] * len(unit.split())), after)
+    if found is None or fold(" ".join(found.group().split())) != unit:
+        return span
+    return span[0], span[1] + found.end()
+
+
+_PHRASE_END = re.compile(r"[,;:.](?=\s|$)|[()“”]|\s(?:cho|của|tại|trong|và|với|để|là|được|đạt)\s")
+
+
+def _word_starts(syllables: list[str]) -> list[str]:
+    """The folded text from each word's start, the syllables grouped into the dictionary's words."""
+    compounds = compound_words()
+    starts, at = [], 0
+    while at < len(syllables):
+        starts.append(at)
+        at += 2 if " ".join(syllables[at : at + 2]) in compounds else 1
+    return [fold(" ".join(syllables[i:])) for i in starts]
 
 
 def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str:

@@ -40,7 +40,7 @@ _DURATION = r"(?<![\d/])\d{1,3}\s+(?:ngày|tháng|năm|tuần|giờ)(?!\s*\d)(?:
 # Numbers written as words in regulations ("ba nhà cung cấp"); "một" and "năm" are left out (a, year).
 _NUMBER_WORDS = r"hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi"
 _COUNT_NUMBER = (
-    rf"(?:(?<![\d.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
+    rf"(?:(?<![\w.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
 )
 # "320 cơ sở CNNT": the counted noun and an abbreviation naming it
 _COUNT = (

@@ -81,7 +81,10 @@ _AGENT_ASKED = re.compile(
     r"\bdo (?:ai|don vi nao|co quan nao|to chuc nao|ben nao|noi nao) ((?:[a-z]+ ?){1,3}?)\s*(?:[?,.]|$)"
 )
 # "ai trình bày …", "đơn vị nào chủ trì …": the subject of the verb that follows is asked
-_WHO_ASKED = re.compile(r"\b(?:ai|don vi nao|co quan nao|to chuc nao)\s+(?:(?:se|da|la nguoi|duoc)\s+)?")
+_WHO_ASKED = re.compile(
+    r"\b(?:ai|don vi nao|co quan nao|to chuc nao)\s+(?:(?:se|da|dang|phai|can|la nguoi|duoc|co trach nhiem)\s+)*"
+    r"(?:(?:dong|cung)\s+)?"  # "ai đồng chủ trì", "đơn vị nào cùng tổ chức": the verb after the prefix
+)
 _BARE_VERBS = frozenset({"la", "co", "duoc", "lam", "phai"})
 _PLACE_NOUNS = re.compile(r"tinh|dia phuong|huyen|noi|dau|thanh pho")
 _ARTICLE = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
@@ -184,7 +187,7 @@ class Query:
         who = _WHO_ASKED.search(folded)
         if who is None:
             return ""
-        words = folded[who.end() :].split()
+        words = re.findall(r"\w+", folded[who.end() :])  # "… phải xây dựng?": the verb without the mark
         for size in (2, 1):  # a verb of two syllables before its first syllable alone
             verb = " ".join(words[:size])
             if len(words) >= size and self.tags.get(verb) == "V" and verb not in _BARE_VERBS:

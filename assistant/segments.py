@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .chunking import ChunkingParams, chunk_document
-from .text import QUESTION_LEXICON, DiacriticRestorer, lexical_tokens, spell_out, syllables
+from .text import PLACE_LEXICON, QUESTION_LEXICON, DiacriticRestorer, lexical_tokens, spell_out, syllables
 from .types import Chunk, DocumentRecord
 
 __all__ = [
@@ -197,11 +197,12 @@ def compute_segment(doc: DocumentRecord, params: ChunkingParams, vocabulary: Voc
     )
 
 
-def restorer_rows(text: str, vocabulary: Vocabulary, times: int = 1) -> np.ndarray:
-    """`DiacriticRestorer.count` of `text` (counted `times` over) as rows of vocabulary ids."""
+def restorer_rows(text: str, vocabulary: Vocabulary, times: int = 1, pairs_only: bool = False) -> np.ndarray:
+    """`DiacriticRestorer.count` of `text` (counted `times` over; only its pairs with `pairs_only`) as rows
+    of vocabulary ids."""
     rows = []
     for kind, counts in enumerate(DiacriticRestorer.count(text)):
-        if not counts:
+        if not counts or (pairs_only and kind < 2):
             continue
         keys = vocabulary.ids_of(key for key, _ in counts)
         forms = vocabulary.ids_of(form for _, form in counts)
@@ -351,13 +352,15 @@ def _merge_bm25(segments: Sequence[Segment], strings: list[str]) -> bm25s.BM25:
 
 
 def _merge_restorer(segments: Sequence[Segment], vocabulary: Vocabulary) -> DiacriticRestorer:
-    """`DiacriticRestorer.learn` over the question lexicon (20 times, first) and the segments' texts, in order.
+    """`DiacriticRestorer.learn` over the question lexicon (20 times, first), the place names and the segments'
+    texts, in order.
 
     Per (kind, key, form): the counts summed, and the first occurrence (text, then order in it);
     per (kind, key) the form counted most, the first to occur among equals, as Counter.most_common.
     """
     lexicon = restorer_rows(QUESTION_LEXICON, vocabulary, times=20)
-    parts = [lexicon, *(s.restorer for s in segments)]
+    places = restorer_rows(PLACE_LEXICON, vocabulary, pairs_only=True)
+    parts = [lexicon, places, *(s.restorer for s in segments)]
     rows = np.concatenate(parts).astype(np.int64)
     text = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p) for p in parts])
     count = rows[:, 3]

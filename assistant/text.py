@@ -230,6 +230,9 @@ QUESTION_LEXICON = (
     "hạn nộp hạn đăng ký nộp hồ sơ bao lâu mức hỗ trợ điều kiện thủ tục "
     "hỗ trợ tối đa mức tối đa tối thiểu thay thế sửa đổi bổ sung bãi bỏ còn hiệu lực"
 )
+# The provinces' names, learnt once and as pairs only: "o Ca Mau" reads "ở Cà Mau", not "cá mẫu", while
+# "lam" alone stays the corpus's "làm" and "sai" stays "sai" (not the "Sài" of "Sài Gòn").
+PLACE_LEXICON = " . ".join(name for p in vocabulary.provinces() for name in (p.name, *p.aliases))
 
 
 @lru_cache(maxsize=1)
@@ -256,7 +259,7 @@ class DiacriticRestorer:
     "dung" alone reads "đúng" or "dùng", not the "dụng" of "sử dụng".
     """
 
-    VERSION = 2  # part of the index fingerprint: an index learnt by an older rule is rebuilt
+    VERSION = 3  # part of the index fingerprint: an index learnt by an older rule is rebuilt
 
     def __init__(self, unigrams: dict[str, str], bigrams: dict[str, str], counts: dict[str, int] | None = None) -> None:
         self.unigrams = unigrams
@@ -270,10 +273,10 @@ class DiacriticRestorer:
         uni: dict[str, Counter[str]] = defaultdict(Counter)
         free: dict[str, Counter[str]] = defaultdict(Counter)
         bi: dict[str, Counter[str]] = defaultdict(Counter)
-        for text in [QUESTION_LEXICON] * 20 + list(texts):
+        for text in [QUESTION_LEXICON] * 20 + [PLACE_LEXICON, *texts]:
             words = re.findall(r"[^\W\d_]+", nfc(text))
             lower = [word.lower() for word in words]
-            for pos, word in enumerate(lower):
+            for pos, word in enumerate(lower if text is not PLACE_LEXICON else ()):  # names: as pairs only
                 uni[fold(word)][word] += 1
                 if not _in_compound(lower, pos, compounds):
                     free[fold(word)][word] += 1
@@ -330,9 +333,11 @@ class DiacriticRestorer:
             ahead, behind = self.bigrams.get(after), self.bigrams.get(before)
             options = [(ahead, ahead.split()[0])] if ahead else []
             options += [(behind, behind.split()[1])] if behind else []
-            if ahead and behind and self.counts.get(before, 0) > self.counts.get(after, 0):
+            decided = bool(ahead and behind) and self.counts.get(before, 0) != self.counts.get(after, 0)
+            if decided and self.counts.get(before, 0) > self.counts.get(after, 0):
                 options.reverse()  # the more frequent pair decides ("bao nhiêu năm", not "nhiều năm")
-            names = [word for pair, word in options if _is_name(pair)]
+            # a name wins otherwise; not over a pair the corpus uses more ("làng nghề An Giang", not "Nghệ An")
+            names = [] if decided else [word for pair, word in options if _is_name(pair)]
             choice = (names or [word for _, word in options] or [self.unigrams.get(key, "")])[0]
             if choice:
                 tokens[index] = choice if word.islower() else _match_case(choice.lower(), word)

@@ -93,6 +93,17 @@ from assistant.types import Citation
         ),
         # "liên hệ" belongs to the phone asked, it is no topic the documents lack
         ("e muốn dua sp vào phong trung bay của ttkc đồng nai, sdt zalo lien he là j", "0819", "dongnai-2023-ket-qua"),
+        # the noun counted after a word that measures it is part of the count ("04 hồ sơ" + "đề án")
+        ("An Giang năm 2023 tiếp nhận bao nhiêu đề án kcđp", "04 hồ sơ đề án.", "angiang-2023-6-thang"),
+        # a document number the user typed is not the answer ("qđ 59/2015 … sửa đổi bởi qđ số mấy")
+        ("qd 59/2015 cua dong nai dc sua doi bo sung boi qd so may", "17/2019/QĐ-UBND.", "dongnai-2023-ket-qua"),
+        # agents joined by "," and "và" are all named; agents written as common nouns too
+        ("Ai đồng chủ trì Hội nghị khuyến công phía Nam lần XIII vậy?", "Ngô Quang Trung, ", "phia-nam-2023-hoi-nghi"),
+        (
+            "Báo cáo đăng ký kế hoạch KCQG 2024 thì đơn vị nào phải xây dựng?",
+            "Sở Công Thương, các tổ chức dịch vụ khuyến công.",
+            "cv-400-ctdp-qlkc-2024",
+        ),
     ],
 )
 def test_answer_leads_with_the_fact(assistant: Assistant, question: str, lead: str, doc_id: str) -> None:
@@ -125,6 +136,11 @@ def test_yes_no_question_answers_with_the_condition(assistant: Assistant) -> Non
     [
         ("Kinh phí khuyến công của tỉnh Quảng Ninh năm 2023 là bao nhiêu?", "Quảng Ninh"),
         ("Kế hoạch khuyến công quốc gia năm 2031 có bao nhiêu đề án?", "năm 2031"),
+        # a province typed without diacritics is read as the province, not as corpus words ("Làm Động")
+        ("kinh phi khuyen cong dia phuong cua Lam Dong nam 2023 la bao nhieu", "Lâm Đồng"),
+        # the figures that count the noun asked lack the year; a count of another noun ("1000 cuốn brochure
+        # sản phẩm …") is none of them
+        ("dong nai nam 2022 co bn san pham duoc cong nhan cnnt tieu bieu cap tinh", "năm 2022"),
     ],
 )
 def test_refuses_places_and_years_the_documents_lack(assistant: Assistant, question: str, named: str) -> None:
