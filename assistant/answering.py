@@ -340,7 +340,7 @@ def render(
     if decision.outcome == "refuse":
         return not_found_answer(index, hits, decision.missing)
     chosen = decision.chosen
-    citations = [_citation(item, index, params) for item in chosen]
+    citations = [_citation(query, item, index, params) for item in chosen]
     referred = _referenced_citation(chosen[0], citations, index, params)
     if decision.parts:  # "Kế hoạch: 300 lượt học viên; thực hiện: 274 học viên."
         leads = [_lead(q, [c], [citations[i]], index, today).rstrip(".") for i, (q, c) in enumerate(decision.parts)]
@@ -587,9 +587,9 @@ def _referenced_citation(
     return Citation(best.hit.chunk.doc_id, title, locator, quote, citations[0].score, start, start + len(quote))
 
 
-def _citation(item: Candidate, index: LoadedIndex, params: AnswerParams) -> Citation:
+def _citation(query: Query, item: Candidate, index: LoadedIndex, params: AnswerParams) -> Citation:
     chunk = item.hit.chunk
-    start, end = _trim(item, params.max_quote_chars)
+    start, end = _trim(query, item, params.max_quote_chars)
     quote = chunk.text[start - chunk.start : end - chunk.start]
     meta = index.documents.get(chunk.doc_id, {})
     locator = chunk.locator
@@ -599,13 +599,15 @@ def _citation(item: Candidate, index: LoadedIndex, params: AnswerParams) -> Cita
     return Citation(chunk.doc_id, meta.get("title", chunk.doc_id), locator, quote, score, start, end)
 
 
-def _trim(item: Candidate, limit: int) -> tuple[int, int]:
-    """Cut a long sentence to a window around its first fact, at word boundaries."""
+def _trim(query: Query, item: Candidate, limit: int) -> tuple[int, int]:
+    """Cut a long sentence to a window around its first fact, or, with none, around the item that holds
+    most of the question ("…; tư vấn hỗ trợ xây dựng và nộp hồ sơ đăng ký nhãn hiệu cho 05 cơ sở"),
+    at word boundaries."""
     start, end = item.start, item.end
     if end - start <= limit:
         return start, end
     text, base = item.hit.chunk.text, item.hit.chunk.start
-    anchor = item.facts[0][0] if item.facts else start
+    anchor = item.facts[0][0] if item.facts else _best_item_start(query, text[start - base : end - base]) + start
     window_start = max(start, anchor - limit // 3)
     window_end = min(end, window_start + limit)
     while window_start > start and not text[window_start - base - 1].isspace():
@@ -613,6 +615,14 @@ def _trim(item: Candidate, limit: int) -> tuple[int, int]:
     while window_end < end and not text[window_end - base].isspace():
         window_end -= 1
     return window_start, window_end
+
+
+def _best_item_start(query: Query, sentence: str) -> int:
+    """Offset of the ";"-item of `sentence` holding most of the question's weight (the first among equals)."""
+    starts = [0, *(m.end() for m in re.finditer(r";\s+", sentence))]
+    pieces = [sentence[a:b] for a, b in zip(starts, [*starts[1:], len(sentence)])]
+    weights = [sum(w for t, w in query.terms.items() if Evidence(piece).has(t)) for piece in pieces]
+    return starts[max(range(len(pieces)), key=lambda i: (weights[i], -i))]
 
 
 def _ellipsis(citation: Citation, item: Candidate) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 
-from .text import fold
+from .text import fold, has_diacritics
 
 __all__ = ["FACT_PATTERNS", "KINDS", "Kind", "KindMatch", "detect_kind", "strip_cues"]
 
@@ -338,16 +338,34 @@ def _question_part(text: str) -> str:
     return text if line < 0 else text[:line]
 
 
+def _typed_otherwise(kind: Kind, typed: str, span: tuple[int, int]) -> bool:
+    """Whether a folded cue match covers a word the user typed with diacritics the kind's cues never
+    spell ("sở" of "cơ sở may" for "số mấy"): then it is another word. `typed`: the lowered question as
+    typed with diacritics ("" when typed without them)."""
+    spelled = _cue_words(kind)
+    words = typed[span[0] : span[1]].split()  # the words a ".*" of a cue spans are not the cue's: not checked
+    return any(has_diacritics(word) and fold(word) in spelled and word not in kind.cues for word in words)
+
+
+@cache
+def _cue_words(kind: Kind) -> frozenset[str]:
+    """The folded words a kind's cues spell."""
+    return frozenset(re.findall(r"[a-z]+", fold(kind.cues)))
+
+
 def _matches(accented: str | None, folded: str) -> list[KindMatch]:
     """Every cue match of every kind, less those inside a longer match of another kind."""
     views = [(True, accented.lower())] if accented is not None else []
     views.append((False, folded))
+    typed = accented.lower() if accented is not None and len(accented) == len(folded) else ""
     found: dict[tuple[str, int], KindMatch] = {}
     for kind in KINDS:
         for is_accented, text in views:
             pattern = kind.accented_pattern if is_accented else kind.folded_pattern
             for match in pattern.finditer(text):
                 key, cue = (kind.name, match.start()), match.group(1)
+                if not is_accented and _typed_otherwise(kind, typed, match.span(1)):
+                    continue  # "cơ sở may" typed so is no "số mấy"
                 if cue and (key not in found or len(cue) > len(found[key].cue)):
                     found[key] = KindMatch(kind, cue, _unit(kind, cue), match.start())
     items = list(found.values())

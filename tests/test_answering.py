@@ -114,6 +114,17 @@ def test_answer_leads_with_the_fact(assistant: Assistant, question: str, lead: s
     assert lead.rstrip(".").lower() in answer.citations[0].quote.lower()
 
 
+def test_a_long_sentence_is_quoted_around_the_item_asked(assistant: Assistant) -> None:
+    # the sentence (over the quote limit) lists what the centre did; with no fact of the kind asked in it,
+    # the quote is cut around the item the question is about, not at the sentence's opening
+    answer = assistant.ask(
+        "Mình làm cà phê bột, muốn đăng ký nhãn hiệu mà không biết làm hồ sơ, TTKC Đắk Lắk có giúp không?"
+    )
+    assert answer.answer.startswith("Có: tư vấn hỗ trợ xây dựng và nộp hồ sơ đăng ký nhãn hiệu")
+    assert "đăng ký nhãn hiệu" in answer.citations[0].quote
+    assert answer.citations[0].doc_id == "daklak-2022-6-thang"
+
+
 def test_citation_quotes_the_document_exactly(assistant: Assistant) -> None:
     answer = assistant.ask("Kế hoạch hỗ trợ ứng dụng MMTB của Đồng Nai năm 2023 có kinh phí bao nhiêu?")
     assert answer.found
