@@ -174,6 +174,9 @@ def test_refuses_places_and_years_the_documents_lack(assistant: Assistant, quest
         "cho e xin website cua trung tam khuyen cong dong nai",
         # the thing asked is a noun no document uses, the rest of the question is theirs
         "Phụ cấp hằng tháng của cộng tác viên khuyến công là bao nhiêu?",
+        # the best match is too weak to quote as an answer (AnswerParams.score_floor)
+        "thu tuc dang ky ho kinh doanh ca the o phuong can giay to j",
+        "e muốn lắp điện mặt trời áp mái cho xưởng thì có bán điện dư lại cho evn dc ko",
     ],
 )
 def test_refuses_questions_the_corpus_cannot_answer(assistant: Assistant, question: str) -> None:
