@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .text import PROVINCE_NAMES, fold, provinces_in
+from .types import DocumentKind
 
 __all__ = [
     "RELATIONS",
@@ -36,25 +37,8 @@ __all__ = [
     "relation_span",
 ]
 
-# Document kinds as printed (capitals in the header) -> manifest kind.
-KINDS = {
-    "Nghị định": "regulation",
-    "Quyết định": "regulation",
-    "Thông tư liên tịch": "regulation",
-    "Thông tư": "regulation",
-    "Nghị quyết": "regulation",
-    "Luật": "regulation",
-    "Pháp lệnh": "regulation",
-    "Chỉ thị": "regulation",
-    "Quy chế": "regulation",
-    "Quy định": "regulation",
-    "Công văn": "direction_letter",
-    "Thông báo": "direction_letter",
-    "Hướng dẫn": "direction_letter",
-    "Kế hoạch": "direction_letter",
-    "Tờ trình": "direction_letter",
-    "Báo cáo": "report",
-}
+# Document types as printed (capitals in the header) -> manifest kind (each kind lists its own, types.py).
+KINDS = {name: kind for kind in DocumentKind for name in kind.printed}
 # Type code in the number ("45/2012/NĐ-CP") -> kind name.
 _NUMBER_CODES = {
     "nd": "Nghị định",
@@ -101,7 +85,7 @@ class LegalHeader:
     """What the text says about itself; empty fields were not found."""
 
     kind_name: str = ""
-    kind: str = "news"
+    kind: DocumentKind = DocumentKind.NEWS
     number: str = ""
     issuer: str = ""
     province: str = ""
@@ -145,12 +129,12 @@ def recognise(text: str) -> LegalHeader:
     found.kind_name, found.subject = _find_kind_and_subject(header)
     if not found.kind_name and found.number:
         found.kind_name = _kind_from_number(found.number)
-    found.kind = KINDS.get(found.kind_name, "news")
+    found.kind = KINDS.get(found.kind_name, DocumentKind.NEWS)
     found.issuer = _find_issuer(header)
     found.province = _province_of(found.issuer)
     found.place, found.date = _find_place_date(header)
     found.effective_date = _find_effective(text, found.date)
-    found.relations = find_relations(text, found.number) if found.kind == "regulation" else {}
+    found.relations = find_relations(text, found.number) if found.kind is DocumentKind.REGULATION else {}
     found.articles = sum(bool(re.match(r"^Điều\s+\d+[a-z]?\s*[.:]", line)) for line in lines)
     found.chapters = sum(bool(re.match(r"^(Chương|CHƯƠNG)\s+[IVXLC\d]+\b", line)) for line in lines)
     return found
