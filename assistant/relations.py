@@ -10,12 +10,17 @@ from the text itself. Two things follow:
 - `annotate_amendments` pins each citation of a legal text to its clause and point
   ("Điều 4, khoản 2, điểm a") and, when a later text in the corpus changes the cited
   provision, says so in the answer and cites the amending sentence too.
+
+Both read one amendment graph per index generation (`changes_to`): which documents change
+which, and the amending sentences of each changing text, found on first use and kept for
+as long as the generation is loaded.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+import weakref
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .chunking import provision_at
@@ -43,8 +48,41 @@ class Change:
     target: str
 
 
+@dataclass
+class _Graph:
+    """What changes what in one generation, and the amending sentences of each changing text."""
+
+    changes: dict[str, list[Change]]
+    spans: dict[str, list[AmendmentSpan]] = field(default_factory=dict)  # by source id, on first use
+
+
+# One graph per loaded generation, dropped with it (a LoadedIndex is not hashable: keyed by id, checked by weakref).
+_GRAPHS: dict[int, tuple[weakref.ref[LoadedIndex], _Graph]] = {}
+
+
+def _graph(index: LoadedIndex) -> _Graph:
+    key = id(index)
+    held = _GRAPHS.get(key)
+    if held is not None and held[0]() is index:
+        return held[1]
+    graph = _Graph(_changes_in(index))
+    _GRAPHS[key] = (weakref.ref(index, lambda _: _GRAPHS.pop(key, None)), graph)
+    return graph
+
+
 def changes_to(index: LoadedIndex) -> dict[str, list[Change]]:
-    """For each document id, the later documents of the corpus that change it."""
+    """For each document id, the later documents of the corpus that change it (built once per generation)."""
+    return _graph(index).changes
+
+
+def _amendment_spans(index: LoadedIndex, source: str) -> list[AmendmentSpan]:
+    spans = _graph(index).spans
+    if source not in spans:
+        spans[source] = amendment_spans(index.text_of(source))
+    return spans[source]
+
+
+def _changes_in(index: LoadedIndex) -> dict[str, list[Change]]:
     by_key = _documents_by_key(index.documents)
     found: dict[str, list[Change]] = {}
     for source, meta in index.documents.items():
@@ -162,13 +200,12 @@ def _spans_for(change: Change, provision: str, index: LoadedIndex) -> list[tuple
 
     [] when the text changes other articles only; None when it has no sentence to quote.
     """
-    text = index.text_of(change.source)
     if change.relation == "amends":
-        spans = amendment_spans(text)
+        spans = _amendment_spans(index, change.source)
         if spans:
             return [(s.start, s.end, s.relation) for s in spans if _concerns(s, provision)]
     number = str(index.documents[change.target].get("number") or "")
-    whole = relation_span(text, number) if number else None
+    whole = relation_span(index.text_of(change.source), number) if number else None
     return [(*whole, change.relation)] if whole else None
 
 
