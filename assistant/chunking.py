@@ -208,7 +208,7 @@ def _pack_clauses(groups: list[tuple[str, list[_Line]]], limit: int) -> list[tup
     """Join consecutive clauses and points of an article while the window stays within `limit` characters.
 
     A window is named after its first and last provision ("Điều 5, khoản 1 đến khoản 3"); a quote
-    is still narrowed to the clause it starts in when cited (relations.narrow_locator).
+    is still narrowed to the clause it starts in when cited (relations.annotate_amendments).
     """
     packed: list[tuple[str, str, list[_Line]]] = []
     for locator, lines in groups:
