@@ -1,7 +1,7 @@
 """HTTP API and web chat page: `create_app()` (also a uvicorn factory; `khuyencong serve` runs it).
 
 Endpoints (schemas in the OpenAPI document at /docs):
-POST /ask, GET /search, GET /documents, GET /documents/{id}, POST /feedback, GET /health;
+POST /ask, GET /search, GET /documents, GET /documents/{id}, GET /kinds, POST /feedback, GET /health;
 pages: / (chat), /doc and /doc/{id} (a document with the cited span highlighted); with
 KHUYENCONG_ADMIN_TOKEN set, /admin and /admin/api/* for staff (web/admin.py).
 Every error is JSON `{"error": {"code", "message", "details"}}` with a Vietnamese message.
@@ -32,7 +32,7 @@ from .feedback import FeedbackStore
 from .plugins import channel_routers
 from .ratelimit import Rate, RateLimiter
 from .session import Exchange, Session
-from .types import Citation, Filters
+from .types import Citation, DocumentKind, Filters
 from .web.admin import ADMIN_PAGE, MB, UPLOAD_PATH, admin_router
 from .web.errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
 from .web.http import RangeFileResponse, RangeStaticFiles
@@ -43,7 +43,6 @@ from .web.schemas import (
     AskResponse,
     CitationOut,
     DocumentInfo,
-    DocumentKind,
     DocumentList,
     DocumentText,
     ErrorResponse,
@@ -52,6 +51,8 @@ from .web.schemas import (
     FiltersIn,
     Health,
     HitOut,
+    KindInfo,
+    KindList,
 )
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -172,6 +173,11 @@ def _api_router() -> APIRouter:
         """Các mục của manifest: mã, tên, loại, số hiệu, cơ quan, tỉnh, ngày, năm, nguồn."""
         return DocumentList(documents=[DocumentInfo(**d) for d in session.assistant.documents()])
 
+    @router.get("/kinds", tags=["tài liệu"], summary="Các loại tài liệu và tên gọi")
+    def kinds() -> KindList:
+        """Để dựng bộ lọc `kind` và ghi loại của mỗi tài liệu; không cần chỉ mục."""
+        return KindList(kinds=[KindInfo(value=kind, label=kind.label) for kind in DocumentKind])
+
     @router.get(
         "/documents/{doc_id}",
         tags=["tài liệu"],
@@ -273,6 +279,7 @@ và nói rõ khi tài liệu không có câu trả lời.
 * `POST /ask` — hỏi (có thể hỏi tiếp trong một cuộc trò chuyện bằng `conversation_id`);
 * `GET /search` — các đoạn tài liệu liên quan nhất;
 * `GET /documents`, `GET /documents/{id}` — danh sách tài liệu, toàn văn và vị trí các đoạn;
+* `GET /kinds` — các loại tài liệu (mã dùng cho bộ lọc `kind`) và tên gọi;
 * `POST /feedback` — 👍/👎 cho một câu trả lời (`answer_id` lấy từ `/ask`);
 * `GET /health` — tình trạng chỉ mục.
 

@@ -7,18 +7,22 @@ Every chunk keeps its document id, a human locator ("Điều 3, khoản 2, đi�
 "mục 3.3") and its exact character span. Table rows ("a | b | c" lines, header row
 first) stay with their header: a chunk of rows that starts below the header row
 carries that row in its heading, so it is searched together with its rows.
+`provision_in` gives the `Provision` (article, clause, point) any character of a legal text
+stands in, from a map of its lines made once per text (the last 64 texts are kept).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .text import split_sentences
 from .types import Chunk, DocumentRecord
 
-__all__ = ["ChunkingParams", "chunk_corpus", "chunk_document", "provision_at"]
+__all__ = ["ChunkingParams", "Provision", "chunk_corpus", "chunk_document", "provision_at", "provision_in"]
 
 _ARTICLE = re.compile(r"^Điều\s+(\d+[a-z]?)\s*[.:]?\s*(.*)$")
 _LEGAL_PART = re.compile(r"^(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC)\s+([IVXLC]+|\d+|thứ\s+\w+)\b\.?\s*(.*)$")
@@ -204,7 +208,7 @@ def _pack_clauses(groups: list[tuple[str, list[_Line]]], limit: int) -> list[tup
     """Join consecutive clauses and points of an article while the window stays within `limit` characters.
 
     A window is named after its first and last provision ("Điều 5, khoản 1 đến khoản 3"); a quote
-    is still narrowed to the clause it starts in when cited (relations.narrow_locator).
+    is still narrowed to the clause it starts in when cited (relations.annotate_amendments).
     """
     packed: list[tuple[str, str, list[_Line]]] = []
     for locator, lines in groups:
@@ -304,32 +308,66 @@ def _make_chunk(doc: DocumentRecord, ordinal: int, locator: str, start: int, end
     )
 
 
+@dataclass(frozen=True)
+class Provision:
+    """Where a line of a legal text stands: article `number` ("4"; an annex's "II" when `annex`), clause, point."""
+
+    number: str
+    clause: str = ""
+    point: str = ""
+    annex: bool = False
+
+    @property
+    def article(self) -> str:
+        """ "Điều 4", "Phụ lục II"."""
+        return f"Phụ lục {self.number}".strip() if self.annex else f"Điều {self.number}"
+
+    def __str__(self) -> str:
+        """ "Điều 4, khoản 2, điểm a" (the locator a citation shows)."""
+        parts = (self.article, self.clause and f"khoản {self.clause}", self.point and f"điểm {self.point}")
+        return ", ".join(p for p in parts if p)
+
+
+def provision_in(text: str, offset: int) -> Provision | None:
+    """The provision of a legal text holding character `offset` (None outside one)."""
+    starts, provisions = _provisions(text)
+    line = bisect_right(starts, offset) - 1
+    return provisions[line] if line >= 0 else None
+
+
 def provision_at(text: str, offset: int) -> str:
-    """The provision of a legal text holding character `offset`: "Điều 4, khoản 2, điểm a" ("" outside one)."""
-    where = ["", "", ""]  # article or annex, clause, point
+    """The provision holding character `offset` as a locator: "Điều 4, khoản 2, điểm a" ("" outside one)."""
+    provision = provision_in(text, offset)
+    return str(provision) if provision else ""
+
+
+@lru_cache(maxsize=64)
+def _provisions(text: str) -> tuple[list[int], list[Provision | None]]:
+    """Each line's start and the provision it stands in, read once per text (citations ask many times)."""
+    starts: list[int] = []
+    provisions: list[Provision | None] = []
+    where: Provision | None = None
     position = 0
     for raw in text.split("\n"):
-        if position > offset:
-            break
-        _follow(raw.strip(), where)
+        where = _follow(raw.strip(), where)
+        starts.append(position)
+        provisions.append(where)
         position += len(raw) + 1
-    article, clause, point = where
-    if not article:
-        return ""
-    return ", ".join(p for p in (article, clause and f"khoản {clause}", point and f"điểm {point}") if p)
+    return starts, provisions
 
 
-def _follow(line: str, where: list[str]) -> None:
-    """Update [article, clause, point] with one line of a legal text."""
-    article, clause_match, point_match = _ARTICLE.match(line), _CLAUSE.match(line), _POINT.match(line)
-    annex = _ANNEX.match(line)
+def _follow(line: str, where: Provision | None) -> Provision | None:
+    """The provision after one line of a legal text, standing in `where` before it."""
+    article, annex = _ARTICLE.match(line), _ANNEX.match(line)
     if article:
-        where[:] = [f"Điều {article.group(1)}", "", ""]
-    elif annex:
-        where[:] = [f"Phụ lục {annex.group(2)}".strip(), "", ""]
-    elif _LEGAL_PART.match(line) or _CLOSING.match(line):
-        where[:] = ["", "", ""]
-    elif clause_match and where[0].startswith("Điều"):
-        where[1:] = [clause_match.group(1), ""]
-    elif point_match and where[1]:
-        where[2] = point_match.group(1)
+        return Provision(article.group(1))
+    if annex:
+        return Provision(annex.group(2), annex=True)
+    if _LEGAL_PART.match(line) or _CLOSING.match(line):
+        return None
+    clause, point = _CLAUSE.match(line), _POINT.match(line)
+    if clause and where is not None and not where.annex:
+        return Provision(where.number, clause.group(1))
+    if point and where is not None and where.clause:
+        return replace(where, point=point.group(1))
+    return where

@@ -16,7 +16,7 @@ from .config import Settings
 from .errors import AssistantError
 from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
 from .session import Session
-from .types import DOCUMENT_KINDS, Answer, Filters
+from .types import Answer, DocumentKind, Filters
 
 __all__ = ["main"]
 
@@ -96,7 +96,9 @@ def _filters(province: str | None, kind: str | None, year: int | None) -> Filter
 
 _filter_options = [
     click.option("--province", help="Chỉ tìm trong tài liệu của tỉnh này."),
-    click.option("--kind", type=click.Choice(DOCUMENT_KINDS), help="Chỉ tìm trong loại tài liệu này."),
+    click.option(
+        "--kind", type=click.Choice([kind.value for kind in DocumentKind]), help="Chỉ tìm trong loại tài liệu này."
+    ),
     click.option("--year", type=int, help="Chỉ tìm trong tài liệu của năm này."),
 ]
 

@@ -14,7 +14,7 @@ from .errors import AssistantError
 from .indexing import IndexReport
 from .ingest import Added, EntryOverrides, header_facts, relation_targets
 from .interrupts import INTERRUPTIONS, StoppedAfterCommit, exit_code
-from .types import DOCUMENT_KINDS
+from .types import DocumentKind
 
 __all__ = ["add_command", "list_command", "remove_command"]
 
@@ -31,7 +31,9 @@ def _stopped(interruption: BaseException) -> NoReturn:
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--title", help="Tiêu đề hiển thị trong trích dẫn (mặc định: nhận dạng từ văn bản).")
 @click.option("--id", "doc_id", help="Mã tài liệu (mặc định: theo số hiệu, ví dụ nd-45-2012-nd-cp).")
-@click.option("--kind", type=click.Choice(DOCUMENT_KINDS), help="Loại tài liệu (mặc định: nhận dạng).")
+@click.option(
+    "--kind", type=click.Choice([kind.value for kind in DocumentKind]), help="Loại tài liệu (mặc định: nhận dạng)."
+)
 @click.option("--province", help="Tỉnh/thành của văn bản (mặc định: theo cơ quan ban hành).")
 @click.option("--number", help="Số hiệu văn bản, ví dụ 45/2012/NĐ-CP.")
 @click.option("--date", help="Ngày ban hành YYYY-MM-DD.")

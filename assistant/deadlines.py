@@ -18,22 +18,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .dates import DATE, read
 from .facade import Assistant
 from .text import fold, split_sentences
 
 __all__ = ["Deadline", "DeadlineFinder", "Reminder", "due_reminders", "find_deadlines"]
 
 MAX_CONTEXT_CHARS = 320
-_DATE = (
-    r"(?P<day>\d{1,2})\s*(?:thang\s*(?P<month>\d{1,2})(?:\s*(?:nam|/|-)\s*(?P<year>\d{4}))?"
-    r"|[/-]\s*(?P<month2>\d{1,2})(?:\s*[/-]\s*(?P<year2>\d{4}))?)\b"
-)
 # A cue, then at most a few words (no sentence break) before the date.
 _CUE = (
     r"\b(?:truoc(?:\s+ngay)?|cham\s+nhat(?:\s+la)?(?:\s+ngay)?|den\s+het(?:\s+ngay)?|khong\s+muon\s+hon(?:\s+ngay)?"
     r"|(?:thoi\s+)?han(?!\s+che)(?:\s+chot)?(?:[^.;\n\d]{0,40}?(?:\bngay|:))?)\s*"
 )
-_DEADLINE = re.compile(_CUE + _DATE)
+_DEADLINE = re.compile(rf"{_CUE}(?P<date>{DATE})")  # on folded text
 
 
 @dataclass(frozen=True)
@@ -105,22 +102,21 @@ def find_deadlines(documents: list[dict[str, Any]]) -> list[Deadline]:
         for match in _DEADLINE.finditer(_same_length_fold(text)):
             deadline = _deadline_at(document, text, match)
             if deadline is not None:
-                found.setdefault((deadline.doc_id, match.start("day")), deadline)
+                found.setdefault((deadline.doc_id, match.start("date")), deadline)
     return sorted(found.values(), key=Deadline.sort_key)
 
 
 def _deadline_at(document: dict[str, Any], text: str, match: re.Match[str]) -> Deadline | None:
-    day, month = int(match["day"]), int(match["month"] or match["month2"])
-    year = match["year"] or match["year2"]
-    if not (1 <= day <= 31 and 1 <= month <= 12):
+    day = read(match["date"])
+    if not day.possible:
         return None
     start, end = match.span()
     when = text[start:end].strip()
     return Deadline(
         when=when[:1].upper() + when[1:],
-        day=day,
-        month=month,
-        year=int(year) if year else None,
+        day=day.day,
+        month=day.month,
+        year=day.year,
         sentence=_sentence_around(text, start, end),
         doc_id=document["id"],
         title=str(document.get("title") or document["id"]),

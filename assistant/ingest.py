@@ -36,7 +36,7 @@ from .loading import MANIFEST_NAME, read_manifest
 from .problems import os_problem
 from .readers import SUPPORTED_SUFFIXES, Extracted, FetchLimits, fetch_url, read_bytes
 from .text import fold
-from .types import DOCUMENT_KINDS, KIND_LABELS
+from .types import DocumentKind
 
 __all__ = [
     "AddResult",
@@ -345,8 +345,8 @@ def _entry_problems(entry: dict[str, Any], ids: set[str]) -> list[str]:
             f"đã có tài liệu mã '{doc_id}' (cùng số hiệu {entry['number'] or ''}). Nếu đây là văn bản khác, "
             f"dùng --id để đặt mã khác; nếu muốn thay bản cũ, chạy `khuyencong remove {doc_id}` trước."
         ]
-    if entry["kind"] not in DOCUMENT_KINDS:
-        return [f"loại '{entry['kind']}' không hợp lệ; chọn một trong: {', '.join(DOCUMENT_KINDS)}."]
+    if DocumentKind.parse(entry["kind"]) is None:
+        return [f"loại '{entry['kind']}' không hợp lệ; chọn một trong: {DocumentKind.choices()}."]
     return []
 
 
@@ -447,6 +447,7 @@ def header_facts(item: Added) -> list[tuple[str, str]]:
     issuer, province, place and date, subject, entry into force, structure, relations (`khuyencong add`
     prints them, the /admin page shows them)."""
     entry, header = item.entry, item.header
+    kind = DocumentKind.parse(entry["kind"])
     parts = [
         f"{header.chapters} chương" if header.chapters else "",
         f"{header.articles} điều" if header.articles else "",
@@ -454,8 +455,7 @@ def header_facts(item: Added) -> list[tuple[str, str]]:
     facts = [
         (
             "loại",
-            KIND_LABELS.get(entry["kind"], entry["kind"])
-            + (f" ({entry['doc_type']})" if entry.get("doc_type") else ""),
+            (kind.label if kind else str(entry["kind"])) + (f" ({entry['doc_type']})" if entry.get("doc_type") else ""),
         ),
         ("số hiệu", entry.get("number")),
         ("cơ quan ban hành", entry.get("issuer")),

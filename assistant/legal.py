@@ -21,7 +21,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from .dates import DATED, read
 from .text import PROVINCE_NAMES, fold, provinces_in
+from .types import DocumentKind
 
 __all__ = [
     "RELATIONS",
@@ -36,25 +38,8 @@ __all__ = [
     "relation_span",
 ]
 
-# Document kinds as printed (capitals in the header) -> manifest kind.
-KINDS = {
-    "Nghị định": "regulation",
-    "Quyết định": "regulation",
-    "Thông tư liên tịch": "regulation",
-    "Thông tư": "regulation",
-    "Nghị quyết": "regulation",
-    "Luật": "regulation",
-    "Pháp lệnh": "regulation",
-    "Chỉ thị": "regulation",
-    "Quy chế": "regulation",
-    "Quy định": "regulation",
-    "Công văn": "direction_letter",
-    "Thông báo": "direction_letter",
-    "Hướng dẫn": "direction_letter",
-    "Kế hoạch": "direction_letter",
-    "Tờ trình": "direction_letter",
-    "Báo cáo": "report",
-}
+# Document types as printed (capitals in the header) -> manifest kind (each kind lists its own, types.py).
+KINDS = {name: kind for kind in DocumentKind for name in kind.printed}
 # Type code in the number ("45/2012/NĐ-CP") -> kind name.
 _NUMBER_CODES = {
     "nd": "Nghị định",
@@ -75,14 +60,14 @@ RELATIONS = {"amends": "sửa đổi, bổ sung", "replaces": "thay thế", "rep
 _HEADER_LINES = 40
 _NUMBER = re.compile(r"\bSố\s*[:.]?\s*(\d+[A-Za-z]?/[0-9A-Za-zĐđ/.\-–]*[A-Za-zĐđ])")
 _DOC_NUMBER = re.compile(r"\b(\d+/\d{4}/[A-ZĐ][A-ZĐa-zđ0-9]*(?:[-–][A-ZĐa-zđ0-9]+)*)")
-_DATE_WORDS = r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
-_DATE_DIGITS = r"ngày\s+(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})"
-_PLACE_DATE = re.compile(rf",\s*(?:{_DATE_WORDS}|{_DATE_DIGITS})", re.IGNORECASE)
+_PLACE_DATE = re.compile(rf",\s*(?P<date>ngày\s+{DATED})", re.IGNORECASE)  # "Biên Hòa, ngày 31 tháng 12 năm 2015"
 _EFFECTIVE = re.compile(
-    r"có hiệu lực(?:\s+thi hành)?\s*(?:(?:kể\s+)?từ\s+(?P<date>ngày\s+\d{1,2}(?:\s+tháng\s+\d{1,2}\s+năm\s+|\s*[/.-]\s*"
-    r"\d{1,2}\s*[/.-]\s*)\d{4})|(?:kể\s+)?từ\s+ngày\s+(?P<signed>ký)|sau\s+(?P<days>\d+)\s+ngày)",
+    rf"có hiệu lực(?:\s+thi hành)?\s*(?:(?:kể\s+)?từ\s+(?P<date>ngày\s+{DATED})|(?:kể\s+)?từ\s+ngày\s+(?P<signed>ký)"
+    r"|sau\s+(?P<days>\d+)\s+ngày)",
     re.IGNORECASE,
 )
+# "… Quyết định số 59/2015/QĐ-UBND ngày 31 tháng 12 năm 2015 của UBND tỉnh …" in a subject line
+_ISSUED_ON = re.compile(rf"\s+ngày\s+{DATED}(\s+của\s.*?(?=\s+về\s|$))?")
 _BODY_START = re.compile(r"^(Căn cứ|Theo đề nghị|Xét đề nghị|Chương\s|CHƯƠNG\s|Điều\s+\d|Phần\s|PHẦN\s)")
 _MOTTO = re.compile(
     r"CỘNG H[OÒ]A XÃ H[OỘ]I CH[UỦ] NGH[IĨ]A VIỆT NAM|Độc lập\s*-\s*Tự do\s*-\s*Hạnh phúc", re.IGNORECASE
@@ -101,7 +86,7 @@ class LegalHeader:
     """What the text says about itself; empty fields were not found."""
 
     kind_name: str = ""
-    kind: str = "news"
+    kind: DocumentKind = DocumentKind.NEWS
     number: str = ""
     issuer: str = ""
     province: str = ""
@@ -130,9 +115,7 @@ class LegalHeader:
             subject = subject[:1].lower() + subject[1:]
         subject = re.sub(r"^về việc\s+", "về ", subject, flags=re.IGNORECASE)
         if _DOC_NUMBER.search(subject):  # "… Quyết định số 59/2015/QĐ-UBND ngày … của UBND tỉnh …": the number suffices
-            subject = re.sub(
-                r"\s+ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}(\s+của\s.*?(?=\s+về\s|$))?", "", subject
-            )
+            subject = _ISSUED_ON.sub("", subject)
         return " ".join(part for part in (self.kind_name, self.number, subject) if part)
 
 
@@ -145,12 +128,12 @@ def recognise(text: str) -> LegalHeader:
     found.kind_name, found.subject = _find_kind_and_subject(header)
     if not found.kind_name and found.number:
         found.kind_name = _kind_from_number(found.number)
-    found.kind = KINDS.get(found.kind_name, "news")
+    found.kind = KINDS.get(found.kind_name, DocumentKind.NEWS)
     found.issuer = _find_issuer(header)
     found.province = _province_of(found.issuer)
     found.place, found.date = _find_place_date(header)
     found.effective_date = _find_effective(text, found.date)
-    found.relations = find_relations(text, found.number) if found.kind == "regulation" else {}
+    found.relations = find_relations(text, found.number) if found.kind is DocumentKind.REGULATION else {}
     found.articles = sum(bool(re.match(r"^Điều\s+\d+[a-z]?\s*[.:]", line)) for line in lines)
     found.chapters = sum(bool(re.match(r"^(Chương|CHƯƠNG)\s+[IVXLC\d]+\b", line)) for line in lines)
     return found
@@ -299,8 +282,7 @@ def _find_place_date(header: list[str]) -> tuple[str, str]:
         match = _PLACE_DATE.search(line)
         if match is None:
             continue
-        numbers = [g for g in match.groups() if g is not None]
-        return _place_before(line[: match.start()]), _iso(*numbers)
+        return _place_before(line[: match.start()]), read(match.group("date")).iso()
     return "", ""
 
 
@@ -314,13 +296,6 @@ def _place_before(prefix: str) -> str:
     return " ".join(words)
 
 
-def _iso(day: str, month: str, year: str) -> str:
-    try:
-        return date(int(year), int(month), int(day)).isoformat()
-    except ValueError:
-        return ""
-
-
 def _find_effective(text: str, issued: str) -> str:
     """The date this text takes effect; its own "… này có hiệu lực" sentence wins over others."""
     matches = list(_EFFECTIVE.finditer(text))
@@ -329,8 +304,7 @@ def _find_effective(text: str, issued: str) -> str:
         return ""
     match = (own or matches)[0]
     if match.group("date"):
-        numbers = re.findall(r"\d+", match.group("date"))
-        return _iso(*numbers[:3])
+        return read(match.group("date")).iso()
     if not issued:
         return ""
     days = int(match.group("days") or 0)

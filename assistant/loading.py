@@ -11,7 +11,7 @@ from typing import Any
 from .errors import CorpusError, DocumentUnreadable
 from .problems import os_problem
 from .text import nfc
-from .types import DOCUMENT_KINDS, DocumentRecord
+from .types import DocumentKind, DocumentRecord
 
 __all__ = ["MANIFEST_NAME", "CorpusReport", "load_corpus", "read_manifest", "strip_chrome"]
 
@@ -92,10 +92,9 @@ def _validate_entries(entries: list[Any], path: Path) -> None:
             )
         if doc_id in seen:
             raise CorpusError(f"Mã tài liệu '{doc_id}' bị lặp trong {path}.")
-        if entry["kind"] not in DOCUMENT_KINDS:
+        if DocumentKind.parse(entry["kind"]) is None:
             raise CorpusError(
-                f"Tài liệu '{doc_id}' có kind '{entry['kind']}' không hợp lệ; "
-                f"chọn một trong: {', '.join(DOCUMENT_KINDS)}."
+                f"Tài liệu '{doc_id}' có kind '{entry['kind']}' không hợp lệ; chọn một trong: {DocumentKind.choices()}."
             )
         seen.add(doc_id)
 
@@ -146,7 +145,7 @@ def _record(entry: dict[str, Any], text: str) -> DocumentRecord:
         id=entry["id"],
         file=entry["file"],
         title=nfc(entry["title"]),
-        kind=entry["kind"],
+        kind=DocumentKind(entry["kind"]),
         text=text,
         number=entry.get("number"),
         issuer=entry.get("issuer"),

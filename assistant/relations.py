@@ -10,15 +10,20 @@ from the text itself. Two things follow:
 - `annotate_amendments` pins each citation of a legal text to its clause and point
   ("Điều 4, khoản 2, điểm a") and, when a later text in the corpus changes the cited
   provision, says so in the answer and cites the amending sentence too.
+
+Both read one amendment graph per index generation (`changes_to`): which documents change
+which, and the amending sentences of each changing text, found on first use and kept for
+as long as the generation is loaded.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+import weakref
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .chunking import provision_at
+from .chunking import Provision, provision_at, provision_in
 from .indexing import LoadedIndex
 from .legal import RELATIONS, AmendmentSpan, amendment_spans, doc_id_for, number_key, relation_span
 from .text import fold
@@ -43,8 +48,41 @@ class Change:
     target: str
 
 
+@dataclass
+class _Graph:
+    """What changes what in one generation, and the amending sentences of each changing text."""
+
+    changes: dict[str, list[Change]]
+    spans: dict[str, list[AmendmentSpan]] = field(default_factory=dict)  # by source id, on first use
+
+
+# One graph per loaded generation, dropped with it (a LoadedIndex is not hashable: keyed by id, checked by weakref).
+_GRAPHS: dict[int, tuple[weakref.ref[LoadedIndex], _Graph]] = {}
+
+
+def _graph(index: LoadedIndex) -> _Graph:
+    key = id(index)
+    held = _GRAPHS.get(key)
+    if held is not None and held[0]() is index:
+        return held[1]
+    graph = _Graph(_changes_in(index))
+    _GRAPHS[key] = (weakref.ref(index, lambda _: _GRAPHS.pop(key, None)), graph)
+    return graph
+
+
 def changes_to(index: LoadedIndex) -> dict[str, list[Change]]:
-    """For each document id, the later documents of the corpus that change it."""
+    """For each document id, the later documents of the corpus that change it (built once per generation)."""
+    return _graph(index).changes
+
+
+def _amendment_spans(index: LoadedIndex, source: str) -> list[AmendmentSpan]:
+    spans = _graph(index).spans
+    if source not in spans:
+        spans[source] = amendment_spans(index.text_of(source))
+    return spans[source]
+
+
+def _changes_in(index: LoadedIndex) -> dict[str, list[Change]]:
     by_key = _documents_by_key(index.documents)
     found: dict[str, list[Change]] = {}
     for source, meta in index.documents.items():
@@ -109,9 +147,9 @@ def _named_in(folded_question: str, meta: dict[str, Any]) -> bool:
 
 def _is_amended(hit: Hit, changes: dict[str, list[Change]], index: LoadedIndex) -> bool:
     chunk = hit.chunk
-    if not chunk.locator.startswith("Điều"):
+    if not chunk.locator.startswith("Điều"):  # the chunk is no article's (its own provision is not stored yet)
         return False
-    provision = provision_at(index.text_of(chunk.doc_id), chunk.start)
+    provision = provision_in(index.text_of(chunk.doc_id), chunk.start)
     return any(_spans_for(change, provision, index) for change in changes.get(chunk.doc_id, []))
 
 
@@ -120,12 +158,13 @@ def annotate_amendments(answer: Answer, index: LoadedIndex) -> Answer:
     """Pin legal citations to clause/point; note and cite later texts that change the cited provisions."""
     if not answer.citations:
         return answer
-    citations = [_pinned(c, index) for c in answer.citations]
+    pinned = [_pinned(c, index) for c in answer.citations]
+    citations = [citation for citation, _ in pinned]
     changes = changes_to(index)
     notes: list[str] = []
-    for cited in list(citations):
+    for cited, provision in pinned:
         for change in changes.get(cited.doc_id, []):
-            spans = _spans_for(change, cited.locator, index)
+            spans = _spans_for(change, provision, index)
             if spans == []:
                 continue  # the later text changes other articles only
             extra = _change_citation(change, spans[0][:2], cited, index) if spans else None
@@ -137,15 +176,13 @@ def annotate_amendments(answer: Answer, index: LoadedIndex) -> Answer:
     return replace(answer, answer="\n".join([answer.answer, *notes]), citations=citations)
 
 
-def _pinned(citation: Citation, index: LoadedIndex) -> Citation:
-    """The citation's locator narrowed to the clause and point its quote starts in."""
-    if not citation.locator.startswith("Điều"):
-        return citation
-    provision = provision_at(index.text_of(citation.doc_id), citation.start)
-    article = citation.locator.split(",")[0].split(" (")[0]
-    if provision.split(",")[0] != article:
-        return citation
-    return replace(citation, locator=provision)
+def _pinned(citation: Citation, index: LoadedIndex) -> tuple[Citation, Provision | None]:
+    """The citation with its locator narrowed to the clause and point its quote starts in, and that provision
+    (None when the quote is not in the article the locator names)."""
+    provision = provision_in(index.text_of(citation.doc_id), citation.start)
+    if provision is None or provision.annex or citation.locator.split(",")[0].split(" (")[0] != provision.article:
+        return citation, None
+    return replace(citation, locator=str(provision)), provision
 
 
 def _change_citation(change: Change, span: tuple[int, int], cited: Citation, index: LoadedIndex) -> Citation:
@@ -157,28 +194,25 @@ def _change_citation(change: Change, span: tuple[int, int], cited: Citation, ind
     return Citation(change.source, title, locator, text[start:end], cited.score, start, end)
 
 
-def _spans_for(change: Change, provision: str, index: LoadedIndex) -> list[tuple[int, int, str]] | None:
+def _spans_for(change: Change, provision: Provision | None, index: LoadedIndex) -> list[tuple[int, int, str]] | None:
     """(start, end, relation) of the changing text's sentences about `provision`.
 
     [] when the text changes other articles only; None when it has no sentence to quote.
     """
-    text = index.text_of(change.source)
     if change.relation == "amends":
-        spans = amendment_spans(text)
+        spans = _amendment_spans(index, change.source)
         if spans:
             return [(s.start, s.end, s.relation) for s in spans if _concerns(s, provision)]
     number = str(index.documents[change.target].get("number") or "")
-    whole = relation_span(text, number) if number else None
+    whole = relation_span(index.text_of(change.source), number) if number else None
     return [(*whole, change.relation)] if whole else None
 
 
-def _concerns(span: AmendmentSpan, provision: str) -> bool:
-    """Whether an amendment of `span.article` (and `span.clauses`) touches "Điều N, khoản M, …"."""
-    parts = [p.strip() for p in provision.split(",")]
-    if not parts or parts[0] != f"Điều {span.article}":
+def _concerns(span: AmendmentSpan, provision: Provision | None) -> bool:
+    """Whether an amendment of `span.article` (and `span.clauses`) touches the provision cited."""
+    if provision is None or provision.annex or provision.number != span.article:
         return False
-    clause = next((p.split()[-1] for p in parts[1:] if p.startswith("khoản")), "")
-    return not span.clauses or not clause or clause in span.clauses
+    return not span.clauses or not provision.clause or provision.clause in span.clauses
 
 
 def _cut(text: str, start: int, end: int) -> int:

@@ -3,18 +3,69 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-__all__ = ["Answer", "Chunk", "Citation", "DocumentRecord", "Filters", "Hit"]
+__all__ = ["Answer", "Chunk", "Citation", "DocumentKind", "DocumentRecord", "Filters", "Hit"]
 
-DOCUMENT_KINDS = ("regulation", "direction_letter", "report", "news")
-# how staff and users read each kind (the CLI's `add` report, the /admin page)
-KIND_LABELS = {
-    "regulation": "Văn bản quy phạm",
-    "direction_letter": "Công văn chỉ đạo",
-    "report": "Báo cáo",
-    "news": "Tin tức",
-}
+
+# Every place that names document kinds reads them from this enum. Each member carries how people
+# read it: `label` (the web page, /admin, `khuyencong add`), `short` (the chat bots' /nguon list), and
+# `printed`, the type names printed in a document's header that make it this kind (`legal.recognise`:
+# "QUYẾT ĐỊNH" -> regulation); a document whose type is none of these is NEWS. Adding a kind is adding
+# a member: the CLI's `--kind`, the manifest check, the API schema and `GET /kinds` (which the pages
+# read) follow (tests/test_document_kinds.py).
+class DocumentKind(StrEnum):
+    """What a document is: the manifest's `kind`."""
+
+    label: str
+    short: str
+    printed: tuple[str, ...]
+
+    # Makes the members; afterwards `DocumentKind("report")` looks one up (the defaults are for that call's type).
+    def __new__(cls, value: str, label: str = "", short: str = "", printed: tuple[str, ...] = ()) -> DocumentKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.short = short
+        member.printed = printed
+        return member
+
+    REGULATION = (
+        "regulation",
+        "Văn bản quy phạm",
+        "Văn bản quy phạm",
+        (
+            "Nghị định",
+            "Quyết định",
+            "Thông tư liên tịch",
+            "Thông tư",
+            "Nghị quyết",
+            "Luật",
+            "Pháp lệnh",
+            "Chỉ thị",
+            "Quy chế",
+            "Quy định",
+        ),
+    )
+    DIRECTION_LETTER = (
+        "direction_letter",
+        "Công văn chỉ đạo",
+        "Công văn",
+        ("Công văn", "Thông báo", "Hướng dẫn", "Kế hoạch", "Tờ trình"),
+    )
+    REPORT = "report", "Báo cáo", "Báo cáo", ("Báo cáo",)
+    NEWS = "news", "Tin tức", "Tin"
+
+    @classmethod
+    def parse(cls, value: object) -> DocumentKind | None:
+        """The kind named `value` ("report"), or None when no kind has that name."""
+        return next((kind for kind in cls if kind.value == value), None)
+
+    @classmethod
+    def choices(cls) -> str:
+        """The kinds' names, for a message saying which to pick: "regulation, direction_letter, …"."""
+        return ", ".join(cls)
 
 
 @dataclass(frozen=True)
@@ -24,7 +75,7 @@ class DocumentRecord:
     id: str
     file: str
     title: str
-    kind: str
+    kind: DocumentKind
     text: str = ""
     number: str | None = None
     issuer: str | None = None

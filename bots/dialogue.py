@@ -30,6 +30,7 @@ from assistant.errors import AssistantError
 from assistant.ratelimit import RateLimiter
 from assistant.session import Session
 from assistant.text import fold
+from assistant.types import DocumentKind
 
 from .formatting import Line
 
@@ -42,7 +43,6 @@ EXAMPLE_QUESTIONS = (
     "Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?",
     "Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?",
 )
-KIND_LABELS = {"regulation": "Văn bản quy phạm", "direction_letter": "Công văn", "report": "Báo cáo", "news": "Tin"}
 THUMBS = {"👍": True, "👎": False}
 _MODIFIERS = re.compile("[\ufe0f\U0001f3fb-\U0001f3ff]")
 MAX_REMEMBERED_CHATS = 10_000
@@ -287,7 +287,8 @@ def _command_lines() -> list[Line]:
 
 def _document_facts(document: dict[str, Any]) -> str:
     """“Công văn 400/CTĐP-QLKC · ngày 15/05/2023 · Cục …” from the manifest fields that are set."""
-    kind = KIND_LABELS.get(str(document.get("kind")), "Tài liệu")
+    known = DocumentKind.parse(document.get("kind"))
+    kind = known.short if known else "Tài liệu"
     facts = [f"{kind} {document['number']}" if document.get("number") else kind]
     date = str(document.get("date") or "")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):

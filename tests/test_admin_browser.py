@@ -26,6 +26,7 @@ from test_web_browser import (
 )
 
 from assistant import Assistant, Settings
+from assistant.types import DocumentKind
 
 TOKEN = "kc-admin-browser-token-0123456789"
 MACHINE_QUESTION = "Hỗ trợ tối đa bao nhiêu phần trăm chi phí mua máy móc thiết bị tiên tiến?"
@@ -95,7 +96,9 @@ def test_staff_add_a_pdf_and_the_chat_answers_from_it(staff_server: str, browser
     )
     facts = [e.text for e in browser.find_elements(_by("css"), "#job-result .facts dd")]
     assert {"qd-59-2099-qd-ubnd", "59/2099/QĐ-UBND", "Ủy ban nhân dân tỉnh Hư Cấu", "Hư Cấu, 2099-12-31"} <= set(facts)
-    _wait(browser, lambda d: d.find_elements(_by("css"), '#documents tr[data-id="qd-59-2099-qd-ubnd"]'))
+    row = _wait(browser, lambda d: d.find_elements(_by("css"), '#documents tr[data-id="qd-59-2099-qd-ubnd"]'))[0]
+    cells = row.find_elements(_by("css"), "td")
+    assert cells[2].text == f"{DocumentKind.REGULATION.label} · 59/2099/QĐ-UBND"  # the label from GET /kinds
     _wait(browser, lambda d: "6 tài liệu" in _text(d, "index-status"))
     browser.set_window_size(1280, 1500)  # the recognised header and the document list in one picture
     browser.save_screenshot(str(ARTIFACTS / "admin-documents.png"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from ingest_samples import DECISION_59
 
-from assistant.chunking import ChunkingParams, chunk_document, provision_at
+from assistant import chunking
+from assistant.chunking import ChunkingParams, Provision, chunk_document, provision_at, provision_in
 from assistant.legal import amendment_spans, asked_document, doc_id_for, find_relations, number_matches, recognise
 from assistant.types import DocumentRecord
 
@@ -142,6 +144,24 @@ def test_provision_at_names_article_clause_and_point() -> None:
     assert at("Mỗi lớp đào tạo nghề") == "Điều 3, khoản 2"
     assert at("Quyết định này có hiệu lực") == "Điều 6"
     assert at("Căn cứ Luật") == "" and at("NỘI DUNG VÀ MỨC HỖ TRỢ") == "" and at("Nguyễn Văn Hư") == ""
+
+
+def test_a_provision_is_typed_and_read_once_per_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Article, clause and point as fields; the text's lines are followed once, however many citations ask."""
+    text = "\n".join([DECISION_59, "Phụ lục II", "1. Danh mục máy móc"])
+    point = provision_in(text, text.index("Cơ sở hoạt động sản xuất liên tục"))
+    assert point == Provision("4", "2", "a") and (point.article, str(point)) == ("Điều 4", "Điều 4, khoản 2, điểm a")
+    annex = provision_in(text, text.index("Danh mục máy móc"))
+    assert annex == Provision("II", annex=True) and str(annex) == "Phụ lục II"  # an annex's items are no clauses
+    assert provision_in(text, text.index("Căn cứ Luật")) is None and provision_in(text, -1) is None
+
+    followed = []
+    real = chunking._follow
+    monkeypatch.setattr(chunking, "_follow", lambda line, where: followed.append(line) or real(line, where))
+    fresh = DECISION_59 + "\n"  # a text not read yet
+    for offset in range(0, len(fresh), 7):
+        provision_at(fresh, offset)
+    assert len(followed) == fresh.count("\n") + 1  # each line once, for all those offsets
 
 
 def _doc(text: str, kind: str = "regulation") -> DocumentRecord:

@@ -21,6 +21,7 @@ import uvicorn
 from assistant import Assistant, Settings
 from assistant.api import create_app
 from assistant.conversation import ConversationStore
+from assistant.types import DocumentKind
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -165,6 +166,18 @@ def test_citation_link_highlights_the_span(server: str, browser: Any) -> None:
     locators = [p.text for p in browser.find_elements(_by("css"), ".locator")]
     assert "ĐOẠN 14" in locators  # shown in capitals by the stylesheet
     browser.save_screenshot(str(ARTIFACTS / "doc-desktop.png"))
+
+
+def test_the_pages_name_the_kinds_as_the_api_does(server: str, browser: Any) -> None:
+    """The kind filter and the documents' kinds come from GET /kinds (DocumentKind), not from a copy in the page."""
+    browser.get(server + "/")
+    _wait(browser, lambda d: len(d.find_elements(_by("css"), "#filter-kind option")) > 1)
+    options = browser.find_elements(_by("css"), "#filter-kind option")
+    offered = [(o.get_attribute("value"), o.get_attribute("textContent")) for o in options]
+    assert offered == [("", "Tất cả"), *((kind.value, kind.label) for kind in DocumentKind)]
+    browser.get(server + "/doc")
+    metas = _wait(browser, lambda d: d.find_elements(_by("css"), ".doc-list .meta"))
+    assert any(m.text.endswith(" · " + DocumentKind.DIRECTION_LETTER.label) for m in metas)  # Công văn 400
 
 
 def test_followup_thumbs_down_with_comment_and_escaping(server: str, browser: Any, built_settings: Settings) -> None:

@@ -86,6 +86,7 @@ _FIELD_PROBLEMS = {
     "int_parsing": "phải là số nguyên",
     "int_from_float": "phải là số nguyên",
     "literal_error": "phải là một trong: {expected}",
+    "enum": "phải là một trong: {expected}",
     "string_pattern_mismatch": "sai định dạng (chỉ gồm chữ không dấu, số, '-' và '_', tối đa 64 ký tự)",
     "string_too_long": "quá dài (tối đa {max_length} ký tự)",
     "greater_than_equal": "phải lớn hơn hoặc bằng {ge}",

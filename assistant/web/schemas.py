@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ..feedback import MAX_COMMENT_CHARS
+from ..types import DocumentKind
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -26,10 +27,11 @@ __all__ = [
     "FiltersIn",
     "Health",
     "HitOut",
+    "KindInfo",
+    "KindList",
 ]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-DocumentKind = Literal["regulation", "direction_letter", "report", "news"]
 
 
 class FiltersIn(BaseModel):
@@ -152,7 +154,7 @@ class DocumentInfo(BaseModel):
 
     id: str
     title: str
-    kind: str
+    kind: DocumentKind
     model_config = ConfigDict(extra="allow")
 
 
@@ -160,6 +162,19 @@ class DocumentList(BaseModel):
     """The indexed documents, as in corpus/manifest.json."""
 
     documents: list[DocumentInfo]
+
+
+class KindInfo(BaseModel):
+    """A document kind and how people read it."""
+
+    value: DocumentKind = Field(description="Mã loại, dùng cho bộ lọc `kind`", examples=["report"])
+    label: str = Field(description="Tên loại tài liệu", examples=["Báo cáo"])
+
+
+class KindList(BaseModel):
+    """Every document kind, in the order the pages list them."""
+
+    kinds: list[KindInfo]
 
 
 class ChunkInfo(BaseModel):

@@ -8,7 +8,7 @@
   const POLL_MS = 700;
   const $ = (id) => document.getElementById(id);
   let maxUploadMb = 20;
-  const KINDS = { regulation: "Văn bản quy phạm", direction_letter: "Công văn chỉ đạo", report: "Báo cáo", news: "Tin tức" };
+  let kindLabels = {}; // kind -> label, from the public GET /kinds (assistant/types.py DocumentKind)
   const CHANNELS = { api: "Trang web / API", telegram: "Telegram", zalo: "Zalo" };
 
   // ------------------------------------------------------------ calls
@@ -74,7 +74,17 @@
     $("login").hidden = true;
     $("panel").hidden = false;
     $("logout").hidden = false;
+    await loadKindLabels();
     await loadDocuments();
+  }
+
+  async function loadKindLabels() {
+    try {
+      const response = await fetch("/kinds");
+      if (response.ok) kindLabels = Object.fromEntries((await response.json()).kinds.map((k) => [k.value, k.label]));
+    } catch (_) {
+      // the table shows the kinds' names instead
+    }
   }
 
   function showTab(id) {
@@ -116,7 +126,7 @@
     for (const doc of documents) {
       const row = el("tr");
       row.dataset.id = doc.id;
-      row.append(el("td", doc.id), el("td", doc.title), el("td", (KINDS[doc.kind] || doc.kind) + (doc.number ? " · " + doc.number : "")),
+      row.append(el("td", doc.id), el("td", doc.title), el("td", (kindLabels[doc.kind] || doc.kind) + (doc.number ? " · " + doc.number : "")),
         el("td", doc.date || doc.year || ""), el("td", doc.indexed ? "đang dùng để trả lời" : "chưa lập chỉ mục"));
       const cell = el("td");
       const remove = el("button", "Xóa", "danger remove");

@@ -302,7 +302,16 @@ function newConversation() {
 }
 
 // ------------------------------------------------------------------- filters
+// The kinds come from GET /kinds (assistant/types.py DocumentKind), provinces and years from the documents.
 async function loadFilterChoices() {
+  try {
+    const response = await fetch("/kinds");
+    if (response.ok) {
+      for (const kind of (await response.json()).kinds) $("filter-kind").append(new Option(kind.label, kind.value));
+    }
+  } catch (_) {
+    // no kind choices: the filter keeps "Tất cả"
+  }
   let documents = [];
   try {
     const response = await fetch("/documents");

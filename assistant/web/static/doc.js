@@ -2,12 +2,7 @@
 // Text goes into the page through textContent and text nodes only.
 "use strict";
 
-const KIND_LABELS = {
-  regulation: "Văn bản quy phạm",
-  direction_letter: "Công văn chỉ đạo",
-  report: "Báo cáo",
-  news: "Tin tức",
-};
+let kindLabels = {}; // kind -> label, from GET /kinds (assistant/types.py DocumentKind)
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -44,7 +39,7 @@ function metaLine(doc) {
   if (doc.province) parts.push(doc.province);
   if (doc.date) parts.push(`ngày ${doc.date.split("-").reverse().join("/")}`);
   else if (doc.year) parts.push(`năm ${doc.year}`);
-  parts.push(KIND_LABELS[doc.kind] || doc.kind);
+  parts.push(kindLabels[doc.kind] || doc.kind);
   return parts.join(" · ");
 }
 
@@ -139,6 +134,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   const main = document.getElementById("content");
   const match = /^\/doc\/(.+)$/.exec(window.location.pathname);
   try {
+    const { kinds } = await getJSON("/kinds");
+    kindLabels = Object.fromEntries(kinds.map((kind) => [kind.value, kind.label]));
     if (match) await showDocument(main, decodeURIComponent(match[1]));
     else await showList(main);
   } catch (error) {
