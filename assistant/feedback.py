@@ -317,7 +317,8 @@ class FeedbackStore:
         )
         with self._db.read() as db:
             rows = db.execute(refused.order_by(a.created.desc())).all()
-            handled = dict(db.execute(select(handled_questions.c.key, handled_questions.c.handled)).tuples().all())
+            marks = db.execute(select(handled_questions.c.key, handled_questions.c.handled))
+            handled = {key: when for key, when in marks}
         groups: dict[str, dict[str, Any]] = {}
         for created, channel, question in rows:
             key = question_group(question)

@@ -18,6 +18,8 @@ with an upsert, see ratelimit.py), and how two processes creating the tables at 
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -186,7 +188,7 @@ def _sqlite_engine(url: URL, durable: bool) -> Engine:
     def _connected(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below), sqlite3 nothing
         if not memory:
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            _wal(dbapi_connection)
             dbapi_connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
 
     @event.listens_for(engine, "begin")
@@ -194,6 +196,20 @@ def _sqlite_engine(url: URL, durable: bool) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "BEGIN")
 
     return engine
+
+
+def _wal(dbapi_connection: sqlite3.Connection) -> None:
+    """Switch a file to WAL (once: the mode stays in the file). The switch does not wait for a lock as
+    statements do: a new file opened by several processes at once is retried here, for up to 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 _json = partial(json.dumps, ensure_ascii=False)

@@ -10,10 +10,12 @@ says why, and the PostgreSQL half of each test is skipped with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -83,7 +85,9 @@ class PostgresServer:
                 "initdb", "-D", server.data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"
             )
             options = f"-p {server.port} -k {server.root} -h 127.0.0.1 -c fsync=off -c max_connections=300"
-            server._run("pg_ctl", "-D", server.data, "-l", server.log, "-o", options, "-t", str(START_TIMEOUT), "-w", "start")
+            server._run(
+                "pg_ctl", "-D", server.data, "-l", server.log, "-o", options, "-t", str(START_TIMEOUT), "-w", "start"
+            )
         except Unavailable:
             server.stop()
             raise
@@ -126,12 +130,15 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        """pg_ctl stop (fast: open connections are closed), then the folder goes."""
-        if (self.data / "postmaster.pid").exists():
+        """pg_ctl stop (fast: open connections are closed; SIGQUIT, PostgreSQL's immediate shutdown, when
+        pg_ctl fails), then the folder goes."""
+        pid_file = self.data / "postmaster.pid"
+        if pid_file.exists():
             try:
                 self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
             except Unavailable:
-                pass
+                with contextlib.suppress(OSError, ValueError):
+                    os.kill(int(pid_file.read_text().split()[0]), signal.SIGQUIT)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
