@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, ResourceClosedError
+from sqlalchemy.exc import ArgumentError, OperationalError, ResourceClosedError
 from sqlalchemy.pool import StaticPool
 
 from .errors import ConfigError
@@ -117,10 +117,18 @@ class Database:
             if url.database:
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(url, durable)
-        with self.write() as connection:
-            if self.dialect == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(_DDL_LOCK)))
-            metadata.create_all(connection)
+        try:
+            with self.write() as connection:
+                if self.dialect == "postgresql":
+                    connection.execute(select(func.pg_advisory_xact_lock(_DDL_LOCK)))
+                metadata.create_all(connection)
+        except OperationalError as error:  # no server there, wrong password, a file that cannot be written
+            self.engine.dispose()
+            shown = shown_url(location) if isinstance(location, str) else str(location)
+            raise ConfigError(
+                f"Không mở được kho trạng thái “{shown}” ({STORE_URL_VARIABLE} / KHUYENCONG_DATA_DIR): "
+                f"{str(error.orig).strip()[:300]}"
+            ) from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

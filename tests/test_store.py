@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from processes import free_port
 from stores import rows
 
 from assistant import Settings
@@ -69,6 +70,14 @@ def test_a_bad_store_url_is_refused_naming_the_variable(monkeypatch: pytest.Monk
     assert message.startswith("KHUYENCONG_STORE_URL phải là sqlite:///") and "postgresql://" in message
     assert "s3cr3t-pass" not in message  # a password is not echoed
     assert ("đang là “postgresql://kc:***@db.internal:5432”" in message) == ("s3cr3t" in url)
+
+
+def test_a_store_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(ConfigError) as caught:
+        FeedbackStore(f"postgresql://kc:s3cr3t@127.0.0.1:{port}/khuyencong")
+    assert caught.value.message.startswith(f"Không mở được kho trạng thái “postgresql://kc:***@127.0.0.1:{port}/")
+    assert "KHUYENCONG_STORE_URL" in caught.value.message and "s3cr3t" not in caught.value.message
 
 
 def test_files_written_before_sqlalchemy_open_and_work(tmp_path: Path) -> None:
