@@ -88,6 +88,8 @@ def engine_url(location: Location) -> URL:
     """The SQLAlchemy URL of a location; PostgreSQL through psycopg 3 whatever driver the URL named."""
     if isinstance(location, Path):
         return URL.create("sqlite", database=str(location))
+    if location == MEMORY:
+        return URL.create("sqlite")
     url = make_url(check_store_url(location))
     if url.get_backend_name() in ("postgresql", "postgres"):
         return url.set(drivername="postgresql+psycopg")
