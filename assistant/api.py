@@ -106,7 +106,10 @@ def _within_rate_limit(request: Request) -> None:
 
 
 def _default_conversations(settings: Settings) -> ConversationStore:
-    """In memory for one worker; shared through SQLite when `serve` started several."""
+    """In memory for one worker; shared when `serve` started several (`<data_dir>/conversations.sqlite3`),
+    or when KHUYENCONG_STORE_URL names a store that other processes or machines use too."""
+    if settings.store_url:
+        return SharedConversationStore(settings.store_url)
     if settings.workers > 1:
         return SharedConversationStore(settings.data_dir / "conversations.sqlite3")
     return ConversationStore()
@@ -314,10 +317,11 @@ def create_app(
     assistant:
         The assistant to serve; `Assistant(Settings.from_env())` when omitted.
     feedback:
-        Store of given answers and votes; `<data_dir>/feedback.sqlite3` with the settings' retention
-        policy when omitted. The per-address rate limit counts in the same file.
+        Store of given answers and votes; at KHUYENCONG_STORE_URL (default `<data_dir>/feedback.sqlite3`)
+        with the settings' retention policy when omitted. The per-address rate limit counts in the same store.
     conversations:
-        Follow-up memory; in memory, or shared through SQLite when `settings.workers` > 1.
+        Follow-up memory; in memory, or shared through the store when `settings.workers` > 1 or
+        KHUYENCONG_STORE_URL is set.
     answer_cache:
         Answers kept per process (0: none); `settings.answer_cache` (KHUYENCONG_ANSWER_CACHE) when omitted.
     max_body_bytes:
@@ -342,7 +346,7 @@ def create_app(
         redoc_url=None,  # /docs is the documented page
         swagger_ui_oauth2_redirect_url=None,  # no OAuth here
     )
-    app.state.kc = _State(session, RateLimiter(settings.rate_limit, path=feedback.path))  # one budget for every worker
+    app.state.kc = _State(session, RateLimiter(settings.rate_limit, store=feedback.location))  # one budget for all
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.include_router(_page_router())

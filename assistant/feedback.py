@@ -1,9 +1,12 @@
-"""Durable store of given answers, the feedback on them, and the chat events already taken (SQLite, WAL).
+"""Durable store of given answers, the feedback on them, and the chat events already taken.
 
+In `<data_dir>/feedback.sqlite3` (SQLite, WAL) by default, or at KHUYENCONG_STORE_URL (SQLite or
+PostgreSQL, store.py), through SQLAlchemy Core: one set of statements for both.
 Every answer shown to someone (API, web page, Telegram, Zalo) gets an id, so a
 👍/👎 can refer to it; each write is committed before the call returns. Telegram
 update_ids and Zalo msg_ids are remembered here too, so a replayed event is not
-answered twice, after a restart or by another process.
+answered twice, after a restart or by another process (on PostgreSQL: another machine):
+the claim is one INSERT … ON CONFLICT DO NOTHING, which one process of all wins.
 
 Retention (`Retention`, from KHUYENCONG_ANSWER_RETENTION_DAYS and
 KHUYENCONG_FEEDBACK_RETENTION_DAYS): an answer nobody voted on is kept `answer_days`,
@@ -26,17 +29,33 @@ For staff (the /admin area) and the reminders, in the same file:
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    false,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
 from .config import Settings
 from .errors import BadQuestion, NotFound
+from .store import Database, Location
 from .text import content_terms, fold
 from .types import Answer
 
@@ -47,63 +66,75 @@ FEEDBACK_FILE = "feedback.sqlite3"
 DAY = 86400.0
 PRUNE_EVERY = 3600.0  # seconds between prunes of a long-running store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    channel TEXT NOT NULL,
-    conversation_id TEXT,
-    question TEXT NOT NULL,
-    answer_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    channel TEXT NOT NULL,
-    key TEXT NOT NULL,
-    seen REAL NOT NULL,
-    PRIMARY KEY (channel, key)
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL NOT NULL,
-    answer_id TEXT NOT NULL REFERENCES answers(id),
-    helpful INTEGER NOT NULL,
-    comment TEXT,
-    channel TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS answers_by_created ON answers (created);
-CREATE INDEX IF NOT EXISTS feedback_by_created ON feedback (created);
-CREATE INDEX IF NOT EXISTS feedback_by_answer ON feedback (answer_id);
-CREATE TABLE IF NOT EXISTS handled_questions (
-    key TEXT PRIMARY KEY,
-    handled REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reminder_subscriptions (
-    channel TEXT NOT NULL,
-    chat_id TEXT NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (channel, chat_id)
-);
-CREATE TABLE IF NOT EXISTS reminders_sent (
-    channel TEXT NOT NULL,
-    chat_id TEXT NOT NULL,
-    deadline TEXT NOT NULL,
-    sent REAL NOT NULL,
-    PRIMARY KEY (channel, chat_id, deadline)
-);
-CREATE TABLE IF NOT EXISTS admin_jobs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    action TEXT NOT NULL,
-    source TEXT NOT NULL,
-    state TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0,
-    total INTEGER NOT NULL DEFAULT 0,
-    message TEXT NOT NULL DEFAULT '',
-    result_json TEXT NOT NULL DEFAULT 'null'
-);
-"""
+# The tables as SQLite files made before SQLAlchemy have them (REAL is Float, the JSON column TEXT).
+METADATA = MetaData()
+answers = Table(
+    "answers",
+    METADATA,
+    Column("id", Text, primary_key=True),
+    Column("created", Float, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("conversation_id", Text),
+    Column("question", Text, nullable=False),
+    Column("answer_json", JSON, nullable=False),
+    Index("answers_by_created", "created"),
+)
+events = Table(
+    "events",
+    METADATA,
+    Column("channel", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("seen", Float, nullable=False),
+)
+feedback = Table(
+    "feedback",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created", Float, nullable=False),
+    Column("answer_id", Text, ForeignKey("answers.id"), nullable=False),
+    Column("helpful", Integer, nullable=False),
+    Column("comment", Text),
+    Column("channel", Text, nullable=False),
+    Index("feedback_by_created", "created"),
+    Index("feedback_by_answer", "answer_id"),
+    sqlite_autoincrement=True,
+)
+handled_questions = Table(
+    "handled_questions",
+    METADATA,
+    Column("key", Text, primary_key=True),
+    Column("handled", Float, nullable=False),
+)
+reminder_subscriptions = Table(
+    "reminder_subscriptions",
+    METADATA,
+    Column("channel", Text, primary_key=True),
+    Column("chat_id", Text, primary_key=True),
+    Column("created", Float, nullable=False),
+)
+reminders_sent = Table(
+    "reminders_sent",
+    METADATA,
+    Column("channel", Text, primary_key=True),
+    Column("chat_id", Text, primary_key=True),
+    Column("deadline", Text, primary_key=True),
+    Column("sent", Float, nullable=False),
+)
+admin_jobs = Table(
+    "admin_jobs",
+    METADATA,
+    Column("id", Text, primary_key=True),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("stage", Text, nullable=False),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("result_json", Text, nullable=False, server_default="null"),
+)
 MAX_LISTED = 1000  # rows one staff listing returns at most
 _JOB_FIELDS = ("state", "stage", "done", "total", "message")
 
@@ -122,40 +153,39 @@ class Retention:
 
 
 class FeedbackStore:
-    """Answers and feedback in `<data_dir>/feedback.sqlite3`; safe across threads and processes."""
+    """Answers and feedback in `<data_dir>/feedback.sqlite3` or at a storage URL (store.py); safe across
+    threads, processes and, on PostgreSQL, machines."""
 
-    def __init__(self, path: Path, retention: Retention | None = None, clock: Callable[[], float] = time.time) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+    def __init__(
+        self, location: Location, retention: Retention | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.location = location
         self.retention = retention or Retention()
         self._clock = clock
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = Database(location, METADATA)
         self._next_prune = 0.0
         self.prune()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> FeedbackStore:
-        """The store in `<data_dir>/feedback.sqlite3`, with the retention policy of `settings`."""
-        return cls(settings.data_dir / FEEDBACK_FILE, Retention.of(settings))
+        """The store at KHUYENCONG_STORE_URL (default `<data_dir>/feedback.sqlite3`), with the retention
+        policy of `settings`."""
+        return cls(settings.store_url or settings.data_dir / FEEDBACK_FILE, Retention.of(settings))
 
     def prune(self) -> dict[str, int]:
         """Delete what the retention policy no longer keeps; returns the numbers of rows deleted."""
         now = self._clock()
         deleted = {"feedback": 0, "answers": 0}
-        with self._lock:
+        with self._db.write() as db:
             if self.retention.feedback_days > 0:
                 cutoff = now - self.retention.feedback_days * DAY
-                deleted["feedback"] = self._db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+                deleted["feedback"] = db.execute(delete(feedback).where(feedback.c.created < cutoff)).rowcount
             if self.retention.answer_days > 0:
                 cutoff = now - self.retention.answer_days * DAY
-                deleted["answers"] = self._db.execute(
-                    "DELETE FROM answers WHERE created < ? AND id NOT IN (SELECT answer_id FROM feedback)", (cutoff,)
-                ).rowcount
-            self._next_prune = now + PRUNE_EVERY
+                voted = select(feedback.c.answer_id)
+                old = delete(answers).where(answers.c.created < cutoff, answers.c.id.not_in(voted))
+                deleted["answers"] = db.execute(old).rowcount
+        self._next_prune = now + PRUNE_EVERY
         return deleted
 
     def first_event(self, channel: str, key: str, ttl: float = 86400.0, now: float | None = None) -> bool:
@@ -163,10 +193,9 @@ class FeedbackStore:
         seconds: durable across restarts and shared by every process using this store. Only `channel`'s
         older events are forgotten: each channel has its own window (Zalo's minutes, Telegram's day)."""
         now = time.time() if now is None else now
-        with self._lock:
-            self._db.execute("DELETE FROM events WHERE channel = ? AND seen < ?", (channel, now - ttl))
-            cursor = self._db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?)", (channel, key, now))
-            return cursor.rowcount == 1
+        with self._db.write() as db:
+            db.execute(delete(events).where(events.c.channel == channel, events.c.seen < now - ttl))
+            return self._db.insert_once(db, events, {"channel": channel, "key": key, "seen": now})
 
     def record_answer(self, question: str, answer: Answer, channel: str, conversation_id: str | None = None) -> str:
         """Store an answer that was shown; returns its new id."""
@@ -174,59 +203,60 @@ class FeedbackStore:
         now = self._clock()
         if now >= self._next_prune:
             self.prune()
-        row = (
-            answer_id,
-            now,
-            channel,
-            conversation_id,
-            question,
-            json.dumps(answer.to_dict(), ensure_ascii=False),
-        )
-        with self._lock:
-            self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)", row)
+        row = {
+            "id": answer_id,
+            "created": now,
+            "channel": channel,
+            "conversation_id": conversation_id,
+            "question": question,
+            "answer_json": answer.to_dict(),
+        }
+        with self._db.write() as db:
+            db.execute(answers.insert().values(row))
         return answer_id
 
     def has_answer(self, answer_id: str) -> bool:
         """True when `answer_id` was recorded."""
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return row is not None
+        with self._db.read() as db:
+            return db.execute(select(answers.c.id).where(answers.c.id == answer_id)).first() is not None
 
     def answer_of(self, answer_id: str) -> dict[str, Any] | None:
         """The stored answer (`Answer.to_dict()` form, with its citations), or None when unknown."""
-        with self._lock:
-            row = self._db.execute("SELECT answer_json FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        with self._db.read() as db:
+            stored = db.execute(select(answers.c.answer_json).where(answers.c.id == answer_id)).scalar()
+        return None if stored is None else dict(stored)
 
     def record_feedback(self, answer_id: str, helpful: bool, comment: str | None = None, channel: str = "api") -> int:
         """Store 👍/👎 for an answer; raises `NotFound` for an unknown answer id."""
         if comment is not None and len(comment) > MAX_COMMENT_CHARS:
             raise BadQuestion(f"Góp ý quá dài (tối đa {MAX_COMMENT_CHARS} ký tự).")
+        unknown = NotFound(f"Không có câu trả lời mã '{answer_id}'.")
         if not self.has_answer(answer_id):
-            raise NotFound(f"Không có câu trả lời mã '{answer_id}'.")
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO feedback (created, answer_id, helpful, comment, channel) VALUES (?, ?, ?, ?, ?)",
-                (self._clock(), answer_id, int(helpful), comment, channel),
-            )
-        return int(cursor.lastrowid or 0)
+            raise unknown
+        row = {"created": self._clock(), "answer_id": answer_id, "helpful": int(helpful), "comment": comment}
+        try:
+            with self._db.write() as db:
+                inserted = db.execute(feedback.insert().values({**row, "channel": channel})).inserted_primary_key
+        except IntegrityError:  # PostgreSQL's foreign key: the answer was pruned since `has_answer`
+            raise unknown from None
+        return int(inserted[0] if inserted else 0)
 
     def feedback_for(self, answer_id: str) -> list[dict[str, Any]]:
         """All feedback rows for one answer, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT helpful, comment, channel FROM feedback WHERE answer_id = ? ORDER BY id", (answer_id,)
-            ).fetchall()
+        query = select(feedback.c.helpful, feedback.c.comment, feedback.c.channel)
+        with self._db.read() as db:
+            rows = db.execute(query.where(feedback.c.answer_id == answer_id).order_by(feedback.c.id)).all()
         return [{"helpful": bool(h), "comment": c, "channel": ch} for h, c, ch in rows]
 
     def counts(self) -> dict[str, int]:
         """Numbers of answers and of helpful / unhelpful votes."""
-        with self._lock:
-            answers = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-            up, down = self._db.execute(
-                "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM feedback"
-            ).fetchone()
-        return {"answers": int(answers), "helpful": int(up), "unhelpful": int(down)}
+        votes = select(
+            func.coalesce(func.sum(feedback.c.helpful), 0), func.coalesce(func.sum(1 - feedback.c.helpful), 0)
+        )
+        with self._db.read() as db:
+            count = db.execute(select(func.count()).select_from(answers)).scalar_one()
+            up, down = db.execute(votes).one()
+        return {"answers": int(count), "helpful": int(up), "unhelpful": int(down)}
 
     # ------------------------------------------------------------------ staff
     def unhelpful(
@@ -241,22 +271,23 @@ class FeedbackStore:
 
         `text` keeps the rows whose question or comment holds it, compared without diacritics.
         """
-        sql = (
-            "SELECT f.id, f.created, f.channel, a.question, a.answer_json, f.comment, a.id FROM feedback f "
-            "JOIN answers a ON a.id = f.answer_id WHERE f.helpful = 0 AND f.created >= ? AND f.created < ?"
+        f, a = feedback.c, answers.c
+        query = (
+            select(f.id, f.created, f.channel, a.question, a.answer_json, f.comment, a.id)
+            .join_from(feedback, answers, a.id == f.answer_id)
+            .where(f.helpful == 0, f.created >= (since or 0.0))
         )
-        params: list[Any] = [since or 0.0, until or float("inf")]
+        if until:
+            query = query.where(f.created < until)
         if channel:
-            sql += " AND f.channel = ?"
-            params.append(channel)
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY f.created DESC, f.id DESC", params).fetchall()
+            query = query.where(f.channel == channel)
+        with self._db.read() as db:
+            rows = db.execute(query.order_by(f.created.desc(), f.id.desc())).all()
         wanted = fold(text or "").strip()
         out: list[dict[str, Any]] = []
-        for row_id, created, row_channel, question, answer_json, comment, answer_id in rows:
+        for row_id, created, row_channel, question, answer, comment, answer_id in rows:
             if wanted and wanted not in fold(f"{question}\n{comment or ''}"):
                 continue
-            answer = json.loads(answer_json)
             out.append(
                 {
                     "id": row_id,
@@ -280,13 +311,14 @@ class FeedbackStore:
         latest first), `channels`, `first`, `last` (dates), `handled` (date or None; a group asked
         again after it was marked is open again).
         """
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT created, channel, question FROM answers WHERE json_extract(answer_json, '$.found') = 0 "
-                "AND created >= ? ORDER BY created DESC",
-                (since or 0.0,),
-            ).fetchall()
-            handled = dict(self._db.execute("SELECT key, handled FROM handled_questions").fetchall())
+        a = answers.c
+        refused = select(a.created, a.channel, a.question).where(
+            a.answer_json["found"].as_boolean() == false(), a.created >= (since or 0.0)
+        )
+        with self._db.read() as db:
+            rows = db.execute(refused.order_by(a.created.desc())).all()
+            marks = db.execute(select(handled_questions.c.key, handled_questions.c.handled))
+            handled = {key: when for key, when in marks}
         groups: dict[str, dict[str, Any]] = {}
         for created, channel, question in rows:
             key = question_group(question)
@@ -308,64 +340,60 @@ class FeedbackStore:
 
     def mark_handled(self, key: str, handled: bool = True) -> None:
         """Mark a group of refused questions handled (a document was added, say), or open it again."""
-        with self._lock:
+        with self._db.write() as db:
             if handled:
-                self._db.execute("INSERT OR REPLACE INTO handled_questions VALUES (?, ?)", (key, self._clock()))
+                marked = self._db.insert(handled_questions).values(key=key, handled=self._clock())
+                db.execute(
+                    marked.on_conflict_do_update(index_elements=["key"], set_={"handled": marked.excluded.handled})
+                )
             else:
-                self._db.execute("DELETE FROM handled_questions WHERE key = ?", (key,))
+                db.execute(delete(handled_questions).where(handled_questions.c.key == key))
 
     # -------------------------------------------------------------- reminders
     def subscribe(self, channel: str, chat_id: str) -> bool:
         """Subscribe a chat to deadline reminders; False when it already was."""
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO reminder_subscriptions VALUES (?, ?, ?)", (channel, chat_id, self._clock())
-            )
-        return cursor.rowcount == 1
+        return self._insert_once(reminder_subscriptions, channel=channel, chat_id=chat_id, created=self._clock())
 
     def unsubscribe(self, channel: str, chat_id: str) -> bool:
         """Stop a chat's reminders; False when it was not subscribed."""
-        with self._lock:
-            cursor = self._db.execute(
-                "DELETE FROM reminder_subscriptions WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+        s = reminder_subscriptions.c
+        with self._db.write() as db:
+            return (
+                db.execute(delete(reminder_subscriptions).where(s.channel == channel, s.chat_id == chat_id)).rowcount
+                == 1
             )
-        return cursor.rowcount == 1
 
     def subscribers(self, channel: str) -> list[str]:
         """The chats of `channel` subscribed to reminders, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT chat_id FROM reminder_subscriptions WHERE channel = ? ORDER BY created, chat_id", (channel,)
-            ).fetchall()
-        return [chat_id for (chat_id,) in rows]
+        s = reminder_subscriptions.c
+        with self._db.read() as db:
+            rows = db.execute(select(s.chat_id).where(s.channel == channel).order_by(s.created, s.chat_id))
+            return list(rows.scalars())
 
     def claim_reminder(self, channel: str, chat_id: str, deadline: str) -> bool:
         """Record that a chat is being reminded of a deadline; False when it already was (do not send)."""
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO reminders_sent VALUES (?, ?, ?, ?)", (channel, chat_id, deadline, self._clock())
-            )
-        return cursor.rowcount == 1
+        return self._insert_once(
+            reminders_sent, channel=channel, chat_id=chat_id, deadline=deadline, sent=self._clock()
+        )
 
     def release_reminder(self, channel: str, chat_id: str, deadline: str) -> None:
         """Forget a claimed reminder whose send failed, so that the next round tries again."""
-        with self._lock:
-            self._db.execute(
-                "DELETE FROM reminders_sent WHERE channel = ? AND chat_id = ? AND deadline = ?",
-                (channel, chat_id, deadline),
-            )
+        r = reminders_sent.c
+        with self._db.write() as db:
+            db.execute(delete(reminders_sent).where(r.channel == channel, r.chat_id == chat_id, r.deadline == deadline))
+
+    def _insert_once(self, table: Table, **row: Any) -> bool:
+        with self._db.write() as db:
+            return self._db.insert_once(db, table, row)
 
     # ------------------------------------------------------------------- jobs
     def create_job(self, action: str, source: str) -> str:
         """A new job (an upload or removal from /admin), queued; returns its id."""
         job_id = uuid.uuid4().hex
         now = self._clock()
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO admin_jobs (id, created, updated, action, source, state, stage) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job_id, now, now, action, source, "queued", "Đang chờ"),
-            )
+        row = {"id": job_id, "created": now, "updated": now, "action": action, "source": source}
+        with self._db.write() as db:
+            db.execute(admin_jobs.insert().values({**row, "state": "queued", "stage": "Đang chờ"}))
         return job_id
 
     def update_job(self, job_id: str, result: Any = None, **fields: Any) -> None:
@@ -373,31 +401,25 @@ class FeedbackStore:
         unknown = set(fields) - set(_JOB_FIELDS)
         if unknown:
             raise ValueError(f"unknown job fields: {sorted(unknown)}")
-        names = [*fields, "updated"] + (["result_json"] if result is not None else [])
-        values = [*fields.values(), self._clock()] + (
-            [json.dumps(result, ensure_ascii=False)] if result is not None else []
-        )
-        with self._lock:
-            self._db.execute(
-                f"UPDATE admin_jobs SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?", (*values, job_id)
-            )
+        values = {**fields, "updated": self._clock()}
+        if result is not None:
+            values["result_json"] = json.dumps(result, ensure_ascii=False)
+        with self._db.write() as db:
+            db.execute(update(admin_jobs).where(admin_jobs.c.id == job_id).values(values))
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         """A job as a dict (None when unknown)."""
-        with self._lock:
-            cursor = self._db.execute("SELECT * FROM admin_jobs WHERE id = ?", (job_id,))
-            row = cursor.fetchone()
-            names = [d[0] for d in cursor.description]
+        with self._db.read() as db:
+            row = db.execute(select(admin_jobs).where(admin_jobs.c.id == job_id)).mappings().first()
         if row is None:
             return None
-        job = dict(zip(names, row))
+        job = dict(row)
         job["result"] = json.loads(job.pop("result_json"))
         return job
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._db.close()
+        """Close the connections."""
+        self._db.close()
 
 
 def question_group(question: str) -> str:

@@ -1,31 +1,51 @@
 """A per-key sliding-window rate limit, shared by the HTTP API (per client address) and the bots (per user).
 
-The requests counted are kept in SQLite: in the feedback store's file (`<data_dir>/feedback.sqlite3`,
-table `rate_hits`) when a path is given, so that every server worker on the machine counts against
-one budget and a restart forgets nothing; in memory of this process when not (tests, one-off use).
-Each check is one short write transaction (BEGIN IMMEDIATE), so two processes never both take the
-last slot. The table holds at most the requests of the last window: a key's old rows go when it is
-checked, everyone's now and then.
+The requests counted are kept in the feedback store's database when a location is given: its SQLite
+file (`<data_dir>/feedback.sqlite3`, table `rate_hits`) or KHUYENCONG_STORE_URL (store.py), so that
+every server worker (on PostgreSQL: every machine) counts against one budget and a restart forgets
+nothing; in memory of this process when not (tests, one-off use).
+
+Each check is one short write transaction, so two processes never both take the last slot: it
+starts by locking the key, with an upsert of the key's row in `rate_keys` (INSERT … ON CONFLICT DO
+UPDATE, which on PostgreSQL holds the row's lock until the commit, and waits for the lock of another
+transaction on the same key); on SQLite the transaction's BEGIN IMMEDIATE has locked the whole file
+already. A key's requests older than the window go when it is checked, and the keys not checked for
+a window (with their requests) now and then: the tables hold little more than the last window.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+
+from sqlalchemy import Column, Connection, Float, Index, MetaData, Table, Text, delete, func, select
+
+from .store import MEMORY, Database, Location
 
 __all__ = ["Rate", "RateLimiter"]
 
 PRUNE_EVERY = 500  # checks between deletions of every key's expired rows
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rate_hits (scope TEXT NOT NULL, key TEXT NOT NULL, stamp REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS rate_hits_by_key ON rate_hits (scope, key, stamp);
-CREATE INDEX IF NOT EXISTS rate_hits_by_stamp ON rate_hits (stamp);
-"""
+METADATA = MetaData()
+rate_hits = Table(
+    "rate_hits",
+    METADATA,
+    Column("scope", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("stamp", Float, nullable=False),
+    Index("rate_hits_by_key", "scope", "key", "stamp"),
+    Index("rate_hits_by_stamp", "stamp"),
+)
+rate_keys = Table(  # one row per key checked in the last window: what a check locks
+    "rate_keys",
+    METADATA,
+    Column("scope", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("seen", Float, nullable=False),
+    Index("rate_keys_by_seen", "seen"),
+)
 
 
 @dataclass(frozen=True)
@@ -57,30 +77,22 @@ class RateLimiter:
         The limit.
     clock:
         Seconds since the epoch (wall time: processes and restarts share it).
-    path:
-        SQLite file shared by every process that limits the same clients (the feedback store's);
-        None keeps the counts in this process's memory.
+    store:
+        The feedback store's location (a SQLite file or a storage URL), shared by every process that
+        limits the same clients; None keeps the counts in this process's memory.
     scope:
         Which budget: the API's per-address one and the bots' per-user one live side by side.
     """
 
     def __init__(
-        self, rate: Rate, clock: Callable[[], float] = time.time, path: Path | None = None, scope: str = "api"
+        self, rate: Rate, clock: Callable[[], float] = time.time, store: Location | None = None, scope: str = "api"
     ) -> None:
         self.rate = rate
         self.clock = clock
         self.scope = scope
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the in-memory database is one connection
         self._checks = 0
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            ":memory:" if path is None else str(path), check_same_thread=False, timeout=30, isolation_level=None
-        )
-        if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # counts need no fsync; WAL keeps the file sound
-        self._db.executescript(_SCHEMA)
+        self._db = Database(MEMORY if store is None else store, METADATA, durable=False)  # counts need no fsync
 
     def wait_for(self, key: str) -> float:
         """0 when `key` may go on now (and counts this request); otherwise the seconds to wait."""
@@ -88,30 +100,31 @@ class RateLimiter:
             return 0.0
         now = self.clock()
         since = now - self.rate.seconds
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")  # waits (up to 30 s) for another process's check
-            try:
-                self._db.execute(
-                    "DELETE FROM rate_hits WHERE scope = ? AND key = ? AND stamp <= ?", (self.scope, key, since)
-                )
-                count, oldest = self._db.execute(
-                    "SELECT COUNT(*), MIN(stamp) FROM rate_hits WHERE scope = ? AND key = ?", (self.scope, key)
-                ).fetchone()
-                if count >= self.rate.requests:
-                    wait = float(oldest) + self.rate.seconds - now
-                else:
-                    wait = 0.0
-                    self._db.execute("INSERT INTO rate_hits VALUES (?, ?, ?)", (self.scope, key, now))
-                self._checks += 1
-                if self._checks % PRUNE_EVERY == 0:  # keys not seen for a window
-                    self._db.execute("DELETE FROM rate_hits WHERE scope = ? AND stamp <= ?", (self.scope, since))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        hits = rate_hits.c
+        mine = (hits.scope == self.scope, hits.key == key)
+        with self._lock, self._db.write() as db:  # SQLite: waits (up to 30 s) for another process's check
+            seen = self._db.insert(rate_keys).values(scope=self.scope, key=key, seen=now)
+            db.execute(seen.on_conflict_do_update(index_elements=["scope", "key"], set_={"seen": seen.excluded.seen}))
+            db.execute(delete(rate_hits).where(*mine, hits.stamp <= since))
+            count, oldest = db.execute(select(func.count(), func.min(hits.stamp)).where(*mine)).one()
+            if count >= self.rate.requests:
+                wait = float(oldest) + self.rate.seconds - now
+            else:
+                wait = 0.0
+                db.execute(rate_hits.insert().values(scope=self.scope, key=key, stamp=now))
+            self._checks += 1
+            if self._checks % PRUNE_EVERY == 0:
+                self._prune(db, since)
         return max(wait, 0.0)
 
+    def _prune(self, db: Connection, since: float) -> None:
+        """Forget the keys not seen for a window, and their requests. The keys' rows go first: every
+        transaction locks a key's row before its requests, so two never wait for each other."""
+        keys = rate_keys.c
+        db.execute(delete(rate_keys).where(keys.scope == self.scope, keys.seen <= since))
+        known = select(keys.key).where(keys.scope == self.scope)
+        db.execute(delete(rate_hits).where(rate_hits.c.scope == self.scope, rate_hits.c.key.not_in(known)))
+
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._db.close()
+        """Close the connections."""
+        self._db.close()

@@ -79,9 +79,9 @@ class Dialogue:
     ) -> None:
         self.session = session
         self.clock = clock  # "today" for /nhac and the reminders; None: the assistant's (KHUYENCONG_TODAY or the date)
-        # counted in the feedback store's file (when the session keeps one): one budget per user for every worker
-        store = session.feedback.path if session.feedback is not None else None
-        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit, path=store, scope="bot")
+        # counted in the feedback store (when the session keeps one): one budget per user for every worker
+        store = session.feedback.location if session.feedback is not None else None
+        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit, store=store, scope="bot")
         self._last_answer: LRUCache[str, str] = LRUCache(MAX_REMEMBERED_CHATS)  # conversation id -> answer id
         self._lock = threading.Lock()
         self._commands: dict[str, Callable[[Chat], Reply]] = {

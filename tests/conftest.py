@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from stores import PostgresServer, Unavailable
 
 from assistant import Assistant, Settings
 from assistant.feedback import FeedbackStore
 from assistant.ratelimit import Rate
+from assistant.store import Location
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_PREFIXES = ("KHUYENCONG_", "TELEGRAM_", "ZALO_")
@@ -59,3 +61,23 @@ def feedback(tmp_path: Path) -> Iterator[FeedbackStore]:
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests/stores.py); skipped, with the reason, where none starts."""
+    try:
+        server = PostgresServer.start()
+    except Unavailable as why:
+        pytest.skip(f"PostgreSQL unavailable: {why}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """Where a test's stores live: a fresh SQLite file, then a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "feedback.sqlite3"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.database()

@@ -182,7 +182,7 @@ def test_a_pdf_uploaded_is_recognised_and_answers_with_its_clause(
     assert answer["found"] and answer["answer"].startswith("30%")
     assert answer["citations"][0]["doc_id"] == NEW_ID and answer["citations"][0]["locator"] == "Điều 4, khoản 1"
     assert client.get("/admin/api/status", headers=AUTH).json()["documents"] == 6
-    assert not list((client.app.state.admin.store.path.parent / "uploads").iterdir())  # type: ignore[attr-defined]
+    assert not list((staff_settings.data_dir / "uploads").iterdir())
 
     removed = wait_job(client, client.delete(f"/admin/api/documents/{NEW_ID}", headers=AUTH).json()["job"])
     assert removed["state"] == "done" and removed["result"]["removed"]["id"] == NEW_ID

@@ -32,6 +32,7 @@ from assistant.indexing import current_generation
 from assistant.loading import read_manifest
 from assistant.ratelimit import Rate
 from assistant.session import AnswerCache
+from assistant.store import Location
 
 REPO = Path(__file__).resolve().parent.parent
 DEADLINE_QUESTION = "hạn đăng ký kế hoạch khuyến công quốc gia"
@@ -147,10 +148,10 @@ def test_expired_conversation_is_refused(assistant: Assistant, feedback: Feedbac
     assert response.status_code == 404 and "hết hạn" in response.json()["error"]["message"]
 
 
-def test_shared_store_carries_followups_between_app_instances(assistant: Assistant, tmp_path: Path) -> None:
-    """Two workers: the follow-up reaches the other process than the first question."""
-    path = tmp_path / "conversations.sqlite3"
-    apps = [create_app(assistant, conversations=SharedConversationStore(path), answer_cache=0) for _ in range(2)]
+def test_shared_store_carries_followups_between_app_instances(assistant: Assistant, store_location: Location) -> None:
+    """Two workers (or machines, on PostgreSQL): the follow-up reaches the other process than the first question."""
+    stores = [SharedConversationStore(store_location) for _ in range(2)]
+    apps = [create_app(assistant, conversations=store, answer_cache=0) for store in stores]
     first_worker, second_worker = (TestClient(app) for app in apps)
     first = first_worker.post("/ask", json={"question": "Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?"}).json()
     body = {"question": "còn An Giang thì sao?", "conversation_id": first["conversation_id"]}
@@ -158,8 +159,8 @@ def test_shared_store_carries_followups_between_app_instances(assistant: Assista
     assert follow["resolved_question"] == "An Giang năm 2023 hỗ trợ bao nhiêu cơ sở?"
 
 
-def test_shared_store_is_bounded_and_expires(tmp_path: Path) -> None:
-    store = SharedConversationStore(tmp_path / "c.sqlite3", max_conversations=3, max_turns=2, ttl=60)
+def test_shared_store_is_bounded_and_expires(store_location: Location) -> None:
+    store = SharedConversationStore(store_location, max_conversations=3, max_turns=2, ttl=60)
     for n in range(4):
         store.add("a", Turn(f"q{n}", f"r{n}", f"a{n}"))
     assert [t.resolved for t in store.history("a")] == ["r2", "r3"]
@@ -167,7 +168,7 @@ def test_shared_store_is_bounded_and_expires(tmp_path: Path) -> None:
         store.add(f"c{n}", Turn("q", "r", "a"))
     assert len(store) <= 3 + SharedConversationStore.CLEANUP_EVERY
     assert store.history("a") == []  # the oldest conversation was dropped
-    expired = SharedConversationStore(tmp_path / "c.sqlite3", ttl=0.05)
+    expired = SharedConversationStore(store_location, ttl=0.05)
     expired.add("b", Turn("q", "r", "a"))
     time.sleep(0.1)
     assert expired.history("b") == [] and len(expired) == 0

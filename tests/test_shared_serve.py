@@ -1,6 +1,8 @@
-"""Two `khuyencong serve` processes over one data directory (one feedback store) and one index, as two
-machines' worth of workers behind a load balancer would be on one host: a Zalo event or a Telegram update
-delivered to both is answered once, and the per-address HTTP rate limit is one budget for both."""
+"""Two `khuyencong serve` processes sharing one store, and one index: a Zalo event or a Telegram update
+delivered to both is answered once, and the per-address HTTP rate limit is one budget for both. Each test
+runs twice: over one data directory (the default SQLite store, as the workers of one machine), and as two
+machines behind a load balancer would, each with its own data directory, sharing a real PostgreSQL
+database through KHUYENCONG_STORE_URL."""
 
 from __future__ import annotations
 
@@ -64,16 +66,19 @@ def _wait_healthy(servers: Servers, timeout: float = 240.0) -> None:
         pytest.fail(f"serve did not become healthy:\n{servers.output()}")
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory, built_settings: Settings) -> Iterator[Servers]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, built_settings: Settings
+) -> Iterator[Servers]:
     root = tmp_path_factory.mktemp("shared")
+    store_url = "" if request.param == "sqlite" else request.getfixturevalue("postgres").database()
     with (
         ZaloStandIn(APP_ID, APP_SECRET, "access-1", "refresh-1").running() as oa,
         BotAPIStandIn(TELEGRAM_TOKEN).running() as telegram,
     ):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KHUYENCONG_", "TELEGRAM_", "ZALO_"))}
         env.update(
-            KHUYENCONG_DATA_DIR=str(root / "data"),  # one feedback store for both
+            KHUYENCONG_DATA_DIR=str(root / "data"),  # SQLite: one feedback store for both, in here
             KHUYENCONG_EMBEDDING_CACHE=str(built_settings.cache_path),
             KHUYENCONG_RATE_LIMIT=f"{BUDGET}/60",
             KHUYENCONG_BOT_RATE_LIMIT=f"{BOT_BUDGET}/60",
@@ -94,6 +99,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory, built_settings: Settings) 
         processes, logs = [], []
         try:
             for number, port in enumerate(ports):
+                if store_url:  # two machines: nothing shared but the database
+                    env.update(KHUYENCONG_STORE_URL=store_url, KHUYENCONG_DATA_DIR=str(root / f"data{number}"))
                 log = root / f"serve{number}.log"
                 with log.open("wb") as out:
                     processes.append(

@@ -134,13 +134,13 @@ def safe_file_name(name: str) -> str:
     return clean + suffix
 
 
-def _uploads(store: FeedbackStore) -> Path:
-    return store.path.parent / UPLOADS
+def _uploads(admin: _Admin) -> Path:
+    return admin.assistant.settings.data_dir / UPLOADS
 
 
-def _forget_old_uploads(store: FeedbackStore) -> None:
+def _forget_old_uploads(admin: _Admin) -> None:
     """Uploads previewed but never confirmed nor cancelled, older than a day, are deleted."""
-    root = _uploads(store)
+    root = _uploads(admin)
     if not root.is_dir():
         return
     for folder in root.iterdir():
@@ -148,11 +148,11 @@ def _forget_old_uploads(store: FeedbackStore) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _uploaded_file(store: FeedbackStore, job_id: str) -> Path | None:
+def _uploaded_file(admin: _Admin, job_id: str) -> Path | None:
     """The file a preview job read (None when it was added, cancelled or forgotten since)."""
     if not re.fullmatch(r"[0-9a-f]{32}", job_id):
         return None
-    folder = _uploads(store) / job_id
+    folder = _uploads(admin) / job_id
     files = sorted(folder.iterdir()) if folder.is_dir() else []
     return files[0] if files else None
 
@@ -344,13 +344,13 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
             raise BadUpload("Tệp rỗng: hãy chọn lại tệp văn bản.")
 
         def preview(job_id: str) -> Work:
-            folder = _uploads(admin.store) / job_id
+            folder = _uploads(admin) / job_id
             folder.mkdir(parents=True, mode=0o700)
             (folder / name).write_bytes(data)
             return _previewing(admin, str(folder / name), folder)
 
         def start() -> str:  # disk and SQLite writes: off the event loop
-            _forget_old_uploads(admin.store)
+            _forget_old_uploads(admin)
             return jobs.start("preview", filename[:255], preview)
 
         return {"job": await run_in_threadpool(start)}
@@ -370,7 +370,7 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
             return {
                 "job": jobs.start("add", previewed["source"], lambda _id: _adding(admin, previewed["source"], None))
             }
-        path = _uploaded_file(admin.store, job_id)
+        path = _uploaded_file(admin, job_id)
         if path is None:
             raise BadUpload("Tệp của bản xem trước này không còn (đã thêm, đã hủy hoặc quá một ngày). Hãy tải lên lại.")
         admin.store.update_job(job_id, state="confirmed")
@@ -379,7 +379,7 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
     @router.post("/jobs/{job_id}/cancel", summary="Bỏ một văn bản đã xem trước (không thêm gì)")
     def cancel(job_id: str, admin: AdminDep) -> dict[str, Any]:
         _confirmable(admin, job_id)
-        path = _uploaded_file(admin.store, job_id)
+        path = _uploaded_file(admin, job_id)
         if path is not None:
             shutil.rmtree(path.parent, ignore_errors=True)
         admin.store.update_job(job_id, state="cancelled", stage="Đã hủy", message="Không thêm gì vào corpus.")
