@@ -23,6 +23,7 @@ from itertools import pairwise
 from . import vocabulary
 from .chunking import provision_at
 from .citations import one_per_passage
+from .dates import dates_in
 from .evidence import ITEM_BREAK, Candidate, ScoreWeights, enumerates, qualifier_agreement, score_candidates
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
@@ -53,7 +54,6 @@ _NEGATION = re.compile(r"^(?:[^,;:]{0,40}\s)?(?:không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
 _LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
-_FULL_DATE = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|(\d{1,2})/(\d{1,2})/(\d{4})")
 _CLAUSE_MARGIN = 0.1
 _STAGE_NAMES = {"plan": "kế hoạch", "actual": "thực hiện", "": ""}
 _CLAUSE_QUALIFIER = 0.2  # qualifiers (programme, plan/actual, a part) decide between the figures of one sentence
@@ -542,15 +542,8 @@ def _first_clause(quote: str, limit: int = 160) -> str:
 
 def _passed_note(phrase: str, today: dt.date) -> str:
     """ " Hạn này đã qua (…)." when the date is before today."""
-    match = _FULL_DATE.search(phrase)
-    if match is None:
-        return ""
-    day, month, year = (int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:]))
-    try:
-        when = dt.date(year, month, day)
-    except ValueError:
-        return ""
-    if when >= today:
+    when = next((d.date() for d, _, _ in dates_in(phrase) if d.year), None)
+    if when is None or when >= today:
         return ""
     return " Hạn này đã qua."
 

@@ -28,6 +28,7 @@ from functools import lru_cache
 from . import vocabulary
 from .acronyms import defined_names
 from .chunking import provision_at
+from .dates import DATED
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .legal import number_matches
@@ -52,7 +53,7 @@ _CONTINUATION = 3
 _PARTIAL = 0.8  # credit for the start of a long name
 _RULE_KINDS = ("regulation", "direction_letter")
 _REFERENCE = re.compile(r"(?:khoản\s+(\d+)\s+)?Điều\s+(\d+[a-z]?)", re.IGNORECASE)
-_DAY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
+_DAY_DATE = re.compile(DATED, re.IGNORECASE)
 ITEM_BREAK = re.compile(r"[,;]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"\s*(?:[-+•–]|\(?\d{1,2}[.)]|[a-zđ]\))\s")

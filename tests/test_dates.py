@@ -14,7 +14,7 @@ from assistant.legal import recognise
 REPO = Path(__file__).resolve().parent.parent
 # Files that still hold a date pattern of their own; each is to call assistant/dates.py instead
 # (periods.py reads parts of a year, "6 tháng đầu năm", not days).
-OWN_DATE_PATTERNS = {"answering.py", "evidence.py", "kinds.py", "text.py", "periods.py"}
+OWN_DATE_PATTERNS = {"kinds.py", "text.py", "periods.py"}
 DATED_FORMS = [
     "15/7/2023",
     "15-7-2023",
