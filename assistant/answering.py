@@ -464,13 +464,23 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         places = [name for key, name in province_mentions(text) if key not in asked]
         if places:
             return "Gồm: " + ", ".join(dict.fromkeys(places)) + "."
+    titles = _QUOTED_TITLE.findall(text)
+    if len(titles) >= 2:  # items named in quotes: đề án “A” và “B”
+        counted = _counted(query, text[: text.index("“")])
+        items = "; ".join(f"“{t.strip()}”" for t in dict.fromkeys(titles))
+        return (f"{counted}, gồm: " if counted else "Gồm: ") + items + "."
     opener = None
     for found in (_INLINE_PLACES if query.asks_places else _INLINE_LIST).finditer(text):
         if len(text) - found.end() > 20:
             opener = found
             break
+    if opener is None and not enumerates(text):
+        return ""  # a sentence that lists nothing: quoted, no items made up from it
     counted = _counted(query, text[: opener.start()] if opener else "")
     return (f"{counted}, gồm: " if counted else "Gồm: ") + _first_clause(text[opener.end() :] if opener else text, 260)
+
+
+_QUOTED_TITLE = re.compile(r"“([^“”]{3,200})”")
 
 
 def _counted(query: Query, lead_in: str) -> str:

@@ -125,6 +125,13 @@ def test_a_long_sentence_is_quoted_around_the_item_asked(assistant: Assistant) -
     assert answer.citations[0].doc_id == "daklak-2022-6-thang"
 
 
+def test_items_named_in_quotes_are_the_list(assistant: Assistant) -> None:
+    # "… tham gia đề án KCQG “A” và “B”": the items are the quoted names, not the sentence's opening
+    lead = assistant.ask("10 co so o an giang tham gia nhung de an kcqg nao vay").answer.splitlines()[0]
+    assert lead.startswith("Gồm: “Hỗ trợ ứng dụng giải pháp truy xuất nguồn gốc")
+    assert "“Hỗ trợ xây dựng bộ nhận diện thương hiệu trực tuyến" in lead
+
+
 def test_citation_quotes_the_document_exactly(assistant: Assistant) -> None:
     answer = assistant.ask("Kế hoạch hỗ trợ ứng dụng MMTB của Đồng Nai năm 2023 có kinh phí bao nhiêu?")
     assert answer.found
