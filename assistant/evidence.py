@@ -63,6 +63,7 @@ _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
 _REGION = vocabulary.qualifier("region", "document")
 _NAMED_REGION = vocabulary.qualifier("named_region", "document")
+_NATIONWIDE = vocabulary.qualifier("nationwide", "document")
 _TOTAL = vocabulary.qualifier("total", "document")
 _FACILITY = vocabulary.qualifier("facility", "document")
 _CLUSTER = vocabulary.qualifier("cluster", "document")
@@ -635,6 +636,8 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
         if not _place_covered(province, places, written):
             info = province_info(province)
             return f"tỉnh/thành {info.name if info else province.title()}"
+    if query.nationwide and not query.provinces and _of_part_of_country(unit.text, chunk, meta):
+        return "phạm vi cả nước (đoạn này nói về một vùng hay một tỉnh)"
     if query.articles:  # "theo Điều 4 Nghị định 45/2012": only that article answers
         provision = provision_at(index.text_of(chunk.doc_id), unit.start) if meta.get("kind") == "regulation" else ""
         if provision.split(",")[0].removeprefix("Điều ").strip() not in query.articles:
@@ -651,6 +654,15 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
             if year not in about:
                 return f"năm {year}"
     return _other_period(query, unit, chunk, index)
+
+
+def _of_part_of_country(sentence: str, chunk: Chunk, meta: dict[str, object]) -> bool:
+    """Whether a figure is of one province (its document's) or one region (its sentence, heading or document
+    title names the region: "20 tỉnh, thành phố khu vực phía Nam"), not of the whole country."""
+    if meta.get("province"):
+        return True
+    scope = fold(f"{sentence} {chunk.heading} {meta.get('title', '')}")
+    return bool(_NAMED_REGION.search(scope)) and not _NATIONWIDE.search(fold(sentence))
 
 
 _LEAD_PLACES: dict[tuple[str, str], frozenset[str]] = {}

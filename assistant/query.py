@@ -102,6 +102,7 @@ _PLAN = vocabulary.qualifier("plan", "question")
 _HOW_MANY = re.compile(r"\b(?:bao nhieu|may)\b(?! moc| thiet)")
 _ACTUAL = vocabulary.qualifier("actual", "question")
 _REGION = vocabulary.qualifier("region", "question")
+_NATIONWIDE = vocabulary.qualifier("nationwide", "question")
 _PART = vocabulary.qualifier("part", "question")
 _TOTAL = vocabulary.qualifier("total", "question")
 
@@ -115,7 +116,7 @@ class Query:
     of "đề án"); terms: folded topic term -> weight; key_terms: terms of the asked part
     that carry the question (absent from every passage, the documents do not answer
     it); provinces, years: named in the question; programme ("national"/"local"),
-    stage ("plan"/"actual"), region (the whole region asked), total (a total asked).
+    stage ("plan"/"actual"), region (the whole region asked), nationwide (the whole country), total (a total asked).
     """
 
     text: str
@@ -130,6 +131,7 @@ class Query:
     programme: str | None = None
     stage: str | None = None
     region: bool = False
+    nationwide: bool = False  # the whole country asked ("cả nước", "toàn quốc"), not a region or a province
     total: bool = False
     part: bool = False  # one part asked ("riêng phần KCĐP"), not the total
     inclusive: bool = False  # a total with a part named in it ("tính chung cả phần đối ứng")
@@ -284,6 +286,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         programme=_programme(folded),
         stage=_stage_asked(accented, match) if _FIGURES & set(match.kind.facts) else None,
         region=bool(_REGION.search(folded)),
+        nationwide=bool(_NATIONWIDE.search(folded)),
         total=bool(_TOTAL.search(folded)) or bool(_INCLUDING.search(folded)),  # "kể cả …" asks the sum
         inclusive=bool(_INCLUDING.search(folded)),
         part=bool(_PART.search(folded)),

@@ -24,6 +24,8 @@ from assistant.types import Citation
         # the letter says "gửi ... hồ sơ"; users write "nộp"
         ("han nop ho so de an KCQG", "Trước ngày 30 tháng 9 năm 2023.", "cv-400-ctdp-qlkc-2024"),
         ("Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?", "140 tỷ đồng.", "cv-400-ctdp-qlkc-2024"),
+        # ... which is the whole country's: a national figure in a national letter answers "cả nước"
+        ("nam 2022 kcqg ca nuoc dc phan bo bao nhieu ty", "140 tỷ đồng", "cv-400-ctdp-qlkc-2024"),
         ("Đồng Nai tập huấn khởi sự doanh nghiệp cho bao nhiêu học viên?", "274 học viên.", "dongnai-2023-ket-qua"),
         ("Ai ký Công văn 400/CTĐP-QLKC?", "Ngô Quang Trung.", "cv-400-ctdp-qlkc-2024"),
         ("Hội nghị khuyến công phía Nam năm 2023 tổ chức ở đâu?", "Hậu Giang.", "phia-nam-2023-hoi-nghi"),
@@ -161,6 +163,8 @@ def test_yes_no_question_answers_with_the_condition(assistant: Assistant) -> Non
         # the figures that count the noun asked lack the year; a count of another noun ("1000 cuốn brochure
         # sản phẩm …") is none of them
         ("dong nai nam 2022 co bn san pham duoc cong nhan cnnt tieu bieu cap tinh", "năm 2022"),
+        # the whole country asked: a region's figure (the southern provinces' report) is not it
+        ("giai ngan kcqg 2023 toan quoc dat bn %", "phạm vi cả nước"),
     ],
 )
 def test_refuses_places_and_years_the_documents_lack(assistant: Assistant, question: str, named: str) -> None:
