@@ -467,8 +467,8 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
     titles = _QUOTED_TITLE.findall(text)
     if len(titles) >= 2:  # items named in quotes: đề án “A” và “B”
         counted = _counted(query, text[: text.index("“")])
-        items = "; ".join(f"“{t.strip()}”" for t in dict.fromkeys(titles))
-        return (f"{counted}, gồm: " if counted else "Gồm: ") + items + "."
+        names = "; ".join(f"“{t.strip()}”" for t in dict.fromkeys(titles))
+        return (f"{counted}, gồm: " if counted else "Gồm: ") + names + "."
     opener = None
     for found in (_INLINE_PLACES if query.asks_places else _INLINE_LIST).finditer(text):
         if len(text) - found.end() > 20:
