@@ -67,6 +67,8 @@ _WHERE_USER_IS = re.compile(
 # A clause naming the programme, a year or a province qualifies the question even in a personal message.
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
 # A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
+# a noun pointing back to what the user told of their case: "mảng này", "khoản này", "việc đó"
+_ANAPHOR = re.compile(r"\b(?:mang|khoan|viec|loai|linh vuc|nganh|san pham|muc|cai|vu)\s+(?:nay|do|ay)\b")
 _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
 # "qđ 1994", "công văn 7386": a number after a document's type is its number, not a year
 _DOC_NUMBER_TYPED = re.compile(
@@ -265,6 +267,8 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     places = set(provinces_in(accented)) | (_STAGE_WORDS - _negated(folded))
     asked_terms = [t for t in asked_terms if t not in places]
     situation_terms = [t for t in situation_terms if t not in places]
+    if _ANAPHOR.search(fold(asked)):  # "… có ưu tiên mảng này không": the case told is what is asked about
+        asked_terms, situation_terms = asked_terms + situation_terms, []
     weights = term_weights(asked_terms + situation_terms, index)
     for term in situation_terms:
         weights[term] *= SITUATION_WEIGHT

@@ -136,6 +136,16 @@ def test_items_named_in_quotes_are_the_list(assistant: Assistant) -> None:
     assert "“Hỗ trợ xây dựng bộ nhận diện thương hiệu trực tuyến" in lead
 
 
+def test_a_question_pointing_back_to_the_users_case_is_about_it(assistant: Assistant) -> None:
+    # "… có ưu tiên mảng này không": "mảng này" is the processing the user told of, so its words are asked
+    answer = assistant.ask(
+        "nha em lam ca kho, che bien thuy san o Ca Mau, muon lam mo hinh trinh dien ky thuat che bien "
+        "thi kcqg 2024 co uu tien mang nay ko"
+    )
+    assert answer.found
+    assert "chế biến nông lâm thủy sản" in answer.answer.splitlines()[0]
+
+
 def test_citation_quotes_the_document_exactly(assistant: Assistant) -> None:
     answer = assistant.ask("Kế hoạch hỗ trợ ứng dụng MMTB của Đồng Nai năm 2023 có kinh phí bao nhiêu?")
     assert answer.found
