@@ -602,7 +602,8 @@ def _citation(query: Query, item: Candidate, index: LoadedIndex, params: AnswerP
     if meta.get("kind") == "regulation":  # a window of an article: name the clause the quote is in
         locator = provision_at(index.text_of(chunk.doc_id), start) or locator
     score = max(0.01, min(1.0, item.score))
-    return Citation(chunk.doc_id, meta.get("title", chunk.doc_id), locator, quote, score, start, end)
+    title = meta.get("title", chunk.doc_id)
+    return Citation(chunk.doc_id, title, locator, quote, score, start, end, chunk.provision)  # the same article
 
 
 def _trim(query: Query, item: Candidate, limit: int) -> tuple[int, int]:

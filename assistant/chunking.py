@@ -4,9 +4,10 @@ Regulations split on Phần/Chương/Mục/Điều, and long articles on khoản
 reports split on their numbered sections ("1.", "1.1.", "II.") keeping each
 "Kế hoạch:" line with its "Thực hiện:" line; other texts split on paragraphs.
 Every chunk keeps its document id, a human locator ("Điều 3, khoản 2, điểm b",
-"mục 3.3") and its exact character span. Table rows ("a | b | c" lines, header row
-first) stay with their header: a chunk of rows that starts below the header row
-carries that row in its heading, so it is searched together with its rows.
+"mục 3.3"), its exact character span and, in a legal text, the typed `Provision` it starts in
+(article, clause, point; computed here once, stored in the index, read by relations.py).
+Table rows ("a | b | c" lines, header row first) stay with their header: a chunk of rows that
+starts below the header row carries that row in its heading, so it is searched together with its rows.
 `provision_in` gives the `Provision` (article, clause, point) any character of a legal text
 stands in, from a map of its lines made once per text (the last 64 texts are kept).
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .text import split_sentences
-from .types import Chunk, DocumentRecord
+from .types import Chunk, DocumentRecord, Provision
 
 __all__ = ["ChunkingParams", "Provision", "chunk_corpus", "chunk_document", "provision_at", "provision_in"]
 
@@ -69,10 +70,11 @@ def chunk_corpus(documents: list[DocumentRecord], params: ChunkingParams | None 
 
 
 def chunk_document(doc: DocumentRecord, params: ChunkingParams | None = None) -> list[Chunk]:
-    """Chunks of one document, each with locator, heading path and character span."""
+    """Chunks of one document, each with locator, heading path, character span and (legal texts) provision."""
     params = params or ChunkingParams()
     lines = _lines(doc.text)
-    if any(_ARTICLE.match(line.text) for line in lines):
+    legal = any(_ARTICLE.match(line.text) for line in lines)
+    if legal:
         units = _legal_units(lines)
     elif sum(bool(_SECTION.match(line.text)) for line in lines) >= 2:
         units = _report_units(lines)
@@ -83,7 +85,8 @@ def chunk_document(doc: DocumentRecord, params: ChunkingParams | None = None) ->
     for unit in units:
         for locator, start, end in _fit(unit, doc.text, params):
             path = unit.path + ([headers[start]] if start in headers else [])
-            chunks.append(_make_chunk(doc, len(chunks), locator, start, end, path))
+            provision = provision_in(doc.text, start) if legal else None
+            chunks.append(_make_chunk(doc, len(chunks), locator, (start, end), path, provision))
     return chunks
 
 
@@ -293,7 +296,10 @@ def _number_parts(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int
     return out
 
 
-def _make_chunk(doc: DocumentRecord, ordinal: int, locator: str, start: int, end: int, path: list[str]) -> Chunk:
+def _make_chunk(
+    doc: DocumentRecord, ordinal: int, locator: str, span: tuple[int, int], path: list[str], provision: Provision | None
+) -> Chunk:
+    start, end = span
     body = doc.text[start:end]
     heading = " > ".join([doc.title, *[p for p in path if not body.startswith(p)]])
     digest = hashlib.sha1(f"{locator}\n{body}".encode()).hexdigest()[:10]
@@ -305,27 +311,8 @@ def _make_chunk(doc: DocumentRecord, ordinal: int, locator: str, start: int, end
         start=start,
         end=end,
         heading=heading,
+        provision=provision,
     )
-
-
-@dataclass(frozen=True)
-class Provision:
-    """Where a line of a legal text stands: article `number` ("4"; an annex's "II" when `annex`), clause, point."""
-
-    number: str
-    clause: str = ""
-    point: str = ""
-    annex: bool = False
-
-    @property
-    def article(self) -> str:
-        """ "Điều 4", "Phụ lục II"."""
-        return f"Phụ lục {self.number}".strip() if self.annex else f"Điều {self.number}"
-
-    def __str__(self) -> str:
-        """ "Điều 4, khoản 2, điểm a" (the locator a citation shows)."""
-        parts = (self.article, self.clause and f"khoản {self.clause}", self.point and f"điểm {self.point}")
-        return ", ".join(p for p in parts if p)
 
 
 def provision_in(text: str, offset: int) -> Provision | None:

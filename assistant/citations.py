@@ -33,4 +33,4 @@ def one_per_passage(citations: list[Citation], text_of: Callable[[str], str]) ->
 def _spanning(first: Citation, other: Citation, text: str) -> Citation:
     start, end = min(first.start, other.start), max(first.end, other.end)
     score = max(first.score, other.score)
-    return Citation(first.doc_id, first.title, first.locator, text[start:end], score, start, end)
+    return Citation(first.doc_id, first.title, first.locator, text[start:end], score, start, end, first.provision)

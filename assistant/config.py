@@ -27,6 +27,12 @@
 | KHUYENCONG_MAX_UPLOAD_MB     | 20                 | largest file staff may upload in /admin, in MB      |
 | KHUYENCONG_REMINDER_DAYS     | 7                  | days before a deadline that /nhac subscribers are reminded |
 
+The fields come in sections, one frozen dataclass each: `StoreSettings` (corpus, index and data
+folders, the state store, retention, what `add` accepts), `RetrievalSettings` (embedding, Chroma,
+top k), `AnsweringSettings` (LLM, question length, answer cache, today), `ServerSettings` (rate
+limit, workers, /admin) and `BotSettings` (message limit, reminders; tokens: bots/config.py).
+`Settings` is all of them as one flat value, so every variable is KHUYENCONG_<FIELD> as above.
+
 The environment is read once, by pydantic-settings (`Settings.from_env`); a value that cannot be
 used raises `ConfigError` naming the variable and the form it takes. `Settings` itself is a plain
 frozen value: tests and worker processes are handed one, nothing is written back to os.environ.
@@ -56,7 +62,12 @@ __all__ = [
     "DEFAULT_TOP_K",
     "MAX_QUESTION_CHARS",
     "MAX_SOURCE_MB",
+    "AnsweringSettings",
+    "BotSettings",
+    "RetrievalSettings",
+    "ServerSettings",
     "Settings",
+    "StoreSettings",
     "limit_query_threads",
 ]
 
@@ -74,36 +85,71 @@ MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
 
 
+# The settings in sections, one frozen dataclass each, read by the parts they name. `Settings` is all of
+# them in one flat value (its fields are theirs: `Settings(index_dir=…)`, `settings.workers`), so each
+# KHUYENCONG_<FIELD> variable keeps its name, and a part can be handed only the section it reads.
 @dataclass(frozen=True)
-class Settings:
-    """All configuration for one `Assistant`; `Settings.from_env()` reads the environment."""
+class StoreSettings:
+    """Where the corpus, the index and the runtime state live, how long state is kept, what `add` accepts."""
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     data_dir: Path = Path("data")
     # empty: SQLite files in data_dir; else the database the state is shared in (a password in it is no repr)
     store_url: str = field(default="", repr=False)
+    answer_retention_days: float = 90.0  # 0: keep forever
+    feedback_retention_days: float = 0.0  # 0: keep forever
+    max_source_mb: float = MAX_SOURCE_MB  # text of one source added to the corpus, in MB of UTF-8
+    fetch_timeout: float = 30.0  # seconds for a whole URL download
+    fetch_max_mb: float = 20.0
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """The embedding backend, its vector cache and store, how many passages a search returns."""
+
     embedding: str = DEFAULT_EMBEDDING
     embedding_cache: Path | None = None
     chroma_url: str = ""
+    top_k: int = DEFAULT_TOP_K
+
+
+@dataclass(frozen=True)
+class AnsweringSettings:
+    """The optional LLM, the longest question, the answer cache, a fixed "today"."""
+
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
     max_question_chars: int = MAX_QUESTION_CHARS
-    max_source_mb: float = MAX_SOURCE_MB  # text of one source added to the corpus, in MB of UTF-8
     today: dt.date | None = None  # fixed "today" for passed-deadline notes (tests); None = the real date
-    top_k: int = DEFAULT_TOP_K
-    rate_limit: Rate = DEFAULT_RATE_LIMIT  # HTTP API requests per client address
-    answer_retention_days: float = 90.0  # 0: keep forever
-    feedback_retention_days: float = 0.0  # 0: keep forever
-    fetch_timeout: float = 30.0  # seconds for a whole URL download
-    fetch_max_mb: float = 20.0
     answer_cache: int = DEFAULT_ANSWER_CACHE  # answers kept in memory by a server process (0: none)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The HTTP server: request limit, worker processes, the /admin area."""
+
+    rate_limit: Rate = DEFAULT_RATE_LIMIT  # HTTP API requests per client address
     workers: int = 1  # server processes: more than one share the conversations through the store
-    bot_rate_limit: Rate = DEFAULT_BOT_RATE_LIMIT  # chat messages per user
     admin_token: str = field(default="", repr=False)  # empty: the /admin area is off
     max_upload_mb: float = MAX_UPLOAD_MB  # one file uploaded in /admin
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """The chat bots (their tokens and secrets: bots/config.py)."""
+
+    bot_rate_limit: Rate = DEFAULT_BOT_RATE_LIMIT  # chat messages per user
     reminder_days: int = DEFAULT_REMINDER_DAYS  # deadline reminders go out this many days before (and until) the day
+
+
+@dataclass(frozen=True)
+class Settings(BotSettings, ServerSettings, AnsweringSettings, RetrievalSettings, StoreSettings):
+    """All configuration for one `Assistant`; `Settings.from_env()` reads the environment.
+
+    (Chunking sizes are no setting: `chunking.ChunkingParams`, saved beside the index.)
+    """
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -77,7 +77,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # m001: first layout (gen-*/meta.json, chunks.jsonl, texts.jsonl, bm25/, restorer.json, terms.json).
-SCHEMA_VERSION = 1
+# m002: each chunks.jsonl line holds the chunk's `provision` (article, clause, point, annex; null outside one).
+SCHEMA_VERSION = 2
 Progress = Callable[[str, int, int], None]
 
 
@@ -516,8 +517,7 @@ def _load_generation(index_dir: Path, name: str) -> LoadedIndex:
     folder = index_dir / name
     try:
         meta = read_meta(folder)
-        with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
-            chunks = [Chunk(**json.loads(line)) for line in handle]
+        chunks = _read_chunks(folder)
         lexical = LexicalIndex.load(folder / "bm25")
         restorer = DiacriticRestorer.from_dict(json.loads((folder / "restorer.json").read_text(encoding="utf-8")))
         frequencies = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
@@ -640,7 +640,7 @@ def _segments(
 
 def _read_chunks(folder: Path) -> list[Chunk]:
     with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
-        return [Chunk(**json.loads(line)) for line in handle]
+        return [Chunk.from_json(line) for line in handle]
 
 
 def _fingerprint(keys: list[str], params: ChunkingParams, backend: EmbeddingBackend | None, chroma_url: str) -> str:
@@ -661,6 +661,8 @@ def _live_meta(index_dir: Path) -> dict[str, Any] | None:
     try:
         meta: dict[str, Any] = json.loads((index_dir / name / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    if meta.get("schema") != SCHEMA_VERSION:  # of another layout: nothing of it is reused, the build starts afresh
         return None
     meta["generation"] = name
     return meta

@@ -151,7 +151,7 @@ def _citation_for(answer: str, hit: Hit, index: LoadedIndex) -> Citation:
     start, end = (picked[0][0], picked[-1][1]) if picked else spans[0]
     title = index.documents.get(chunk.doc_id, {}).get("title", chunk.doc_id)
     quote = chunk.text[start - chunk.start : end - chunk.start]
-    return Citation(chunk.doc_id, title, chunk.locator, quote, min(1.0, hit.score * 30), start, end)
+    return Citation(chunk.doc_id, title, chunk.locator, quote, min(1.0, hit.score * 30), start, end, chunk.provision)
 
 
 def _renumber(text: str, mapping: dict[int, int]) -> str:

@@ -23,11 +23,11 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .chunking import Provision, provision_at, provision_in
+from .chunking import provision_in
 from .indexing import LoadedIndex
 from .legal import RELATIONS, AmendmentSpan, amendment_spans, doc_id_for, number_key, relation_span
 from .text import fold
-from .types import Answer, Citation, Hit
+from .types import Answer, Citation, Hit, Provision
 
 __all__ = ["Change", "annotate_amendments", "changes_to", "prefer_in_force"]
 
@@ -146,11 +146,10 @@ def _named_in(folded_question: str, meta: dict[str, Any]) -> bool:
 
 
 def _is_amended(hit: Hit, changes: dict[str, list[Change]], index: LoadedIndex) -> bool:
-    chunk = hit.chunk
-    if not chunk.locator.startswith("Điều"):  # the chunk is no article's (its own provision is not stored yet)
+    provision = hit.chunk.provision
+    if provision is None or provision.annex:  # the chunk is no article's
         return False
-    provision = provision_in(index.text_of(chunk.doc_id), chunk.start)
-    return any(_spans_for(change, provision, index) for change in changes.get(chunk.doc_id, []))
+    return any(_spans_for(change, provision, index) for change in changes.get(hit.chunk.doc_id, []))
 
 
 # -------------------------------------------------------------------- answers
@@ -180,9 +179,17 @@ def _pinned(citation: Citation, index: LoadedIndex) -> tuple[Citation, Provision
     """The citation with its locator narrowed to the clause and point its quote starts in, and that provision
     (None when the quote is not in the article the locator names)."""
     provision = provision_in(index.text_of(citation.doc_id), citation.start)
-    if provision is None or provision.annex or citation.locator.split(",")[0].split(" (")[0] != provision.article:
+    if provision is None or provision.annex or _named_article(citation) != provision.article:
         return citation, None
-    return replace(citation, locator=str(provision)), provision
+    return replace(citation, locator=str(provision), provision=provision), provision
+
+
+def _named_article(citation: Citation) -> str:
+    """ "Điều 4": the article the citation's locator names ("" for none)."""
+    if citation.provision is not None:
+        return citation.provision.article
+    # a citation built without its provision (answering._referenced_citation's): read from the locator
+    return citation.locator.split(",")[0].split(" (")[0]
 
 
 def _change_citation(change: Change, span: tuple[int, int], cited: Citation, index: LoadedIndex) -> Citation:
@@ -190,8 +197,9 @@ def _change_citation(change: Change, span: tuple[int, int], cited: Citation, ind
     text = index.text_of(change.source)
     start, end = span[0], _cut(text, *span)
     title = str(index.documents[change.source].get("title", change.source))
-    locator = provision_at(text, start) or _chunk_locator(index, change.source, start)
-    return Citation(change.source, title, locator, text[start:end], cited.score, start, end)
+    provision = provision_in(text, start)
+    locator = str(provision) if provision else _chunk_locator(index, change.source, start)
+    return Citation(change.source, title, locator, text[start:end], cited.score, start, end, provision)
 
 
 def _spans_for(change: Change, provision: Provision | None, index: LoadedIndex) -> list[tuple[int, int, str]] | None:

@@ -58,7 +58,8 @@ __all__ = [
 
 SEGMENTS_DIR = "segments"
 # A change of what a segment holds or how it is computed (tokens, terms, restorer counts) changes every key.
-VERSION = 1
+# 2: chunk lines hold the chunk's provision.
+VERSION = 2
 K1, B = 1.2, 0.75  # BM25 as LexicalIndex has always built it (bm25s, method "lucene")
 _KINDS = ("uni", "free", "bi")  # the restorer's three counts
 
@@ -131,7 +132,7 @@ class Segment:
 
     def chunks(self) -> list[Chunk]:
         """The document's chunks."""
-        return [Chunk(**json.loads(line)) for line in self.chunk_lines.decode("utf-8").splitlines()]
+        return [Chunk.from_json(line) for line in self.chunk_lines.decode("utf-8").splitlines()]
 
     def for_document(self, doc: DocumentRecord, key: str) -> Segment:
         """This segment for another document of the same title and text (chunk ids carry the document id)."""
@@ -168,7 +169,7 @@ def content_key(doc: DocumentRecord, params: ChunkingParams) -> str:
 def compute_segment(doc: DocumentRecord, params: ChunkingParams, vocabulary: Vocabulary, key: str = "") -> Segment:
     """Chunk, tokenize and count one document (the per-chunk Python work of a build)."""
     chunks = chunk_document(doc, params)
-    lines = "".join(json.dumps(c.__dict__, ensure_ascii=False) + "\n" for c in chunks)
+    lines = "".join(c.to_json() + "\n" for c in chunks)
     pointer, ids, tfs, lengths = [0], [], [], []
     terms: Counter[str] = Counter()
     for chunk in chunks:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Answer", "Chunk", "Citation", "DocumentKind", "DocumentRecord", "Filters", "Hit"]
+__all__ = ["Answer", "Chunk", "Citation", "DocumentKind", "DocumentRecord", "Filters", "Hit", "Provision"]
 
 
 # Every place that names document kinds reads them from this enum. Each member carries how people
@@ -95,8 +96,29 @@ class DocumentRecord:
 
 
 @dataclass(frozen=True)
+class Provision:
+    """Where a line of a legal text stands: article `number` ("4"; an annex's "II" when `annex`), clause, point."""
+
+    number: str
+    clause: str = ""
+    point: str = ""
+    annex: bool = False
+
+    @property
+    def article(self) -> str:
+        """ "Điều 4", "Phụ lục II"."""
+        return f"Phụ lục {self.number}".strip() if self.annex else f"Điều {self.number}"
+
+    def __str__(self) -> str:
+        """ "Điều 4, khoản 2, điểm a" (the locator a citation shows)."""
+        parts = (self.article, self.clause and f"khoản {self.clause}", self.point and f"điểm {self.point}")
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
 class Chunk:
-    """A passage of one document, with a human locator and its character span."""
+    """A passage of one document, with a human locator, its character span and, in a legal text, the
+    `Provision` it starts in (None in the preamble, the signature block and texts of no articles)."""
 
     id: str
     doc_id: str
@@ -105,6 +127,18 @@ class Chunk:
     start: int
     end: int
     heading: str = ""
+    provision: Provision | None = None
+
+    def to_json(self) -> str:
+        """One chunks.jsonl line (without its newline)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, line: str | bytes) -> Chunk:
+        """The chunk of a chunks.jsonl line."""
+        data = json.loads(line)
+        provision = data.pop("provision")  # a line written before provisions were stored: KeyError, not None
+        return cls(**data, provision=Provision(**provision) if provision is not None else None)
 
     def search_text(self) -> str:
         """Text used for lexical and dense matching: heading path plus body."""
@@ -149,6 +183,7 @@ class Citation:
     score: float
     start: int
     end: int
+    provision: Provision | None = None  # where `locator` points (its article at least); None: no article, or unknown
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form of a citation (the public `ask --json` schema)."""
