@@ -24,7 +24,15 @@ from . import vocabulary
 from .chunking import provision_at
 from .citations import one_per_passage
 from .dates import dates_in
-from .evidence import ITEM_BREAK, Candidate, ScoreWeights, enumerates, qualifier_agreement, score_candidates
+from .evidence import (
+    ITEM_BREAK,
+    QUOTED_NAME,
+    Candidate,
+    ScoreWeights,
+    enumerates,
+    qualifier_agreement,
+    score_candidates,
+)
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
@@ -464,7 +472,7 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         places = [name for key, name in province_mentions(text) if key not in asked]
         if places:
             return "Gồm: " + ", ".join(dict.fromkeys(places)) + "."
-    titles = _QUOTED_TITLE.findall(text)
+    titles = QUOTED_NAME.findall(text)
     if len(titles) >= 2:  # items named in quotes: đề án “A” và “B”
         counted = _counted(query, text[: text.index("“")])
         names = "; ".join(f"“{t.strip()}”" for t in dict.fromkeys(titles))
@@ -478,9 +486,6 @@ def _list_lead(query: Query, best: Candidate, citations: list[Citation], index: 
         return ""  # a sentence that lists nothing: quoted, no items made up from it
     counted = _counted(query, text[: opener.start()] if opener else "")
     return (f"{counted}, gồm: " if counted else "Gồm: ") + _first_clause(text[opener.end() :] if opener else text, 260)
-
-
-_QUOTED_TITLE = re.compile(r"“([^“”]{3,200})”")
 
 
 def _counted(query: Query, lead_in: str) -> str:

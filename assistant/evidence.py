@@ -47,7 +47,16 @@ from .text import (
 )
 from .types import Chunk, Hit
 
-__all__ = ["ITEM_BREAK", "Candidate", "ScoreWeights", "doc_years", "enumerates", "score_candidates", "unit_years"]
+__all__ = [
+    "ITEM_BREAK",
+    "QUOTED_NAME",
+    "Candidate",
+    "ScoreWeights",
+    "doc_years",
+    "enumerates",
+    "score_candidates",
+    "unit_years",
+]
 
 _CONTINUATION = 3
 _PARTIAL = 0.8  # credit for the start of a long name
@@ -420,15 +429,21 @@ def _agent_of(query: Query, sentence: str, offset: int) -> list[tuple[int, int]]
     return []
 
 
+_AUXILIARY_WORDS = "da|se|dang|dong|cung|truc tiep"  # folded words between an agent and its verb
 _AGENT_START = re.compile(r"(?:các|những|mọi)\s|[A-ZĐ]")
-_TRAILING_AUXILIARIES = re.compile(r"(?:\s+(?:da|se|dang|dong|cung|truc tiep|phai|can))+$")
+_TRAILING_AUXILIARIES = re.compile(rf"(?:\s+(?:{_AUXILIARY_WORDS}|phai|can))+$")
+
+
+def _clause_start(sentence: str, at: int) -> int:
+    """Where the clause holding offset `at` starts: after the last ".", ";" or ":" before it."""
+    return max(sentence.rfind(mark, 0, at) for mark in ".;:") + 1
 
 
 def _subject_before(sentence: str, folded: str, verb_at: int) -> tuple[int, int] | None:
     """The agents written as common nouns right before the verb, back over the ones joined by commas:
     "…, trước ngày 20 tháng 6 năm 2023, Sở Công Thương, các tổ chức dịch vụ khuyến công xây dựng báo cáo"
     -> "Sở Công Thương, các tổ chức dịch vụ khuyến công" (a part with a number is no agent)."""
-    clause = max(sentence.rfind(mark, 0, verb_at) for mark in ".;:") + 1
+    clause = _clause_start(sentence, verb_at)
     end = clause + len(_TRAILING_AUXILIARIES.sub("", folded[clause:verb_at].rstrip()))
     start = end
     for part in reversed(sentence[clause:end].split(",")):
@@ -443,7 +458,7 @@ def _with_coordinated(sentence: str, offset: int, span: tuple[int, int], pattern
     """From the first agent on, when the one before the verb is the last of several joined by "," or "và"
     ("… Ngô Quang Trung, Phó Cục trưởng … và Giám đốc … Nguyễn Văn Quân đồng chủ trì")."""
     start = span[0] - offset
-    clause = max(sentence.rfind(mark, 0, start) for mark in ".;:") + 1
+    clause = _clause_start(sentence, start)
     before = sentence[clause:start]
     joined = re.search(r"(?:,|\svà)\s+\S[^,]*$", before)
     first = pattern.search(before, 0, joined.start()) if joined is not None and len(before) <= 300 else None
@@ -455,7 +470,7 @@ def _tells_act(query: Query, sentence: str) -> bool:
     return bool(query.agent_verb) and bool(re.search(rf"\b{re.escape(query.agent_verb)}\b", fold(sentence).lower()))
 
 
-_AUXILIARIES = re.compile(r"\s*(?:(?:da|se|dang|dong|cung|truc tiep|la nguoi)\s+)*")
+_AUXILIARIES = re.compile(rf"\s*(?:(?:{_AUXILIARY_WORDS}|la nguoi)\s+)*")
 
 
 def enumerates(text: str) -> bool:
@@ -532,13 +547,13 @@ def _completed_name(sentence: str, offset: int, span: tuple[int, int], names: tu
 
 
 _NAME_END = re.compile(r"\s*(?:,(?!\s+[A-ZĐ]{2,})|[.;:(]|\s(?:và|với|để|do|của|trên|tại|nhằm|sau đây)\s)")
-_QUOTED = re.compile(r"“([^”]{3,120})”")
+QUOTED_NAME = re.compile(r"“([^”]{3,120})”")  # a name written in quotes: “Hỗ trợ …”
 
 
 def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]:
     """The name that follows the noun asked about: "… với tên Điểm bán sản phẩm CNNT …", "thành lập Tổ tư vấn …"."""
     folded = fold(sentence)
-    out = [(offset + m.start(1), offset + m.end(1)) for m in _QUOTED.finditer(sentence)] if noun == "ten" else []
+    out = [(offset + m.start(1), offset + m.end(1)) for m in QUOTED_NAME.finditer(sentence)] if noun == "ten" else []
     for found in re.finditer(rf"(?<!\w){re.escape(noun)}\s+(?=\S)", folded):
         start = found.end() if noun == "ten" else found.start()
         end_match = _NAME_END.search(sentence, found.end())

@@ -273,10 +273,11 @@ class DiacriticRestorer:
         uni: dict[str, Counter[str]] = defaultdict(Counter)
         free: dict[str, Counter[str]] = defaultdict(Counter)
         bi: dict[str, Counter[str]] = defaultdict(Counter)
-        for text in [QUESTION_LEXICON] * 20 + [PLACE_LEXICON, *texts]:
+        learnt = [(QUESTION_LEXICON, False)] * 20 + [(PLACE_LEXICON, True)] + [(text, False) for text in texts]
+        for text, pairs_only in learnt:  # the place names count as pairs only
             words = re.findall(r"[^\W\d_]+", nfc(text))
             lower = [word.lower() for word in words]
-            for pos, word in enumerate(lower if text is not PLACE_LEXICON else ()):  # names: as pairs only
+            for pos, word in enumerate(() if pairs_only else lower):
                 uni[fold(word)][word] += 1
                 if not _in_compound(lower, pos, compounds):
                     free[fold(word)][word] += 1
