@@ -41,7 +41,7 @@ chromium: ## headless Chromium for tests/test_web_browser.py: apt-get, only when
 index: install
 	$(KC) index
 
-eval: install ## the development set and the six blind chat sets (figures go to eval/RESULTS.md)
+eval: install ## the development set and the seven blind chat sets (figures go to eval/RESULTS.md)
 	$(KC) index --if-missing
 	$(KC) eval
 	$(KC) eval --questions eval/chatset.jsonl
@@ -50,6 +50,7 @@ eval: install ## the development set and the six blind chat sets (figures go to 
 	$(KC) eval --questions eval/chatset4.jsonl
 	$(KC) eval --questions eval/chatset5.jsonl
 	$(KC) eval --questions eval/chatset6.jsonl
+	$(KC) eval --questions eval/chatset7.jsonl
 
 fuzz: install-fuzz ## schemathesis against the live server's OpenAPI schema, >= 20,000 requests, no 5xx (not in `make test`)
 	$(KC) index --if-missing
