@@ -77,6 +77,7 @@ class AnswerParams:
     # tune part, eval/RESULTS.md: below 0.9 were 10 unanswerable and 8 answerable questions, 3 of them quoted right)
     score_floor: float = 0.9
     unknown_above: float = 0.6  # words the documents never use carry more of the question: not their topic
+    rare_fact_share: float = 0.05  # ... unless the best sentence holds a fact of the kind asked that this few hold
     direct_from: float = 0.55  # coverage from which the fact leads the answer
     floor_ratio: float = 0.75  # candidates this close to the best may replace it (the one naming the place/year)
     support_ratio: float = 0.9
@@ -132,7 +133,7 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
         return Decision("refuse", candidates=candidates, missing=candidates[0].missing)
     if best.missing:
         return Decision("refuse", candidates=candidates, missing=best.missing)
-    if _topic_absent(query, best, candidates, params) or best.score < params.score_floor:
+    if _topic_absent(query, best, candidates, index, params) or best.score < params.score_floor:
         return Decision("refuse", candidates=candidates)
     if query.kind.needs_fact and not best.facts:  # a figure/date asked, and no passage near the top holds one
         return Decision("refuse", candidates=candidates)
@@ -176,18 +177,52 @@ def _holds_preferred(query: Query, candidate: Candidate) -> bool:
     )
 
 
-def _topic_absent(query: Query, best: Candidate, candidates: list[Candidate], params: AnswerParams) -> bool:
+def _topic_absent(
+    query: Query, best: Candidate, candidates: list[Candidate], index: LoadedIndex, params: AnswerParams
+) -> bool:
     """Weak coverage, or the passage contradicts a word that carries the question.
 
     A missing detail ("bánh tráng") is no reason to refuse; a contrast is: the question
     asks "phía Bắc" and the passage says "phía Nam" (the same head word, another modifier).
     """
-    if best.coverage < params.refuse_below or query.unknown_share > params.unknown_above:
+    if best.coverage < params.refuse_below:
         return True
-    if (query.kind.needs_fact or query.kind.lead == "list") and query.unknown_asked:
-        return True  # the figure or list asked is of something the documents never name ("lãi suất")
+    unknown = query.unknown_share > params.unknown_above
+    unnamed = (query.kind.needs_fact or query.kind.lead == "list") and bool(query.unknown_asked)
+    if (unknown or unnamed) and not _holds_rare_fact(query, best, index, params):
+        return True  # mostly words the documents never use, or the figure or list asked is of one ("lãi suất")
     around = _around(best)
     return any(_contradicted(term, query, around) for term in query.asked)  # what excludes what is data
+
+
+def _holds_rare_fact(query: Query, best: Candidate, index: LoadedIndex, params: AnswerParams) -> bool:
+    """Whether the best sentence holds a fact of the kind asked that few sentences of the documents hold
+    (a phone number, a person's name): then the kind found is evidence enough, whatever words of the
+    question the documents never use ("liên hệ zalo sđt nào", "ai ký, chức vụ gì")."""
+    if not query.kind.facts or not best.facts or query.kind.facts[0] in _MEASURES:
+        return False  # a figure measures something: an unknown word is what it measures ("lãi suất bao nhiêu")
+    if fact_share(index, query.kind.facts[0]) >= params.rare_fact_share:
+        return False
+    pattern, base = FACT_PATTERNS[query.kind.facts[0]], best.hit.chunk.start
+    text = best.hit.chunk.text
+    return any(pattern.fullmatch(text[a - base : b - base]) for a, b in best.facts)
+
+
+_MEASURES = frozenset({"money", "count", "percent", "amount", "duration"})
+_FACT_SHARES: dict[tuple[str, str, str], float] = {}
+_SHARE_SAMPLE = 3000  # sentences of this many chunks at most, spread over the index
+
+
+def fact_share(index: LoadedIndex, fact: str) -> float:
+    """Share of the index's sentences that hold a fact of the pattern `fact` (once per generation)."""
+    key = (str(index.folder), index.generation, fact)
+    if key not in _FACT_SHARES:
+        step = max(1, len(index.chunks) // _SHARE_SAMPLE)
+        pattern = FACT_PATTERNS[fact]
+        sentences = [c.text[a:b] for c in index.chunks[::step] for a, b in split_sentences(c.text)]
+        held = sum(1 for sentence in sentences if pattern.search(sentence))
+        _FACT_SHARES[key] = held / len(sentences) if sentences else 1.0
+    return _FACT_SHARES[key]
 
 
 def _contradicted(term: str, query: Query, around: Evidence) -> bool:
@@ -374,7 +409,7 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     style = query.kind.lead
     if style == "yesno":
         clause = _best_clause(query, citations[0].quote)
-        return ("Không: " if _NEGATION.search(clause) else "Có: ") + clause
+        return ("Không: " if _denies(query, clause) else "Có: ") + clause
     if style == "list":
         return _list_lead(query, best, citations, index)
     if style in ("quote", "cause") or not best.facts:
@@ -392,6 +427,25 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     if query.kind.name == "deadline":
         lead += _passed_note(phrase, today)
     return lead
+
+
+_PROGRAMMES = {"national": vocabulary.qualifier("national", "document"), "local": vocabulary.qualifier("local", "document")}
+_NEGATED_SCOPE = re.compile(r"\b(?:khong|chua)\b[^.;]*$")
+
+
+def _denies(query: Query, clause: str) -> bool:
+    """Whether the clause answers the yes/no question with a no: it opens with a negation, or the
+    programme asked ("KCĐP hỗ trợ hả") is named only under a negation or not at all, and the other
+    one is ("… từ nguồn kinh phí khuyến công quốc gia")."""
+    if _NEGATION.search(clause):
+        return True
+    if query.programme not in _PROGRAMMES:
+        return False
+    folded = fold(clause)
+    other = "local" if query.programme == "national" else "national"
+    asked = [m.start() for m in _PROGRAMMES[query.programme].finditer(folded)]
+    affirmed = [at for at in asked if not _NEGATED_SCOPE.search(folded[:at])]
+    return bool(_PROGRAMMES[other].search(folded)) and not affirmed
 
 
 def _completed(query: Query, phrase: str, following: str) -> str:

@@ -261,13 +261,13 @@ KINDS: tuple[Kind, ...] = (
         rf"(?:bao nhieu|so luong) {fold(_COUNT_UNIT_STOP)}[a-z]+(?: [a-z]+)?"
         r"|\bmay\b (?=de an|co so|nguoi|lop|san pham|hoc vien|ho so|lan\b|dot\b|tinh\b|huyen|doan\b|gian hang|hoi cho"
         r"|chuyen de|ca nhan|linh vuc|noi dung|nha\b|don vi|loai\b|buoc\b|muc\b|dieu\b|khoan\b|ban\b|bo\b|thanh phan|%)"
-        r"(?: [a-z]+(?: [a-z]+)?)?|bao nhieu|so luong",
+        r"(?:[a-z]+(?: [a-z]+)?)?|bao nhieu|so luong",  # the noun counted is the cue's: "may co so" counts "co so"
         facts=("count",),
         bias=-4,
     ),
     Kind(
         "yesno",
-        r"(?:không|chưa|phải không|hay không|đúng không|được không|hay chưa)"
+        r"(?:không|chưa|phải không|hay không|đúng không|được không|hay chưa|hả|hở)"
         r"(?:\s+(?:ạ|a|ad|admin|nhé|nhe|nha|vậy|vay|z|hả|ha|anh|chị|em))*\s*\??\s*$|\bcó (?:được|phải|đúng)\b"
         r"|\bđược (?:không|hỗ trợ không)\b|đúng hay sai|đúng không|phải không|hay không",
         facts=(),
@@ -366,6 +366,8 @@ def _matches(accented: str | None, folded: str) -> list[KindMatch]:
                 key, cue = (kind.name, match.start()), match.group(1)
                 if not is_accented and _typed_otherwise(kind, typed, match.span(1)):
                     continue  # "cơ sở may" typed so is no "số mấy"
+                if _INDEFINITE.match(folded, match.start()):
+                    continue  # "mấy năm trước" tells a time, it asks none
                 if cue and (key not in found or len(cue) > len(found[key].cue)):
                     found[key] = KindMatch(kind, cue, _unit(kind, cue), match.start())
     items = list(found.values())
@@ -399,8 +401,12 @@ def _same_sentence(folded: str, a: int, b: int) -> bool:
 
 _ASKING = re.compile(
     r"bao nhieu|\bmay\b|\bnao\b|\bdau\b|\bai\b|%|khi nao|bao gio|bao lau|\bgi\b|vi sao|tai sao|the nao"
-    r"|hay sai|dung khong|phai khong|hay khong|duoc khong|khong\s*\??\s*$"
+    r"|hay sai|dung khong|phai khong|hay khong|duoc khong|(?:khong|\bha)(?:\s+(?:a|ad|admin|nhe|nha|vay|z))*\s*\??\s*$"
 )
+
+
+# "mấy năm trước", "mấy tháng nay": "a few", in a time the user tells about their own case, not a question
+_INDEFINITE = re.compile(r"may (?:ngay|thang|nam|tuan|hom|bua|dot)(?: \w+)? (?:truoc|nay|qua|roi|gan day)\b")
 
 
 _ASKED_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:nao|gi|bao nhieu|dau|j)\b")  # not "may": "máy móc"

@@ -335,9 +335,17 @@ def _typed_with_diacritics(typed: str) -> bool:
     return bool(words) and sum(1 for w in words if has_diacritics(w)) / len(words) >= 0.5
 
 
+# three or more words in a row typed without diacritics: a part of the message typed so ("… thì loai mo hinh
+# nao dc uu tien"), where properly accented Vietnamese seldom has more than two plain syllables in a row
+_PLAIN_RUN = re.compile(r"(?<![^\W\d_])[a-zA-Z]+(?:\s+[a-zA-Z]+){2,}(?![^\W\d_])")
+
+
 def _accented(expanded: str, typed: str, index: LoadedIndex) -> str:
-    """Restore diacritics when most of the typed words lack them (chat often mixes both)."""
-    return expanded if _typed_with_diacritics(typed) else index.restorer.restore(expanded)
+    """Restore diacritics when most of the typed words lack them (chat often mixes both); in a message
+    mostly typed with them, restore only its runs of plain words."""
+    if not _typed_with_diacritics(typed):
+        return index.restorer.restore(expanded)
+    return _PLAIN_RUN.sub(lambda run: index.restorer.restore(run.group(0)), expanded)
 
 
 def _with_compounds(terms: list[str], topic: str) -> list[str]:

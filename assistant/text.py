@@ -433,6 +433,7 @@ def _syllable_key(name: str) -> str:
 
 
 _CANONICAL = {_syllable_key(spelling): p.name for p in vocabulary.provinces() for spelling in (p.name, *p.aliases)}
+_LONGEST_FIRST = tuple(sorted(_CANONICAL, key=len, reverse=True))  # a longer name is matched before one inside it
 PROVINCES = tuple(fold(name) for name in _CANONICAL)
 # Folded syllable form of a name or alias -> how it is spelt, lower case ("nghe an" -> {"nghệ an"}).
 _SPELLINGS: dict[str, set[tuple[str, ...]]] = defaultdict(set)
@@ -446,17 +447,22 @@ _BY_NAME = {_syllable_key(p.name): p for p in vocabulary.provinces()}
 
 def province_mentions(text: str) -> list[tuple[str, str]]:
     """(key, the name as written) for each province named in `text`, in order of appearance."""
+    return list(_province_mentions(text))
+
+
+@lru_cache(maxsize=1 << 15)  # the answer step asks it of the same passage sentences for every question
+def _province_mentions(text: str) -> tuple[tuple[str, str], ...]:
     folded = fold(text)
     if len(folded) != len(text):
-        return [(key, PROVINCE_NAMES[key]) for key in provinces_in(text)]
+        return tuple((key, PROVINCE_NAMES[key]) for key in provinces_in(text))
     found: list[tuple[int, int, str]] = []
-    for spelling in sorted(_CANONICAL, key=len, reverse=True):
+    for spelling in _LONGEST_FIRST:
         pattern = r"(?<!\w)" + r"[\s-]+".join(re.escape(w) for w in spelling.split()) + r"(?!\w)"
         for match in re.finditer(pattern, folded):
             if not any(a <= match.start() < b for a, b, _ in found):
                 found.append((match.start(), match.end(), spelling))
     found.sort()
-    return [(_syllable_key(_CANONICAL[spelling]), text[a:b]) for a, b, spelling in found]
+    return tuple((_syllable_key(_CANONICAL[spelling]), text[a:b]) for a, b, spelling in found)
 
 
 def province_key(name: str) -> str:
@@ -476,16 +482,21 @@ def provinces_in(text: str) -> list[str]:
     A mention typed with other diacritics than the name's is another word: "làng nghề An Giang"
     names An Giang, not "Nghệ An".
     """
+    return list(_provinces_in(text))
+
+
+@lru_cache(maxsize=1 << 15)
+def _provinces_in(text: str) -> tuple[str, ...]:
     folded = " " + " ".join(syllables(text.replace("-", " "))) + " "
     found: list[str] = []
     seen: list[str] = []
-    for name in sorted(_CANONICAL, key=len, reverse=True):
+    for name in _LONGEST_FIRST:
         if f" {name} " in folded and not any(name in other for other in seen) and _typed_as(name, text):
             seen.append(name)
             key = _syllable_key(_CANONICAL[name])
             if key not in found:
                 found.append(key)
-    return found
+    return tuple(found)
 
 
 def _typed_as(name: str, text: str) -> bool:

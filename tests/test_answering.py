@@ -489,3 +489,20 @@ def test_a_facility_owner_is_answered_by_support_for_facilities(assistant: Assis
     """Two rules repair pollution treatment: for CNNT facilities, and for industrial clusters."""
     first = assistant.ask(question).answer.splitlines()[0]
     assert first.startswith("Có: ") and "cụm công nghiệp" not in first, first
+
+
+def test_a_rare_fact_of_the_kind_asked_answers_whatever_words_the_documents_lack(assistant: Assistant) -> None:
+    # "liên hệ", "chức vụ" are words no document uses; a phone number or a person is what few sentences hold
+    phone = assistant.ask("e o bien hoa muon dua sp len diem ban CNNT OCOP dong nai thi lien he zalo sdt nao ad")
+    assert phone.found and phone.answer.startswith("0819.348.787")
+    signer = assistant.ask("ai ký cv định hướng kc năm 2024 vậy, chức vụ j")
+    assert signer.found and signer.answer.startswith("Ngô Quang Trung")
+    # ... not a figure: an unknown word is what a figure measures, and a figure of something else is no answer
+    assert not assistant.ask("vay vốn qua chương trình khuyến công thì lãi suất bao nhiêu phần trăm").found
+
+
+def test_a_yes_no_question_about_one_programme_answered_by_the_other_is_a_no(assistant: Assistant) -> None:
+    asked_local = assistant.ask("năm 2023 đồng nai đi hội chợ Sóc Trăng, tiền thuê gian hàng là kcđp hỗ trợ hả")
+    assert asked_local.answer.startswith("Không:") and "quốc gia" in asked_local.answer.splitlines()[0]
+    asked_national = assistant.ask("năm 2023 đồng nai đi hội chợ Sóc Trăng, tiền thuê gian hàng là kcqg hỗ trợ hả")
+    assert asked_national.answer.startswith("Có:")
