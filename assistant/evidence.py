@@ -744,13 +744,21 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
         if named:
             return named
     lead_in = index.text_of(chunk.doc_id)[max(0, offset - 1200) : offset]
+    opener = _LIST_LINE.findall(lead_in)
+    if opener and unit_years(opener[-1]):  # the items after "Một số kết quả … năm 2022:" are of 2022
+        return unit_years(opener[-1])
     return set(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+
+
+_LIST_LINE = re.compile(r"^[^\n]{0,200}:[ \t]*$", re.MULTILINE)  # a line that opens the paragraphs after it
 
 
 def _frame(sentence: str) -> str:
     """The part of an earlier sentence that frames the ones after it: its opening words, before any item
     ("8 tháng năm 2023, …", "Theo báo cáo, năm 2022 tổng …", "Năm 2022, Trung tâm đã: …"), not a year
     deep inside one of its items ("Thiết kế, In ấn, phát hành … brochure … năm 2022; …")."""
+    if sentence.rstrip().endswith(":"):  # a line opening a list frames all of it: "Một số kết quả … năm 2022:"
+        return sentence.rstrip()[:-1]
     opening = re.split(r"[;:]\s", sentence, maxsplit=1)[0]
     return " ".join(opening.split()[:_FRAME_WORDS])
 

@@ -506,3 +506,11 @@ def test_a_yes_no_question_about_one_programme_answered_by_the_other_is_a_no(ass
     assert asked_local.answer.startswith("Không:") and "quốc gia" in asked_local.answer.splitlines()[0]
     asked_national = assistant.ask("năm 2023 đồng nai đi hội chợ Sóc Trăng, tiền thuê gian hàng là kcqg hỗ trợ hả")
     assert asked_national.answer.startswith("Có:")
+
+
+def test_a_line_opening_a_list_sets_the_year_of_the_paragraphs_after_it(assistant: Assistant) -> None:
+    # "Một số kết quả nổi bật của kế hoạch KCQG năm 2022:" opens the paragraphs of 2022 results below it
+    of_2022 = assistant.ask("Năm 2022 khuyến công quốc gia hỗ trợ bao nhiêu gian hàng hội chợ cho cơ sở CNNT?")
+    assert of_2022.answer.startswith("1.850 gian hàng")
+    of_2023 = assistant.ask("Năm 2023 khuyến công quốc gia hỗ trợ bao nhiêu gian hàng hội chợ cho cơ sở CNNT?")
+    assert "1.850" not in of_2023.answer.splitlines()[0]
