@@ -37,7 +37,7 @@ from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
 from .terms import Evidence
-from .text import PROVINCE_NAMES, fold, province_info, province_mentions, provinces_in, split_sentences
+from .text import PROVINCE_NAMES, fold, folded_compounds, province_info, province_mentions, provinces_in, split_sentences
 from .types import Answer, Citation, Hit
 
 __all__ = [
@@ -237,8 +237,8 @@ def _contradicted(term: str, query: Query, around: Evidence) -> bool:
     words = term.split()
     for position, word in enumerate(words):
         rivals = {w for group in vocabulary.contrasts() if word in group for w in group} - {word}
-        if not rivals:
-            continue
+        if not rivals or " ".join(words[position : position + 2]) in folded_compounds():
+            continue  # the "trung" of "trung tâm" is no direction: it opens a word
         if position:
             heads = [words[position - 1]]
         else:

@@ -29,6 +29,7 @@ from .text import (
     STOPWORDS,
     YEAR,
     compared_years,
+    compound_words,
     expand_abbreviations,
     fold,
     has_diacritics,
@@ -62,7 +63,7 @@ _PERSONAL_SUBJECT = re.compile(rf"(?<!\w){_OWNED}(?: sản xuất)? (?:của )?{
 _UPPER = "[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]"
 # Where the user is: a pronoun, "ở"/"tại" and a name typed with capitals ("e ở Trảng Bom", "mình tại Phú Tân").
 _WHERE_USER_IS = re.compile(
-    rf"(?<!\w)(?i:{_PRONOUN}|{_OWNED} (?:của )?{_PRONOUN}) (?i:ở|o|tại|tai) (?:{_UPPER}[^\W\d_]*(?:\s+|$)){{1,4}}"
+    rf"(?<!\w)(?i:{_PRONOUN}|{_OWNED} (?:của )?{_PRONOUN}) (?i:ở|o|tại|tai) (?:{_UPPER}[^\W\d_]*(?:\s+|$|(?=[,.;!?]))){{1,4}}"
 )
 # A clause naming the programme, a year or a province qualifies the question even in a personal message.
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
@@ -410,9 +411,22 @@ def _drop_fillers(text: str, typed_accents: bool = True) -> str:
             written = text[found.start() : found.end()]
             if typed_accents and has_diacritics(written) and written.lower() not in accented:
                 continue  # "tâm" of "Trung tâm" is not the filler "tầm"
+            if _in_compound_word(text, found.start(), found.end()):
+                continue  # ... nor, when diacritics were restored or spelled out ("ttkc"), a word's syllable
             text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end() :]
             folded = folded[: found.start()] + " " * (found.end() - found.start()) + folded[found.end() :]
     return " ".join(text.split())
+
+
+def _in_compound_word(text: str, start: int, end: int) -> bool:
+    """Whether the phrase at text[start:end] joins its neighbour word into a dictionary word ("trung tâm")."""
+    before, after = text[:start].split()[-1:], text[end:].split()[:1]
+    words = text[start:end].lower().split()
+    compounds = compound_words()
+    return bool(words) and (
+        (bool(before) and f"{before[0].lower()} {words[0]}" in compounds)
+        or (bool(after) and f"{words[-1]} {after[0].lower()}" in compounds)
+    )
 
 
 def _programme(folded: str) -> str | None:

@@ -46,6 +46,7 @@ __all__ = [
     "segment_words",
     "spell_out",
     "split_sentences",
+    "folded_compounds",
     "syllables",
 ]
 
@@ -247,6 +248,12 @@ def compound_words() -> frozenset[str]:
     except OSError:
         return frozenset()
     return frozenset(nfc(line).strip().lower() for line in lines if " " in line.strip())
+
+
+@lru_cache(maxsize=1)
+def folded_compounds() -> frozenset[str]:
+    """`compound_words`, folded: "trung tam" for "trung tâm"."""
+    return frozenset(fold(word) for word in compound_words())
 
 
 class DiacriticRestorer:

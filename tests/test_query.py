@@ -203,3 +203,14 @@ def test_a_part_of_a_message_typed_without_diacritics_is_restored(assistant: Ass
     assert "loại mô hình nào được ưu tiên lựa chọn" in query.accented
     assert {"uu tien", "lua chon"} <= set(query.terms)  # read as the words they are, not four syllables
     assert assistant.analyse("Đề án gửi Sở Công Thương trước ngày nào?").accented == "Đề án gửi Sở Công Thương trước ngày nào?"
+
+
+def test_a_filler_is_no_syllable_of_a_word_spelled_out_or_restored(assistant: Assistant) -> None:
+    # "tầm" (about) is a filler; the "tâm" of "trung tâm", spelled out from "ttkc", is not
+    query = assistant.analyse("kc tinh nam nay, ttkc co xuong khao sat tu van cho co so ko a")
+    assert "trung tam khuyen cong" in query.terms and "trung" not in query.terms
+
+
+def test_the_place_the_user_is_ends_at_a_comma(assistant: Assistant) -> None:
+    query = assistant.analyse("em o Tinh Bien, co nhu cau xin ho tro tu kinh phi kc tinh, ttkc co khao sat tu van ko")
+    assert "Tịnh Biên" in query.situation and "bien" not in query.asked
