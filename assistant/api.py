@@ -85,17 +85,21 @@ def _state(request: Request) -> _State:
     return request.app.state.kc  # type: ignore[no-any-return]
 
 
-def _session(request: Request) -> Session:
+async def _session(request: Request) -> Session:
+    """Async: nothing here waits, so FastAPI need not hand it to a worker thread (one hop per request)."""
     return _state(request).session
 
 
 SessionDep = Annotated[Session, Depends(_session)]
 
 
-def _within_rate_limit(request: Request) -> None:
-    """Count the request against its client address; raise `RateLimited` (429) past the limit."""
+async def _within_rate_limit(request: Request) -> None:
+    """Count the request against its client address; raise `RateLimited` (429) past the limit.
+    The count is a store transaction, run in a worker thread; with no limit there is nothing to count."""
     limiter = _state(request).limiter
-    wait = limiter.wait_for(request.client.host if request.client else "")
+    if limiter.rate.requests <= 0:
+        return
+    wait = await run_in_threadpool(limiter.wait_for, request.client.host if request.client else "")
     if wait > 0:
         rate, seconds = limiter.rate, math.ceil(wait)
         raise RateLimited(
@@ -335,6 +339,7 @@ def create_app(
         feedback=feedback,
         conversations=_default_conversations(settings) if conversations is None else conversations,
         answer_cache=settings.answer_cache if answer_cache is None else answer_cache,
+        answer_threads=0 if assistant.uses_llm() else settings.answer_threads,  # an LLM call waits on the network
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",

@@ -21,6 +21,7 @@
 | KHUYENCONG_MAX_SOURCE_MB     | 20                 | `add` refuses a source with more text (UTF-8 MB)    |
 | KHUYENCONG_ANSWER_CACHE      | 1024               | answers kept in memory per server process; 0 off    |
 | KHUYENCONG_WORKERS           | 1                  | server processes (`serve --workers`)                |
+| KHUYENCONG_ANSWER_THREADS    | 1                  | new answers at once per server process; 0 no limit  |
 | KHUYENCONG_BOT_RATE_LIMIT    | 10/60              | bot messages per user per seconds; 0 off            |
 | KHUYENCONG_TODAY             | (empty: the date)  | fixed "today" for passed-deadline notes (tests)     |
 | KHUYENCONG_ADMIN_TOKEN       | (empty: no /admin) | staff token for /admin (sent as Authorization: Bearer) |
@@ -77,6 +78,7 @@ MAX_QUESTION_CHARS = 2000
 DEFAULT_RATE_LIMIT = Rate(60, 60.0)
 DEFAULT_BOT_RATE_LIMIT = Rate(10, 60.0)
 DEFAULT_ANSWER_CACHE = 1024
+DEFAULT_ANSWER_THREADS = 1
 MAX_UPLOAD_MB = 20.0
 DEFAULT_REMINDER_DAYS = 7
 MIN_ADMIN_TOKEN_CHARS = 16
@@ -132,6 +134,9 @@ class ServerSettings:
 
     rate_limit: Rate = DEFAULT_RATE_LIMIT  # HTTP API requests per client address
     workers: int = 1  # server processes: more than one share the conversations through the store
+    # new answers computed at once in a server process, the others queued first come first served
+    # (0: no limit; not applied with an LLM, whose calls wait on the network): eval/RESULTS.md, load
+    answer_threads: int = DEFAULT_ANSWER_THREADS
     admin_token: str = field(default="", repr=False)  # empty: the /admin area is off
     max_upload_mb: float = MAX_UPLOAD_MB  # one file uploaded in /admin
 
@@ -200,6 +205,7 @@ _FORMS = {
     "fetch_max_mb": "số MB lớn hơn 0",
     "answer_cache": "số câu trả lời nguyên, 0 để tắt",
     "workers": "số tiến trình nguyên từ 1 đến 64",
+    "answer_threads": "số luồng nguyên từ 0 đến 64 (0: không giới hạn)",
     "bot_rate_limit": "SỐ_TIN/SỐ_GIÂY, ví dụ 10/60, hoặc 0",
     "admin_token": f"một chuỗi bí mật dài ít nhất {MIN_ADMIN_TOKEN_CHARS} ký tự, ví dụ tạo bằng `openssl rand -hex 24`",
     "max_upload_mb": "số MB lớn hơn 0",
@@ -241,6 +247,8 @@ def _in_range(name: str, value: Any) -> bool:
         return bool(value >= 0)
     if name == "workers":
         return bool(1 <= value <= MAX_WORKERS)
+    if name == "answer_threads":
+        return bool(0 <= value <= MAX_WORKERS)
     if name == "reminder_days":
         return bool(0 <= value <= 365)
     if name == "admin_token":

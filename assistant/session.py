@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +33,47 @@ from .feedback import FeedbackStore
 from .text import clean_question
 from .types import Answer, Filters
 
-__all__ = ["DEFAULT_ANSWER_CACHE", "AnswerCache", "Exchange", "Session"]
+__all__ = ["DEFAULT_ANSWER_CACHE", "AnswerCache", "Exchange", "FairGate", "Session"]
 
 CacheKey = tuple[ServedState, str, Filters | None]
 CHAT_KEY_PREFIX = "chat:"  # a ':' is in no conversation id a client may send (web/schemas.ID_PATTERN)
+
+
+class FairGate:
+    """At most `slots` threads inside at once, let in in the order they came (first come, first served).
+
+    Answering is CPU-bound Python: past a couple of threads per process, more threads only share the
+    GIL, so that every answer waits on every other (processor sharing, and the store's write lock held
+    by a thread waiting for the GIL). Queued here, a thread waits without taking the GIL, and answers
+    leave in the order questions came. 0 slots: no limit.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._waiting: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        if self.slots <= 0:
+            return
+        with self._lock:
+            if self._inside < self.slots and not self._waiting:
+                self._inside += 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the thread that hands its slot over (the count stays the same)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.slots <= 0:
+            return
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._inside -= 1
 
 
 class AnswerCache:
@@ -45,8 +83,9 @@ class AnswerCache:
     a rebuilt index, or one whose vectors were completed or reopened since, never serves an old answer.
     """
 
-    def __init__(self, assistant: Assistant, size: int = DEFAULT_ANSWER_CACHE) -> None:
+    def __init__(self, assistant: Assistant, size: int = DEFAULT_ANSWER_CACHE, gate: FairGate | None = None) -> None:
         self.assistant = assistant
+        self.gate = gate or FairGate(0)
         self.size = size
         self._items: LRUCache[CacheKey, Answer] | None = LRUCache(size) if size > 0 else None
         self._lock = threading.Lock()
@@ -54,12 +93,14 @@ class AnswerCache:
     def ask(self, question: str, filters: Filters | None) -> Answer:
         """`Assistant.ask`, from memory when this exact question was answered on this index."""
         if self._items is None:
-            return self.assistant.ask(question, filters)
+            with self.gate:
+                return self.assistant.ask(question, filters)
         key = (self.assistant.served_state(), question, filters)
         with self._lock:
             answer = self._items.get(key)
         if answer is None:
-            answer = self.assistant.ask(question, filters)
+            with self.gate:
+                answer = self.assistant.ask(question, filters)
             with self._lock:
                 self._items[key] = answer
         return answer
@@ -96,6 +137,8 @@ class Session:
         Follow-up memory; in memory when omitted.
     answer_cache:
         Answers kept in memory (0: none).
+    answer_threads:
+        New answers computed at once, the other questions queued in arrival order (0: no limit; `FairGate`).
     """
 
     def __init__(
@@ -105,12 +148,13 @@ class Session:
         feedback: FeedbackStore | None = None,
         conversations: ConversationStore | None = None,
         answer_cache: int = 0,
+        answer_threads: int = 0,
     ) -> None:
         self.assistant = assistant
         self.feedback = feedback
         # `is None`, not `or`: an empty ConversationStore is falsy (it has __len__).
         self.conversations = ConversationStore() if conversations is None else conversations
-        self.answers = AnswerCache(assistant, answer_cache)
+        self.answers = AnswerCache(assistant, answer_cache, FairGate(answer_threads))
         self._deadlines = DeadlineFinder(assistant)
 
     # -------------------------------------------------------------- questions

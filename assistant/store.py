@@ -18,11 +18,12 @@ with an upsert, see ratelimit.py), and how two processes creating the tables at 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,11 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ResourceClosedError
 from sqlalchemy.pool import StaticPool
 
 from .errors import ConfigError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "STORE_URL_FORM",
@@ -184,20 +190,56 @@ def _postgresql_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True, json_serializer=_json)
 
 
-_FILE_WRITERS: dict[str, threading.Lock] = {}
+class _FileWriters:
+    """The queue of the writers of one SQLite file: a lock for this process's threads, then an exclusive
+    `flock` of `<file>.writers` for the processes (every `serve` worker, the CLI). A writer that waits
+    for another process sleeps in the kernel and wakes as soon as the file is free, instead of in
+    SQLite's busy handler, which sleeps up to 100 ms a try while the other process holds the file
+    (with 2 workers under load: p99 1-2.7 s, eval/RESULTS.md). BEGIN IMMEDIATE still keeps out a
+    process that does not queue here (an older version); without `fcntl` only the thread lock is taken."""
+
+    def __init__(self, database: Path) -> None:
+        self._threads = threading.Lock()
+        self._path = database.with_name(database.name + ".writers")
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if fcntl is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        except OSError:  # a read-only folder: SQLite's own lock (BEGIN IMMEDIATE) still serialises
+            pass
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if fcntl is not None and self._fd is not None:
+                with suppress(OSError):
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+_FILE_WRITERS: dict[str, _FileWriters] = {}
 _FILE_WRITERS_LOCK = threading.Lock()
 
 
 def _writers_of(url: URL) -> AbstractContextManager[object]:
-    """What the writers of one SQLite file in this process queue on: a lock shared by every `Database`
-    over the file (the feedback store, the rate limits, the conversations). Without it they wait for
-    each other in SQLite's busy handler, which sleeps up to 100 ms a try (p95 985 -> 2,400 ms at 32
-    clients, eval/RESULTS.md); other processes are still kept out by BEGIN IMMEDIATE."""
+    """What the writers of one SQLite file queue on (`_FileWriters`), shared by every `Database` over the
+    file in this process (the feedback store, the rate limits, the conversations). Without it they wait
+    for each other in SQLite's busy handler, which sleeps up to 100 ms a try (p95 985 -> 2,400 ms at 32
+    clients, eval/RESULTS.md)."""
     if not url.database:
         return nullcontext()  # an in-memory database is one connection, which its user serialises
-    key = str(Path(url.database).resolve())
+    path = Path(url.database).resolve()
     with _FILE_WRITERS_LOCK:
-        return _FILE_WRITERS.setdefault(key, threading.Lock())
+        return _FILE_WRITERS.setdefault(str(path), _FileWriters(path))
 
 
 def _sqlite_engine(url: URL, durable: bool) -> Engine:

@@ -68,6 +68,8 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     found: int = 0
+    server_cpu: float = 0.0  # CPU seconds of the server's processes in the window
+    client_cpu: float = 0.0  # CPU seconds of this process (the load generator) in the window
 
     def fail(self, reason: str) -> None:
         self.errors[reason] = self.errors.get(reason, 0) + 1
@@ -152,17 +154,34 @@ async def one_client(
             tally.found += bool(data["found"])
 
 
-async def run_load(base: str, clients: int, duration: float, warmup: float) -> tuple[Tally, float]:
+def group_cpu(group: int) -> float:
+    """CPU seconds (user + system) of the live processes of a process group, from /proc (0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # after the name: state, ppid, pgrp, …, utime (12th), stime (13th)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+async def run_load(base: str, clients: int, duration: float, warmup: float, group: int = 0) -> tuple[Tally, float]:
     """Warm up, then `clients` concurrent loops for `duration` seconds; returns the tally and the wall time."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
         stop_warmup = time.monotonic() + warmup
         await asyncio.gather(*(one_client(client, n, stop_warmup, None, 10_000) for n in range(clients)))
         tally = Tally()
+        server_cpu, client_cpu = group_cpu(group), time.process_time()
         started = time.monotonic()
         stop_at = started + duration
         await asyncio.gather(*(one_client(client, n, stop_at, tally, 100_000) for n in range(clients)))
-        return tally, time.monotonic() - started
+        seconds = time.monotonic() - started
+        tally.server_cpu, tally.client_cpu = group_cpu(group) - server_cpu, time.process_time() - client_cpu
+        return tally, seconds
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -191,6 +210,12 @@ def summarise(workers: int, cache: bool, clients: int, tally: Tally, seconds: fl
         "errors": sum(tally.errors.values()),
         "error_kinds": tally.errors,
         "found_share": round(tally.found / len(ms), 3) if ms else 0.0,
+        # the client shares the machine's cores with the server: both are said
+        "server_cpu_ms_per_request": round(tally.server_cpu * 1000 / len(ms), 1) if ms else 0.0,
+        "client_cpu_ms_per_request": round(tally.client_cpu * 1000 / len(ms), 1) if ms else 0.0,
+        "server_cores": round(tally.server_cpu / seconds, 2) if seconds else 0.0,
+        "client_cores": round(tally.client_cpu / seconds, 2) if seconds else 0.0,
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 
@@ -202,7 +227,7 @@ def benchmark(workers: int, cache: bool, clients: int, duration: float, warmup: 
         base = f"http://{HOST}:{port}"
         try:
             asyncio.run(wait_healthy(base, process))
-            tally, seconds = asyncio.run(run_load(base, clients, duration, warmup))
+            tally, seconds = asyncio.run(run_load(base, clients, duration, warmup, process.pid))
         finally:
             stop_server(process)
     return summarise(workers, cache, clients, tally, seconds)
@@ -225,14 +250,15 @@ def table(rows: list[dict[str, object]]) -> str:
     """Markdown table of the runs."""
     lines = [
         "| tiến trình | bộ nhớ đệm câu trả lời | client | yêu cầu | yêu cầu/s | p50 (ms) | p95 (ms) | p99 (ms) "
-        "| max (ms) | lỗi |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| max (ms) | lỗi | CPU máy chủ / yêu cầu (ms) | CPU client / yêu cầu (ms) | lõi máy chủ + client | tải |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cache = "bật" if r["answer_cache"] else "tắt"
         lines.append(
             f"| {r['workers']} | {cache} | {r['clients']} | {r['requests']} | {r['requests_per_s']} | {r['p50_ms']} "
-            f"| {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['errors']} |"
+            f"| {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['errors']} | {r['server_cpu_ms_per_request']} "
+            f"| {r['client_cpu_ms_per_request']} | {r['server_cores']} + {r['client_cores']} | {r['load_average']} |"
         )
     return "\n".join(lines)
 

@@ -122,6 +122,7 @@ def test_an_unusable_setting_is_named_without_a_traceback(tmp_path: Path) -> Non
         ("KHUYENCONG_MAX_QUESTION_CHARS", "abc", "số ký tự nguyên lớn hơn 0, ví dụ 2000"),
         ("KHUYENCONG_ANSWER_CACHE", "-3", "số câu trả lời nguyên, 0 để tắt"),
         ("KHUYENCONG_WORKERS", "0", "số tiến trình nguyên từ 1 đến 64"),
+        ("KHUYENCONG_ANSWER_THREADS", "-1", "số luồng nguyên từ 0 đến 64 (0: không giới hạn)"),
         ("KHUYENCONG_BOT_RATE_LIMIT", "mười", "SỐ_TIN/SỐ_GIÂY, ví dụ 10/60, hoặc 0"),
         ("KHUYENCONG_TODAY", "hôm nay", "một ngày dạng YYYY-MM-DD"),
     ],
