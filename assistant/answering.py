@@ -37,7 +37,15 @@ from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS
 from .query import Query
 from .terms import Evidence
-from .text import PROVINCE_NAMES, fold, folded_compounds, province_info, province_mentions, provinces_in, split_sentences
+from .text import (
+    PROVINCE_NAMES,
+    fold,
+    folded_compounds,
+    province_info,
+    province_mentions,
+    provinces_in,
+    split_sentences,
+)
 from .types import Answer, Citation, Hit
 
 __all__ = [
@@ -429,7 +437,10 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     return lead
 
 
-_PROGRAMMES = {"national": vocabulary.qualifier("national", "document"), "local": vocabulary.qualifier("local", "document")}
+_PROGRAMMES = {
+    "national": vocabulary.qualifier("national", "document"),
+    "local": vocabulary.qualifier("local", "document"),
+}
 _NEGATED_SCOPE = re.compile(r"\b(?:khong|chua)\b[^.;]*$")
 
 

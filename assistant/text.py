@@ -32,6 +32,7 @@ __all__ = [
     "document_frequencies",
     "expand_abbreviations",
     "fold",
+    "folded_compounds",
     "has_diacritics",
     "is_consonant_run",
     "lexical_tokens",
@@ -46,7 +47,6 @@ __all__ = [
     "segment_words",
     "spell_out",
     "split_sentences",
-    "folded_compounds",
     "syllables",
 ]
 

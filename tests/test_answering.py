@@ -518,5 +518,8 @@ def test_a_line_opening_a_list_sets_the_year_of_the_paragraphs_after_it(assistan
 
 def test_a_syllable_opening_a_word_is_no_contrast(assistant: Assistant) -> None:
     # "trung" of "trung tâm" is no "miền Trung" to be contradicted by "phía Nam"
-    answer = assistant.ask("em o Tinh Bien, co nhu cau xin ho tro tu kinh phi kc tinh nam nay, ttkc co xuong khao sat tu van cho co so ko a")
+    answer = assistant.ask(
+        "em o Tinh Bien, co nhu cau xin ho tro tu kinh phi kc tinh nam nay, "
+        "ttkc co xuong khao sat tu van cho co so ko a"
+    )
     assert answer.found and "08 cơ sở" in answer.answer.splitlines()[0]

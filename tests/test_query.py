@@ -199,10 +199,15 @@ def test_a_word_typed_without_diacritics_that_folds_to_a_function_word_is_no_top
 
 
 def test_a_part_of_a_message_typed_without_diacritics_is_restored(assistant: Assistant) -> None:
-    query = assistant.analyse("Em làm chế biến cá khô, muốn xin kc xây mô hình thì loai mo hinh nao dc uu tien lua chon")
+    query = assistant.analyse(
+        "Em làm chế biến cá khô, muốn xin kc xây mô hình thì loai mo hinh nao dc uu tien lua chon"
+    )
     assert "loại mô hình nào được ưu tiên lựa chọn" in query.accented
     assert {"uu tien", "lua chon"} <= set(query.terms)  # read as the words they are, not four syllables
-    assert assistant.analyse("Đề án gửi Sở Công Thương trước ngày nào?").accented == "Đề án gửi Sở Công Thương trước ngày nào?"
+    assert (
+        assistant.analyse("Đề án gửi Sở Công Thương trước ngày nào?").accented
+        == "Đề án gửi Sở Công Thương trước ngày nào?"
+    )
 
 
 def test_a_filler_is_no_syllable_of_a_word_spelled_out_or_restored(assistant: Assistant) -> None:
