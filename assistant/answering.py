@@ -26,6 +26,7 @@ from .citations import one_per_passage
 from .dates import dates_in
 from .evidence import (
     ITEM_BREAK,
+    PROGRAMMES,
     QUOTED_NAME,
     Candidate,
     ScoreWeights,
@@ -209,11 +210,7 @@ def _holds_rare_fact(query: Query, best: Candidate, index: LoadedIndex, params: 
     question the documents never use ("liên hệ zalo sđt nào", "ai ký, chức vụ gì")."""
     if not query.kind.facts or not best.facts or query.kind.facts[0] in _MEASURES:
         return False  # a figure measures something: an unknown word is what it measures ("lãi suất bao nhiêu")
-    if fact_share(index, query.kind.facts[0]) >= params.rare_fact_share:
-        return False
-    pattern, base = FACT_PATTERNS[query.kind.facts[0]], best.hit.chunk.start
-    text = best.hit.chunk.text
-    return any(pattern.fullmatch(text[a - base : b - base]) for a, b in best.facts)
+    return fact_share(index, query.kind.facts[0]) < params.rare_fact_share and _holds_preferred(query, best)
 
 
 _MEASURES = frozenset({"money", "count", "percent", "amount", "duration"})
@@ -437,10 +434,6 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     return lead
 
 
-_PROGRAMMES = {
-    "national": vocabulary.qualifier("national", "document"),
-    "local": vocabulary.qualifier("local", "document"),
-}
 _NEGATED_SCOPE = re.compile(r"\b(?:khong|chua)\b[^.;]*$")
 
 
@@ -450,13 +443,13 @@ def _denies(query: Query, clause: str) -> bool:
     one is ("… từ nguồn kinh phí khuyến công quốc gia")."""
     if _NEGATION.search(clause):
         return True
-    if query.programme not in _PROGRAMMES:
+    if query.programme not in PROGRAMMES:
         return False
     folded = fold(clause)
     other = "local" if query.programme == "national" else "national"
-    asked = [m.start() for m in _PROGRAMMES[query.programme].finditer(folded)]
+    asked = [m.start() for m in PROGRAMMES[query.programme].finditer(folded)]
     affirmed = [at for at in asked if not _NEGATED_SCOPE.search(folded[:at])]
-    return bool(_PROGRAMMES[other].search(folded)) and not affirmed
+    return bool(PROGRAMMES[other].search(folded)) and not affirmed
 
 
 def _completed(query: Query, phrase: str, following: str) -> str:

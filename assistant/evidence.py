@@ -49,6 +49,7 @@ from .types import Chunk, Hit
 
 __all__ = [
     "ITEM_BREAK",
+    "PROGRAMMES",
     "QUOTED_NAME",
     "Candidate",
     "ScoreWeights",
@@ -70,6 +71,7 @@ _BREAKDOWN = re.compile(r"[-+•\s]*(?:trong do|cu the|bao gom)\s*[:,]?\s*")  # 
 _FACT_CLAUSE_BREAK = re.compile(r"[.;]\s|:\s(?=\D)")  # "…: 60.000.000 đồng" keeps its label
 _NATIONAL = vocabulary.qualifier("national", "document")
 _LOCAL = vocabulary.qualifier("local", "document")
+PROGRAMMES = {"national": _NATIONAL, "local": _LOCAL}  # how a passage names each programme (folded)
 _REGION = vocabulary.qualifier("region", "document")
 _NAMED_REGION = vocabulary.qualifier("named_region", "document")
 _NATIONWIDE = vocabulary.qualifier("nationwide", "document")
