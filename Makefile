@@ -51,6 +51,7 @@ eval: install ## the development set and the seven blind chat sets (figures go t
 	$(KC) eval --questions eval/chatset5.jsonl
 	$(KC) eval --questions eval/chatset6.jsonl
 	$(KC) eval --questions eval/chatset7.jsonl
+	$(KC) eval --questions eval/chatset8.jsonl
 
 fuzz: install-fuzz ## schemathesis against the live server's OpenAPI schema, >= 20,000 requests, no 5xx (not in `make test`)
 	$(KC) index --if-missing
