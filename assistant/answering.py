@@ -35,7 +35,7 @@ from .evidence import (
     score_candidates,
 )
 from .indexing import LoadedIndex
-from .kinds import FACT_PATTERNS
+from .kinds import FACT_PATTERNS, MEASURES
 from .query import Query
 from .terms import Evidence
 from .text import (
@@ -161,7 +161,9 @@ def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Ca
     top = candidates[0]
     floor = params.floor_ratio * top.score
     # one that covers too little of the question to answer it does not replace the top one: the top is quoted
-    near = [c for c in candidates if c.score >= floor and (c is top or c.coverage >= params.refuse_below)]
+    # one replacing a top that lacks the place/year asked is about the same thing: it covers nearly as much
+    covers = max(params.refuse_below, params.floor_ratio * top.coverage if top.missing else 0.0)
+    near = [c for c in candidates if c.score >= floor and (c is top or c.coverage >= covers)]
     if top.coverage < params.refuse_below and len(near) > 1:
         near = near[1:]  # a near one covers the question: the top one, covering too little, gives way
     preferred = (lambda c: _holds_preferred(query, c)) if query.kind.prefer_first else None
@@ -208,12 +210,11 @@ def _holds_rare_fact(query: Query, best: Candidate, index: LoadedIndex, params: 
     """Whether the best sentence holds a fact of the kind asked that few sentences of the documents hold
     (a phone number, a person's name): then the kind found is evidence enough, whatever words of the
     question the documents never use ("liên hệ zalo sđt nào", "ai ký, chức vụ gì")."""
-    if not query.kind.facts or not best.facts or query.kind.facts[0] in _MEASURES:
+    if not query.kind.facts or not best.facts or query.kind.facts[0] in MEASURES:
         return False  # a figure measures something: an unknown word is what it measures ("lãi suất bao nhiêu")
     return fact_share(index, query.kind.facts[0]) < params.rare_fact_share and _holds_preferred(query, best)
 
 
-_MEASURES = frozenset({"money", "count", "percent", "amount", "duration"})
 _FACT_SHARES: dict[tuple[str, str, str], float] = {}
 _SHARE_SAMPLE = 3000  # sentences of this many chunks at most, spread over the index
 
@@ -239,6 +240,9 @@ def _contradicted(term: str, query: Query, around: Evidence) -> bool:
     """
     if around.has(term):
         return False
+    phrases = {w for group in vocabulary.contrasts("phrases") if term in group for w in group} - {term}
+    if any(f" {phrase} " in around.joined for phrase in phrases):
+        return True  # a whole phrase excludes the asked one wherever it stands ("trong nước" / "nước ngoài")
     words = term.split()
     for position, word in enumerate(words):
         rivals = {w for group in vocabulary.contrasts() if word in group for w in group} - {word}

@@ -30,7 +30,7 @@ from .acronyms import defined_names
 from .chunking import provision_at
 from .dates import DATED
 from .indexing import LoadedIndex
-from .kinds import FACT_PATTERNS
+from .kinds import FACT_PATTERNS, MEASURES
 from .legal import number_matches
 from .periods import Period, describe, excludes, period_in
 from .query import Query
@@ -616,12 +616,18 @@ def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
 
 
 def _through_unit(unit: str, sentence: str, offset: int, span: tuple[int, int]) -> tuple[int, int]:
-    """A count run on over the noun asked when it follows the measure word ("04 hồ sơ" + "đề án")."""
+    """A count run on over the noun asked when it follows the measure word ("04 hồ sơ" + "đề án"), or
+    to its end when the count's last word begins it ("33 lượt cơ" + "sở")."""
     after = sentence[span[1] - offset :]
-    found = re.match(r"\s+" + r"\s+".join([r"[^\W\d_]+"] * len(unit.split())), after)
-    if found is None or fold(" ".join(found.group().split())) != unit:
-        return span
-    return span[0], span[1] + found.end()
+    size = len(unit.split())
+    tail = fold(sentence[span[0] - offset : span[1] - offset]).split()[1:]
+    for begun in range(min(size - 1, len(tail)), -1, -1):  # words of the noun the count already holds
+        if tail[len(tail) - begun :] != unit.split()[:begun]:
+            continue
+        found = re.match(r"\s+" + r"\s+".join([r"[^\W\d_]+"] * (size - begun)), after)
+        if found is not None and fold(" ".join(found.group().split())) == " ".join(unit.split()[begun:]):
+            return span[0], span[1] + found.end()
+    return span
 
 
 _PHRASE_END = re.compile(r"[,;:.](?=\s|$)|[()“”]|\s(?:cho|của|tại|trong|và|với|để|là|được|đạt)\s")
@@ -670,7 +676,34 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
         for year in query.years:
             if year not in about:
                 return f"năm {year}"
-    return _other_period(query, unit, chunk, index)
+    return _other_programme(query, unit, chunk, meta) or _other_period(query, unit, chunk, index)
+
+
+_PROGRAMME_NAMES = {"national": "khuyến công quốc gia", "local": "khuyến công địa phương"}
+
+
+def _other_programme(query: Query, unit: _Sentence, chunk: Chunk, meta: dict[str, object]) -> str:
+    """The programme asked, when a figure is asked and the sentence is of the other one only: named in
+    the sentence, or, when it names none, in its paragraph before it ("Năm 2022 kinh phí KCQG … Tính đến
+    hết tháng 12 năm 2022, tổng kinh phí đã giải ngân …"), else in its heading or document title."""
+    if not query.programme or not query.kind.facts or query.kind.facts[0] not in MEASURES:
+        return ""
+    end = unit.end - chunk.start
+    paragraph = chunk.text[chunk.text.rfind("\n", 0, max(0, unit.start - chunk.start)) + 1 : end]
+    programmes = (
+        _programmes(fold(unit.text))
+        or _programmes(fold(paragraph))
+        or _programmes(fold(f"{chunk.heading} {meta.get('title', '')}"))
+    )
+    if not programmes or query.programme in programmes:
+        return ""
+    other = next(iter(programmes))
+    return f"chương trình {_PROGRAMME_NAMES[query.programme]} (đoạn này nói về {_PROGRAMME_NAMES[other]})"
+
+
+def _programmes(folded: str) -> set[str]:
+    """The programmes ("national", "local") a folded text names."""
+    return {name for name, pattern in (("national", _NATIONAL), ("local", _LOCAL)) if pattern.search(folded)}
 
 
 def _of_part_of_country(sentence: str, chunk: Chunk, meta: dict[str, object]) -> bool:

@@ -16,7 +16,7 @@ from functools import cache, cached_property
 
 from .text import fold, has_diacritics
 
-__all__ = ["FACT_PATTERNS", "KINDS", "Kind", "KindMatch", "detect_kind", "strip_cues"]
+__all__ = ["FACT_PATTERNS", "KINDS", "MEASURES", "Kind", "KindMatch", "detect_kind", "strip_cues"]
 
 _MONEY = (
     r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
@@ -61,7 +61,7 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "person": re.compile(rf"(?<![\w])(?:{_SURNAMES})(?:\s+[A-ZĐ][a-zà-ỹđ]+){{1,3}}"),
     "org": re.compile(
         rf"(?<![\w])(?:{_ORG_HEAD})"
-        r"(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|các|nhân dân|trực thuộc|ương)|,\s+thành phố){1,9}"
+        r"(?:\s+(?:[A-ZĐ][\w-]*|và|cấp|tỉnh|huyện|thị xã|các|nhân dân|trực thuộc|ương)|,\s+(?:thị xã|thành phố)){1,9}"
     ),
     "place": re.compile(_PLACE),
     "name": re.compile(r"(?<![\w])(?:[A-ZĐ][a-zà-ỹđ]+\s+){1,4}[A-ZĐ][a-zà-ỹđ]+"),
@@ -75,6 +75,8 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(_DURATION, re.IGNORECASE),
     "count": re.compile(_COUNT, re.IGNORECASE),
 }
+# The kinds that measure something: what they measure is the question's other words ("lãi suất bao nhiêu").
+MEASURES = frozenset({"money", "count", "percent", "amount", "duration"})
 
 
 @dataclass(frozen=True)

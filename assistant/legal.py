@@ -212,13 +212,19 @@ _ASKED_KIND = re.compile(rf"\b({'|'.join(sorted(_KIND_WORDS, key=len, reverse=Tr
 _ASKED_ISSUER = re.compile(rf"\b(?:cua|do)\s+({'|'.join(w for words in _ISSUER_CODES.values() for w in words)})\b")
 
 
+# after another document's name: the document it carries out or changes ("văn bản … triển khai QĐ …")
+_ACTED_ON = re.compile(r"\b(?:trien khai|thuc hien|huong dan|sua doi|bo sung|thay the|ve viec)\s+$")
+
+
 def asked_document(question: str, at: int = 0) -> tuple[str, str]:
     """The kind and issuer code of the document a question asks the number of, the kind named
     nearest the question word at `at` ("Công văn của UBND tỉnh … số mấy" -> ("Công văn", "ubnd"));
     "" for what it does not say ("văn bản" names no kind)."""
     folded = fold(question).lower()
     kinds = list(_ASKED_KIND.finditer(folded))
-    kind = min(kinds, key=lambda m: abs(m.start() - at), default=None)
+    # "văn bản của Sở triển khai QĐ phê duyệt … số mấy": a document acted on is not the one asked
+    heads = [m for i, m in enumerate(kinds) if not (i and _ACTED_ON.search(folded[: m.start()]))] or kinds
+    kind = min(heads, key=lambda m: abs(m.start() - at), default=None)
     issuer = _ASKED_ISSUER.search(folded)
     code = next((c for c, words in _ISSUER_CODES.items() if issuer and issuer.group(1) in words), "")
     return (_KIND_WORDS[kind.group(1)] if kind else "", code)

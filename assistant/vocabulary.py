@@ -87,11 +87,11 @@ def accented_fillers() -> frozenset[str]:
 
 
 @cache
-@cache
-def contrasts() -> tuple[frozenset[str], ...]:
-    """Sets of words that exclude one another after the same head word (`contrasts.json`), folded."""
+def contrasts(key: str = "sets") -> tuple[frozenset[str], ...]:
+    """Sets of words that exclude one another after the same head word (`contrasts.json`, "sets"), or
+    phrases that exclude one another wherever they stand ("phrases"), folded."""
     data: dict[str, Any] = json.loads(_read("contrasts.json"))
-    return tuple(frozenset(words) for words in data["sets"])
+    return tuple(frozenset(words) for words in data.get(key, []))
 
 
 def qualifier(name: str, side: str) -> re.Pattern[str]:
@@ -162,16 +162,29 @@ def _chat_forms() -> dict[str, tuple[_Reading, ...]]:
 _TOKEN = re.compile(r"[^\W_]+'?|\S", re.UNICODE)
 # Chat glues and stretches words: "nammm", "cv400", "qđ1994", "2ty7" (2,7 tỷ), "500tr".
 _STRETCHED = re.compile(r"([a-zà-ỹđ])\1{2,}")  # lower case only: "III" is a Roman numeral
+# a word ending in a doubled letter ("nhieuu", "koo"): no Vietnamese syllable ends in a vowel doubled after another
+_DOUBLED_END = re.compile(r"(?<![\w])([^\W\d_]*)([a-zà-ỹđ])\2(?![\w])")  # lower case: "III" is a numeral
+_VOWELS = frozenset("aeiouy")
 _LETTERS_NUMBER = re.compile(r"(?<![\w/-])([^\W\d_]{2,5})(\d{2,})(?![\w/-])")
 _MONEY_SHORT = re.compile(r"(?<![\w,.])(\d+)(tỷ|ty|tr|triệu|trieu)(\d{1,3})?(?![\w,.])", re.IGNORECASE)
 _MONEY_UNITS = {"ty": "tỷ", "tỷ": "tỷ", "tr": "triệu", "triệu": "triệu", "trieu": "triệu"}
 
 
 def unglue(text: str) -> str:
-    """Chat spellings split back into words: "nammm" -> "nam", "cv400" -> "cv 400", "2ty7" -> "2,7 tỷ"."""
+    """Chat spellings split back into words: "nammm" -> "nam", "nhieuu" -> "nhieu", "cv400" -> "cv 400",
+    "2ty7" -> "2,7 tỷ"."""
     text = _STRETCHED.sub(r"\1", text)
+    text = _DOUBLED_END.sub(_undoubled, text)
     text = _LETTERS_NUMBER.sub(r"\1 \2", text)
     return _MONEY_SHORT.sub(_money, text)
+
+
+def _undoubled(match: re.Match[str]) -> str:
+    stem, letter = match.group(1), match.group(2)
+    folded = _fold(stem + letter)
+    if len(folded) >= 2 and folded[-1] in _VOWELS and folded[-2] in _VOWELS:
+        return stem + letter
+    return match.group(0)
 
 
 def _money(match: re.Match[str]) -> str:

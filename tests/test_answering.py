@@ -29,6 +29,18 @@ from assistant.types import Citation
         ("Đồng Nai tập huấn khởi sự doanh nghiệp cho bao nhiêu học viên?", "274 học viên.", "dongnai-2023-ket-qua"),
         ("Ai ký Công văn 400/CTĐP-QLKC?", "Ngô Quang Trung.", "cv-400-ctdp-qlkc-2024"),
         ("Hội nghị khuyến công phía Nam năm 2023 tổ chức ở đâu?", "Hậu Giang.", "phia-nam-2023-hoi-nghi"),
+        # the letter's number, not that of the decision it carries out
+        (
+            "van ban cua so cong thuong trien khai qd phe duyet ho tro ha tang ccn xuan hung la so may",
+            "5321/SCT-CN.",
+            "dongnai-2023-ket-qua",
+        ),
+        # an office's name runs over the list of the units it names
+        (
+            "trung tam kc dak lak phoi hop chat che voi ai de don vi thu huong lap ke hoach dung tien do",
+            "UBND các huyện, thị xã, thành phố.",
+            "daklak-2022-6-thang",
+        ),
         # a bare "bn" counts nothing the question names ("20 tỉnh"): the sentence's amount is asked
         ("kcdp phia nam 2023 ke hoach giao bn", "67,15 tỷ đồng.", "phia-nam-2023-hoi-nghi"),
         ("kcqg phía nam 2022 thuc hien bn, đạt mấy %", "28,99 tỷ đồng", "phia-nam-2023-hoi-nghi"),
@@ -175,6 +187,14 @@ def test_yes_no_question_answers_with_the_condition(assistant: Assistant) -> Non
         ("dong nai nam 2022 co bn san pham duoc cong nhan cnnt tieu bieu cap tinh", "năm 2022"),
         # the whole country asked: a region's figure (the southern provinces' report) is not it
         ("giai ngan kcqg 2023 toan quoc dat bn %", "phạm vi cả nước"),
+        # the programme of a sentence naming none is its paragraph's ("Năm 2022 kinh phí KCQG … Tính đến hết
+        # tháng 12 năm 2022, tổng kinh phí đã giải ngân …"): the national money does not answer the local one
+        (
+            "Năm 2022 tổng kinh phí khuyến công địa phương đã giải ngân đến hết tháng 12 là bao nhiêu?",
+            "khuyến công địa phương",
+        ),
+        # a passage that lacks the year asked is replaced only by one about the same thing, not by any figure
+        ("phòng trưng bày Đồng Nai năm 2024 kinh phí duy tri du kien bn", "năm 2024"),
     ],
 )
 def test_refuses_places_and_years_the_documents_lack(assistant: Assistant, question: str, named: str) -> None:
@@ -183,6 +203,13 @@ def test_refuses_places_and_years_the_documents_lack(assistant: Assistant, quest
     assert answer.answer.startswith(NOT_FOUND)
     assert named in answer.answer
     assert "Các tài liệu hiện có gồm:" in answer.answer
+
+
+def test_a_phrase_excludes_its_rival_wherever_it_stands(assistant: Assistant) -> None:
+    """vocab/contrasts.json "phrases": a passage about fairs "trong nước" does not answer one "nước ngoài"."""
+    assert assistant.ask("kc dong nai co ho tro chi phi thue gian hang hoi cho trong nuoc ko").found
+    answer = assistant.ask("kc dong nai co ho tro chi phi thue gian hang hoi cho nuoc ngoai ko")
+    assert not answer.found, answer.answer
 
 
 @pytest.mark.parametrize(

@@ -197,6 +197,10 @@ def test_table_chunks_keep_their_header_row() -> None:
 def test_a_number_is_matched_to_the_kind_and_issuer_a_question_asks() -> None:
     assert asked_document("Công văn của UBND tỉnh Đồng Nai … là số mấy?", 40) == ("Công văn", "ubnd")
     assert asked_document("dong nai bao cao viec ko trien khai bang van ban so may", 50) == ("", "")
+    # the document a letter carries out is not the one whose number is asked
+    question = "van ban cua so cong thuong trien khai quyet dinh phe duyet ho tro ha tang la so may"
+    assert asked_document(question, len(question)) == ("", "sct")
+    assert asked_document("quyet dinh phe duyet ho tro ha tang la so may", 40) == ("Quyết định", "")
     assert number_matches("1994/QĐ-UBND", "Quyết định", "ubnd")
     assert not number_matches("5321/SCT-CN", "Quyết định", "")  # a regulation always carries its code
     assert number_matches("581/KC&TV-KC", "Báo cáo", "")  # a report may carry none

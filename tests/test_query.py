@@ -23,6 +23,8 @@ from assistant.vocabulary import expand_chat
         ("Quyết định 3116/QĐ-BCT", "Quyết định 3116/QĐ-BCT"),  # part of a document number: left alone
         ("cv400 ban hanh ngay nao", "công văn 400 ban hanh ngay nao"),  # glued to its number
         ("kcdp phia nammm", "kcdp phia nam"),  # stretched letters
+        ("tat ca bao nhieuu co so", "tat ca bao nhieu co so"),  # a vowel doubled after another: a typo
+        ("luu y uu dai", "luu y uu dai"),  # "lưu", "ưu": a doubled vowel of its own is a word
         ("nghe noi 2ty7 dung ko", "nghe noi 2,7 tỷ dung không"),  # "2ty7" is 2,7 tỷ
         ("ho tro 500tr", "ho tro 500 triệu"),
         ("mục III điều 2", "mục III điều 2"),  # a Roman numeral is not stretched
