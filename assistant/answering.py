@@ -610,7 +610,7 @@ def _first_clause(quote: str, limit: int = 160) -> str:
     """The quote's first sentence, cut at a clause break when long."""
     text = " ".join(quote.split())
     if len(text) <= limit:
-        return text.rstrip(".;:") + "."
+        return text.rstrip(".;:, ") + "."
     cut = max(text.rfind(mark, 0, limit) for mark in (";", ",", ":"))
     if cut < 40:
         cut = text.rfind(" ", 0, limit)

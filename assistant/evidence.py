@@ -487,7 +487,7 @@ def facts_in(
     which complete an office's name the pattern cuts ("Cục Công Thương" + "địa phương")."""
     spans: list[tuple[int, int]] = []
     if query.kind.named and query.unit:
-        spans = _named_after(query.unit, sentence, offset)
+        spans = _named_after(query.unit, sentence, offset, described=query.asks_type)
     if query.kind.name in ("name", "person") and not spans and query.agent_verb:
         spans = _agent_of(query, sentence, offset)
         if not spans and _tells_act(query, sentence):
@@ -552,8 +552,9 @@ _NAME_END = re.compile(r"\s*(?:,(?!\s+[A-ZĐ]{2,})|[.;:(]|\s(?:và|với|để|d
 QUOTED_NAME = re.compile(r"“([^”]{3,120})”")  # a name written in quotes: “Hỗ trợ …”
 
 
-def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]:
-    """The name that follows the noun asked about: "… với tên Điểm bán sản phẩm CNNT …", "thành lập Tổ tư vấn …"."""
+def _named_after(noun: str, sentence: str, offset: int, described: bool = False) -> list[tuple[int, int]]:
+    """The name that follows the noun asked about: "… với tên Điểm bán sản phẩm CNNT …", "thành lập Tổ tư vấn …";
+    `described`: a type is asked, whose answer needs no capital ("các mô hình về chế biến nông lâm thủy sản")."""
     folded = fold(sentence)
     out = [(offset + m.start(1), offset + m.end(1)) for m in QUOTED_NAME.finditer(sentence)] if noun == "ten" else []
     for found in re.finditer(rf"(?<!\w){re.escape(noun)}\s+(?=\S)", folded):
@@ -562,7 +563,7 @@ def _named_after(noun: str, sentence: str, offset: int) -> list[tuple[int, int]]
         end = end_match.start() if end_match else len(sentence)
         after = sentence[found.end() : found.end() + 1]
         proper = sentence[found.start()].isupper() or after.isupper() or after.isdigit() or after in "“\"'"
-        if (noun == "ten" or proper) and 3 <= end - start <= 90:
+        if (noun == "ten" or proper or described) and 3 <= end - start <= 90:
             out.append((offset + start, offset + end))
     return out
 

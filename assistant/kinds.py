@@ -316,6 +316,8 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
     if not matches:
         return KindMatch(GENERAL)
     asking = [m for m in matches if _interrogative(folded, m)]
+    # "nghe nói kc đang đẩy mạnh mấy nội dung, em xin … có đúng hướng ko": what one heard is told, not asked
+    asking = [m for m in asking if not _REPORTED.search(folded, 0, m.position)] or asking
     own = [m for m in asking if _ASKING.search(fold(m.cue))]
     # a topical cue only followed by another kind's question ("tối đa" + "bao nhiêu phần trăm") is not one itself
     asking = [m for m in asking if m in own or not any(0 < o.position - m.position <= len(m.cue) + 12 for o in own)]
@@ -410,6 +412,9 @@ _ASKING = re.compile(
 # "mấy năm trước", "mấy tháng nay": "a few", in a time the user tells about their own case, not a question
 _INDEFINITE = re.compile(r"may (?:ngay|thang|nam|tuan|hom|bua|dot)(?: \w+)? (?:truoc|nay|qua|roi|gan day)\b")
 
+
+# a clause telling what the user heard, up to the question word: its "mấy" is "a few"
+_REPORTED = re.compile(r"\b(?:nghe noi|nghe bao|nghe dau|thay bao|thay noi|duoc biet)\b[^,.;?!\n]*$")
 
 _ASKED_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:nao|gi|bao nhieu|dau|j)\b")  # not "may": "máy móc"
 

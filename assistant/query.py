@@ -229,6 +229,12 @@ class Query:
         return fold(self.match.unit)
 
     @property
+    def asks_type(self) -> bool:
+        """A type of the noun asked ("loại mô hình nào"): its answer is a description, not a proper name."""
+        unit = re.escape(self.unit)
+        return bool(unit) and bool(re.search(rf"\b(?:loai|kieu|dang|linh vuc)\s+{unit}\s+nao\b", fold(self.expanded)))
+
+    @property
     def search_text(self) -> str:
         """What the lexical side searches: the expanded question (accents do not matter there)."""
         return self.expanded

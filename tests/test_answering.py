@@ -29,6 +29,12 @@ from assistant.types import Citation
         ("Đồng Nai tập huấn khởi sự doanh nghiệp cho bao nhiêu học viên?", "274 học viên.", "dongnai-2023-ket-qua"),
         ("Ai ký Công văn 400/CTĐP-QLKC?", "Ngô Quang Trung.", "cv-400-ctdp-qlkc-2024"),
         ("Hội nghị khuyến công phía Nam năm 2023 tổ chức ở đâu?", "Hậu Giang.", "phia-nam-2023-hoi-nghi"),
+        # a type asked ("loại mô hình nào") is answered by its description, which needs no capital
+        (
+            "muốn xin kc xây mô hình trình diễn kỹ thuật thì loai mo hinh nao dc uu tien lua chon",
+            "Mô hình về chế biến nông lâm thủy sản.",
+            "cv-400-ctdp-qlkc-2024",
+        ),
         # the letter's number, not that of the decision it carries out
         (
             "van ban cua so cong thuong trien khai qd phe duyet ho tro ha tang ccn xuan hung la so may",

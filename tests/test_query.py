@@ -73,6 +73,9 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         # "mấy năm trước" tells when the user's own case happened; it asks nothing
         ("sp e duoc binh chon may nam truoc, giay chung nhan het han thi co duoc uu tien khong", "yesno", ""),
         ("cơ sở em mở mấy tháng nay, có được hỗ trợ không ạ", "yesno", ""),
+        # what the user heard is told, not asked: its "mấy" is "a few", the question is the one after it
+        ("nghe noi kc dang day manh may noi dung, em xin ho tro may moc co dung huong khong", "yesno", ""),
+        ("kc dang day manh may noi dung", "count", "noi dung"),
         ("hồ sơ lưu bao nhiêu năm", "duration", ""),
         # "hả" closes a yes/no question as "không" does
         ("tiền thuê gian hàng là kcđp hỗ trợ hả ad", "yesno", ""),
