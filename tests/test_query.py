@@ -101,6 +101,16 @@ def test_interrogatives_are_stripped_keeping_the_rest() -> None:
     )  # "o dau" inside "ho tro dau tu" is not "ở đâu"; "bao nhiêu tiền" asks, it names no topic
 
 
+def test_a_polite_opener_is_dropped_before_the_cue_leaves_new_neighbours(assistant: Assistant) -> None:
+    # without the cue "hạn chót", "cho em hoi" would sit before "so" and read as the compound "hội sở"
+    query = assistant.analyse(
+        "cho em hoi han chot so gui bao cao dang ky ke hoach kcqg nam 2024 ve cuc ctdp la ngay nao"
+    )
+    assert query.kind.name == "deadline"
+    assert not any(t.startswith("hoi") for t in query.terms), query.terms
+    assert not query.unknown
+
+
 def test_the_users_own_situation_is_context_not_topic(assistant: Assistant) -> None:
     query = assistant.analyse("em co xuong lam banh trang o xa Tan Phu, muon doi may moi thi kc co ho tro ko")
     assert "banh" in query.situation.lower() or "bánh" in query.situation.lower()
