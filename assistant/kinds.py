@@ -36,7 +36,8 @@ _SURNAMES = (
 )
 _ORG_HEAD = r"Sở|Cục|Bộ|Vụ|Ủy ban|UBND|Trung tâm|Phòng|Hội đồng|Chính phủ|Thủ tướng|Ban|Tổng cục"
 _PLACE = r"(?<=tại\s)(?=[^,.;()]*[A-ZĐ])[^,.;()]{2,70}?(?=\s*[,.;()]|\s+(?:từ|vào|do|cho|với|và|trong|diễn)\s|$)"
-_DURATION = r"(?<![\d/])\d{1,3}\s+(?:ngày|tháng|năm|tuần|giờ)(?!\s*\d)(?:\s+làm việc)?"
+# "06 tháng đầu năm", "9 tháng cuối năm" name a part of the year, not a length of time
+_DURATION = r"(?<![\d/])\d{1,3}\s+(?:ngày|tháng|năm|tuần|giờ)(?!\s*\d)(?!\s+(?:đầu|cuối|giữa)\b)(?:\s+làm việc)?"
 # Numbers written as words in regulations ("ba nhà cung cấp"); "một" and "năm" are left out (a, year).
 _NUMBER_WORDS = r"hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi"
 _COUNT_NUMBER = (

@@ -175,6 +175,8 @@ def test_evidence_matches_abbreviations_synonyms_and_dates() -> None:
 def test_fact_patterns_read_numbers_written_as_words() -> None:
     assert FACT_PATTERNS["count"].search("báo giá của ba nhà cung cấp").group(0) == "ba nhà cung"
     assert FACT_PATTERNS["duration"].search("thực hiện trong 18 tháng kể từ").group(0) == "18 tháng"
+    # a part of the year is no length of time: "bao lâu" is not answered by "06 tháng đầu năm"
+    assert FACT_PATTERNS["duration"].search("Trong 06 tháng đầu năm 2022, Trung tâm đã") is None
 
 
 @pytest.mark.parametrize(
