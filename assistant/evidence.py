@@ -513,6 +513,8 @@ def facts_in(
         spans = due or spans
     if query.kind.name == "amount" and not _CAP.search(heading):  # a cap: "tối đa 30%", "không quá 300 triệu",
         spans = [s for s in spans if _CAP.search(sentence[max(0, s[0] - offset - 25) : s[0] - offset])]  # a column
+    if query.per and query.kind.facts[0] in _RATES:  # "bao nhiêu tiền 1 người": a total is no rate per person
+        spans = [s for s in spans if _is_per(query.per, sentence, s[0] - offset, s[1] - offset)]
     if query.unit and query.kind.name == "count":  # "bao nhiêu đề án": only the figures that count đề án
         loose = [s for s in spans if _counts_unit(query, sentence, s[0] - offset, s[1] - offset)]
         # "51 chủ thể sản phẩm … 2.000 sản phẩm": the number the noun asked directly follows counts it
@@ -522,6 +524,21 @@ def facts_in(
     elif query.kind.name == "count":
         spans = _bare_count(query, sentence, offset, spans)
     return sorted(set(spans))
+
+
+_RATES = frozenset({"money", "amount", "percent"})
+
+
+def _is_per(unit: str, sentence: str, start: int, end: int) -> bool:
+    """Whether the figure at sentence[start:end] is stated per `unit` ("5 triệu đồng/người", "mỗi học viên
+    được hỗ trợ 2 triệu đồng", "… cho 1 cơ sở")."""
+    after = fold(sentence[end : end + 30]).lower()
+    before = fold(sentence[max(0, start - 40) : start]).lower()
+    per = rf"(?:/\s*|\b(?:moi|mot|1)\s+){re.escape(unit)}\b"
+    return bool(
+        re.match(rf"\s*(?:dong\s*)?{per}", after)
+        or re.search(rf"\b(?:cho|moi)\s+(?:mot|1)?\s*{re.escape(unit)}\b|{per}", before)
+    )
 
 
 def _bare_count(query: Query, sentence: str, offset: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -108,6 +108,10 @@ _ACTUAL = vocabulary.qualifier("actual", "question")
 _REGION = vocabulary.qualifier("region", "question")
 _NATIONWIDE = vocabulary.qualifier("nationwide", "question")
 _PART = vocabulary.qualifier("part", "question")
+# "1 người", "mỗi cơ sở", "/tháng": what a rate is per ("đợt 1 năm 2022" is a year, "mọi người" everyone)
+_PER_UNIT = re.compile(
+    r"(?:\b(?:1|mot|moi)\s+|/\s*)(nguoi|co so|nam|thang|khoa|lop|hoc vien|de an|san pham|gian hang|ngay)\b(?!\s*\d)"
+)
 _TOTAL = vocabulary.qualifier("total", "question")
 
 
@@ -227,6 +231,12 @@ class Query:
     def unit(self) -> str:
         """The noun a count question counts ("đề án"), folded; "" otherwise."""
         return fold(self.match.unit)
+
+    @cached_property
+    def per(self) -> str:
+        """The unit a rate is asked per ("bao nhiêu tiền 1 người", "mỗi cơ sở", "%/năm"), folded; "" for none."""
+        found = _PER_UNIT.search(fold(self.expanded).lower())
+        return found.group(1) if found else ""
 
     @property
     def asks_type(self) -> bool:

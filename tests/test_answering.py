@@ -211,6 +211,15 @@ def test_refuses_places_and_years_the_documents_lack(assistant: Assistant, quest
     assert "Các tài liệu hiện có gồm:" in answer.answer
 
 
+def test_a_rate_asked_per_unit_is_not_answered_by_a_total(assistant: Assistant) -> None:
+    total = assistant.ask("kinh phi ton vinh tho gioi dong nai nam 2023 bao nhieu tien")
+    assert total.answer.startswith("315.725.000 đồng")
+    per_person = assistant.ask("tho gioi tinh dong nai nam 2023 dc thuong bao nhieu tien 1 nguoi")
+    assert not per_person.found, per_person.answer
+    assert assistant.analyse("hoc nghe kc ho tro bn tien moi hoc vien").per == "hoc vien"
+    assert assistant.analyse("ke hoach kcdp dot 1 nam 2022 co bao nhieu de an").per == ""  # a year, no rate
+
+
 def test_a_phrase_excludes_its_rival_wherever_it_stands(assistant: Assistant) -> None:
     """vocab/contrasts.json "phrases": a passage about fairs "trong nước" does not answer one "nước ngoài"."""
     assert assistant.ask("kc dong nai co ho tro chi phi thue gian hang hoi cho trong nuoc ko").found
