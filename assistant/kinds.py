@@ -468,12 +468,20 @@ _ALL_FOLDED = re.compile(
 )
 
 
-def strip_cues(text: str) -> str:
-    """`text` without its interrogative words (accented or folded cues), diacritics kept where it has them."""
+def strip_cues(text: str, accented: frozenset[str] = frozenset()) -> str:
+    """`text` without its interrogative words (accented or folded cues), diacritics kept where it has them.
+
+    `accented`: the words the user typed with diacritics (lower case); a folded cue over words all typed
+    so, with other diacritics than the cue's, is no cue ("tờ gì" of "giấy tờ gì" is not "tổ gì").
+    """
     folded = fold(text)
     if len(folded) != len(text):  # not NFC-composed: work on the folded text
         return " ".join(_ALL_FOLDED.sub(" ", folded).split())
-    spans = [m.span() for m in _ALL_CUES.finditer(text.lower())] + [m.span() for m in _ALL_FOLDED.finditer(folded)]
+    spans = [m.span() for m in _ALL_CUES.finditer(text.lower())]
+    for found in _ALL_FOLDED.finditer(folded):
+        words = text[found.start() : found.end()].lower().split()
+        if not (accented and all(word in accented for word in words)):
+            spans.append(found.span())
     keep = [True] * len(text)
     for start, end in spans:
         keep[start:end] = [False] * (end - start)

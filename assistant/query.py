@@ -275,10 +275,11 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
             situation = f"{situation} {subject.group(0)}".strip()
             asked = (asked[: subject.start()] + " " + asked[subject.end() :]).strip()
     typed = _typed_with_diacritics(question)  # else the diacritics are the restorer's and may be wrong
-    asked_topic = strip_cues(_drop_fillers(asked, typed))  # fillers first: stripping a cue makes new neighbours
     plain = frozenset(w.lower() for w in re.findall(r"\w+", expanded) if w.isascii())  # typed without diacritics
+    own = frozenset(w.lower() for w in re.findall(r"\w+", question) if has_diacritics(w))  # typed with diacritics
+    asked_topic = strip_cues(_drop_fillers(asked, typed), own)  # fillers first: a stripped cue makes new neighbours
     asked_terms = _with_compounds(topic_words(asked_topic, index, plain), asked_topic)
-    situation_topic = strip_cues(_drop_fillers(situation, typed))
+    situation_topic = strip_cues(_drop_fillers(situation, typed), own)
     situation_terms = [t for t in topic_words(situation_topic, index, plain) if t not in asked_terms]
     # a province and a stage are qualifiers, read apart (evidence.py checks them), not topic words
     # ... unless negated: "không thực hiện được" is what the question is about, not the actual figures
