@@ -8,6 +8,9 @@ Every chunk keeps its document id, a human locator ("Điều 3, khoản 2, đi�
 (article, clause, point; computed here once, stored in the index, read by relations.py).
 Table rows ("a | b | c" lines, header row first) stay with their header: a chunk of rows that
 starts below the header row carries that row in its heading, so it is searched together with its rows.
+A list's lead-in (a line or sentence ending in ":") never ends a window: it goes with its items, a list
+that does not fit the current window opens a new one, and a list longer than a window is cut between its
+";" items, each later window carrying the lead-in in its heading (searched and embedded with it).
 `provision_in` gives the `Provision` (article, clause, point) any character of a legal text
 stands in, from a map of its lines made once per text (the last 64 texts are kept).
 """
@@ -48,6 +51,9 @@ class ChunkingParams:
         return {"max_chars": self.max_chars, "min_chars": self.min_chars}
 
 
+_Span = tuple[str, int, int, str]  # locator, start, end, the lead-in of a list the span continues ("" for none)
+
+
 @dataclass
 class _Line:
     start: int
@@ -83,10 +89,10 @@ def chunk_document(doc: DocumentRecord, params: ChunkingParams | None = None) ->
     headers = _table_headers(lines)
     chunks: list[Chunk] = []
     for unit in units:
-        for locator, start, end in _fit(unit, doc.text, params):
-            path = unit.path + ([headers[start]] if start in headers else [])
+        for locator, start, end, lead_in in _fit(unit, doc.text, params):
+            path = unit.path + ([headers[start]] if start in headers else []) + ([lead_in] if lead_in else [])
             provision = provision_in(doc.text, start) if legal else None
-            chunks.append(_make_chunk(doc, len(chunks), locator, (start, end), path, provision))
+            chunks.append(_make_chunk(doc, len(chunks), locator, (start, end), path, provision, lead_in))
     return chunks
 
 
@@ -174,19 +180,19 @@ def _paragraph_units(lines: list[_Line], params: ChunkingParams) -> list[_Unit]:
     return units
 
 
-def _fit(unit: _Unit, text: str, params: ChunkingParams) -> list[tuple[str, int, int]]:
+def _fit(unit: _Unit, text: str, params: ChunkingParams) -> list[_Span]:
     """Cut a unit into spans no longer than max_chars, along clauses, plan pairs or sentences."""
     start, end = unit.lines[0].start, unit.lines[-1].end
     if end - start <= params.max_chars:
-        return [(unit.locator, start, end)]
+        return [(unit.locator, start, end, "")]
     if unit.locator.startswith("Điều"):
         groups = _pack_clauses(_clause_groups(unit), params.max_chars)
     else:
         groups = [(unit.locator, g) for g in _pack(_plan_groups(unit.lines), params.max_chars)]
-    spans: list[tuple[str, int, int]] = []
+    spans: list[_Span] = []
     for locator, lines in groups:
         if lines[-1].end - lines[0].start <= params.max_chars * (2 if len(lines) > 1 else 1):
-            spans.append((locator, lines[0].start, lines[-1].end))
+            spans.append((locator, lines[0].start, lines[-1].end, ""))
         else:
             spans.extend(_windows(locator, lines, text, params))
     return _number_parts(spans)
@@ -241,11 +247,13 @@ def _merge_small(groups: list[tuple[str, list[_Line]]]) -> list[tuple[str, list[
 
 
 def _plan_groups(lines: list[_Line]) -> list[list[_Line]]:
-    """Paragraph groups: a heading or table header row stays with the next line, "Thực hiện:" with "Kế hoạch:"."""
+    """Paragraph groups: a heading or table header row stays with the next line, "Thực hiện:" with "Kế hoạch:",
+    a lead-in ending in ":" with the line after it."""
     groups: list[list[_Line]] = []
     for line in lines:
         attach = groups and (
             (_PLAN.match(line.text) and line.text.lower().startswith(("thực hiện", "kết quả")))
+            or groups[-1][-1].text.endswith(":")
             or (len(groups[-1]) == 1 and _SECTION.match(groups[-1][0].text))
             or (len(groups[-1]) == 1 and _TABLE_ROW in groups[-1][0].text and _TABLE_ROW in line.text)
         )
@@ -267,42 +275,99 @@ def _pack(groups: list[list[_Line]], limit: int) -> list[list[_Line]]:
     return packed
 
 
-def _windows(locator: str, lines: list[_Line], text: str, params: ChunkingParams) -> list[tuple[str, int, int]]:
-    """Pack sentences of `lines` into windows of at most max_chars."""
-    spans: list[tuple[str, int, int]] = []
+def _windows(locator: str, lines: list[_Line], text: str, params: ChunkingParams) -> list[_Span]:
+    """Pack the sentences of `lines` into windows of at most max_chars, a list's lead-in with its items.
+
+    A list is a lead-in ending in ":" (a sentence of its own, or the opening of its first item's) and the
+    items after it, each ending in ";" but the last. A list that does not fit in the current window opens
+    a new one; a list longer than a window is cut between its items, and each later window carries the
+    lead-in in its heading, so the items are found and read as what the lead-in introduces.
+    """
     sentences = [s for line in lines for s in split_sentences(text[line.start : line.end], line.start)]
-    win_start, win_end = sentences[0]
-    for start, end in sentences[1:]:
-        if end - win_start > params.max_chars:
-            spans.append((locator, win_start, win_end))
-            win_start = start
-        win_end = end
-    spans.append((locator, win_start, win_end))
+    spans: list[_Span] = []
+    window: list[int] = []  # start, end of the open window
+    carried = ""
+    for block in _blocks(sentences, text):
+        start, end, lead_in = block[0][0], block[-1][1], block[0][2]
+        if window and end - window[0] <= params.max_chars:
+            window[1] = end
+            continue
+        if window:
+            spans.append((locator, window[0], window[1], carried))
+        window, carried = [start, block[0][1]], ""
+        for item_start, item_end, _ in block[1:]:
+            if item_end - window[0] > params.max_chars:
+                spans.append((locator, window[0], window[1], carried))
+                window, carried = [item_start, item_end], lead_in
+            window[1] = item_end
+    if window:
+        spans.append((locator, window[0], window[1], carried))
     return spans
 
 
-def _number_parts(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+_LEAD_IN = re.compile(r":\s")  # the colon closing a lead-in inside the sentence of its first item
+
+
+def _blocks(sentences: list[tuple[int, int]], text: str) -> list[list[tuple[int, int, str]]]:
+    """The sentences as blocks a window boundary may not split, but between a list's items.
+
+    A sentence is a block of one; a list is a block of its opening piece (the lead-in with its first item)
+    and its later items, each piece as (start, end, the lead-in's text).
+    """
+    blocks: list[list[tuple[int, int, str]]] = []
+    i = 0
+    while i < len(sentences):
+        start, end = sentences[i]
+        sentence = text[start:end]
+        colon = _LEAD_IN.search(sentence)
+        if sentence.endswith(":") and i + 1 < len(sentences):
+            lead_in, first = sentence, i + 1  # "… như sau:" then the items
+        elif colon and sentence.endswith(";"):
+            lead_in, first = sentence[: colon.start() + 1], i  # "… năm 2022: Phối hợp …;" then the items
+        else:
+            blocks.append([(start, end, "")])
+            i += 1
+            continue
+        last = first
+        while last + 1 < len(sentences) and text[slice(*sentences[last])].endswith(";"):
+            last += 1
+        block = [(start, sentences[first][1], lead_in)]
+        block.extend((s, e, lead_in) for s, e in sentences[first + 1 : last + 1])
+        blocks.append(block)
+        i = last + 1
+    return blocks
+
+
+def _number_parts(spans: list[_Span]) -> list[_Span]:
     """Label repeated locators "(phần 1)", "(phần 2)", … so each window is distinct."""
     counts: dict[str, int] = {}
-    for locator, _, _ in spans:
+    for locator, *_ in spans:
         counts[locator] = counts.get(locator, 0) + 1
     seen: dict[str, int] = {}
     out = []
-    for locator, start, end in spans:
+    for locator, start, end, lead_in in spans:
         if counts[locator] > 1:
             seen[locator] = seen.get(locator, 0) + 1
             locator = f"{locator} (phần {seen[locator]})"
-        out.append((locator, start, end))
+        out.append((locator, start, end, lead_in))
     return out
 
 
 def _make_chunk(
-    doc: DocumentRecord, ordinal: int, locator: str, span: tuple[int, int], path: list[str], provision: Provision | None
+    doc: DocumentRecord,
+    ordinal: int,
+    locator: str,
+    span: tuple[int, int],
+    path: list[str],
+    provision: Provision | None,
+    lead_in: str = "",
 ) -> Chunk:
     start, end = span
     body = doc.text[start:end]
     heading = " > ".join([doc.title, *[p for p in path if not body.startswith(p)]])
-    digest = hashlib.sha1(f"{locator}\n{body}".encode()).hexdigest()[:10]
+    # A carried lead-in is embedded with the body, so it is part of the id (vectors are stored by id).
+    key = f"{locator}\n{body}" + (f"\n{lead_in}" if lead_in else "")
+    digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     return Chunk(
         id=f"{doc.id}:{ordinal:04d}:{digest}",
         doc_id=doc.id,

@@ -59,7 +59,8 @@ __all__ = [
 SEGMENTS_DIR = "segments"
 # A change of what a segment holds or how it is computed (tokens, terms, restorer counts) changes every key.
 # 2: chunk lines hold the chunk's provision.
-VERSION = 2
+# 3: a list's lead-in stays with its items; a window continuing a list carries the lead-in in its heading.
+VERSION = 3
 K1, B = 1.2, 0.75  # BM25 as LexicalIndex has always built it (bm25s, method "lucene")
 _KINDS = ("uni", "free", "bi")  # the restorer's three counts
 
