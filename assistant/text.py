@@ -7,6 +7,7 @@ and restoring diacritics to a query typed without them.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 import threading
@@ -15,8 +16,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib.util import find_spec
-from itertools import compress, islice, pairwise
+from itertools import compress, pairwise
 from pathlib import Path
+
+import numpy as np
 
 from . import vocabulary
 
@@ -363,10 +366,13 @@ class DiacriticRestorer:
         words = _LETTERS.findall(nfc(text))
         lower = list(map(str.lower, words))
         folded = _FOLDED
-        in_compound = [False] * (len(lower) + 1)  # position i+1 stands for word i; the ends stand alone
-        for pos in compress(range(len(lower)), map(compounds.__contains__, map(" ".join, pairwise(lower)))):
-            in_compound[pos + 1] = in_compound[pos + 2] = True
-        alone = list(compress(lower, map(operator.not_, islice(in_compound, 1, None))))
+        # a word stands alone unless it and a neighbour make a dictionary word
+        joined = np.fromiter(map(compounds.__contains__, map(" ".join, pairwise(lower))), dtype=bool)
+        inside = np.zeros(len(lower), dtype=bool)
+        if len(joined):
+            inside[:-1] |= joined
+            inside[1:] |= joined
+        alone = list(compress(lower, (~inside).tolist()))
         named = {word: word[:1].isupper() and word[1:].islower() for word in set(words)}
 
         def by_key(counts: Counter[str]) -> Counter[tuple[str, str]]:
@@ -374,7 +380,7 @@ class DiacriticRestorer:
             return Counter(dict(zip(zip(map(folded.__getitem__, counts), counts), counts.values())))
 
         # a pair's key is its folded words; its form as written when both are names, else in lower case
-        pairs: defaultdict[tuple[str, str], int] = defaultdict(int)
+        pairs: dict[tuple[str, str], int] = {}
         counted = Counter(pairwise(words))
         if counted:
             lefts, rights = zip(*counted)
@@ -385,8 +391,11 @@ class DiacriticRestorer:
                 range(len(forms)), map(operator.and_, map(named.__getitem__, lefts), map(named.__getitem__, rights))
             ):
                 forms[i] = written[i]
-            for key, n in zip(zip(keys, forms), counted.values()):  # forms of one key and case add up
-                pairs[key] += n
+            # forms of one key and case add up, in order of first occurrence: each pair's first position, summed
+            first: dict[tuple[str, str], int] = {}
+            position = list(map(first.setdefault, zip(keys, forms), itertools.count()))
+            totals = np.bincount(position, weights=np.fromiter(counted.values(), dtype=np.float64))
+            pairs = dict(zip(first, totals[list(first.values())].astype(np.int64).tolist()))
         return by_key(Counter(lower)), by_key(Counter(alone)), Counter(pairs)
 
     def restore(self, text: str) -> str:
