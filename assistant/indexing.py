@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from hashlib import sha256
@@ -51,12 +52,13 @@ from .segments import (
     SEGMENTS_DIR,
     Segment,
     SegmentStore,
+    compute_own_task,
     compute_segment,
     content_key,
     merge_segments,
     segment_key,
 )
-from .text import DiacriticRestorer, fold, lexical_tokens
+from .text import DiacriticRestorer, compound_words, fold, lexical_tokens
 from .types import Chunk, DocumentRecord, Filters
 
 __all__ = [
@@ -556,6 +558,7 @@ def build_index(
     progress: Progress | None = None,
     rebuild: bool = False,
     cache_path: Path | None = None,
+    workers: int | None = None,
 ) -> IndexReport:
     """Index the corpus: a no-op when nothing changed, only changed documents and chunks redone otherwise.
 
@@ -577,7 +580,7 @@ def build_index(
         fingerprint = _fingerprint(keys, params, backend, chroma_url)
         report = IndexReport(documents=len(corpus.documents), problems=corpus.problems())
         if live is None or live.get("fingerprint") != fingerprint:
-            segments = _segments(store, corpus.documents, keys, params, progress)
+            segments = _segments(store, corpus.documents, keys, params, progress, workers)
             report.chunks = sum(len(s.chunk_ids) for s in segments)
             report.generation = _write_generation(
                 index_dir, corpus.documents, segments, store, params, backend, fingerprint
@@ -615,27 +618,69 @@ def _segments(
     keys: list[str],
     params: ChunkingParams,
     progress: Progress | None,
+    workers: int | None = None,
 ) -> list[Segment]:
-    """Each document's segment: the stored one, or computed (and stored) when it is new or changed."""
+    """Each document's segment: the stored one, or computed (and stored) when it is new or changed.
+
+    When there is much to compute, documents are computed by `workers` processes (each in a vocabulary of its
+    own, mapped to the store's in document order: the same ids as computed here one after the other).
+    """
     found = [store.load(key) for key in keys]
-    by_content = {s.content: s for s in found if s is not None}
-    computed = shared = 0
-    segments: list[Segment] = []
-    for number, (doc, key, segment) in enumerate(zip(docs, keys, found), 1):
+    by_content: dict[str, Segment | None] = {s.content: s for s in found if s is not None}
+    todo: list[int] = []  # documents whose segment is computed: the first of each new content
+    for number, (doc, segment) in enumerate(zip(docs, found)):
         if segment is None:
-            same = by_content.get(content_key(doc, params))
-            if same is not None:  # a document of the same title and text (a copy, a move to a new id)
-                segment, shared = same.for_document(doc, key), shared + 1
-            else:
-                segment, computed = compute_segment(doc, params, store.vocabulary, key), computed + 1
-                by_content[segment.content] = segment
-            store.save(segment)
-        segments.append(segment)
-        if progress:
-            progress("keywords", number, len(docs))
+            content = content_key(doc, params)
+            if content not in by_content:
+                by_content[content] = None
+                todo.append(number)
+    computed = _computed_segments(store, [(docs[i], params, keys[i]) for i in todo], workers)
+    shared = 0
+    segments: list[Segment] = []
+    with closing(computed):  # (its worker processes end with it)
+        for number, (doc, key, segment) in enumerate(zip(docs, keys, found), 1):
+            if segment is None:
+                content = content_key(doc, params)
+                same = by_content[content]
+                if same is not None:  # a document of the same title and text (a copy, a move to a new id)
+                    segment, shared = same.for_document(doc, key), shared + 1
+                else:
+                    segment = by_content[content] = next(computed)
+                store.save(segment)
+            segments.append(segment)
+            if progress:
+                progress("keywords", number, len(docs))
     store.vocabulary.save()  # before a generation that uses its new strings
-    log.info("keyword segments: %d computed, %d shared, %d kept", computed, shared, len(docs) - computed - shared)
+    log.info("keyword segments: %d computed, %d shared, %d kept", len(todo), shared, len(docs) - len(todo) - shared)
     return segments
+
+
+PARALLEL_FROM_CHARS = 1_000_000  # less new text than this is computed in the building process alone
+
+
+def _computed_segments(
+    store: SegmentStore, tasks: list[tuple[DocumentRecord, ChunkingParams, str]], workers: int | None
+) -> Generator[Segment, None, None]:
+    """The segments of these documents, in order, in the store's vocabulary."""
+    workers = min(_default_workers() if workers is None else workers, len(tasks))
+    if workers < 2 or sum(len(doc.text) for doc, _, _ in tasks) < PARALLEL_FROM_CHARS:
+        for doc, params, key in tasks:
+            yield compute_segment(doc, params, store.vocabulary, key)
+        return
+    compound_words()  # read once, before the workers are forked (they inherit it)
+    # fork: the workers inherit the code and caches loaded here and start at once; each takes one document at a
+    # time, so a long one holds up no other, and results come back in order while later ones are computed
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for own, strings in pool.imap(compute_own_task, tasks, chunksize=1):
+            yield store.vocabulary.adopt(own, strings)
+
+
+def _default_workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def _read_chunks(folder: Path) -> list[Chunk]:

