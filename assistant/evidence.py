@@ -376,7 +376,8 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
     """+1 per qualifier the text shares with the question, -1 per one it contradicts (`scope`: the title,
     `whole`: the sentence the text is a part of)."""
     score = 0.0
-    national, local = bool(_NATIONAL.search(folded)), bool(_LOCAL.search(folded))
+    programmes = _programmes(folded)
+    national, local = "national" in programmes, "local" in programmes
     if query.programme == "national":  # a named programme decides between neighbouring figures
         score += 2 if national else (-2 if local else 0)
     elif query.programme == "local":

@@ -238,7 +238,7 @@ class Query:
         found = _PER_UNIT.search(fold(self.expanded).lower())
         return found.group(1) if found else ""
 
-    @property
+    @cached_property
     def asks_type(self) -> bool:
         """A type of the noun asked ("loại mô hình nào"): its answer is a description, not a proper name."""
         unit = re.escape(self.unit)
