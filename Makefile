@@ -41,7 +41,7 @@ chromium: ## headless Chromium for tests/test_web_browser.py: apt-get, only when
 index: install
 	$(KC) index
 
-eval: install ## the development set and the seven blind chat sets (figures go to eval/RESULTS.md)
+eval: install ## the development set and the nine blind chat sets (figures go to eval/RESULTS.md)
 	$(KC) index --if-missing
 	$(KC) eval
 	$(KC) eval --questions eval/chatset.jsonl
@@ -52,6 +52,7 @@ eval: install ## the development set and the seven blind chat sets (figures go t
 	$(KC) eval --questions eval/chatset6.jsonl
 	$(KC) eval --questions eval/chatset7.jsonl
 	$(KC) eval --questions eval/chatset8.jsonl
+	$(KC) eval --questions eval/chatset9.jsonl
 
 fuzz: install-fuzz ## schemathesis against the live server's OpenAPI schema, >= 20,000 requests, no 5xx (not in `make test`)
 	$(KC) index --if-missing
