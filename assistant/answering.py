@@ -88,6 +88,7 @@ class AnswerParams:
     unknown_above: float = 0.6  # words the documents never use carry more of the question: not their topic
     rare_fact_share: float = 0.05  # ... unless the best sentence holds a fact of the kind asked that this few hold
     direct_from: float = 0.55  # coverage from which the fact leads the answer
+    quote_without_fact: float = 0.9  # coverage from which a passage answering in words (Kind.in_words) is quoted
     floor_ratio: float = 0.75  # candidates this close to the best may replace it (the one naming the place/year)
     support_ratio: float = 0.9
     max_quote_chars: int = 420
@@ -145,7 +146,9 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
     if _topic_absent(query, best, candidates, index, params) or best.score < params.score_floor:
         return Decision("refuse", candidates=candidates)
     if query.kind.needs_fact and not best.facts:  # a figure/date asked, and no passage near the top holds one
-        return Decision("refuse", candidates=candidates)
+        if best.coverage < params.quote_without_fact or not _answers_in_words(query, best):
+            return Decision("refuse", candidates=candidates)
+        return Decision("quote", [best], candidates)  # quoted without a lead
     if len(best.facts) > 1:
         first = _closest_fact(query, best)
         best.facts = [first, *(f for f in best.facts if f != first)]
@@ -154,6 +157,17 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
     return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
+
+
+def _answers_in_words(query: Query, best: Candidate) -> bool:
+    """Whether a passage saying all the question says answers it without a fact of the kind asked: a
+    "khi nào" by the case it names ("cha mẹ không có nghĩa vụ … khi nào"), a count by the items of the
+    noun counted it lists ("bao nhiêu trình độ": "trình độ sơ cấp, trình độ trung cấp, …")."""
+    if query.kind.in_words == "case":
+        return True
+    if query.kind.in_words == "items" and query.unit:  # the noun counted named for two items or more
+        return len(re.findall(rf"\b{re.escape(query.unit)}\b", fold(best.text).lower())) >= 2
+    return False
 
 
 def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Candidate | None:

@@ -537,7 +537,7 @@ def _is_per(unit: str, sentence: str, start: int, end: int) -> bool:
     before = fold(sentence[max(0, start - 40) : start]).lower()
     per = rf"(?:/\s*|\b(?:moi|mot|1)\s+){re.escape(unit)}\b"
     return bool(
-        re.match(rf"\s*(?:dong\s*)?{per}", after)
+        re.match(rf"\s*(?:dong\s*)?(?:(?:cho|doi voi|tren)\s+)?{per}", after)  # "20 triệu đồng cho một cơ sở"
         or re.search(rf"\b(?:cho|moi)\s+(?:mot|1)?\s*{re.escape(unit)}\b|{per}", before)
     )
 
@@ -605,7 +605,7 @@ def _given(query: Query, fact: str) -> bool:
     by the same word ("136,9 tỷ"), or bare ("… là 55 mà"), or a document's number and year ("qđ 59/2015" gives
     "59/2015/QĐ-UBND"); "6 tháng đầu năm" does not give "06 đề án".
     """
-    asked = fold(query.text)
+    asked = fold(query.stem)
     if fold(fact).strip() in asked:
         return True
     number = _NUMBER.search(fact)

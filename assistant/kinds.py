@@ -104,6 +104,9 @@ class Kind:
     named: bool = False  # the answer is a name, found after the noun asked about ("lập tổ gì": "Tổ tư vấn …")
     refines: tuple[str, ...] = ()  # interrogative kinds this topical cue makes precise ("kinh phí" + "bao nhiêu")
     prefer_first: bool = False  # a passage holding the first of `facts` beats one holding only a later one
+    # how a passage without a fact of `facts` may still answer in its own words: "case" (a "khi nào" answered
+    # by the case a provision names), "items" (a count answered by the items a sentence lists); "" never
+    in_words: str = ""
 
     @property
     def needs_fact(self) -> bool:
@@ -134,6 +137,10 @@ _COUNT_UNIT_STOP = (
 
 KINDS: tuple[Kind, ...] = (
     Kind("reason", r"vì sao|tại sao|lý do|nguyên nhân|sao lại|do đâu", lead="cause", bias=4),
+    # "X được định nghĩa là gì", "khái niệm X": the sentence defining X is quoted; the cue is no topic word
+    Kind(
+        "definition", r"(?:được )?định nghĩa|được hiểu (?:là|như thế nào)|khái niệm|nghĩa là gì", lead="quote", bias=3
+    ),
     Kind(
         "list",
         r"(?:bao )?gồm (?:những |các )?(?:gì|nội dung|hoạt động|lĩnh vực|mục)|những (?:gì|nội dung|lĩnh vực|hoạt động"
@@ -166,6 +173,7 @@ KINDS: tuple[Kind, ...] = (
         r"|liên hệ (?:qua )?(?:số|sđt)",
         facts=("phone",),
         bias=4,
+        refines=("count",),  # "sđt … là bao nhiêu": a phone number is asked, not a count
     ),
     Kind(
         "email",
@@ -192,7 +200,8 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "deadline",
-        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )(?<!hết )\bhạn\b(?! chế)|deadline|chậm nhất"
+        r"hạn chót|hạn cuối|thời hạn|(?<!vẫn còn )(?<!đang còn )(?<!quá )(?<!hết )(?<!quyền )(?<!giới )\bhạn\b(?! chế)"
+        r"|deadline|chậm nhất"
         r"|trước ngày (?:nào|mấy)",
         facts=("date",),
         bias=6,
@@ -209,6 +218,7 @@ KINDS: tuple[Kind, ...] = (
         r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|hôm nào|bữa nào|buổi nào|tháng nào|tháng mấy|dịp nào|năm mấy",
         facts=("when",),
         bias=2,
+        in_words="case",
     ),
     Kind(
         "docnumber",
@@ -267,6 +277,7 @@ KINDS: tuple[Kind, ...] = (
         r"(?:[a-z]+(?: [a-z]+)?)?|bao nhieu|so luong",  # the noun counted is the cue's: "may co so" counts "co so"
         facts=("count",),
         bias=-4,
+        in_words="items",
     ),
     Kind(
         "yesno",

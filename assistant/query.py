@@ -72,6 +72,8 @@ _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|
 # a noun pointing back to what the user told of their case: "mảng này", "khoản này", "việc đó"
 _ANAPHOR = re.compile(r"\b(?:mang|khoan|viec|loai|linh vuc|nganh|san pham|muc|cai|vu)\s+(?:nay|do|ay)\b")
 _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
+# an option of a multiple-choice question: "A. …", "b) …" on a line of its own
+_OPTION_LINE = re.compile(r"^\s*([A-Ha-h])\s*[.)]\s+(\S.*?)\s*$")
 # "qđ 1994", "công văn 7386": a number after a document's type is its number, not a year
 _DOC_NUMBER_TYPED = re.compile(
     r"(?:quyết định|công văn|nghị định|thông tư|báo cáo|văn bản|số)\s+(?:số\s+)?\d+", re.IGNORECASE
@@ -151,6 +153,7 @@ class Query:
     articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
     period: Period | None = None  # the part of the year asked ("6 tháng cuối năm"), WHOLE_YEAR for "cả năm"
     stages: tuple[str, ...] = ()  # plan and actual both asked, each with its own question, in that order
+    options: tuple[str, ...] = ()  # the answers a multiple-choice question offers ("A. …"), in order
 
     @property
     def unknown_share(self) -> float:
@@ -181,16 +184,27 @@ class Query:
         return self.match.kind
 
     @cached_property
+    def asked_expanded(self) -> str:
+        """`expanded` without the options offered (the words of the question itself)."""
+        return offered_options(self.expanded)[0] if self.options else self.expanded
+
+    @cached_property
+    def stem(self) -> str:
+        """The question as typed, without the options a multiple-choice question offers: what the user
+        states ("… là 55 mà") is in it; an option's figure is a candidate answer, not given."""
+        return offered_options(self.text)[0] if self.options else self.text
+
+    @cached_property
     def words(self) -> frozenset[str]:
         """The folded words of the question, chat forms spelled out."""
-        return frozenset(fold(self.expanded).split())
+        return frozenset(fold(self.asked_expanded).split())
 
     @cached_property
     def agent_verb(self) -> str:
         """The verb whose agent is asked, folded ("do đơn vị nào tổ chức" -> "to chuc", "ai trình bày báo
         cáo" -> "trinh bay": the first word after the question word that the tagger reads as a verb);
         "" otherwise."""
-        folded = fold(self.text).lower()
+        folded = fold(self.stem).lower()
         asked = _AGENT_ASKED.search(folded)
         if asked:
             return asked.group(1).strip()
@@ -208,12 +222,12 @@ class Query:
     def own_facility(self) -> bool:
         """The user speaks of their own facility ("cơ sở mình …", "e có xưởng …"): support for facilities
         answers them, support for industrial clusters does not."""
-        return bool(_OWN_FACILITY.search(fold(self.expanded)))
+        return bool(_OWN_FACILITY.search(fold(self.asked_expanded)))
 
     @cached_property
     def named_number(self) -> str:
         """The number of a document the question names ("qđ 1994 … ký ngày nào" -> "1994"); "" for none."""
-        named = _NAMED_DOCUMENT.search(fold(self.expanded).lower())
+        named = _NAMED_DOCUMENT.search(fold(self.asked_expanded).lower())
         return named.group(1) if named else ""
 
     @cached_property
@@ -235,14 +249,16 @@ class Query:
     @cached_property
     def per(self) -> str:
         """The unit a rate is asked per ("bao nhiêu tiền 1 người", "mỗi cơ sở", "%/năm"), folded; "" for none."""
-        found = _PER_UNIT.search(fold(self.expanded).lower())
+        found = _PER_UNIT.search(fold(self.asked_expanded).lower())
         return found.group(1) if found else ""
 
     @cached_property
     def asks_type(self) -> bool:
         """A type of the noun asked ("loại mô hình nào"): its answer is a description, not a proper name."""
         unit = re.escape(self.unit)
-        return bool(unit) and bool(re.search(rf"\b(?:loai|kieu|dang|linh vuc)\s+{unit}\s+nao\b", fold(self.expanded)))
+        return bool(unit) and bool(
+            re.search(rf"\b(?:loai|kieu|dang|linh vuc)\s+{unit}\s+nao\b", fold(self.asked_expanded))
+        )
 
     @property
     def search_text(self) -> str:
@@ -259,7 +275,8 @@ class Query:
 def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) -> Query:
     """Analyse `question` (already cleaned by `Assistant.check_question`) against the index."""
     expanded = expand_acronyms(vocabulary.expand_chat(question), index)
-    accented = _accented(expanded, question, index)
+    accented_all = _accented(expanded, question, index)
+    accented, options = offered_options(accented_all)  # the options offered are not what is asked
     folded = fold(accented)
     match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))
     excluded_spans = [m.span(1) for m in _EXCLUDING.finditer(fold(accented))]  # folded: restored accents may be off
@@ -281,6 +298,9 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     asked_terms = _with_compounds(topic_words(asked_topic, index, plain), asked_topic)
     situation_topic = strip_cues(_drop_fillers(situation, typed), own)
     situation_terms = [t for t in topic_words(situation_topic, index, plain) if t not in asked_terms]
+    # the options offered weigh like the user's situation: they tell which passage, not what is asked
+    options_topic = strip_cues(_drop_fillers(" ".join(options), typed), own)
+    situation_terms += [t for t in topic_words(options_topic, index, plain) if t not in asked_terms + situation_terms]
     # a province and a stage are qualifiers, read apart (evidence.py checks them), not topic words
     # ... unless negated: "không thực hiện được" is what the question is about, not the actual figures
     places = set(provinces_in(accented)) | (_STAGE_WORDS - _negated(folded))
@@ -298,7 +318,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     return Query(
         text=question,
         expanded=expanded,
-        accented=accented,
+        accented=accented_all,
         match=match,
         terms=weights,
         key_terms=key,
@@ -322,7 +342,23 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         stages=_stages_asked(asked),
         asked=frozenset(asked_terms),
         tags=word_tags(asked),
+        options=options,
     )
+
+
+def offered_options(text: str) -> tuple[str, tuple[str, ...]]:
+    """(stem, options) of a multiple-choice question: the lines "A. …", "B. …" (two or more, lettered
+    in order) that end it are answers offered to choose from, not words of what is asked; the stem is
+    the text before them. Any other text is its own stem, with no options."""
+    lines = text.split("\n")
+    start = len(lines)
+    while start > 0 and _OPTION_LINE.match(lines[start - 1]):
+        start -= 1
+    offered = [_OPTION_LINE.match(line) for line in lines[start:]]
+    letters = "".join(m.group(1).upper() for m in offered if m)
+    if start == 0 or len(letters) < 2 or letters != "ABCDEFGH"[: len(letters)]:
+        return text, ()
+    return "\n".join(lines[:start]), tuple(m.group(2).strip() for m in offered if m)
 
 
 def _negated(folded: str) -> set[str]:

@@ -33,6 +33,15 @@ c) Cam kết sử dụng phần mềm ít nhất hai năm.
 Điều 4. Mức hỗ trợ
 1. Nội dung quy định tại khoản 1 Điều 3: hỗ trợ 50% chi phí, không quá 45 triệu đồng cho một cơ sở.
 2. Nội dung quy định tại khoản 2 Điều 3: hỗ trợ không quá 20 triệu đồng cho một cơ sở.
+
+Điều 5. Trường hợp không được hỗ trợ
+Cơ sở không được hỗ trợ chuyển đổi số khi đã nhận hỗ trợ cho cùng nội dung từ ngân sách nhà nước.
+
+Điều 6. Giải thích từ ngữ
+Chuyển đổi số là việc ứng dụng công nghệ số vào quản lý, sản xuất và bán hàng của cơ sở.
+
+Điều 7. Đào tạo nhân lực số
+Cơ sở được hỗ trợ đào tạo nhân lực số ở trình độ cơ bản, trình độ nâng cao và trình độ chuyên gia.
 """
 
 
@@ -72,3 +81,37 @@ def test_a_list_of_points_is_answered_as_a_list(kc: Assistant) -> None:
     # The opening sentence and each point are quoted, all from one passage (Điều 2): one source for them.
     assert answer.answer.count("” [1]") >= 4 and len(answer.citations) == 1
     assert all(item in answer.citations[0].quote for item in ("đăng ký kinh doanh", "ít nhất hai năm"))
+
+
+MULTIPLE_CHOICE = (
+    "Thiết kế trang thông tin điện tử giới thiệu sản phẩm được hỗ trợ tối đa bao nhiêu?\n"
+    "A. 45 triệu đồng cho một cơ sở, kể cả chi phí duy trì tên miền hằng năm.\n"
+    "B. 20 triệu đồng cho một cơ sở.\n"
+    "C. 30 triệu đồng, kể cả thuế giá trị gia tăng và phí bảo trì.\n"
+    "D. Không được hỗ trợ."
+)
+
+
+def test_a_multiple_choice_question_is_answered_from_its_stem(kc: Assistant) -> None:
+    # The options' words (most in no document) are answers offered, not what is asked, and their figures
+    # are candidates, not facts the user gives: the stem decides, the clause of Điều 4 answers it.
+    answer = kc.ask(MULTIPLE_CHOICE)
+    assert answer.found
+    assert answer.answer.splitlines()[0] == "20 triệu đồng."
+    assert answer.citations[0].locator == "Điều 4, khoản 2"
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("Cơ sở không được hỗ trợ chuyển đổi số khi nào?", "Điều 5"),  # "khi nào": in which case
+        ("Chuyển đổi số được định nghĩa là gì?", "Điều 6"),  # "định nghĩa" asks, it is no topic word
+        ("Có bao nhiêu trình độ đào tạo nhân lực số được hỗ trợ?", "Điều 7"),  # the levels listed count them
+    ],
+)
+def test_a_provision_answering_in_its_own_words_is_quoted(kc: Assistant, question: str, article: str) -> None:
+    # No date, no number: the provision that says all the question says is the answer, quoted without a lead.
+    answer = kc.ask(question)
+    assert answer.found, answer.answer
+    assert answer.answer.startswith("“")
+    assert answer.citations[0].locator.startswith(article)

@@ -7,6 +7,7 @@ import pytest
 from assistant import Assistant
 from assistant.errors import BadQuestion
 from assistant.kinds import FACT_PATTERNS, detect_kind, strip_cues
+from assistant.query import offered_options
 from assistant.terms import Evidence
 from assistant.text import fold, provinces_in
 from assistant.vocabulary import expand_chat
@@ -80,6 +81,12 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         # "hả" closes a yes/no question as "không" does
         ("tiền thuê gian hàng là kcđp hỗ trợ hả ad", "yesno", ""),
         ("tien thue gian hang la kcdp ho tro ha", "yesno", ""),
+        # "quyền hạn", "giới hạn" are no deadline; a phone number asked "là bao nhiêu" is a phone number
+        ("Ủy ban nhân dân các cấp không có nhiệm vụ, quyền hạn nào sau đây?", "general", ""),
+        ("sdt cua trung tam khuyen cong la bao nhieu", "phone", ""),
+        # a definition asked: the sentence defining it is quoted
+        ("Chất hướng thần được định nghĩa là gì?", "definition", ""),
+        ("khai niem co so cong nghiep nong thon", "definition", ""),
     ],
 )
 def test_question_kinds(question: str, kind: str, unit: str) -> None:
@@ -246,3 +253,16 @@ def test_a_filler_is_no_syllable_of_a_word_spelled_out_or_restored(assistant: As
 def test_the_place_the_user_is_ends_at_a_comma(assistant: Assistant) -> None:
     query = assistant.analyse("em o Tinh Bien, co nhu cau xin ho tro tu kinh phi kc tinh, ttkc co khao sat tu van ko")
     assert "Tịnh Biên" in query.situation and "bien" not in query.asked
+
+
+def test_the_options_of_a_multiple_choice_question_are_apart_from_its_stem() -> None:
+    stem, options = offered_options("Thời hạn là bao lâu?\nA. 05 ngày làm việc.\nb) 03 ngày.\nC. 10 ngày")
+    assert stem == "Thời hạn là bao lâu?"
+    assert options == ("05 ngày làm việc.", "03 ngày.", "10 ngày")
+    for text in (
+        "Thời hạn là bao lâu?\nA. 05 ngày làm việc.",  # one line is no choice
+        "Thời hạn là bao lâu?\nB. 05 ngày.\nC. 03 ngày.",  # options start at A
+        "A. 05 ngày.\nB. 03 ngày.",  # no stem
+        "e ở An Giang, a. cho hỏi hạn nộp hồ sơ",
+    ):
+        assert offered_options(text) == (text, ())
