@@ -359,13 +359,16 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
     else:  # the words just before the first fact, after the last comma or clause break, are its own
         cut = _subject_end(sentence, relative[0][0])
         shared = Evidence(sentence[:cut])
-        owned = [sentence[max(a, cut) : b] for a, b in _owned_spans(sentence, relative)]
+        measured = bool(query.kind.facts) and query.kind.facts[0] in MEASURES  # a figure; a name is not completed
+        owned = [sentence[max(a, cut) : b] for a, b in _owned_spans(sentence, relative, measured)]
 
     def weight(text: str) -> float:
         own = Evidence(text)
-        words = sum(w for t, w in query.terms.items() if own.has(t) and not shared.has(t))
+        words = sum(w for t, w in query.terms.items() if own.has(t) and not shared.has(t) and t not in query.trailing)
         total = sum(query.terms.values()) or 1.0
-        return words / total + _CLAUSE_QUALIFIER * qualifier_agreement(query, fold(text))
+        # with no programme asked, a clause of one is a part ("trong đó: Kinh phí KCQG …"), not the figure asked
+        part = 0.5 if query.programme is None and any(p.search(fold(text)) for p in PROGRAMMES.values()) else 0.0
+        return words / total + _CLAUSE_QUALIFIER * (qualifier_agreement(query, fold(text)) - part)
 
     scores = [weight(text) for text in owned]
     chosen = max(range(len(facts)), key=lambda i: (scores[i], -i))
@@ -379,8 +382,9 @@ def _subject_end(sentence: str, first_fact: int) -> int:
     return max(breaks)
 
 
-def _owned_spans(sentence: str, facts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The span each fact owns: its clause when every fact has its own, else the text since the previous fact.
+def _owned_spans(sentence: str, facts: list[tuple[int, int]], measured: bool = True) -> list[tuple[int, int]]:
+    """The span each fact owns: its clause when every fact has its own, else the text since the previous fact
+    (and, for a figure, the words after it that complete it).
 
     Labelled values ("Long Xuyên: 2 cơ sở, …, Chợ Mới: 3 cơ sở") own their label, which ends the clause before.
     """
@@ -389,7 +393,22 @@ def _owned_spans(sentence: str, facts: list[tuple[int, int]]) -> list[tuple[int,
     labelled = sum(1 for start, _ in facts if sentence[:start].rstrip().endswith(":"))
     if len(set(clause_ids)) == len(facts) and labelled < 2:
         return [(bounds[i], bounds[i + 1]) for i in clause_ids]
-    return [(0, facts[0][1]), *((previous[1], fact[1]) for previous, fact in pairwise(facts))]
+    # the words after a figure up to the next comma complete it ("41,8% kế hoạch năm", "tăng 9,57% so với
+    # kế hoạch năm 2022"); the rest since the previous figure is its own too
+    if not measured:
+        return [(0, facts[0][1]), *((previous[1], fact[1]) for previous, fact in pairwise(facts))]
+    ends = [_completed_at(sentence, b, nxt[0]) for (_, b), nxt in zip(facts, [*facts[1:], (len(sentence), 0)])]
+    return list(zip([0, *ends[:-1]], ends))
+
+
+_COMPLETION_END = re.compile(r"[,;:.](?=\s|$)|\s(?:và|còn|trong đó|nhưng)\s")  # "… 2.515 triệu đồng và kinh phí …"
+
+
+def _completed_at(sentence: str, end: int, limit: int) -> int:
+    """Where the words completing a figure that ends at `end` stop: the next comma, clause break or
+    conjunction, or the next figure (`limit`)."""
+    found = _COMPLETION_END.search(sentence, end, limit)
+    return found.start() if found else limit
 
 
 # ------------------------------------------------------------------ rendering

@@ -501,6 +501,8 @@ def facts_in(
             break
     if query.kind.name == "count":
         spans = [s for s in spans if not re.match(r"(19|20)\d\d\b", sentence[s[0] - offset :])]
+    if query.kind.name == "place":  # "tại huyện Nhơn Trạch, Định Quán và Long Thành": every place named
+        spans = [_through_listed_names(sentence, offset, s) for s in spans]
     spans = [s for s in spans if not _given(query, sentence[s[0] - offset : s[1] - offset])]
     if query.kind.name in ("name", "person"):
         spans = [s for s in spans if s[0] - offset > 0]  # a capital at sentence start is not a name
@@ -634,6 +636,20 @@ def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
     return any(f"{following} ".startswith(f"{noun} ") for following in counted for noun in nouns if len(noun) > 1)
 
 
+_UPPER_WORD = r"[A-ZĐÀ-ỸẠ-Ỹ][^\W\d_]*"
+# ", Định Quán", ", Tân phú" (one to three words up to the next comma or "và"), then "và Long Thành"
+_LISTED_NAMES = re.compile(
+    rf"(?:\s*,\s*{_UPPER_WORD}(?:\s+[^\W\d_]+){{0,2}}?(?=\s*,|\s+và\s))*"
+    rf"(?:(?:\s*,)?\s+và\s+{_UPPER_WORD}(?:\s+{_UPPER_WORD}){{0,2}})?"
+)
+
+
+def _through_listed_names(sentence: str, offset: int, span: tuple[int, int]) -> tuple[int, int]:
+    """A place run on over the names listed after it, which share its noun ("huyện")."""
+    found = _LISTED_NAMES.match(sentence, span[1] - offset)
+    return (span[0], offset + found.end()) if found and found.end() > span[1] - offset else span
+
+
 def _through_unit(unit: str, sentence: str, offset: int, span: tuple[int, int]) -> tuple[int, int]:
     """A count run on over the noun asked when it follows the measure word ("04 hồ sơ" + "đề án"), or
     to its end when the count's last word begins it ("33 lượt cơ" + "sở")."""
@@ -671,6 +687,9 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
     own = unit.text if len(named) <= 2 or query.asks_places else ""
     around = " ".join([own, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
     places = set(provinces_in(around)) | _lead_places(chunk.doc_id, index)
+    if query.part:  # "riêng tỉnh Hậu Giang": the province's own figure, not its region's nor another's held there
+        owner = provinces_in(str(meta.get("province") or ""))
+        places = set(owner) if owner else set(provinces_in(" ".join([own, chunk.heading])))
     written = str(meta.get("date") or meta.get("year") or "")
     for province in query.provinces:
         if query.situated and not meta.get("province") and meta.get("kind") in _RULE_KINDS:

@@ -70,7 +70,11 @@ _WHERE_USER_IS = re.compile(
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")
 # A clause saying what the user wants to do is what they ask about ("muốn mở lớp dạy nghề").
 # a noun pointing back to what the user told of their case: "mảng này", "khoản này", "việc đó"
-_ANAPHOR = re.compile(r"\b(?:mang|khoan|viec|loai|linh vuc|nganh|san pham|muc|cai|vu)\s+(?:nay|do|ay)\b")
+_ANAPHOR = re.compile(
+    r"\b(?:mang|khoan|viec|loai|linh vuc|nganh|san pham|muc|cai|vu)\s+(?:nay|do|ay)\b"
+    # ... or to the place they told: "nhà e ở Chợ Mới, … ở huyện e được kiểm tra mấy cơ sở"
+    r"|\b(?:huyen|xa|tinh|thanh pho|thi xa|phuong|dia phuong)\s+(?:e|em|minh|toi|chung toi)\b"
+)
 _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
 # an option of a multiple-choice question: "A. …", "b) …" on a line of its own
 _OPTION_LINE = re.compile(r"^\s*([A-Ha-h])\s*[.)]\s+(\S.*?)\s*$")
@@ -153,6 +157,7 @@ class Query:
     articles: tuple[str, ...] = ()  # articles the question names ("Điều 4"): the answer must quote one of them
     period: Period | None = None  # the part of the year asked ("6 tháng cuối năm"), WHOLE_YEAR for "cả năm"
     stages: tuple[str, ...] = ()  # plan and actual both asked, each with its own question, in that order
+    trailing: frozenset[str] = field(default_factory=frozenset)  # terms only of clauses after the asking one
     options: tuple[str, ...] = ()  # the answers a multiple-choice question offers ("A. …"), in order
 
     @property
@@ -343,7 +348,22 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         asked=frozenset(asked_terms),
         tags=word_tags(asked),
         options=options,
+        trailing=_trailing_terms(asked, match, asked_terms, index, plain),
     )
+
+
+def _trailing_terms(
+    asked: str, match: KindMatch, terms: list[str], index: LoadedIndex, plain: frozenset[str]
+) -> frozenset[str]:
+    """The terms that only clauses after the asking one hold: another part of the message ("đạt bao nhiêu %
+    kế hoạch năm, so với cùng kỳ thì sao"), which does not choose between the figures of the first."""
+    clauses = _clauses(asked)
+    at = _asking_index(clauses, match)
+    if at + 1 >= len(clauses):
+        return frozenset()
+    before = " ".join(clauses[: at + 1])
+    later = set(topic_words(" ".join(clauses[at + 1 :]), index, plain)) - set(topic_words(before, index, plain))
+    return frozenset(t for t in terms if t in later)
 
 
 def offered_options(text: str) -> tuple[str, tuple[str, ...]]:

@@ -565,3 +565,40 @@ def test_a_syllable_opening_a_word_is_no_contrast(assistant: Assistant) -> None:
         "ttkc co xuong khao sat tu van cho co so ko a"
     )
     assert answer.found and "08 cơ sở" in answer.answer.splitlines()[0]
+
+
+def test_a_place_asked_is_every_place_the_passage_lists(assistant: Assistant) -> None:
+    # "tại huyện Nhơn Trạch, Định Quán, Long Thành và Thống Nhất": the names after the first share its noun
+    answer = assistant.ask("Đồng Nai tổ chức hội thảo bảo quản, chế biến nông sản tại những huyện nào?")
+    lead = answer.answer.splitlines()[0]
+    assert all(name in lead for name in ("Nhơn Trạch", "Định Quán", "Long Thành", "Thống Nhất")), lead
+
+
+def test_the_users_own_district_is_the_place_asked(assistant: Assistant) -> None:
+    # "ở huyện em" points back to the place the user told ("xưởng em ở Chợ Mới"): its figure, not the first one
+    answer = assistant.ask("xưởng em ở Chợ Mới, đề án kcđp 2021 ở huyện em được kiểm tra bao nhiêu cơ sở")
+    assert answer.answer.splitlines()[0] == "3 cơ sở.", answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # no programme asked: the total, whose comparison ("so với kế hoạch năm 2022") follows the figure
+        ("tổng kế hoạch kinh phí kc phía Nam 2023 tăng bao nhiêu % so với kế hoạch năm 2022", "9,57%."),
+        # one asked: its part of the "trong đó: …" breakdown
+        ("kinh phí KCĐP giao theo kế hoạch 2023 của phía Nam tăng bao nhiêu phần trăm so với năm 2022", "6,68%."),
+    ],
+)
+def test_a_figure_owns_the_comparison_after_it_and_a_part_is_not_the_whole(
+    assistant: Assistant, question: str, lead: str
+) -> None:
+    assert assistant.ask(question).answer.splitlines()[0] == lead
+
+
+def test_a_province_asked_alone_is_not_answered_by_its_regions_or_anothers_figures(assistant: Assistant) -> None:
+    # the southern meeting was held in Hậu Giang, and Đồng Nai's report names a trip there: neither figure
+    # is Hậu Giang's own ("riêng tỉnh …"); a province's own report still answers for it
+    alone = assistant.ask("riêng tỉnh Hậu Giang năm 2023 thực hiện kinh phí khuyến công địa phương bao nhiêu")
+    assert not alone.found, alone.answer
+    own = assistant.ask("riêng Đắk Lắk đợt 1/2022 kinh phí kcđp là bao nhiêu")
+    assert own.answer.splitlines()[0] == "2.515 triệu đồng."
