@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from itertools import pairwise
 
 from . import vocabulary
@@ -40,9 +41,16 @@ UNKNOWN_COMPOUND_FACTOR = 2.0
 SYNONYMS: dict[str, tuple[str, ...]] = vocabulary.synonyms()
 
 
+# Syllables written with "i" or "y" alike ("đăng kí" / "đăng ký", "quản lí" / "quản lý", "kĩ thuật"), folded.
+_I_OR_Y = {f"{c}{v}": f"{c}{w}" for c in ("k", "l", "m", "t", "s", "h", "qu") for v, w in (("i", "y"), ("y", "i"))}
+
+
+@lru_cache(maxsize=65536)
 def variants(term: str) -> tuple[str, ...]:
-    """The term and the words that stand for it in the documents."""
-    return (term, *SYNONYMS.get(term, ()))
+    """The term and the words that stand for it in the documents: its synonyms, and its other spelling."""
+    spelled = " ".join(_I_OR_Y.get(syllable, syllable) for syllable in term.split())
+    own = (term, *SYNONYMS.get(term, ()))
+    return own if spelled == term else (*own, spelled, *SYNONYMS.get(spelled, ()))
 
 
 class Evidence:
@@ -176,7 +184,9 @@ def _idf(term: str, frequencies: dict[str, int], total: int) -> float:
 def _weight(term: str, frequencies: dict[str, int], total: int) -> float:
     """Rarity weight; a compound the corpus never uses weighs double: it names something the corpus lacks."""
     weight = _idf(term, frequencies, total)
-    unknown_compound = " " in term and frequencies.get(term.split()[0] + " " + term.split()[1], 0) == 0
+    unknown_compound = " " in term and all(
+        frequencies.get(" ".join(v.split()[:2]), 0) == 0 for v in variants(term) if " " in v
+    )
     return weight * UNKNOWN_COMPOUND_FACTOR if unknown_compound else weight
 
 

@@ -266,3 +266,11 @@ def test_the_options_of_a_multiple_choice_question_are_apart_from_its_stem() -> 
         "e ở An Giang, a. cho hỏi hạn nộp hồ sơ",
     ):
         assert offered_options(text) == (text, ())
+
+
+def test_a_word_spelled_with_i_for_y_is_the_documents_word(assistant: Assistant) -> None:
+    # "đăng kí", "quản lí" are "đăng ký", "quản lý": words the documents use, weighed as such
+    typed = assistant.analyse("hồ sơ đăng kí nhãn hiệu và quản lí chất lượng")
+    usual = assistant.analyse("hồ sơ đăng ký nhãn hiệu và quản lý chất lượng")
+    assert not {"dang ki", "quan li"} & typed.unknown
+    assert typed.terms["dang ki"] == usual.terms["dang ky"]
