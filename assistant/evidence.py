@@ -684,7 +684,8 @@ def _missing(query: Query, hit: Hit, unit: _Sentence, index: LoadedIndex) -> str
     meta = index.documents.get(chunk.doc_id, {})
     named = provinces_in(unit.text)
     # a sentence listing many provinces is about the region, not each of them (unless a list of places is asked)
-    own = unit.text if len(named) <= 2 or query.asks_places else ""
+    # ... or one asked whether it is among them ("Long An có nằm trong các địa phương … không")
+    own = unit.text if len(named) <= 2 or query.asks_places or query.kind.lead == "yesno" else ""
     around = " ".join([own, chunk.heading, str(meta.get("title", "")), str(meta.get("province") or "")])
     places = set(provinces_in(around)) | _lead_places(chunk.doc_id, index)
     if query.part:  # "riêng tỉnh Hậu Giang": the province's own figure, not its region's nor another's held there

@@ -602,3 +602,11 @@ def test_a_province_asked_alone_is_not_answered_by_its_regions_or_anothers_figur
     assert not alone.found, alone.answer
     own = assistant.ask("riêng Đắk Lắk đợt 1/2022 kinh phí kcđp là bao nhiêu")
     assert own.answer.splitlines()[0] == "2.515 triệu đồng."
+
+
+def test_a_province_asked_whether_it_is_among_those_listed_is_found_in_the_list(assistant: Assistant) -> None:
+    # "(Đồng Nai, Bà Rịa Vũng Tàu, Long An, Bến Tre, An Giang, Bạc Liêu,… ) đã quan tâm đầu tư …": a sentence
+    # naming many provinces is about each of them when the question asks whether one is among them
+    answer = assistant.ask("tỉnh Bạc Liêu có đầu tư phát triển mạng lưới cộng tác viên khuyến công không")
+    lead = answer.answer.splitlines()[0]
+    assert lead.startswith("Có") and "Bạc Liêu" in lead, answer.answer
