@@ -88,6 +88,10 @@ class AnswerParams:
     unknown_above: float = 0.6  # words the documents never use carry more of the question: not their topic
     rare_fact_share: float = 0.05  # ... unless the best sentence holds a fact of the kind asked that this few hold
     direct_from: float = 0.55  # coverage from which the fact leads the answer
+    # a passage without the figure covering this much more of the question than the one with it: off topic
+    # (chosen on the seen sets and the tune parts, eval/RESULTS.md 2026-12-03)
+    topic_gap: float = 0.25
+    topic_candidates: int = 6
     quote_without_fact: float = 0.9  # coverage from which a passage answering in words (Kind.in_words) is quoted
     floor_ratio: float = 0.75  # candidates this close to the best may replace it (the one naming the place/year)
     support_ratio: float = 0.9
@@ -149,6 +153,8 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
         if best.coverage < params.quote_without_fact or not _answers_in_words(query, best):
             return Decision("refuse", candidates=candidates)
         return Decision("quote", [best], candidates)  # quoted without a lead
+    if query.kind.needs_fact and best.facts and _fact_off_topic(best, candidates, params):
+        return Decision("refuse", candidates=candidates, missing=_NO_FIGURE)
     if len(best.facts) > 1:
         first = _closest_fact(query, best)
         best.facts = [first, *(f for f in best.facts if f != first)]
@@ -157,6 +163,23 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
     return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
+
+
+_NO_FIGURE = "con số được hỏi"
+_SENTENCE_CLOSE = re.compile(r"[.;!?…]\W*$")
+
+
+def _fact_off_topic(best: Candidate, candidates: list[Candidate], params: AnswerParams) -> bool:
+    """Whether a passage near the top says what the question asks about much better than the one holding a
+    figure, and neither it nor the sentences after it give one: the figure found is of something else
+    ("hỗ trợ bao nhiêu cơ sở tham gia hội chợ": "Tham gia Hội chợ - triển lãm …" beside "tư vấn cho 31 cơ sở")."""
+    with_fact = {(c.hit.chunk.id, c.start) for c in candidates if c.facts}
+    topical = [  # a heading ("4. Chương trình cung cấp thông tin …", no full stop) has its figures in its section
+        c
+        for c in candidates[: params.topic_candidates]
+        if not c.facts and (c.hit.chunk.id, c.start) not in with_fact and _SENTENCE_CLOSE.search(c.text)
+    ]
+    return any(c.coverage - best.coverage > params.topic_gap for c in topical)
 
 
 def _answers_in_words(query: Query, best: Candidate) -> bool:

@@ -610,3 +610,13 @@ def test_a_province_asked_whether_it_is_among_those_listed_is_found_in_the_list(
     answer = assistant.ask("tỉnh Bạc Liêu có đầu tư phát triển mạng lưới cộng tác viên khuyến công không")
     lead = answer.answer.splitlines()[0]
     assert lead.startswith("Có") and "Bạc Liêu" in lead, answer.answer
+
+
+def test_a_figure_of_something_else_than_the_topic_found_is_no_answer(assistant: Assistant) -> None:
+    # Đắk Lắk's report says it took part in "Hội chợ - triển lãm" but counts only the facilities it advised:
+    # that count is not the number of facilities helped to the fair
+    answer = assistant.ask(
+        "6 tháng đầu năm 2022 trung tâm khuyến công Đắk Lắk hỗ trợ bao nhiêu cơ sở tham gia hội chợ triển lãm"
+    )
+    assert not answer.found, answer.answer
+    assert "con số được hỏi" in answer.answer
