@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from . import vocabulary
-from .chunking import provision_at
+from .chunking import provision_at, provision_in
 from .citations import one_per_passage
 from .dates import dates_in
 from .evidence import (
@@ -711,9 +711,11 @@ def _referenced_citation(
     if any(c.doc_id == best.hit.chunk.doc_id and c.start <= start < c.end for c in citations):
         return None
     meta = index.documents.get(best.hit.chunk.doc_id, {})
-    locator = provision_at(text, start) or best.hit.chunk.locator
+    provision = provision_in(text, start)  # the provision referred to, as every other citation carries its own
+    locator = str(provision) if provision else best.hit.chunk.locator
     title = meta.get("title", best.hit.chunk.doc_id)
-    return Citation(best.hit.chunk.doc_id, title, locator, quote, citations[0].score, start, start + len(quote))
+    score = citations[0].score
+    return Citation(best.hit.chunk.doc_id, title, locator, quote, score, start, start + len(quote), provision)
 
 
 def _citation(query: Query, item: Candidate, index: LoadedIndex, params: AnswerParams) -> Citation:

@@ -188,7 +188,7 @@ def _named_article(citation: Citation) -> str:
     """ "Điều 4": the article the citation's locator names ("" for none)."""
     if citation.provision is not None:
         return citation.provision.article
-    # a citation built without its provision (answering._referenced_citation's): read from the locator
+    # a citation carrying no provision (a text without articles, or one built by hand): read from the locator
     return citation.locator.split(",")[0].split(" (")[0]
 
 

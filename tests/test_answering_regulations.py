@@ -69,6 +69,9 @@ def test_a_cross_reference_is_resolved_and_both_provisions_quoted(kc: Assistant)
     locators = [c.locator for c in answer.citations]
     assert locators[0] == "Điều 4, khoản 1"
     assert "Điều 3, khoản 1" in locators  # the provision the clause refers to, quoted too
+    referred = answer.citations[locators.index("Điều 3, khoản 1")]
+    assert referred.provision is not None
+    assert (referred.provision.number, referred.provision.clause) == ("3", "1")  # carried, as by every citation
     assert any("phần mềm quản lý bán hàng" in c.quote for c in answer.citations)
 
 
