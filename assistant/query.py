@@ -75,6 +75,8 @@ _ANAPHOR = re.compile(
     # ... or to the place they told: "nhà e ở Chợ Mới, … ở huyện e được kiểm tra mấy cơ sở"
     r"|\b(?:huyen|xa|tinh|thanh pho|thi xa|phuong|dia phuong)\s+(?:e|em|minh|toi|chung toi)\b"
 )
+# "để em …": why the user asks ("cho em …" is a request, "cho em hỏi …", not a purpose)
+_PURPOSE = re.compile(r"de\s+(?:e|em|minh|toi|a|anh|c|chi|chung toi|chung em)\s", re.IGNORECASE)
 _WANTS = re.compile(r"\b(?:muon|dinh|can|xin|du dinh|tinh|mong|de nghi)\b")
 # an option of a multiple-choice question: "A. …", "b) …" on a line of its own
 _OPTION_LINE = re.compile(r"^\s*([A-Ha-h])\s*[.)]\s+(\S.*?)\s*$")
@@ -282,14 +284,20 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     expanded = expand_acronyms(vocabulary.expand_chat(question), index)
     accented_all = _accented(expanded, question, index)
     accented, options = offered_options(accented_all)  # the options offered are not what is asked
+    # the user's closing purpose ("…, để em hỏi trực tiếp cho nhanh") is context, not what is asked
+    cut = _purpose_cut(accented)
+    purpose = accented[cut:].strip(" ,.;!?")
+    accented = accented[:cut]
     folded = fold(accented)
-    match = detect_kind(expanded if _typed_with_diacritics(question) else None, fold(expanded))
+    spoken = expanded[: _purpose_cut(expanded)]
+    match = detect_kind(spoken if _typed_with_diacritics(question) else None, fold(spoken))
     excluded_spans = [m.span(1) for m in _EXCLUDING.finditer(fold(accented))]  # folded: restored accents may be off
     excluded_text = " ".join(accented[a:b] for a, b in excluded_spans)
     kept = accented
     for a, b in reversed(excluded_spans):
         kept = kept[:a] + " " * (b - a) + kept[b:]
     situation, asked = _split_situation(" ".join(kept.split()) if excluded_spans else accented, match)
+    situation = f"{situation} {purpose}".strip() if purpose else situation
     for pattern in (_PERSONAL_SUBJECT, _WHERE_USER_IS):
         # "cơ sở của tôi có được …", "e ở Trảng Bom có …": the user's own facility and place are context
         subject = pattern.search(asked)
@@ -467,6 +475,18 @@ def _split_situation(text: str, match: KindMatch) -> tuple[str, str]:
         return "", text
     asked = " ".join(c for c in clauses if c not in situation)
     return " ".join(situation), asked
+
+
+def _purpose_cut(text: str) -> int:
+    """Where the clauses that close a message by saying why the user asks begin ("…, để em hỏi trực tiếp
+    cho nhanh", "…, để mình chuẩn bị hồ sơ"); len(text) when it has none. They are context: neither the
+    question's kind (its "… không" is before them) nor its topic."""
+    cut = len(text)
+    for found in reversed(list(re.finditer(r"[,.;!?\n]+\s*", text))):
+        if not _PURPOSE.match(fold(text[found.end() : cut])):
+            break
+        cut = found.start()
+    return cut
 
 
 def _tells_own_case(clause: str) -> bool:

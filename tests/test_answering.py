@@ -620,3 +620,16 @@ def test_a_figure_of_something_else_than_the_topic_found_is_no_answer(assistant:
     )
     assert not answer.found, answer.answer
     assert "con số được hỏi" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # the closing purpose neither hides the "… không" of a yes/no question nor adds words to its topic
+        ("Đắk Lắk có cộng tác viên khuyến công không, để em hỏi trực tiếp cho nhanh", "Không"),
+        ("hạn nộp hồ sơ đề án kcqg là khi nào, để em chuẩn bị cho kịp", "Trước ngày 30 tháng 9 năm 2023"),
+    ],
+)
+def test_the_users_closing_purpose_is_context(assistant: Assistant, question: str, lead: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.answer.splitlines()[0].startswith(lead), answer.answer
