@@ -31,6 +31,7 @@ from .evidence import (
     Candidate,
     ScoreWeights,
     enumerates,
+    programmes_in,
     qualifier_agreement,
     score_candidates,
 )
@@ -390,7 +391,7 @@ def _closest_fact(query: Query, best: Candidate) -> tuple[int, int]:
         words = sum(w for t, w in query.terms.items() if own.has(t) and not shared.has(t) and t not in query.trailing)
         total = sum(query.terms.values()) or 1.0
         # with no programme asked, a clause of one is a part ("trong đó: Kinh phí KCQG …"), not the figure asked
-        part = 0.5 if query.programme is None and any(p.search(fold(text)) for p in PROGRAMMES.values()) else 0.0
+        part = 0.5 if query.programme is None and programmes_in(fold(text)) else 0.0
         return words / total + _CLAUSE_QUALIFIER * (qualifier_agreement(query, fold(text)) - part)
 
     scores = [weight(text) for text in owned]

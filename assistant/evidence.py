@@ -36,6 +36,7 @@ from .periods import Period, describe, excludes, period_in
 from .query import Query
 from .terms import Evidence, variants
 from .text import (
+    UPPER_LETTER,
     YEAR,
     compared_years,
     compound_words,
@@ -55,6 +56,7 @@ __all__ = [
     "ScoreWeights",
     "doc_years",
     "enumerates",
+    "programmes_in",
     "score_candidates",
     "unit_years",
 ]
@@ -376,7 +378,7 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
     """+1 per qualifier the text shares with the question, -1 per one it contradicts (`scope`: the title,
     `whole`: the sentence the text is a part of)."""
     score = 0.0
-    programmes = _programmes(folded)
+    programmes = programmes_in(folded)
     national, local = "national" in programmes, "local" in programmes
     if query.programme == "national":  # a named programme decides between neighbouring figures
         score += 2 if national else (-2 if local else 0)
@@ -636,7 +638,7 @@ def _counts_unit(query: Query, sentence: str, start: int, end: int) -> bool:
     return any(f"{following} ".startswith(f"{noun} ") for following in counted for noun in nouns if len(noun) > 1)
 
 
-_UPPER_WORD = r"[A-ZĐÀ-ỸẠ-Ỹ][^\W\d_]*"
+_UPPER_WORD = rf"{UPPER_LETTER}[^\W\d_]*"
 # ", Định Quán", ", Tân phú" (one to three words up to the next comma or "và"), then "và Long Thành"
 _LISTED_NAMES = re.compile(
     rf"(?:\s*,\s*{_UPPER_WORD}(?:\s+[^\W\d_]+){{0,2}}?(?=\s*,|\s+và\s))*"
@@ -730,9 +732,9 @@ def _other_programme(query: Query, unit: _Sentence, chunk: Chunk, meta: dict[str
     end = unit.end - chunk.start
     paragraph = chunk.text[chunk.text.rfind("\n", 0, max(0, unit.start - chunk.start)) + 1 : end]
     programmes = (
-        _programmes(fold(unit.text))
-        or _programmes(fold(paragraph))
-        or _programmes(fold(f"{chunk.heading} {meta.get('title', '')}"))
+        programmes_in(fold(unit.text))
+        or programmes_in(fold(paragraph))
+        or programmes_in(fold(f"{chunk.heading} {meta.get('title', '')}"))
     )
     if not programmes or query.programme in programmes:
         return ""
@@ -740,9 +742,9 @@ def _other_programme(query: Query, unit: _Sentence, chunk: Chunk, meta: dict[str
     return f"chương trình {_PROGRAMME_NAMES[query.programme]} (đoạn này nói về {_PROGRAMME_NAMES[other]})"
 
 
-def _programmes(folded: str) -> set[str]:
+def programmes_in(folded: str) -> set[str]:
     """The programmes ("national", "local") a folded text names."""
-    return {name for name, pattern in (("national", _NATIONAL), ("local", _LOCAL)) if pattern.search(folded)}
+    return {name for name, pattern in PROGRAMMES.items() if pattern.search(folded)}
 
 
 def _of_part_of_country(sentence: str, chunk: Chunk, meta: dict[str, object]) -> bool:

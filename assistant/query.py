@@ -27,6 +27,7 @@ from .terms import term_weights, topic_words, unknown_terms
 from .text import (
     NOUN_TAGS,
     STOPWORDS,
+    UPPER_LETTER,
     YEAR,
     compared_years,
     compound_words,
@@ -60,11 +61,10 @@ _OWN_FACILITY = re.compile(  # folded: the restorer may read "e co xuong" as "e 
     re.IGNORECASE,
 )
 _PERSONAL_SUBJECT = re.compile(rf"(?<!\w){_OWNED}(?: sản xuất)? (?:của )?{_PRONOUN}(?!\w)", re.IGNORECASE)
-_UPPER = "[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]"
 # Where the user is: a pronoun, "ở"/"tại" and a name typed with capitals ("e ở Trảng Bom", "mình tại Phú Tân").
 _WHERE_USER_IS = re.compile(
     rf"(?<!\w)(?i:{_PRONOUN}|{_OWNED} (?:của )?{_PRONOUN}) (?i:ở|o|tại|tai) "
-    rf"(?:{_UPPER}[^\W\d_]*(?:\s+|$|(?=[,.;!?]))){{1,4}}"
+    rf"(?:{UPPER_LETTER}[^\W\d_]*(?:\s+|$|(?=[,.;!?]))){{1,4}}"
 )
 # A clause naming the programme, a year or a province qualifies the question even in a personal message.
 _QUALIFYING = re.compile(r"\b(?:kcqg|kcdp|khuyen cong|quoc gia|dia phuong|(?:19|20)\d{2})\b")

@@ -27,6 +27,7 @@ __all__ = [
     "ABBREVIATIONS",
     "PROVINCES",
     "PROVINCE_NAMES",
+    "UPPER_LETTER",
     "YEAR",
     "DiacriticRestorer",
     "clean_question",
@@ -111,6 +112,8 @@ class _Folded(dict[str, str]):
 
 _FOLDED = _Folded()
 _LETTERS = re.compile(r"[^\W\d_]+")
+# One capital letter of Vietnamese (a name starts with one: "Định Quán", "Ủy ban").
+UPPER_LETTER = "[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]"
 
 
 def has_diacritics(text: str) -> bool:
