@@ -667,10 +667,13 @@ def _computed_segments(
         for doc, params, key in tasks:
             yield compute_segment(doc, params, store.vocabulary, key)
         return
-    compound_words()  # read once, before the workers are forked (they inherit it)
-    # fork: the workers inherit the code and caches loaded here and start at once; each takes one document at a
-    # time, so a long one holds up no other, and results come back in order while later ones are computed
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # forkserver, not fork: forking this process copies the locks its other threads hold at that moment (onnxruntime,
+    # a server's threads), and a worker that needs one waits for ever. The fork server is a clean single-threaded
+    # process that has imported the segment code once, so workers still start at once. Each takes one document at
+    # a time, so a long one holds up no other, and results come back in order while later ones are computed.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["assistant.segments"])
+    with context.Pool(workers, initializer=compound_words) as pool:
         for own, strings in pool.imap(compute_own_task, tasks, chunksize=1):
             yield store.vocabulary.adopt(own, strings)
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from hashlib import sha256
-from itertools import count, islice, pairwise
+from itertools import count, islice
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from .text import (
     PLACE_LEXICON,
     QUESTION_LEXICON,
     DiacriticRestorer,
+    distinct_terms,
     lexical_tokens_and_syllables,
     spell_out,
     syllables,
@@ -218,7 +219,7 @@ def compute_own(doc: DocumentRecord, params: ChunkingParams, key: str = "") -> t
         spelled = spell_out(text, keep=True)  # as text.document_frequencies counts them
         if spelled != text:
             words = syllables(spelled)
-        terms.update(set(words) | set(map(" ".join, pairwise(words))))
+        terms.update(distinct_terms(words))
     # ids in order of first occurrence (as counting chunk by chunk gives them), then each chunk's distinct
     # tokens and their counts (ordered by id within a chunk: the BM25 merge does not depend on that order)
     ids = vocabulary.ids_of(tokens_of_all).astype(np.int64)

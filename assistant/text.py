@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib.util import find_spec
-from itertools import compress, pairwise
+from itertools import chain, compress, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -458,9 +458,14 @@ def document_frequencies(texts: Iterable[str]) -> dict[str, int]:
     """In how many of `texts` each folded syllable and syllable pair ("a b") occurs."""
     counts: Counter[str] = Counter()
     for text in texts:
-        words = syllables(spell_out(text, keep=True))
-        counts.update(set(words) | {f"{a} {b}" for a, b in pairwise(words)})
+        counts.update(distinct_terms(syllables(spell_out(text, keep=True))))
     return dict(counts)
+
+
+def distinct_terms(words: list[str]) -> list[str]:
+    """Each syllable and syllable pair ("a b") of `words` once, in order of first occurrence (not a set's order,
+    which changes with the process's hash seed: the index a worker process computes must be this one's)."""
+    return list(dict.fromkeys(chain(words, map(" ".join, pairwise(words)))))
 
 
 # Every abbreviation is made of [\w-] only, so each pattern of _EXPANSIONS matches a whole run of [\w-]

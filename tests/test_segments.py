@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -334,10 +335,9 @@ def _old_compute_segment(doc, params, vocabulary, key=""):  # type: ignore[no-un
     """A segment as builds computed it before documents were computed in worker processes: chunk by chunk,
     every id looked up in the index's own vocabulary as it comes."""
     from collections import Counter
-    from itertools import pairwise
 
     from assistant.chunking import chunk_document
-    from assistant.text import lexical_tokens, spell_out
+    from assistant.text import distinct_terms, lexical_tokens, spell_out
 
     chunks = chunk_document(doc, params)
     pointer, ids, tfs, lengths = [0], [], [], []
@@ -351,7 +351,7 @@ def _old_compute_segment(doc, params, vocabulary, key=""):  # type: ignore[no-un
         pointer.append(pointer[-1] + len(counts))
         lengths.append(len(tokens))
         words = syllables(spell_out(text, keep=True))
-        terms.update(set(words) | {f"{a} {b}" for a, b in pairwise(words)})
+        terms.update(distinct_terms(words))
     return segments_module.Segment(
         key=key or segments_module.segment_key(doc, params),
         content=segments_module.content_key(doc, params),
@@ -368,11 +368,29 @@ def _old_compute_segment(doc, params, vocabulary, key=""):  # type: ignore[no-un
     )
 
 
-_WORKER_LOG: list[Path] = []  # where the spy below notes the process it ran in (forked workers inherit it)
+def test_processes_of_other_hash_seeds_build_the_same_index(tmp_path: Path) -> None:
+    # worker processes (or the next day's build) run with their own string-hash seed: no set's order may
+    # reach the index (vocabulary order, restorer ties)
+    corpus = generated_corpus(tmp_path / "corpus", 4, seed=8)
+    for source in sorted((REPO / "corpus").glob("*.txt"))[:2]:
+        shutil.copy(source, corpus / source.name)
+    shipped = json.loads((REPO / "corpus" / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    names = {p.name for p in corpus.glob("*.txt")}
+    generated = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    write_manifest(corpus, [*generated, *(d for d in shipped if d["file"] in names)])
+    build = (
+        "import sys; from pathlib import Path as P; from assistant.indexing import build_index as b; "
+        "b(P(sys.argv[1]), P(sys.argv[2]), embedding='none')"
+    )
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", build, str(corpus), str(tmp_path / seed)], check=True, env=env, cwd=REPO)
+    assert _generation_files(tmp_path / "1") == _generation_files(tmp_path / "2")
 
 
-def _spy_compute_own_task(task):  # type: ignore[no-untyped-def]
-    with _WORKER_LOG[0].open("a") as handle:
+def _spy_compute_own_task(log: Path, task):  # type: ignore[no-untyped-def]
+    """`compute_own_task`, noting the process it ran in (bound to `log` by a partial, which the pool pickles)."""
+    with log.open("a") as handle:
         handle.write(f"{os.getpid()}\n")
     return segments_module.compute_own_task(task)
 
@@ -400,9 +418,8 @@ def test_documents_computed_by_worker_processes_give_the_old_index_byte_for_byte
         patch.setattr("assistant.indexing.compute_segment", _old_compute_segment)
         _build(corpus, tmp_path / "old", workers=1)
     _build(corpus, tmp_path / "one", workers=1)  # this process alone
-    _WORKER_LOG[:] = [tmp_path / "pids.txt"]
     monkeypatch.setattr("assistant.indexing.PARALLEL_FROM_CHARS", 0)
-    monkeypatch.setattr("assistant.indexing.compute_own_task", _spy_compute_own_task)
+    monkeypatch.setattr("assistant.indexing.compute_own_task", partial(_spy_compute_own_task, tmp_path / "pids.txt"))
     _build(corpus, tmp_path / "two", workers=2)
     pids = (tmp_path / "pids.txt").read_text().split()
     assert len(pids) == 9 + len(shipped) and str(os.getpid()) not in pids and len(set(pids)) == 2
