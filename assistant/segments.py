@@ -71,7 +71,8 @@ SEGMENTS_DIR = "segments"
 # A change of what a segment holds or how it is computed (tokens, terms, restorer counts) changes every key.
 # 2: chunk lines hold the chunk's provision.
 # 3: a list's lead-in stays with its items; a window continuing a list carries the lead-in in its heading.
-VERSION = 3
+# 4: terms in order of first occurrence (was a set's order, which followed the process's hash seed).
+VERSION = 4
 K1, B = 1.2, 0.75  # BM25 as LexicalIndex has always built it (bm25s, method "lucene")
 _KINDS = ("uni", "free", "bi")  # the restorer's three counts
 
