@@ -53,6 +53,7 @@ eval: install ## the development set and the nine blind chat sets (figures go to
 	$(KC) eval --questions eval/chatset7.jsonl
 	$(KC) eval --questions eval/chatset8.jsonl
 	$(KC) eval --questions eval/chatset9.jsonl
+	$(KC) eval --questions eval/chatset10.jsonl
 
 fuzz: install-fuzz ## schemathesis against the live server's OpenAPI schema, >= 20,000 requests, no 5xx (not in `make test`)
 	$(KC) index --if-missing
