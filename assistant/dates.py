@@ -9,7 +9,12 @@ The patterns read accented text and its folded form alike ("ngày 15 tháng 7 n�
 "ngay 15 thang 7 nam 2023"), hold no groups and say nothing of what comes before: the word
 "ngày", a deadline cue ("trước ngày …", deadlines.py) or the place of issue (legal.py) is the
 caller's, which wraps `DATE` (year optional) or `DATED` (year required) in its own pattern and
-reads the match with `read`.
+reads the match with `read`. Their parts are here too, for a caller that treats the forms apart:
+`DATE_WORDS` ("15 tháng 7", year optional), `DATE_DIGITS` ("15/7", "15.7.2023", year optional),
+`DATED_DIGITS` (year required) and `DAY_MONTH` ("15/7", "15-7": digits without a year and
+without the closing word boundary, to stand first in a range "15/8 – 18/8/2023"). Which forms
+a context accepts (kinds.py reads a year-less "6/7" only after a cue: "6/7 sản phẩm" is no
+date) and how ranges are joined stay the caller's.
 """
 
 from __future__ import annotations
@@ -19,7 +24,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["DATE", "DATED", "MONTH", "Day", "dates_in", "read"]
+__all__ = [
+    "DATE",
+    "DATED",
+    "DATED_DIGITS",
+    "DATE_DIGITS",
+    "DATE_WORDS",
+    "DAY_MONTH",
+    "MONTH",
+    "Day",
+    "dates_in",
+    "read",
+]
 
 _DAY = r"\d{1,2}"
 _MONTH = r"\d{1,2}"
@@ -31,10 +47,18 @@ _WORDS_YEAR = rf"\s*(?:{_NAM}|/|-)\s*{_YEAR}"  # "… năm 2023", "… /2023"
 _DIGITS_YEAR = rf"\s*[/.-]\s*{_MONTH}\s*[/.-]\s*{_YEAR}"  # "15/7/2023", "15-7-2023", "15.7.2023"
 _DIGITS = rf"\s*[/-]\s*{_MONTH}"  # "15/7": no dots without the year
 
+# A day in words, with or without its year: "15 tháng 7", "15 tháng 7 năm 2023", "15 tháng 7/2023".
+DATE_WORDS = rf"{_DAY}{_WORDS}(?:{_WORDS_YEAR})?\b"
+# A day in digits, with or without its year: "15/7", "15-7", "15/7/2023", "15.7.2023".
+DATE_DIGITS = rf"{_DAY}(?:{_DIGITS_YEAR}|{_DIGITS}(?:\s*[/-]\s*{_YEAR})?)\b"
+# A day in digits of a given year: "15/7/2023", "15-7-2023", "15.7.2023".
+DATED_DIGITS = rf"{_DAY}{_DIGITS_YEAR}\b"
+# Day and month in digits, no year, no closing boundary: "15/7", "15-7" (the caller closes it).
+DAY_MONTH = rf"{_DAY}{_DIGITS}"
 # A day, with or without its year.
-DATE = rf"{_DAY}(?:{_WORDS}(?:{_WORDS_YEAR})?|{_DIGITS_YEAR}|{_DIGITS}(?:\s*[/-]\s*{_YEAR})?)\b"
+DATE = rf"(?:{DATE_WORDS}|{DATE_DIGITS})"
 # A day of a given year.
-DATED = rf"{_DAY}(?:{_WORDS}{_WORDS_YEAR}|{_DIGITS_YEAR})\b"
+DATED = rf"(?:{_DAY}{_WORDS}{_WORDS_YEAR}\b|{DATED_DIGITS})"
 # A month of a year: "tháng 7/2023", "tháng 7 năm 2023".
 MONTH = rf"{_THANG}\s+{_MONTH}(?:\s*/\s*|\s+{_NAM}\s+){_YEAR}\b"
 

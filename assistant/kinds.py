@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
+from .dates import DATE_WORDS, DATED_DIGITS, DAY_MONTH, MONTH
 from .text import fold, has_diacritics
 
 __all__ = ["FACT_PATTERNS", "KINDS", "MEASURES", "Kind", "KindMatch", "detect_kind", "strip_cues"]
@@ -22,11 +23,16 @@ _MONEY = (
     r"\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*(?:triệu\s+|tỷ\s+|nghìn\s+)?đồng"
     r"|\d+(?:[.,]\d+)?\s*(?:tỷ|triệu|nghìn|ngàn)(?:\s+đồng)?"
 )
+# A date fact: the day as dates.py writes it, wrapped in its cue ("trước", "từ", "ngày"…).
+# A year-less day in digits needs a cue ("6/7 sản phẩm" is no date) and a slash ("từ 5-7 ngày"
+# is a number range); a range's first day drops its year ("15/8 – 18/8/2023").
+_DATE_CUE = r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?"
+_SLASHED = rf"(?=\d+\s*/){DAY_MONTH}"
 _DATE = (
-    r"(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
-    r"|(?:trước\s+|sau\s+|từ\s+|đến\s+)?(?:ngày\s+)?\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?/\d{4}"
-    r"|(?:trước|sau|từ|đến|ngày)\s+\d{1,2}/\d{1,2}(?:\s*[–-]\s*\d{1,2}/\d{1,2})?\b(?!/)"  # "6/7 sản phẩm" is no date
-    r"|(?:chiều|sáng)\s+ngày\s+\d{1,2}/\d{1,2}|tháng\s+\d{1,2}(?:/|\s+năm\s+)\d{4}"
+    rf"{_DATE_CUE}{DATE_WORDS}"
+    rf"|{_DATE_CUE}(?:{DAY_MONTH}\s*[–-]\s*)?{DATED_DIGITS}"
+    rf"|(?:trước|sau|từ|đến|ngày)\s+{_SLASHED}(?:\s*[–-]\s*{_SLASHED})?\b(?!/)"
+    rf"|(?:chiều|sáng)\s+ngày\s+{_SLASHED}|{MONTH}"
 )
 _DOCNUMBER = (
     r"\b\d+/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z&]*(?:-[A-ZĐ&]+)+|\b\d+/\d{4}/[A-ZĐ]+-[A-ZĐ]+|\b\d+/[A-ZĐ]+(?:&[A-Z]+)?-[A-ZĐ]+"

@@ -72,7 +72,8 @@ SEGMENTS_DIR = "segments"
 # 2: chunk lines hold the chunk's provision.
 # 3: a list's lead-in stays with its items; a window continuing a list carries the lead-in in its heading.
 # 4: terms in order of first occurrence (was a set's order, which followed the process's hash seed).
-VERSION = 4
+# 5: date tokens from dates.py's grammar ("15.7.2023", "15 tháng 7/2023" now carry their year).
+VERSION = 5
 K1, B = 1.2, 0.75  # BM25 as LexicalIndex has always built it (bm25s, method "lucene")
 _KINDS = ("uni", "free", "bi")  # the restorer's three counts
 

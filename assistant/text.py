@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from . import vocabulary
+from .dates import DATE_DIGITS, DATE_WORDS
+from .dates import read as read_date
 
 __all__ = [
     "ABBREVIATIONS",
@@ -64,8 +66,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _WORD = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+", re.UNICODE)
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
-_DATE_NUMERIC = re.compile(r"\b(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s*[/-]\s*(\d{4}))?\b")
-_DATE_WORDS = re.compile(r"\b(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?\b")
+# Days as dates.py writes them, on folded text: "15/7/2023", "15.7.2023", "15 thang 7 nam 2023".
+_DATE_NUMERIC = re.compile(rf"\b{DATE_DIGITS}")
+_DATE_WORDS = re.compile(rf"\b{DATE_WORDS}")
 
 # Function and question words that say nothing about the topic (folded forms). Folded
 # syllables that are also common content words (đề/hội/ô/tư/số/hỗ/máy…) are left out: rarity
@@ -164,15 +167,15 @@ def _folded_syllables(folded: str) -> list[str]:
 
 
 def _date_tokens(folded: str) -> Iterator[str]:
-    for pattern, needs in ((_DATE_NUMERIC, ("/", "-")), (_DATE_WORDS, ("thang",))):
+    for pattern, needs in ((_DATE_NUMERIC, ("/", "-", ".")), (_DATE_WORDS, ("thang",))):
         if not any(part in folded for part in needs):  # what every match holds
             continue
         for match in pattern.finditer(folded):
-            day, month, year = match.group(1), match.group(2), match.group(3)
-            if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
-                yield f"date:{int(day)}-{int(month)}"
-                if year:
-                    yield f"date:{int(day)}-{int(month)}-{year}"
+            day = read_date(match.group())
+            if day.possible:
+                yield f"date:{day.day}-{day.month}"
+                if day.year is not None:
+                    yield f"date:{day.day}-{day.month}-{day.year:04d}"
 
 
 _FOLDED_ABBREVIATIONS = {fold(k): fold(v).split() for k, v in ABBREVIATIONS.items()}

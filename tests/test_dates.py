@@ -1,4 +1,5 @@
-"""The one date grammar (assistant/dates.py) and its readers: the header recogniser and the deadline finder."""
+"""The one date grammar (assistant/dates.py) and its readers: the header recogniser, the deadline finder,
+the date facts of kinds.py and the index's date tokens (text.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import pytest
 
 from assistant.dates import DATED, MONTH, Day, dates_in
 from assistant.deadlines import find_deadlines
+from assistant.kinds import FACT_PATTERNS
 from assistant.legal import recognise
+from assistant.text import fold, lexical_tokens
 
 REPO = Path(__file__).resolve().parent.parent
-# Files that still hold a date pattern of their own; each is to call assistant/dates.py instead
-# (periods.py reads parts of a year, "6 tháng đầu năm", not days).
-OWN_DATE_PATTERNS = {"kinds.py", "text.py", "periods.py"}
+# Files that hold a pattern of their own with days in it: periods.py reads parts of a year
+# ("6 tháng đầu năm"), not days.
+OWN_DATE_PATTERNS = {"periods.py"}
 DATED_FORMS = [
     "15/7/2023",
     "15-7-2023",
@@ -106,3 +109,47 @@ def test_no_other_module_writes_its_own_date_pattern() -> None:
             if r"\d{1,2}" in line and re.search(r"th(?:á|a)ng|\[/|/\\d|\\s\*/", line):
                 own.add(path.name)
     assert own - OWN_DATE_PATTERNS == set(), "use assistant/dates.py"
+
+
+def _date_tokens(written: str) -> list[str]:
+    return [t for t in lexical_tokens(written) if t.startswith("date:")]
+
+
+@pytest.mark.parametrize("written", DATED_FORMS)
+def test_a_dated_day_is_a_date_fact_and_a_date_token_alike(written: str) -> None:
+    """kinds.py's date facts and text.py's index tokens read every form the grammar reads."""
+    for pattern in (FACT_PATTERNS["date"], FACT_PATTERNS["when"]):
+        found = pattern.search(f"Hội chợ khai mạc ngày {written} tại Biên Hòa")
+        assert found is not None and found.group() == f"ngày {written}"
+    assert _date_tokens(f"khai mạc ngày {written}") == ["date:15-7", "date:15-7-2023"]
+    assert _date_tokens(fold(f"khai mạc ngày {written}")) == ["date:15-7", "date:15-7-2023"]
+
+
+@pytest.mark.parametrize("written", ["15 tháng 7", "15/7", "15 thang 7"])
+def test_a_day_without_its_year_is_a_fact_after_a_cue(written: str) -> None:
+    assert _date_tokens(written) == ["date:15-7"]
+    found = FACT_PATTERNS["date"].search(f"Gửi hồ sơ trước {written} hằng năm")
+    assert found is not None and found.group() == f"trước {written}"
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("Sản xuất 6/7 sản phẩm mẫu", None),  # a year-less day in digits needs a cue
+        ("Đào tạo từ 5-7 ngày", None),  # and a slash: "từ 5-7" is a number range
+        ("Khai mạc ngày 6/7 tới", "ngày 6/7"),
+        ("khảo sát (từ ngày 15/8 – 18/8/2023).", "từ ngày 15/8 – 18/8/2023"),  # a range: the cue is the caller's
+        ("diễn ra vào chiều ngày 05/10.", "chiều ngày 05/10"),
+        ("Trong tháng 7/2023, tỉnh đã hỗ trợ", "tháng 7/2023"),  # a month of a year (dates.MONTH)
+        ("trong thang 12 nam 2023 o Ha Noi", "thang 12 nam 2023"),  # folded, as the grammar reads
+        ("Kinh phí 8 tháng 2023 thực hiện", None),  # a part of a year, no day ("8 tháng 20" was read)
+        ("Hỗ trợ 1.5 triệu đồng", None),
+    ],
+)
+def test_the_cues_and_ranges_of_a_date_fact(text: str, fact: str | None) -> None:
+    found = FACT_PATTERNS["date"].search(text)
+    assert (found.group() if found else None) == fact
+
+
+def test_date_tokens_of_numbers_that_are_no_day() -> None:
+    assert _date_tokens("hỗ trợ 1.5 triệu đồng, 2.500.000 đồng, 15/13, 32/1/2024") == []

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from assistant import text
+from assistant.dates import read
 from assistant.loading import load_corpus
 from assistant.text import PLACE_LEXICON, QUESTION_LEXICON, DiacriticRestorer, fold, spell_out
 
@@ -115,11 +116,11 @@ def _plain_lexical_tokens(value: str) -> list[str]:
     tokens.extend(f"{a}_{b}" for a, b in pairwise(words))
     for pattern in (text._DATE_NUMERIC, text._DATE_WORDS):
         for match in pattern.finditer(folded):
-            day, month, year = match.group(1), match.group(2), match.group(3)
-            if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
-                tokens.append(f"date:{int(day)}-{int(month)}")
-                if year:
-                    tokens.append(f"date:{int(day)}-{int(month)}-{year}")
+            day = read(match.group())
+            if 1 <= day.day <= 31 and 1 <= day.month <= 12:
+                tokens.append(f"date:{day.day}-{day.month}")
+                if day.year is not None:
+                    tokens.append(f"date:{day.day}-{day.month}-{day.year:04d}")
     joined = " " + " ".join(words) + " "
     for abbr, expansion in text._FOLDED_ABBREVIATIONS.items():
         marker = text._ABBREVIATION_TOKENS[abbr]
