@@ -15,10 +15,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import vocabulary
 from .indexing import LoadedIndex
 from .text import STOPWORDS, fold, is_consonant_run
 
-__all__ = ["defined_names", "expand_acronyms"]
+__all__ = ["acronym_asked", "acronym_use", "defined_names", "expand_acronyms", "expansion_in"]
 
 _TOKEN = re.compile(r"(?<![\w/-])([^\W\d_]{2,6})(?![\w/-])")
 _DEFINED = re.compile(r"((?:[^\W\d_]+\s+){1,9}[^\W\d_]+)\s*\(([^\W\d_][^\W\d_&]{1,9})\)")
@@ -118,3 +119,80 @@ def _by_initials(letters: str, readings: _Readings) -> str | None:
     if len(ranked) > 1 and ranked[0][1] < DOMINANCE * ranked[1][1]:
         return None
     return spelled[ranked[0][0]]
+
+
+# ------------------------------------------------------------------ what an abbreviation stands for
+# "CTĐP là viết tắt của gì", "OCOP là chữ gì", "cnnt nghĩa là gì": the abbreviation is read from the question as
+# typed (the analysed text has it spelled out already), its words from a passage that writes them.
+_ASKED_TOKEN = re.compile(r"[^\W\d_]+(?:&[^\W\d_]+)?")
+_CAPITALS = re.compile(r"[A-ZĐ&]{2,10}")
+_NAMED_CUE = re.compile(r"\b(?:viet tat|la (?:chu|tu) gi)\b")  # folded
+_DEFINING_CUE = re.compile(r"\b(?:(?:co )?nghia la gi|la gi)\b")  # folded: defines only the word right before it
+_NEAR = 12  # characters at most between an abbreviation and the defining cue after it
+
+
+def _table() -> dict[str, str]:
+    """Folded abbreviation -> the words the lexicon gives it (vocab/abbreviations.tsv)."""
+    table: dict[str, str] = {}
+    for abbreviation, (expansion, _) in vocabulary.abbreviations().items():
+        table.setdefault(fold(abbreviation).lower(), expansion)
+    return table
+
+
+_TABLE = _table()
+
+
+def acronym_asked(question: str) -> str:
+    """The abbreviation whose words `question` asks ("ctdp" of "ctdp la viet tat cua j"), as typed; else "".
+
+    "viết tắt", "là chữ gì" ask the abbreviation nearest to them; "nghĩa là gì", "là gì" only one right
+    before them ("cnnt nghĩa là gì", not "hỗ trợ CNNT gồm những gì là gì").
+    """
+    folded = fold(question).lower()
+    tokens = [m for m in _ASKED_TOKEN.finditer(question) if _is_acronym(m.group())]
+    if not tokens:
+        return ""
+    for cue in _NAMED_CUE.finditer(folded):
+        return min(tokens, key=lambda t: abs(t.start() - cue.start())).group()
+    for cue in _DEFINING_CUE.finditer(folded):
+        before = [t for t in tokens if 0 <= cue.start() - t.end() <= _NEAR]
+        if before:
+            return before[-1].group()
+    return ""
+
+
+def _is_acronym(token: str) -> bool:
+    """In the lexicon, typed in capitals ("HACCP"), or a run of consonants no syllable is ("ttxt")."""
+    return fold(token).lower() in _TABLE or bool(_CAPITALS.fullmatch(token)) or is_consonant_run(token)
+
+
+def expansion_in(acronym: str, text: str) -> tuple[str, str] | None:
+    """(the abbreviation as the passage writes it, the words it stands for as written there), or None.
+
+    The lexicon's words when the passage writes them (in any case, "Cục Công Thương địa phương" for
+    CTĐP); else the words the passage puts it after in brackets, whose initials spell it
+    ("khởi sự doanh nghiệp (KSDN)").
+    """
+    key = fold(acronym).lower()
+    written = next((m.group() for m in _written(acronym, text)), "")
+    words = _TABLE.get(key)
+    if words:
+        at = fold(text).lower().find(fold(words).lower())
+        if at >= 0:
+            return written or acronym.upper(), text[at : at + len(words)]
+    defined = _definitions(text).get(key)
+    return (written or acronym.upper(), defined) if defined else None
+
+
+def acronym_use(acronym: str, text: str) -> int:
+    """2 when `text` defines the abbreviation ("… (CTĐP)"), 1 when it writes it, else 0."""
+    written = _written(acronym, text)
+    if any(text[m.start() - 1 : m.start()] == "(" for m in written):
+        return 2
+    return 1 if written else 0
+
+
+def _written(acronym: str, text: str) -> list[re.Match[str]]:
+    """Where `text` writes the abbreviation (any case, typed diacritics or not: "CTDP" finds "CTĐP")."""
+    key = fold(acronym).lower()
+    return [m for m in _ASKED_TOKEN.finditer(text) if fold(m.group()).lower() == key]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from . import vocabulary
+from .acronyms import acronym_use, expansion_in
 from .chunking import provision_at, provision_in
 from .citations import one_per_passage
 from .dates import dates_in
@@ -143,6 +144,14 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
     candidates = score_candidates(query, hits[: params.chunks], index, params.weights)
     if not candidates:
         return Decision("refuse")
+    if query.acronym:  # what an abbreviation stands for: a passage writing its words answers
+        spelled = max(  # a sentence defining it ("… (CTĐP)") before one writing it, before one with its words
+            (c for c in candidates if expansion_in(query.acronym, c.text)),
+            key=lambda c: acronym_use(query.acronym, c.text),
+            default=None,
+        )
+        if spelled is not None:
+            return Decision("direct", [spelled], candidates)
     best = _best(query, candidates, params)
     if best is None:
         return Decision("refuse", candidates=candidates, missing=candidates[0].missing)
@@ -473,6 +482,9 @@ def render(
 def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], index: LoadedIndex, today: dt.date) -> str:
     best = chosen[0]
     style = query.kind.lead
+    spelled = expansion_in(query.acronym, best.text) if query.acronym else None
+    if spelled is not None:
+        return f"{spelled[0]} là viết tắt của {spelled[1]}."
     if style == "yesno":
         clause = _best_clause(query, citations[0].quote)
         return ("Không: " if _denies(query, clause) else "Có: ") + clause
@@ -487,6 +499,8 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
     )
     phrase = _with_complement(query, phrase, text[best.start - base : fact[0] - base], text[fact[1] - base :])
     lead = phrase[:1].upper() + phrase[1:] + "."
+    if query.yes_no_too:  # "… có xét danh hiệu thợ giỏi ko, được mấy người": the yes or no first
+        lead = ("Không, " if _denies(query, best.text) else "Có, ") + phrase + "."
     extra = _other_facts(query, best, fact)
     if extra:
         lead = lead[:-1] + "; " + "; ".join(extra) + "."
@@ -524,6 +538,11 @@ def _completed(query: Query, phrase: str, following: str) -> str:
             for t in [*query.terms, query.unit]  # the unit counted is a question word too ("bao nhiêu học viên")
         ):
             return longer.rstrip(",.;:")
+    if query.kind.name == "person" and not FACT_PATTERNS["person"].match(phrase):
+        # "ai phong tặng": an office with the act asked ("UBND tỉnh phong tặng"); a person's name stands alone
+        for size in (2, 1):
+            if len(words) >= size and " ".join(fold(w).lower() for w in words[:size]) in query.asked:
+                return " ".join([phrase, *words[:size]])
     return phrase
 
 

@@ -143,6 +143,8 @@ _COUNT_UNIT_STOP = (
 
 KINDS: tuple[Kind, ...] = (
     Kind("reason", r"vì sao|tại sao|lý do|nguyên nhân|sao lại|do đâu", lead="cause", bias=4),
+    # "CTĐP là viết tắt của gì", "OCOP là chữ gì": what an abbreviation stands for (acronyms.expansion_in)
+    Kind("abbreviation", r"(?:là )?viết tắt(?: của)?|là (?:chữ|từ) gì", lead="quote", bias=6),
     # "X được định nghĩa là gì", "khái niệm X": the sentence defining X is quoted; the cue is no topic word
     Kind(
         "definition", r"(?:được )?định nghĩa|được hiểu (?:là|như thế nào)|khái niệm|nghĩa là gì", lead="quote", bias=3

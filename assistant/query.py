@@ -18,7 +18,7 @@ from functools import cached_property
 from itertools import pairwise
 
 from . import vocabulary
-from .acronyms import expand_acronyms
+from .acronyms import acronym_asked, expand_acronyms
 from .indexing import LoadedIndex
 from .kinds import Kind, KindMatch, detect_kind, strip_cues
 from .legal import asked_document
@@ -161,6 +161,8 @@ class Query:
     stages: tuple[str, ...] = ()  # plan and actual both asked, each with its own question, in that order
     trailing: frozenset[str] = field(default_factory=frozenset)  # terms only of clauses after the asking one
     options: tuple[str, ...] = ()  # the answers a multiple-choice question offers ("A. …"), in order
+    acronym: str = ""  # the abbreviation whose words are asked ("ctdp" of "ctdp là viết tắt của gì"), as typed
+    yes_no_too: bool = False  # a fact asked after a yes/no one ("có xét danh hiệu thợ giỏi ko, được mấy người")
 
     @property
     def unknown_share(self) -> float:
@@ -357,7 +359,16 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         tags=word_tags(asked),
         options=options,
         trailing=_trailing_terms(asked, match, asked_terms, index, plain),
+        acronym=acronym_asked(question) if match.kind.name in _DEFINING_KINDS else "",
+        yes_no_too=match.kind.lead == "fact" and bool(_YES_NO_CLAUSE.search(fold(spoken).lower())),
     )
+
+
+# kinds a question about an abbreviation's words is read as ("… viết tắt của gì", "… nghĩa là gì", "… là chương
+# trình gì"); the words are then the answer
+_DEFINING_KINDS = frozenset({"abbreviation", "definition", "general", "name"})
+# "có … không, …": a yes/no question closed by a comma and followed by another one (folded)
+_YES_NO_CLAUSE = re.compile(r"\b(?:co|duoc|da)\b[^,;?.]*\b(?:khong|ko|k|hong|chua)\s*[,;?]\s*\w")
 
 
 def _trailing_terms(

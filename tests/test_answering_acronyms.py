@@ -1,0 +1,94 @@
+"""What an abbreviation stands for, and a fact asked after a yes/no question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+
+LETTER = """BỘ THỬ NGHIỆM
+Số: 12/2097/TN
+Thử Nghiệm, ngày 2 tháng 4 năm 2097
+
+CÔNG VĂN
+Về hoạt động của các đơn vị hỗ trợ làng nghề
+(Văn bản hư cấu, chỉ dùng để kiểm thử)
+
+1. Trung tâm Hỗ trợ làng nghề (TTHTLN) tư vấn thiết kế mẫu mã cho cơ sở sản xuất thủ công.
+2. Quỹ Phát triển nghề thủ công (QPTNTC) cho cơ sở vay vốn mua máy móc với lãi suất thấp.
+3. TTHTLN phối hợp với QPTNTC tổ chức hội chợ hằng năm tại tỉnh.
+"""
+
+
+@pytest.fixture(scope="module")
+def kc(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    root = tmp_path_factory.mktemp("acronyms")
+    source = root / "cv-12-2097.txt"
+    source.write_text(LETTER, encoding="utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
+    Assistant(settings).add([str(source)])
+    return Assistant(settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("TTHTLN là viết tắt của gì?", "TTHTLN là viết tắt của Trung tâm Hỗ trợ làng nghề."),
+        ("qptntc nghia la gi vay ad", "QPTNTC là viết tắt của Quỹ Phát triển nghề thủ công."),
+        ("cho e hoi QPTNTC la chu gi", "QPTNTC là viết tắt của Quỹ Phát triển nghề thủ công."),
+    ],
+)
+def test_an_abbreviation_a_document_defines_is_answered_by_its_words(kc: Assistant, question: str, lead: str) -> None:
+    answer = kc.ask(question)
+    assert answer.answer.splitlines()[0] == lead
+    words = lead.split(" là viết tắt của ")[1].rstrip(".")
+    assert f"{words} (" in answer.citations[0].quote  # the sentence defining it is the one cited
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "TTHTLN hỗ trợ những gì cho cơ sở",  # the abbreviation named, its words not asked
+        "XKTP là viết tắt của gì",  # no document writes it
+    ],
+)
+def test_no_abbreviation_lead_when_its_words_are_not_asked_or_not_written(kc: Assistant, question: str) -> None:
+    assert "là viết tắt của" not in kc.ask(question).answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "words"),
+    [
+        (
+            "ctdp la viet tat cua j vay",
+            "CTĐP là viết tắt của Cục Công Thương địa phương.",
+            "Cục Công Thương địa phương",
+        ),
+        ("OCOP là viết tắt chương trình gì vậy ad", "OCOP là viết tắt của Mỗi xã một sản phẩm.", "Mỗi xã một sản phẩm"),
+        ("cnnt nghĩa là gì ạ, e thấy trong cv hay ghi", "CNNT là viết tắt của công nghiệp nông thôn.", "(CNNT)"),
+    ],
+)
+def test_an_abbreviation_of_the_lexicon_is_answered_from_a_passage_writing_its_words(
+    assistant: Assistant, question: str, lead: str, words: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.answer.splitlines()[0] == lead
+    assert words in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("bố em làm gốm, tinh dong nai co xet danh hieu tho gioi ko, nam 2023 dc may nguoi vay", "Có, 70 cá nhân"),
+        ("dong nai co xet danh hieu tho gioi ko, ai phong tang", "Có, UBND tỉnh phong tặng"),
+    ],
+)
+def test_a_fact_asked_after_a_yes_no_question_is_led_by_the_yes(assistant: Assistant, question: str, lead: str) -> None:
+    assert assistant.ask(question).answer.splitlines()[0].startswith(lead)
+
+
+def test_a_fact_asked_alone_has_no_yes(assistant: Assistant) -> None:
+    first = assistant.ask("năm 2023 đồng nai có bao nhiêu người đạt danh hiệu thợ giỏi").answer.splitlines()[0]
+    assert first.startswith("70 cá nhân")
