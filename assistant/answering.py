@@ -168,7 +168,7 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
     if len(best.facts) > 1:
         first = _closest_fact(query, best)
         best.facts = [first, *(f for f in best.facts if f != first)]
-    if query.kind.lead == "list":
+    if _lists(query):
         best = _with_enumeration(best, params)
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
@@ -177,6 +177,11 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
 
 _NO_FIGURE = "con số được hỏi"
 _SENTENCE_CLOSE = re.compile(r"[.;!?…]\W*$")
+
+
+def _lists(query: Query) -> bool:
+    """Whether the answer gives items: a list asked, or a count and its items ("mấy hồ sơ, gồm những đề án gì")."""
+    return query.kind.lead == "list" or (query.kind.name == "count" and query.match.items_too)
 
 
 def _fact_off_topic(best: Candidate, candidates: list[Candidate], params: AnswerParams) -> bool:
@@ -315,8 +320,9 @@ def _around(item: Candidate) -> Evidence:
 
 def _supports(query: Query, rest: list[Candidate], best: Candidate, params: AnswerParams) -> list[Candidate]:
     """More quotes: a list's items, a why-question's cause, or one more sentence as strong as the best."""
-    if query.kind.lead == "list":
-        return _list_items(best, params)
+    items = _list_items(best, params) if _lists(query) else []
+    if items or query.kind.lead == "list":
+        return items  # a count without items after it has the supports of any fact
     if query.kind.lead == "cause" and not _CAUSE.search(best.text):
         for item in rest:
             if item.score < params.cause_ratio * best.score:
@@ -487,9 +493,13 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
         return f"{spelled[0]} là viết tắt của {spelled[1]}."
     if style == "yesno":
         clause = _best_clause(query, citations[0].quote)
-        return ("Không: " if _denies(query, clause) else "Có: ") + clause
-    if style == "list":
-        return _list_lead(query, best, citations, index)
+        return ("Không: " if _denies(query, clause) else "Có: ") + _with_listed_province(query, clause, best.text)
+    # a count whose sentence runs on with its items ("04 hồ sơ đề án: “A”; “B”") gives them; else the count alone
+    listed = (
+        _list_lead(query, best, citations, index) if style == "list" or (_lists(query) and len(chosen) == 1) else ""
+    )
+    if listed or style == "list":
+        return listed
     if style in ("quote", "cause") or not best.facts:
         return ""
     text, base = best.hit.chunk.text, best.hit.chunk.start
@@ -510,6 +520,16 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
 
 
 _NEGATED_SCOPE = re.compile(r"\b(?:khong|chua)\b[^.;]*$")
+
+
+def _with_listed_province(query: Query, clause: str, sentence: str) -> str:
+    """The clause naming the province asked about when the sentence lists it beyond the clause ("… bố trí kinh
+    phí từ ngân sách địa phương cho hoạt động khuyến công: Đồng Nai, …, Đồng Tháp": "…, trong đó có Đồng Tháp")."""
+    named = dict(province_mentions(sentence))
+    listed = [named[key] for key in query.provinces if key in named and key not in provinces_in(clause)]
+    if not listed:
+        return clause
+    return f"{clause.rstrip('.;:,')}, trong đó có {', '.join(listed)}."
 
 
 def _denies(query: Query, clause: str) -> bool:
@@ -538,6 +558,11 @@ def _completed(query: Query, phrase: str, following: str) -> str:
             for t in [*query.terms, query.unit]  # the unit counted is a question word too ("bao nhiêu học viên")
         ):
             return longer.rstrip(",.;:")
+    if query.unit and fold(phrase).lower().endswith(query.unit):  # the question's noun goes on: "mấy hồ sơ đề án"
+        asked = f" {fold(query.asked_expanded).lower()} "
+        for size in (2, 1):
+            if len(words) >= size and f" {query.unit} {fold(' '.join(words[:size])).lower()} " in asked:
+                return " ".join([phrase, *words[:size]])
     if query.kind.name == "person" and not FACT_PATTERNS["person"].match(phrase):
         # "ai phong tặng": an office with the act asked ("UBND tỉnh phong tặng"); a person's name stands alone
         for size in (2, 1):
@@ -631,7 +656,7 @@ def _counted(query: Query, lead_in: str) -> str:
     for found in FACT_PATTERNS["count"].finditer(lead_in):
         words = fold(found.group(0)).lower().split()[1:]
         if words and words[0] in query.words:
-            return found.group(0).strip()
+            return _completed(query, found.group(0).strip(), lead_in[found.end() : found.end() + 40])
     return ""
 
 

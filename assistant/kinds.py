@@ -156,7 +156,8 @@ KINDS: tuple[Kind, ...] = (
         r"|giải pháp|nhiệm vụ|tồn tại)\b(?:[^?]{0,40}?\b(?:nào|gì))?"
         r"|(?:khó khăn|hạn chế|tồn tại|vướng mắc)(?: gì| nào| là gì)"
         r"|kể tên|liệt kê|các nội dung|(?:gồm|có) những ai|(?:mấy|\d+) (?:nội dung|lĩnh vực)"
-        r"(?: \w+)? (?:là |gồm )?(?:gì|nào)",
+        r"(?: \w+)? (?:là |gồm )?(?:gì|nào)"
+        r"|gồm (?:những|các) [a-zà-ỹđ]+(?: [a-zà-ỹđ]+)? (?:gì|nào)",  # "gồm những hồ sơ gì": the items of any noun
         lead="list",
         bias=2,
     ),
@@ -311,6 +312,7 @@ class KindMatch:
     unit: str = ""
     position: int = 0
     also: tuple[Kind, ...] = ()
+    items_too: bool = False  # the message also asks the items ("mấy hồ sơ đề án, gồm những đề án gì")
 
 
 def detect_kind(accented: str | None, folded: str) -> KindMatch:
@@ -350,7 +352,8 @@ def detect_kind(accented: str | None, folded: str) -> KindMatch:
         strongest = max(matches, key=lambda m: (len(m.cue) + m.kind.bias, -KINDS.index(m.kind)))
         return strongest
     first, rest = questions[0], questions[1:]
-    return replace(first, also=tuple(q.kind for q in rest if q.kind.facts))
+    also = tuple(q.kind for q in rest if q.kind.facts)
+    return replace(first, also=also, items_too=any(q.kind.lead == "list" for q in rest))
 
 
 def _question_part(text: str) -> str:

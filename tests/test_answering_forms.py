@@ -1,4 +1,4 @@
-"""What an abbreviation stands for, and a fact asked after a yes/no question."""
+"""Questions of a form of their own: what an abbreviation stands for, two questions in one message."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ Về hoạt động của các đơn vị hỗ trợ làng nghề
 1. Trung tâm Hỗ trợ làng nghề (TTHTLN) tư vấn thiết kế mẫu mã cho cơ sở sản xuất thủ công.
 2. Quỹ Phát triển nghề thủ công (QPTNTC) cho cơ sở vay vốn mua máy móc với lãi suất thấp.
 3. TTHTLN phối hợp với QPTNTC tổ chức hội chợ hằng năm tại tỉnh.
+4. Năm 2097, Quỹ đã tiếp nhận 03 hồ sơ vay vốn: “Mua máy dệt thổ cẩm”; “Mua lò sấy nông sản”; “Mua máy ép dầu lạc”.
+5. Nhằm duy trì các làng nghề truyền thống, bảo tồn giá trị văn hóa và tạo việc làm cho lao động nông thôn, một số \
+tỉnh tiếp tục bố trí kinh phí từ ngân sách tỉnh cho hoạt động hỗ trợ làng nghề: Hà Nam, Nam Định, Ninh Bình, Hưng Yên, \
+Hải Dương, Bắc Ninh, Thái Bình.
 """
 
 
@@ -92,3 +96,25 @@ def test_a_fact_asked_after_a_yes_no_question_is_led_by_the_yes(assistant: Assis
 def test_a_fact_asked_alone_has_no_yes(assistant: Assistant) -> None:
     first = assistant.ask("năm 2023 đồng nai có bao nhiêu người đạt danh hiệu thợ giỏi").answer.splitlines()[0]
     assert first.startswith("70 cá nhân")
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # the noun the question counts runs past the two words of its cue
+        ("năm 2097 quỹ tiếp nhận bao nhiêu hồ sơ vay vốn", "03 hồ sơ vay vốn."),
+        # a count and its items: the items the sentence runs on with
+        (
+            "quy tiep nhan may ho so vay von nam 2097, gom nhung ho so j",
+            "03 hồ sơ vay vốn, gồm: “Mua máy dệt thổ cẩm”; “Mua lò sấy nông sản”; “Mua máy ép dầu lạc”.",
+        ),
+    ],
+)
+def test_a_count_names_what_the_question_counts(kc: Assistant, question: str, lead: str) -> None:
+    assert kc.ask(question).answer.splitlines()[0] == lead
+
+
+def test_a_yes_about_the_users_province_names_it_from_the_list(kc: Assistant) -> None:
+    first = kc.ask("e o thai binh, tinh minh co bo tri kinh phi ngan sach tinh cho ho tro lang nghe ko").answer
+    first = first.splitlines()[0]
+    assert first.startswith("Có: ") and "Thái Bình" in first  # the list is past the clause quoted
