@@ -35,6 +35,7 @@ from .evidence import (
     programmes_in,
     qualifier_agreement,
     score_candidates,
+    stage_label,
 )
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS, MEASURES
@@ -176,6 +177,7 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
 
 
 _NO_FIGURE = "con số được hỏi"
+_LINKING_TAIL = re.compile(r"(?<=\w)\s+(?:gồm|và|của|cho|được|tại|trong|với|là|đã|có|các|những|thì|để|từ|đến|theo)$")
 _SENTENCE_CLOSE = re.compile(r"[.;!?…]\W*$")
 
 
@@ -218,6 +220,11 @@ def _best(query: Query, candidates: list[Candidate], params: AnswerParams) -> Ca
     near = [c for c in candidates if c.score >= floor and (c is top or c.coverage >= covers)]
     if top.coverage < params.refuse_below and len(near) > 1:
         near = near[1:]  # a near one covers the question: the top one, covering too little, gives way
+    if query.stage is None and query.kind.facts and stage_label(fold(top.text)) == "plan":
+        # a report's "Kế hoạch: …" line beside its "Thực hiện: …" one: with no stage asked, what was done answers
+        done = next((c for c in near if c.facts and not c.missing and stage_label(fold(c.text)) == "actual"), None)
+        if done is not None and done.hit.chunk.doc_id == top.hit.chunk.doc_id:
+            return done
     preferred = (lambda c: _holds_preferred(query, c)) if query.kind.prefer_first else None
     for wanted in (
         preferred,  # "ai ký": a candidate naming a person before one naming only an office
@@ -508,6 +515,7 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
         query, text[fact[0] - base : fact[1] - base].strip(), text[fact[1] - base : fact[1] - base + 40]
     )
     phrase = _with_complement(query, phrase, text[best.start - base : fact[0] - base], text[fact[1] - base :])
+    phrase = _LINKING_TAIL.sub("", phrase)  # "15 người gồm …": the count ends before its linking word
     lead = phrase[:1].upper() + phrase[1:] + "."
     if query.yes_no_too:  # "… có xét danh hiệu thợ giỏi ko, được mấy người": the yes or no first
         lead = ("Không, " if _denies(query, best.text) else "Có, ") + phrase + "."

@@ -58,6 +58,7 @@ __all__ = [
     "enumerates",
     "programmes_in",
     "score_candidates",
+    "stage_label",
     "unit_years",
 ]
 
@@ -222,6 +223,12 @@ def _title_evidence(title: str, province: str) -> Evidence:
     return Evidence(f"{title} {province}")
 
 
+def stage_label(folded: str) -> str | None:
+    """ "plan" for a line a report labels "Kế hoạch: …", "actual" for "Thực hiện: …" (folded text), else None."""
+    line = folded.lstrip("- ")[:12].lower()
+    return "plan" if line.startswith("ke hoach") else ("actual" if line.startswith("thuc hien") else None)
+
+
 def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights: ScoreWeights) -> list[Candidate]:
     """Every candidate of `hits`, best first."""
     out: list[Candidate] = []
@@ -384,10 +391,10 @@ def qualifier_agreement(query: Query, folded: str, scope: str = "", whole: str =
         score += 2 if national else (-2 if local else 0)
     elif query.programme == "local":
         score += 2 if local else (-2 if national else 0)
-    line = folded.lstrip("- ")[:12]
-    if line.startswith("ke hoach"):  # a line labelled with the other stage contradicts it, as a programme does
+    label = stage_label(folded)
+    if label == "plan":  # a line labelled with the other stage contradicts it, as a programme does
         score += 1 if query.stage == "plan" else (-2 if query.stage == "actual" else -0.5)
-    elif line.startswith("thuc hien"):
+    elif label == "actual":
         score += -2 if query.stage == "plan" else 0.5
     elif query.stage:
         stated = _COMPARED_TO_PLAN.sub(" ", folded)  # "đạt 41,8% kế hoạch năm" measures against the plan

@@ -23,6 +23,10 @@ Về hoạt động của các đơn vị hỗ trợ làng nghề
 5. Nhằm duy trì các làng nghề truyền thống, bảo tồn giá trị văn hóa và tạo việc làm cho lao động nông thôn, một số \
 tỉnh tiếp tục bố trí kinh phí từ ngân sách tỉnh cho hoạt động hỗ trợ làng nghề: Hà Nam, Nam Định, Ninh Bình, Hưng Yên, \
 Hải Dương, Bắc Ninh, Thái Bình.
+6. Đoàn học tập kinh nghiệm tại làng gốm
+Kế hoạch: Tổ chức 01 đoàn 20 người gồm cán bộ và cơ sở sản xuất đi học tập kinh nghiệm tại làng gốm Phù Lãng.
+Thực hiện: Tổ chức 01 đoàn công tác 22 người gồm cán bộ Sở, cơ sở sản xuất đi học tập kinh nghiệm tại làng gốm Phù \
+Lãng từ ngày 3/5 – 5/5/2097.
 """
 
 
@@ -118,3 +122,9 @@ def test_a_yes_about_the_users_province_names_it_from_the_list(kc: Assistant) ->
     first = kc.ask("e o thai binh, tinh minh co bo tri kinh phi ngan sach tinh cho ho tro lang nghe ko").answer
     first = first.splitlines()[0]
     assert first.startswith("Có: ") and "Thái Bình" in first  # the list is past the clause quoted
+
+
+def test_with_no_stage_asked_what_was_done_answers_and_the_count_ends_before_its_linking_word(kc: Assistant) -> None:
+    # the plan's line holds more of the question's words; the report's "Thực hiện" line says what happened
+    first = kc.ask("doan di hoc tap kinh nghiem o lang gom phu lang di may nguoi").answer.splitlines()[0]
+    assert first.startswith("22 người") and not first.startswith("22 người gồm")
