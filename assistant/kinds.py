@@ -135,10 +135,11 @@ class Kind:
         return re.compile(rf"(?<!\w)(?=({self.folded if self.folded is not None else fold(self.cues)}))")
 
 
+# whole words only: folded, "là" is the "la" of "lao động", "thì" the "thi" of "thiết bị", "ạ" the "a" of "an toàn"
 _COUNT_UNIT_STOP = (
-    r"(?!tiền|phần trăm|%|lâu|giờ|ngày|tháng|năm|tuần|lần thứ"
+    r"(?!(?:tiền|phần trăm|lâu|giờ|ngày|tháng|năm|tuần|lần thứ"
     r"|nhiêu|là|thì|vậy|ạ|không|ko|kinh phí|vốn|ngân sách|chi phí"
-    r"|tỷ|triệu|đồng)"
+    r"|tỷ|triệu|đồng)\b|%)"
 )
 
 KINDS: tuple[Kind, ...] = (

@@ -87,6 +87,13 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         # a definition asked: the sentence defining it is quoted
         ("Chất hướng thần được định nghĩa là gì?", "definition", ""),
         ("khai niem co so cong nghiep nong thon", "definition", ""),
+        # the words that end a count's cue are whole words: folded "là" is not the "la" of "lao động"
+        ("kcqg 2022 dao tao nghe cho bao nhieu lao dong nong thon", "count", "lao dong"),
+        ("tinh co bao nhieu lang nghe duoc cong nhan", "count", "lang nghe"),
+        ("ho tro bao nhieu thiet bi", "count", "thiet bi"),
+        ("ho tro bao nhieu la hop ly", "count", ""),
+        # an abbreviation's words asked
+        ("ctdp la viet tat cua j vay", "abbreviation", ""),
     ],
 )
 def test_question_kinds(question: str, kind: str, unit: str) -> None:
