@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -568,14 +569,18 @@ def _completed(query: Query, phrase: str, following: str) -> str:
             return longer.rstrip(",.;:")
     if query.unit and fold(phrase).lower().endswith(query.unit):  # the question's noun goes on: "mấy hồ sơ đề án"
         asked = f" {fold(query.asked_expanded).lower()} "
-        for size in (2, 1):
-            if len(words) >= size and f" {query.unit} {fold(' '.join(words[:size])).lower()} " in asked:
-                return " ".join([phrase, *words[:size]])
+        return _run_on(phrase, words, lambda more: f" {query.unit} {more} " in asked)
     if query.kind.name == "person" and not FACT_PATTERNS["person"].match(phrase):
         # "ai phong tặng": an office with the act asked ("UBND tỉnh phong tặng"); a person's name stands alone
-        for size in (2, 1):
-            if len(words) >= size and " ".join(fold(w).lower() for w in words[:size]) in query.asked:
-                return " ".join([phrase, *words[:size]])
+        return _run_on(phrase, words, lambda more: more in query.asked)
+    return phrase
+
+
+def _run_on(phrase: str, words: list[str], wanted: Callable[[str], bool]) -> str:
+    """The phrase with the next two words, or the next one, when `wanted` accepts them (folded); else itself."""
+    for size in (2, 1):
+        if len(words) >= size and wanted(fold(" ".join(words[:size])).lower()):
+            return " ".join([phrase, *words[:size]])
     return phrase
 
 
