@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant import Settings
+from assistant import Assistant, Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ("cv-400-ctdp-qlkc-2024", "angiang-2023-6-thang")
@@ -34,3 +34,12 @@ def copied_corpus(settings: Settings, root: Path, **changes: Any) -> Settings:
     """`settings` over a copy of its corpus under `root`, with an index and data folder of their own."""
     shutil.copytree(settings.corpus_dir, root / "corpus")
     return replace(settings, corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", **changes)
+
+
+def one_document_assistant(root: Path, name: str, text: str, embedding_cache: Path) -> Assistant:
+    """An Assistant over a corpus of one document, `text`, added under `root` as `khuyencong add` adds it."""
+    source = root / name
+    source.write_text(text, encoding="utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
+    Assistant(settings).add([str(source)])
+    return Assistant(settings)

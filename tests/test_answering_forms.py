@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from small_corpus import one_document_assistant
 
-from assistant import Assistant, Settings
+from assistant import Assistant
 
 LETTER = """BỘ THỬ NGHIỆM
 Số: 12/2097/TN
@@ -32,12 +33,7 @@ Lãng từ ngày 3/5 – 5/5/2097.
 
 @pytest.fixture(scope="module")
 def kc(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    root = tmp_path_factory.mktemp("acronyms")
-    source = root / "cv-12-2097.txt"
-    source.write_text(LETTER, encoding="utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
-    Assistant(settings).add([str(source)])
-    return Assistant(settings)
+    return one_document_assistant(tmp_path_factory.mktemp("acronyms"), "cv-12-2097.txt", LETTER, embedding_cache)
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from small_corpus import one_document_assistant
 
-from assistant import Assistant, Settings
+from assistant import Assistant
 
 REGULATION = """ỦY BAN NHÂN DÂN
 TỈNH THỬ NGHIỆM
@@ -47,12 +48,7 @@ Cơ sở được hỗ trợ đào tạo nhân lực số ở trình độ cơ b
 
 @pytest.fixture(scope="module")
 def kc(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
-    root = tmp_path_factory.mktemp("regulation")
-    source = root / "qd-77-2098.txt"
-    source.write_text(REGULATION, encoding="utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
-    Assistant(settings).add([str(source)])
-    return Assistant(settings)
+    return one_document_assistant(tmp_path_factory.mktemp("regulation"), "qd-77-2098.txt", REGULATION, embedding_cache)
 
 
 def test_a_number_written_as_a_word_is_the_answer(kc: Assistant) -> None:
