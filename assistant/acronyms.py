@@ -152,8 +152,9 @@ def acronym_asked(question: str) -> str:
     tokens = [m for m in _ASKED_TOKEN.finditer(question) if _is_acronym(m.group())]
     if not tokens:
         return ""
-    for cue in _NAMED_CUE.finditer(folded):
-        return min(tokens, key=lambda t: abs(t.start() - cue.start())).group()
+    named = _NAMED_CUE.search(folded)
+    if named is not None:
+        return min(tokens, key=lambda t: abs(t.start() - named.start())).group()
     for cue in _DEFINING_CUE.finditer(folded):
         before = [t for t in tokens if 0 <= cue.start() - t.end() <= _NEAR]
         if before:
@@ -177,9 +178,10 @@ def expansion_in(acronym: str, text: str) -> tuple[str, str] | None:
     written = next((m.group() for m in _written(acronym, text)), "")
     words = _TABLE.get(key)
     if words:
-        at = fold(text).lower().find(fold(words).lower())
-        if at >= 0:
-            return written or acronym.upper(), text[at : at + len(words)]
+        folded = fold(text).lower()
+        at = folded.find(fold(words).lower())
+        if at >= 0:  # the passage's own spelling, where folding kept the length (NFC text); else the lexicon's
+            return written or acronym.upper(), text[at : at + len(words)] if len(folded) == len(text) else words
     defined = _definitions(text).get(key)
     return (written or acronym.upper(), defined) if defined else None
 
