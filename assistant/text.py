@@ -95,6 +95,7 @@ def _fold_slow(text: str) -> str:
 _NOT_ASCII_FOLDABLE = re.compile("[^\x00-\x7f\u0300-\u036f\u0111]")
 
 
+@lru_cache(maxsize=1 << 15)  # the answer step folds the same passage sentences and terms for every question
 def fold(text: str) -> str:
     """Lowercase and strip Vietnamese diacritics ("Đồng Nai" -> "dong nai")."""
     decomposed = unicodedata.normalize("NFD", text.lower())
