@@ -15,9 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import vocabulary
 from .indexing import LoadedIndex
-from .text import STOPWORDS, fold, is_consonant_run
+from .text import ABBREVIATIONS, STOPWORDS, fold, is_consonant_run
 
 __all__ = ["acronym_asked", "acronym_use", "defined_names", "expand_acronyms", "expansion_in"]
 
@@ -132,10 +131,10 @@ _NEAR = 12  # characters at most between an abbreviation and the defining cue af
 
 
 def _table() -> dict[str, str]:
-    """Folded abbreviation -> the words the lexicon gives it (vocab/abbreviations.tsv)."""
+    """Folded abbreviation -> the words the lexicon gives it (text.ABBREVIATIONS; "CTĐP" and "CTDP" are one)."""
     table: dict[str, str] = {}
-    for abbreviation, (expansion, _) in vocabulary.abbreviations().items():
-        table.setdefault(fold(abbreviation).lower(), expansion)
+    for abbreviation, expansion in ABBREVIATIONS.items():
+        table.setdefault(fold(abbreviation), expansion)
     return table
 
 
@@ -148,7 +147,7 @@ def acronym_asked(question: str) -> str:
     "viết tắt", "là chữ gì" ask the abbreviation nearest to them; "nghĩa là gì", "là gì" only one right
     before them ("cnnt nghĩa là gì", not "hỗ trợ CNNT gồm những gì là gì").
     """
-    folded = fold(question).lower()
+    folded = fold(question)
     tokens = [m for m in _ASKED_TOKEN.finditer(question) if _is_acronym(m.group())]
     if not tokens:
         return ""
@@ -164,7 +163,7 @@ def acronym_asked(question: str) -> str:
 
 def _is_acronym(token: str) -> bool:
     """In the lexicon, typed in capitals ("HACCP"), or a run of consonants no syllable is ("ttxt")."""
-    return fold(token).lower() in _TABLE or bool(_CAPITALS.fullmatch(token)) or is_consonant_run(token)
+    return fold(token) in _TABLE or bool(_CAPITALS.fullmatch(token)) or is_consonant_run(token)
 
 
 def expansion_in(acronym: str, text: str) -> tuple[str, str] | None:
@@ -174,12 +173,12 @@ def expansion_in(acronym: str, text: str) -> tuple[str, str] | None:
     CTĐP); else the words the passage puts it after in brackets, whose initials spell it
     ("khởi sự doanh nghiệp (KSDN)").
     """
-    key = fold(acronym).lower()
+    key = fold(acronym)
     written = next((m.group() for m in _written(acronym, text)), "")
     words = _TABLE.get(key)
     if words:
-        folded = fold(text).lower()
-        at = folded.find(fold(words).lower())
+        folded = fold(text)
+        at = folded.find(fold(words))
         if at >= 0:  # the passage's own spelling, where folding kept the length (NFC text); else the lexicon's
             return written or acronym.upper(), text[at : at + len(words)] if len(folded) == len(text) else words
     defined = _definitions(text).get(key)
@@ -196,5 +195,5 @@ def acronym_use(acronym: str, text: str) -> int:
 
 def _written(acronym: str, text: str) -> list[re.Match[str]]:
     """Where `text` writes the abbreviation (any case, typed diacritics or not: "CTDP" finds "CTĐP")."""
-    key = fold(acronym).lower()
-    return [m for m in _ASKED_TOKEN.finditer(text) if fold(m.group()).lower() == key]
+    key = fold(acronym)
+    return [m for m in _ASKED_TOKEN.finditer(text) if fold(m.group()) == key]

@@ -178,7 +178,6 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
 
 
 _NO_FIGURE = "con số được hỏi"
-_LINKING_TAIL = re.compile(r"(?<=\w)\s+(?:gồm|và|của|cho|được|tại|trong|với|là|đã|có|các|những|thì|để|từ|đến|theo)$")
 _SENTENCE_CLOSE = re.compile(r"[.;!?…]\W*$")
 
 
@@ -516,7 +515,6 @@ def _lead(query: Query, chosen: list[Candidate], citations: list[Citation], inde
         query, text[fact[0] - base : fact[1] - base].strip(), text[fact[1] - base : fact[1] - base + 40]
     )
     phrase = _with_complement(query, phrase, text[best.start - base : fact[0] - base], text[fact[1] - base :])
-    phrase = _LINKING_TAIL.sub("", phrase)  # "15 người gồm …": the count ends before its linking word
     lead = phrase[:1].upper() + phrase[1:] + "."
     if query.yes_no_too:  # "… có xét danh hiệu thợ giỏi ko, được mấy người": the yes or no first
         lead = ("Không, " if _denies(query, best.text) else "Có, ") + phrase + "."
@@ -567,8 +565,8 @@ def _completed(query: Query, phrase: str, following: str) -> str:
             for t in [*query.terms, query.unit]  # the unit counted is a question word too ("bao nhiêu học viên")
         ):
             return longer.rstrip(",.;:")
-    if query.unit and fold(phrase).lower().endswith(query.unit):  # the question's noun goes on: "mấy hồ sơ đề án"
-        asked = f" {fold(query.asked_expanded).lower()} "
+    if query.unit and fold(phrase).endswith(query.unit):  # the question's noun goes on: "mấy hồ sơ đề án"
+        asked = f" {fold(query.asked_expanded)} "
         return _run_on(phrase, words, lambda more: f" {query.unit} {more} " in asked)
     if query.kind.name == "person" and not FACT_PATTERNS["person"].match(phrase):
         # "ai phong tặng": an office with the act asked ("UBND tỉnh phong tặng"); a person's name stands alone
@@ -579,7 +577,7 @@ def _completed(query: Query, phrase: str, following: str) -> str:
 def _run_on(phrase: str, words: list[str], wanted: Callable[[str], bool]) -> str:
     """The phrase with the next two words, or the next one, when `wanted` accepts them (folded); else itself."""
     for size in (2, 1):
-        if len(words) >= size and wanted(fold(" ".join(words[:size])).lower()):
+        if len(words) >= size and wanted(fold(" ".join(words[:size]))):
             return " ".join([phrase, *words[:size]])
     return phrase
 

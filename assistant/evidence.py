@@ -225,7 +225,7 @@ def _title_evidence(title: str, province: str) -> Evidence:
 
 def stage_label(folded: str) -> str | None:
     """ "plan" for a line a report labels "Kế hoạch: …", "actual" for "Thực hiện: …" (folded text), else None."""
-    line = folded.lstrip("- ")[:12].lower()
+    line = folded.lstrip("- ")[:12]
     return "plan" if line.startswith("ke hoach") else ("actual" if line.startswith("thuc hien") else None)
 
 

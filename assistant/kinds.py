@@ -50,8 +50,12 @@ _COUNT_NUMBER = (
     rf"(?:(?<![\w.,/])(?<!ngày )(?:\d{{1,3}}(?:\.\d{{3}})+|\d+(?:/\d+)?)(?![\d.,/%])|\b(?:{_NUMBER_WORDS})\b)"
 )
 # "320 cơ sở CNNT": the counted noun and an abbreviation naming it
+# a linking word ends the noun counted: "15 người gồm cán bộ …" counts "người"
+_LINKING = r"(?:gồm|và|của|cho|được|tại|trong|với|là|đã|có|các|những|thì|để|từ|đến|theo)\b"
 _COUNT = (
-    _COUNT_NUMBER + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?(?-i:\s+[A-ZĐ]{2,}(?!\w))?"
+    _COUNT_NUMBER
+    + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+"
+    + rf"(?:\s+(?!{_LINKING})[a-zà-ỹđ]+)?(?-i:\s+[A-ZĐ]{{2,}}(?!\w))?"
 )
 # "80% chi phí thuê gian hàng": a rate and what it is a rate of
 _PERCENT = r"\d+(?:[.,]\d+)?\s*%(?:\s+(?:chi phí|kinh phí)(?:\s+(?!cho\b|của\b|để\b|và\b|với\b)[a-zà-ỹđ]+){0,3})?"

@@ -360,7 +360,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         options=options,
         trailing=_trailing_terms(asked, match, asked_terms, index, plain),
         acronym=acronym_asked(question) if match.kind.name in _DEFINING_KINDS else "",
-        yes_no_too=match.kind.lead == "fact" and bool(_YES_NO_CLAUSE.search(fold(spoken).lower())),
+        yes_no_too=match.kind.lead == "fact" and bool(_YES_NO_CLAUSE.search(fold(spoken))),
     )
 
 
