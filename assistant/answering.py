@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
+from itertools import pairwise, takewhile
 
 from . import vocabulary
 from .acronyms import acronym_use, expansion_in
@@ -39,7 +39,7 @@ from .evidence import (
     stage_label,
 )
 from .indexing import LoadedIndex
-from .kinds import FACT_PATTERNS, MEASURES
+from .kinds import FACT_PATTERNS, LINKING_WORD, MEASURES
 from .query import Query
 from .terms import Evidence
 from .text import (
@@ -567,7 +567,8 @@ def _completed(query: Query, phrase: str, following: str) -> str:
             return longer.rstrip(",.;:")
     if query.unit and fold(phrase).endswith(query.unit):  # the question's noun goes on: "mấy hồ sơ đề án"
         asked = f" {fold(query.asked_expanded)} "
-        return _run_on(phrase, words, lambda more: f" {query.unit} {more} " in asked)
+        noun = list(takewhile(lambda word: not LINKING_WORD.fullmatch(word), words))  # not "… được công"
+        return _run_on(phrase, noun, lambda more: f" {query.unit} {more} " in asked)
     if query.kind.name == "person" and not FACT_PATTERNS["person"].match(phrase):
         # "ai phong tặng": an office with the act asked ("UBND tỉnh phong tặng"); a person's name stands alone
         return _run_on(phrase, words, lambda more: more in query.asked)

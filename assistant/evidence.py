@@ -125,6 +125,7 @@ class Candidate:
     facts: list[tuple[int, int]] = field(default_factory=list)
     missing: str = ""  # a place or year the question names that the candidate lacks
     reference: tuple[int, int] | None = None  # span of a provision the sentence refers to
+    other_act: bool = False  # it counts the noun asked, but what underwent another act (Query.predicate)
 
     @property
     def text(self) -> str:
@@ -253,7 +254,7 @@ def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights:
                 item = _score(query, hit, rank, len(hits), sentence, context, index, weights, whole)
                 item.reference = reference
                 out.append(item)
-                if not item.facts and query.kind.facts:
+                if not item.facts and query.kind.facts and not item.other_act:  # its figure may be in the next
                     out.extend(_first_with_fact(query, hit, rank, len(hits), continued, context, index, weights, whole))
             previous = sentence.evidence
     out.sort(key=lambda c: (-c.score, c.rank, c.start))
@@ -299,6 +300,9 @@ def _score(
         for f in facts_in(query, unit.text, unit.start, header, defined_names(index))
         if not _of_other_year(query, unit.text, f[0] - unit.start)
     ]
+    counted = len(facts)
+    if query.predicate:  # "05 cơ sở (7 sản phẩm) đăng ký tham gia" counts no products "được công nhận"
+        facts = [f for f in facts if _undergoes(query.predicate, unit.text, f[0] - unit.start, whole)]
     score = coverage
     if query.bigrams:
         score += weights.phrase * len(query.bigrams & unit.bigrams) / len(query.bigrams)
@@ -331,7 +335,21 @@ def _score(
         score -= weights.place_missing
     elif missing:
         score -= weights.year_missing
-    return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing)
+    return Candidate(
+        hit, rank, unit.start, unit.end, score, coverage, facts, missing, other_act=counted > len(facts) == 0
+    )
+
+
+_CLAUSE_END = re.compile(r"[.;](?=\s|$)")
+
+
+def _undergoes(predicate: str, sentence: str, at: int, whole: str = "") -> bool:
+    """Whether the clause holding the count at `at` (or the sentence it is a part of) says the act asked of
+    what it counts: "Tham mưu đăng ký 07 sản phẩm …. Kết quả có 6/7 sản phẩm được công nhận" gives 6/7,
+    not 07, for "bao nhiêu sản phẩm được công nhận"."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, at)), default=0)
+    end = next((m.start() for m in _CLAUSE_END.finditer(sentence, at)), len(sentence))
+    return Evidence(sentence[start:end]).has(predicate) or (bool(whole) and Evidence(whole).has(predicate))
 
 
 def _of_other_year(query: Query, sentence: str, at: int) -> bool:

@@ -52,6 +52,7 @@ _COUNT_NUMBER = (
 # "320 cơ sở CNNT": the counted noun and an abbreviation naming it
 # a linking word ends the noun counted: "15 người gồm cán bộ …" counts "người"
 _LINKING = r"(?:gồm|và|của|cho|được|tại|trong|với|là|đã|có|các|những|thì|để|từ|đến|theo)\b"
+LINKING_WORD = re.compile(_LINKING, re.IGNORECASE)
 _COUNT = (
     _COUNT_NUMBER
     + r"\s+(?!đồng|tỷ|triệu|tháng|năm\b|%|giờ|ngày)[a-zà-ỹđ]+"

@@ -256,6 +256,22 @@ class Query:
         return fold(self.match.unit)
 
     @cached_property
+    def predicate(self) -> str:
+        """What the counted noun underwent, asked with the count ("bao nhiêu sản phẩm được công nhận",
+        "mấy người được UBND tỉnh phong tặng"): the verb after "được" (past an agent), folded; "" when none.
+        A count of the noun that underwent another act does not answer. "đạt danh hiệu" is no act: what is
+        attained is the topic ("được phong tặng danh hiệu" says it)."""
+        if self.kind.name != "count" or not self.unit:
+            return ""
+        words = [w for w in self.tags if w]
+        head = self.unit.split()[0]
+        for at, word in enumerate(words[:-1]):
+            if word.split()[0] != head or words[at + 1] != "duoc":
+                continue
+            return next((w for w in words[at + 2 : at + 6] if self.tags[w] == "V" and w != "duoc"), "")
+        return ""
+
+    @cached_property
     def per(self) -> str:
         """The unit a rate is asked per ("bao nhiêu tiền 1 người", "mỗi cơ sở", "%/năm"), folded; "" for none."""
         found = _PER_UNIT.search(fold(self.asked_expanded).lower())

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,22 @@ QUESTIONS: list[tuple[str, bool]] = [
     ("Kinh phí khuyến công địa phương tỉnh Đồng Nai năm 2023 là bao nhiêu?", False),
     ("còn năm 2022 thì sao?", True),
 ]
+
+
+# Chat openers and closers: they carry no topic (assistant/vocab/fillers.txt), so a question asked with
+# them is answered like the bare one, but the server has never embedded its text (--fresh).
+OPENERS = ["", "cho em hỏi", "cho mình hỏi", "cho tôi hỏi", "cho hỏi", "em hỏi", "xin hỏi", "admin ơi", "ad ơi"]
+CLOSERS = ["", "ạ", "nhé", "nha", "với ạ", "cảm ơn", "vậy", "ấy"]
+
+
+def fresh_variant(question: str, serial: int) -> str:
+    """The `serial`-th wording of `question` with an opener and a closer: a wording comes back only after
+    len(OPENERS) * len(CLOSERS) = 72 askings of the question (1,728 requests), beyond the server's cache of
+    the 512 most recent question vectors."""
+    opener = OPENERS[serial % len(OPENERS)]
+    closer = CLOSERS[(serial // len(OPENERS)) % len(CLOSERS)]
+    body = question.rstrip("?").strip()
+    return " ".join(part for part in (opener, body, closer) if part) + ("?" if question.endswith("?") else "")
 
 
 @dataclass
@@ -124,14 +141,23 @@ async def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> dict[str,
 
 
 async def one_client(
-    client: httpx.AsyncClient, number: int, stop_at: float, tally: Tally | None, max_requests: int
+    client: httpx.AsyncClient,
+    number: int,
+    stop_at: float,
+    tally: Tally | None,
+    max_requests: int,
+    fresh: Counter[str] | None = None,
 ) -> None:
-    """Ask questions in a loop until `stop_at` (or `max_requests`); record into `tally` when given."""
+    """Ask questions in a loop until `stop_at` (or `max_requests`); record into `tally` when given.
+    `fresh`: how often each question was asked, by all clients; each request is then its next wording."""
     conversation: str | None = None
     for step in range(max_requests):
         if time.monotonic() >= stop_at:
             return
         question, follow_up = QUESTIONS[(number * 7 + step) % len(QUESTIONS)]
+        if fresh is not None:
+            fresh[question] += 1
+            question = fresh_variant(question, fresh[question])
         body: dict[str, object] = {"question": question}
         if follow_up and conversation:
             body["conversation_id"] = conversation
@@ -168,17 +194,20 @@ def group_cpu(group: int) -> float:
     return total / tick
 
 
-async def run_load(base: str, clients: int, duration: float, warmup: float, group: int = 0) -> tuple[Tally, float]:
+async def run_load(
+    base: str, clients: int, duration: float, warmup: float, group: int = 0, fresh: bool = False
+) -> tuple[Tally, float]:
     """Warm up, then `clients` concurrent loops for `duration` seconds; returns the tally and the wall time."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    serials: Counter[str] | None = Counter() if fresh else None
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
         stop_warmup = time.monotonic() + warmup
-        await asyncio.gather(*(one_client(client, n, stop_warmup, None, 10_000) for n in range(clients)))
+        await asyncio.gather(*(one_client(client, n, stop_warmup, None, 10_000, serials) for n in range(clients)))
         tally = Tally()
         server_cpu, client_cpu = group_cpu(group), time.process_time()
         started = time.monotonic()
         stop_at = started + duration
-        await asyncio.gather(*(one_client(client, n, stop_at, tally, 100_000) for n in range(clients)))
+        await asyncio.gather(*(one_client(client, n, stop_at, tally, 100_000, serials) for n in range(clients)))
         seconds = time.monotonic() - started
         tally.server_cpu, tally.client_cpu = group_cpu(group) - server_cpu, time.process_time() - client_cpu
         return tally, seconds
@@ -193,12 +222,15 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank]
 
 
-def summarise(workers: int, cache: bool, clients: int, tally: Tally, seconds: float) -> dict[str, object]:
+def summarise(
+    workers: int, cache: bool, clients: int, tally: Tally, seconds: float, fresh: bool = False
+) -> dict[str, object]:
     """The figures of one run."""
     ms = [value * 1000 for value in tally.latencies]
     return {
         "workers": workers,
         "answer_cache": cache,
+        "fresh_questions": fresh,
         "clients": clients,
         "seconds": round(seconds, 1),
         "requests": len(ms),
@@ -219,7 +251,9 @@ def summarise(workers: int, cache: bool, clients: int, tally: Tally, seconds: fl
     }
 
 
-def benchmark(workers: int, cache: bool, clients: int, duration: float, warmup: float) -> dict[str, object]:
+def benchmark(
+    workers: int, cache: bool, clients: int, duration: float, warmup: float, fresh: bool = False
+) -> dict[str, object]:
     """Start a server with `workers` processes, load it, stop it."""
     with tempfile.TemporaryDirectory(prefix="kc-load-") as folder:
         port = free_port()
@@ -227,10 +261,10 @@ def benchmark(workers: int, cache: bool, clients: int, duration: float, warmup: 
         base = f"http://{HOST}:{port}"
         try:
             asyncio.run(wait_healthy(base, process))
-            tally, seconds = asyncio.run(run_load(base, clients, duration, warmup, process.pid))
+            tally, seconds = asyncio.run(run_load(base, clients, duration, warmup, process.pid, fresh))
         finally:
             stop_server(process)
-    return summarise(workers, cache, clients, tally, seconds)
+    return summarise(workers, cache, clients, tally, seconds, fresh)
 
 
 def machine() -> str:
@@ -275,14 +309,20 @@ def main() -> None:
         default="on",
         help="the server's answer cache (KHUYENCONG_ANSWER_CACHE)",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="every request worded anew (chat openers/closers), so the server embeds each question",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     caches = {"on": [True], "off": [False], "both": [True, False]}[args.cache]
-    rows = [benchmark(n, c, args.clients, args.duration, args.warmup) for c in caches for n in args.workers]
+    rows = [benchmark(n, c, args.clients, args.duration, args.warmup, args.fresh) for c in caches for n in args.workers]
     if args.json:
         print(json.dumps({"machine": machine(), "runs": rows}, ensure_ascii=False, indent=1))
         return
-    print(f"Máy: {machine()}; {len(QUESTIONS)} câu hỏi xoay vòng; {args.duration:g} s mỗi lần đo")
+    wording = "mỗi yêu cầu một cách viết mới" if args.fresh else "xoay vòng"
+    print(f"Máy: {machine()}; {len(QUESTIONS)} câu hỏi, {wording}; {args.duration:g} s mỗi lần đo")
     print(table(rows))
     for row in rows:
         if row["errors"]:

@@ -124,3 +124,47 @@ def test_with_no_stage_asked_what_was_done_answers_and_the_count_ends_before_its
     # the plan's line holds more of the question's words; the report's "Thực hiện" line says what happened
     first = kc.ask("doan di hoc tap kinh nghiem o lang gom phu lang di may nguoi").answer.splitlines()[0]
     assert first.startswith("22 người") and not first.startswith("22 người gồm")
+
+
+RESULTS = """BỘ THỬ NGHIỆM
+Số: 14/2097/TN
+Thử Nghiệm, ngày 9 tháng 12 năm 2097
+
+BÁO CÁO
+Kết quả bình chọn sản phẩm làng nghề năm 2097
+(Văn bản hư cấu, chỉ dùng để kiểm thử)
+
+1. Bình chọn sản phẩm làng nghề cấp tỉnh
+Tiếp nhận hồ sơ của 09 cơ sở (12 sản phẩm) đăng ký tham gia bình chọn sản phẩm làng nghề cấp tỉnh năm 2097.
+Hội đồng đã chấm điểm và kết quả có 8 sản phẩm được công nhận sản phẩm làng nghề tiêu biểu cấp tỉnh năm 2097.
+2. Bình chọn sản phẩm làng nghề cấp khu vực
+Hướng dẫn 05 cơ sở (6 sản phẩm) lập và nộp hồ sơ tham gia bình chọn sản phẩm làng nghề cấp khu vực năm 2097.
+"""
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    return one_document_assistant(tmp_path_factory.mktemp("results"), "bc-14-2097.txt", RESULTS, embedding_cache)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Năm 2097 có bao nhiêu sản phẩm được công nhận sản phẩm làng nghề tiêu biểu cấp tỉnh?",
+        "nam 2097 co bn sp dc cong nhan lang nghe tieu bieu cap tinh",
+    ],
+)
+def test_a_count_of_what_underwent_the_asked_act_is_the_one_given(results: Assistant, question: str) -> None:
+    assert results.ask(question).answer.splitlines()[0] == "8 sản phẩm."  # not the 12 registered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Năm 2097 có bao nhiêu sản phẩm được công nhận sản phẩm làng nghề tiêu biểu cấp khu vực?",
+        "nam 2097 co may sp dc cong nhan lang nghe cap khu vuc",
+    ],
+)
+def test_no_count_leads_when_only_other_acts_are_counted(results: Assistant, question: str) -> None:
+    lead = results.ask(question).answer.splitlines()[0]
+    assert "6 sản phẩm" not in lead and "12 sản phẩm" not in lead  # registered, not recognised

@@ -281,3 +281,20 @@ def test_a_word_spelled_with_i_for_y_is_the_documents_word(assistant: Assistant)
     usual = assistant.analyse("hồ sơ đăng ký nhãn hiệu và quản lý chất lượng")
     assert not {"dang ki", "quan li"} & typed.unknown
     assert typed.terms["dang ki"] == usual.terms["dang ky"]
+
+
+@pytest.mark.parametrize(
+    ("question", "predicate"),
+    [
+        ("An Giang có bao nhiêu sản phẩm được công nhận CNNT tiêu biểu năm 2023?", "cong nhan"),
+        ("bao nhieu sp dc cong nhan cnnttb cap quoc gia", "cong nhan"),
+        ("Bao nhiêu người được UBND tỉnh phong tặng danh hiệu Thợ giỏi?", "phong tang"),  # past the agent
+        ("co bao nhieu nguoi dat danh hieu tho gioi", ""),  # attained: the title is the topic, not an act
+        ("Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?", ""),  # the noun counted undergoes nothing asked
+        ("sản phẩm được công nhận năm nào?", ""),  # not a count
+    ],
+)
+def test_what_the_counted_noun_underwent_is_read_from_the_question(
+    assistant: Assistant, question: str, predicate: str
+) -> None:
+    assert assistant.analyse(question).predicate == predicate
