@@ -335,9 +335,8 @@ def _score(
         score -= weights.place_missing
     elif missing:
         score -= weights.year_missing
-    return Candidate(
-        hit, rank, unit.start, unit.end, score, coverage, facts, missing, other_act=counted > len(facts) == 0
-    )
+    other_act = counted > 0 and not facts  # its counts are all of another act than the one asked
+    return Candidate(hit, rank, unit.start, unit.end, score, coverage, facts, missing, other_act=other_act)
 
 
 _CLAUSE_END = re.compile(r"[.;](?=\s|$)")
