@@ -41,7 +41,7 @@ from .evidence import (
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS, LINKING_WORD, MEASURES
 from .query import Query
-from .terms import Evidence
+from .terms import Evidence, evidence_of
 from .text import (
     PROVINCE_NAMES,
     fold,
@@ -322,7 +322,7 @@ def _contradicted(term: str, query: Query, around: Evidence) -> bool:
 def _around(item: Candidate) -> Evidence:
     chunk = item.hit.chunk
     lead = max(chunk.start, item.start - 300)
-    return Evidence(" ".join([chunk.heading, chunk.text[lead - chunk.start : item.end - chunk.start]]))
+    return evidence_of(" ".join([chunk.heading, chunk.text[lead - chunk.start : item.end - chunk.start]]))
 
 
 def _supports(query: Query, rest: list[Candidate], best: Candidate, params: AnswerParams) -> list[Candidate]:
@@ -810,7 +810,7 @@ def _best_item_start(query: Query, sentence: str) -> int:
     """Offset of the ";"-item of `sentence` holding most of the question's weight (the first among equals)."""
     starts = [0, *(m.end() for m in re.finditer(r";\s+", sentence))]
     pieces = [sentence[a:b] for a, b in zip(starts, [*starts[1:], len(sentence)])]
-    weights = [sum(w for t, w in query.terms.items() if Evidence(piece).has(t)) for piece in pieces]
+    weights = [sum(w for t, w in query.terms.items() if evidence.has(t)) for evidence in map(Evidence, pieces)]
     return starts[max(range(len(pieces)), key=lambda i: (weights[i], -i))]
 
 

@@ -24,6 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from threading import Lock
+
+from cachetools import LRUCache, cached
 
 from . import vocabulary
 from .acronyms import defined_names
@@ -34,7 +37,7 @@ from .kinds import FACT_PATTERNS, MEASURES
 from .legal import number_matches
 from .periods import Period, describe, excludes, period_in
 from .query import Query
-from .terms import Evidence, variants
+from .terms import Evidence, evidence_of, has_words, variants
 from .text import (
     UPPER_LETTER,
     YEAR,
@@ -238,7 +241,7 @@ def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights:
         meta = index.documents.get(hit.chunk.doc_id, {})
         title = _title_evidence(str(meta.get("title", "")), str(meta.get("province") or ""))
         tiers = [(analysis.heading, weights.heading), (title, weights.title), (analysis.body, weights.body)]
-        previous = Evidence("")
+        previous = evidence_of("")
         subjects = analysis.subjects
         for sentence, continued, subject in zip(analysis.sentences, analysis.continued, subjects):
             if len(sentence.text) >= 12:
@@ -249,7 +252,7 @@ def score_candidates(query: Query, hits: list[Hit], index: LoadedIndex, weights:
                 reference = _referenced(sentence.text, hit.chunk, index)
                 if reference is not None:
                     context.append(
-                        (Evidence(index.text_of(hit.chunk.doc_id)[reference[0] : reference[1]]), weights.reference)
+                        (evidence_of(index.text_of(hit.chunk.doc_id)[reference[0] : reference[1]]), weights.reference)
                     )
                 item = _score(query, hit, rank, len(hits), sentence, context, index, weights, whole)
                 item.reference = reference
@@ -379,9 +382,10 @@ def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) 
     covered = 0.0
     known = {t: w for t, w in query.terms.items() if t not in query.unknown}
     for term, weight in known.items():
-        here = _match(own, term)
-        around = max((w * _match(evidence, term) for evidence, w in tiers), default=0.0)
-        covered += weight * max(here, around)
+        best = _match(own, term)  # the best of here and (discounted) around
+        for evidence, discount in tiers:
+            best = max(best, discount * _match(evidence, term))
+        covered += weight * best
     total = sum(known.values()) or 1.0
     return covered / total
 
@@ -389,11 +393,18 @@ def _coverage(query: Query, own: Evidence, tiers: list[tuple[Evidence, float]]) 
 def _match(evidence: Evidence, term: str) -> float:
     """1 when the text has the term; for a long name, the share of it the text has from its start
     ("Trung tâm" for "Trung tâm Khuyến công"), discounted; else 0."""
-    if evidence.has(term):
+    if term.startswith("date:"):
+        return 1.0 if evidence.has(term) else 0.0
+    return _match_words(evidence.joined, term)
+
+
+@lru_cache(maxsize=1 << 16)  # a passage sentence is matched against the same terms by every question on it
+def _match_words(joined: str, term: str) -> float:
+    if has_words(joined, term):
         return 1.0
     words = term.split()
     for size in range(len(words) - 1, 1, -1):
-        if len(words) >= 3 and evidence.has(" ".join(words[:size])):
+        if len(words) >= 3 and has_words(joined, " ".join(words[:size])):
             return _PARTIAL * size / len(words)
     return 0.0
 
@@ -522,7 +533,7 @@ def facts_in(
     for name in (
         () if spans else query.kind.facts
     ):  # in the kind's order of preference: a person before an office for "ai"
-        spans = [(offset + m.start(), offset + m.end()) for m in FACT_PATTERNS[name].finditer(sentence)]
+        spans = [(offset + start, offset + end) for start, end in _fact_spans(name, sentence)]
         if spans:
             break
     if query.kind.name == "count":
@@ -556,6 +567,12 @@ def facts_in(
 
 
 _RATES = frozenset({"money", "amount", "percent"})
+
+
+@lru_cache(maxsize=1 << 15)  # the same passage sentences are scanned for the same kinds by every question
+def _fact_spans(name: str, sentence: str) -> tuple[tuple[int, int], ...]:
+    """Spans (in `sentence`) of the facts of kind `name` it holds."""
+    return tuple(m.span() for m in FACT_PATTERNS[name].finditer(sentence))
 
 
 def _is_per(unit: str, sentence: str, start: int, end: int) -> bool:
@@ -768,7 +785,12 @@ def _other_programme(query: Query, unit: _Sentence, chunk: Chunk, meta: dict[str
 
 def programmes_in(folded: str) -> set[str]:
     """The programmes ("national", "local") a folded text names."""
-    return {name for name, pattern in PROGRAMMES.items() if pattern.search(folded)}
+    return set(_programmes_in(folded))
+
+
+@lru_cache(maxsize=1 << 15)  # asked of every candidate sentence, for every question
+def _programmes_in(folded: str) -> frozenset[str]:
+    return frozenset(name for name, pattern in PROGRAMMES.items() if pattern.search(folded))
 
 
 def _of_part_of_country(sentence: str, chunk: Chunk, meta: dict[str, object]) -> bool:
@@ -824,13 +846,23 @@ def _place_covered(asked: str, places: set[str], written: str) -> bool:
 
 def unit_years(text: str) -> set[str]:
     """Years a sentence is about: those it names, less the ones it only compares with ("so với năm 2022")."""
+    return set(_unit_years(text))  # a copy: callers add to it
+
+
+@lru_cache(maxsize=1 << 15)
+def _unit_years(text: str) -> frozenset[str]:
     text = _DAY_DATE.sub(" ", text)  # a full date is an event's day, not the year the text is about
-    compared = compared_years(text)
-    named = set(YEAR.findall(text))
-    return named - compared
+    return frozenset(YEAR.findall(text)) - compared_years(text)
 
 
 def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
+    """Years the surroundings of a sentence are about (see `_doc_years`); a copy: callers add to it."""
+    return set(_doc_years(chunk, offset, index))
+
+
+# one generation's texts never change (a rebuild writes another): its sentences' years are kept for it
+@cached(LRUCache(maxsize=1 << 14), key=lambda chunk, offset, index: (index.generation, chunk.id, offset), lock=Lock())
+def _doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> frozenset[str]:
     """Years the surroundings of a sentence are about.
 
     In its paragraph, the lead-in of the list it is an item of ("Năm 2023, Trung tâm đã: …;
@@ -840,14 +872,14 @@ def doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> set[str]:
     manifest year and date, and the text just before.
     """
     for sentence in _lead_ins(chunk, offset, index):
-        named = unit_years(_frame(sentence))
+        named = _unit_years(_frame(sentence))
         if named:
             return named
     lead_in = index.text_of(chunk.doc_id)[max(0, offset - 1200) : offset]
     opener = _LIST_LINE.findall(lead_in)
-    if opener and unit_years(opener[-1]):  # the items after "Một số kết quả … năm 2022:" are of 2022
-        return unit_years(opener[-1])
-    return set(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+    if opener and _unit_years(opener[-1]):  # the items after "Một số kết quả … năm 2022:" are of 2022
+        return _unit_years(opener[-1])
+    return frozenset(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
 
 
 _LIST_LINE = re.compile(r"^[^\n]{0,200}:[ \t]*$", re.MULTILINE)  # a line that opens the paragraphs after it

@@ -224,6 +224,9 @@ class VectorStore:
         self._index_dir, self._chroma_url, self._name = index_dir, chroma_url, _collection_name(backend, namespace)
         self._gate = _Gate()
         self._client, self._collection = self._open()
+        # seen holding vectors: embedded, only this process's delete or a refresh can empty it, so a
+        # query need not count first (a Chroma server's other clients may empty it: counted each time)
+        self._filled = False
 
     def _open(self) -> tuple[Any, Any]:
         client = _chroma_client(self._index_dir, self._chroma_url)
@@ -248,6 +251,7 @@ class VectorStore:
             self._close(self._client)
             self._collection = None  # until it is open again: queries fail cleanly, not on a closed client
             self._client, self._collection = self._open()
+            self._filled = False
             self._load()
 
     def load(self) -> None:
@@ -330,6 +334,7 @@ class VectorStore:
 
     def delete(self, ids: list[str]) -> None:
         """Drop the vectors of these chunk ids (unknown ids are ignored)."""
+        self._filled = False
         for start in range(0, len(ids), 5000):
             with chroma_errors("Không xóa được vectơ trong Chroma", "chroma delete"):
                 self._collection.delete(ids=ids[start : start + 5000])
@@ -354,8 +359,9 @@ class VectorStore:
         with self._gate.shared():
             collection = self._open_collection()
             with chroma_errors("Truy vấn Chroma thất bại", "chroma query"):
-                if collection.count() == 0:
+                if not self._filled and collection.count() == 0:
                     return []
+                self._filled = not self._chroma_url
                 result = collection.query(
                     query_embeddings=[vector.tolist()], n_results=k, where=_where(filters), include=["distances"]
                 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 from . import vocabulary
@@ -528,7 +528,9 @@ def _drop_fillers(text: str, typed_accents: bool = True) -> str:
         return text
     accented = vocabulary.accented_fillers()
     for phrase in vocabulary.fillers():
-        for found in reversed(list(re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded))):
+        if phrase not in folded:  # most are not: the pattern, which only adds word bounds, cannot match
+            continue
+        for found in reversed(list(_filler(phrase).finditer(folded))):
             written = text[found.start() : found.end()]
             if typed_accents and has_diacritics(written) and written.lower() not in accented:
                 continue  # "tâm" of "Trung tâm" is not the filler "tầm"
@@ -537,6 +539,12 @@ def _drop_fillers(text: str, typed_accents: bool = True) -> str:
             text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end() :]
             folded = folded[: found.start()] + " " * (found.end() - found.start()) + folded[found.end() :]
     return " ".join(text.split())
+
+
+@lru_cache(maxsize=1024)
+def _filler(phrase: str) -> re.Pattern[str]:
+    """A filler phrase as a whole word or words."""
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
 
 
 def _in_compound_word(text: str, start: int, end: int) -> bool:

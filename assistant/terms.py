@@ -26,7 +26,17 @@ from .text import (
     syllables,
 )
 
-__all__ = ["FUNCTION_WORDS", "SYNONYMS", "Evidence", "term_weights", "topic_words", "unknown_terms", "variants"]
+__all__ = [
+    "FUNCTION_WORDS",
+    "SYNONYMS",
+    "Evidence",
+    "evidence_of",
+    "has_words",
+    "term_weights",
+    "topic_words",
+    "unknown_terms",
+    "variants",
+]
 
 # Single words that carry no topic (accented, so "thì" is dropped but "thị" kept).
 FUNCTION_WORDS = frozenset(
@@ -66,7 +76,18 @@ class Evidence:
         """True when the folded word (or date marker) occurs in the text."""
         if term.startswith("date:"):
             return term in self.dates
-        return any(f" {v} " in self.joined for v in variants(term))
+        return has_words(self.joined, term)
+
+
+@lru_cache(maxsize=2048)
+def evidence_of(text: str) -> Evidence:
+    """`Evidence(text)`, built once for a text matched again (the same passage window, another question)."""
+    return Evidence(text)
+
+
+def has_words(joined: str, term: str) -> bool:
+    """True when the folded word (or one of its `variants`) occurs in `joined` (an `Evidence.joined`)."""
+    return any(f" {v} " in joined for v in variants(term))
 
 
 def topic_words(topic: str, index: LoadedIndex, plain: frozenset[str] = frozenset()) -> list[str]:

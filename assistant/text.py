@@ -498,10 +498,15 @@ _segment_lock = threading.Lock()
 
 def segment_words(text: str) -> list[str]:
     """Vietnamese words (compounds joined by a space) by underthesea's word segmenter."""
+    return list(_segmented(text))
+
+
+@lru_cache(maxsize=4096)  # a question's pieces recur (follow-ups, repeated questions, search then ask)
+def _segmented(text: str) -> tuple[str, ...]:
     from underthesea import word_tokenize  # imported on first use: it takes about a second
 
     with _segment_lock:
-        return [w for w in word_tokenize(text) if any(ch.isalnum() for ch in w)]
+        return tuple(w for w in word_tokenize(text) if any(ch.isalnum() for ch in w))
 
 
 NOUN_TAGS = frozenset({"N", "Np", "Nc", "Nu", "Ny", "Nb"})
@@ -509,11 +514,16 @@ NOUN_TAGS = frozenset({"N", "Np", "Nc", "Nu", "Ny", "Nb"})
 
 def word_tags(text: str) -> dict[str, str]:
     """Folded word -> its part of speech by underthesea's tagger ("lãi suất": N, "liên hệ": V)."""
+    return dict(_tagged(text))
+
+
+@lru_cache(maxsize=4096)  # the tagger is deterministic: a repeated question is tagged once
+def _tagged(text: str) -> tuple[tuple[str, str], ...]:
     from underthesea import pos_tag  # imported on first use, like the segmenter
 
     with _segment_lock:
         tagged = pos_tag(text)
-    return {" ".join(syllables(word)): tag for word, tag in tagged}
+    return tuple({" ".join(syllables(word)): tag for word, tag in tagged}.items())
 
 
 # Provinces and centrally-run cities (assistant/vocab/provinces.json), to notice questions about a
