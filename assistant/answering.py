@@ -163,7 +163,9 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
         return Decision("refuse", candidates=candidates)
     if query.kind.needs_fact and not best.facts:  # a figure/date asked, and no passage near the top holds one
         if best.coverage < params.quote_without_fact or not _answers_in_words(query, best):
-            return Decision("refuse", candidates=candidates)
+            # its figures are of another act: say which was asked, as typed ("con số được thưởng")
+            act = f"con số được {query.predicate_typed}" if best.other_act and query.predicate_typed else ""
+            return Decision("refuse", candidates=candidates, missing=act)
         return Decision("quote", [best], candidates)  # quoted without a lead
     if query.kind.needs_fact and best.facts and _fact_off_topic(best, candidates, params):
         return Decision("refuse", candidates=candidates, missing=_NO_FIGURE)

@@ -37,7 +37,7 @@ from .kinds import FACT_PATTERNS, MEASURES
 from .legal import number_matches
 from .periods import Period, describe, excludes, period_in
 from .query import Query
-from .terms import Evidence, evidence_of, has_words, variants
+from .terms import Evidence, evidence_of, has_words, says_word, variants
 from .text import (
     UPPER_LETTER,
     YEAR,
@@ -305,7 +305,7 @@ def _score(
     ]
     counted = len(facts)
     if query.predicate:  # "05 cơ sở (7 sản phẩm) đăng ký tham gia" counts no products "được công nhận"
-        facts = [f for f in facts if _undergoes(query.predicate, unit.text, f[0] - unit.start, whole)]
+        facts = [f for f in facts if _undergoes(query, index, unit.text, f[0] - unit.start, whole)]
     score = coverage
     if query.bigrams:
         score += weights.phrase * len(query.bigrams & unit.bigrams) / len(query.bigrams)
@@ -345,13 +345,30 @@ def _score(
 _CLAUSE_END = re.compile(r"[.;](?=\s|$)")
 
 
-def _undergoes(predicate: str, sentence: str, at: int, whole: str = "") -> bool:
-    """Whether the clause holding the count at `at` (or the sentence it is a part of) says the act asked of
-    what it counts: "Tham mưu đăng ký 07 sản phẩm …. Kết quả có 6/7 sản phẩm được công nhận" gives 6/7,
-    not 07, for "bao nhiêu sản phẩm được công nhận"."""
+def _undergoes(query: Query, index: LoadedIndex, sentence: str, at: int, whole: str = "") -> bool:
+    """Whether the clause holding the figure at `at` (or the sentence it is a part of) says the act asked of
+    it: "Tham mưu đăng ký 07 sản phẩm …. Kết quả có 6/7 sản phẩm được công nhận" gives 6/7, not 07, for
+    "bao nhiêu sản phẩm được công nhận"; "Kinh phí thực hiện: 315.725.000 đồng" is no "được thưởng".
+    The act is a word of the text, not a piece of a name, and, when the user typed its diacritics and the
+    documents write that form, that very word ("thưởng", not the "Thương" of "Bộ Công Thương")."""
     start = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, at)), default=0)
     end = next((m.start() for m in _CLAUSE_END.finditer(sentence, at)), len(sentence))
-    return Evidence(sentence[start:end]).has(predicate) or (bool(whole) and Evidence(whole).has(predicate))
+    typed = query.predicate_typed if query.predicate_typed and written_in(index, query.predicate_typed) else ""
+    return says_word(sentence[start:end], query.predicate, typed) or (
+        bool(whole) and says_word(whole, query.predicate, typed)
+    )
+
+
+_WRITTEN: dict[tuple[str, str, str], bool] = {}
+
+
+def written_in(index: LoadedIndex, word: str) -> bool:
+    """Whether some passage of the index writes `word` (lower case, with its diacritics), once per generation."""
+    key = (str(index.folder), index.generation, word)
+    if key not in _WRITTEN:
+        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+        _WRITTEN[key] = any(pattern.search(chunk.text.lower()) for chunk in index.chunks)
+    return _WRITTEN[key]
 
 
 def _of_other_year(query: Query, sentence: str, at: int) -> bool:
@@ -577,9 +594,10 @@ def _fact_spans(name: str, sentence: str) -> tuple[tuple[int, int], ...]:
 
 def _is_per(unit: str, sentence: str, start: int, end: int) -> bool:
     """Whether the figure at sentence[start:end] is stated per `unit` ("5 triệu đồng/người", "mỗi học viên
-    được hỗ trợ 2 triệu đồng", "… cho 1 cơ sở")."""
-    after = fold(sentence[end : end + 30]).lower()
-    before = fold(sentence[max(0, start - 40) : start]).lower()
+    được hỗ trợ 2 triệu đồng", "… cho 1 cơ sở"): "mỗi <unit>" anywhere before it in its clause."""
+    after = fold(sentence[end : end + 30])
+    opens = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, start)), default=0)  # its clause, not the last
+    before = fold(sentence[max(opens, start - 120) : start])
     per = rf"(?:/\s*|\b(?:moi|mot|1)\s+){re.escape(unit)}\b"
     return bool(
         re.match(rf"\s*(?:dong\s*)?(?:(?:cho|doi voi|tren)\s+)?{per}", after)  # "20 triệu đồng cho một cơ sở"

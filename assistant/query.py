@@ -37,6 +37,7 @@ from .text import (
     lexical_tokens,
     province_info,
     provinces_in,
+    tagged_words,
     word_tags,
 )
 
@@ -106,6 +107,7 @@ _NAMED_DOCUMENT = re.compile(
     r"\s+(?:so\s+)?(\d{2,6})\b"
 )
 _FIGURES = frozenset({"money", "count", "percent", "amount"})  # plan or actual selects between figures only
+_AMOUNT_KINDS = frozenset({"money", "percent"})  # an amount "được <act>": given by that act
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -178,6 +180,7 @@ class Query:
 
     asked: frozenset[str] = field(default_factory=frozenset)  # terms of the asked part (the rest is situation)
     tags: dict[str, str] = field(default_factory=dict)  # folded word of the asked part -> part of speech
+    tagged: tuple[tuple[str, str], ...] = ()  # the asked part's folded words in order, with their parts of speech
 
     @property
     def unknown_asked(self) -> frozenset[str]:
@@ -260,15 +263,34 @@ class Query:
         """What the counted noun underwent, asked with the count ("bao nhiêu sản phẩm được công nhận",
         "mấy người được UBND tỉnh phong tặng"): the verb after "được" (past an agent), folded; "" when none.
         A count of the noun that underwent another act does not answer. "đạt danh hiệu" is no act: what is
-        attained is the topic ("được phong tặng danh hiệu" says it)."""
+        attained is the topic ("được phong tặng danh hiệu" says it). For an amount, the act it is given by
+        ("được thưởng bao nhiêu tiền", "được phân bổ bao nhiêu"): the cost of a ceremony is no reward."""
+        words = [w for w in self.tags if w]
+        if self.kind.name in _AMOUNT_KINDS:  # "được thưởng bao nhiêu tiền": the act the amount is of, the last
+            pairs = pairwise(self.tagged)  # ("được phong thợ giỏi thì được thưởng …")
+            acts = [word for (before, _), (word, tag) in pairs if before == "duoc" and tag == "V" and word != "duoc"]
+            return acts[-1] if acts else ""
         if self.kind.name != "count" or not self.unit:
             return ""
-        words = [w for w in self.tags if w]
         head = self.unit.split()[0]
         for at, word in enumerate(words[:-1]):
             if word.split()[0] != head or words[at + 1] != "duoc":
                 continue
             return next((w for w in words[at + 2 : at + 6] if self.tags[w] == "V" and w != "duoc"), "")
+        return ""
+
+    @cached_property
+    def predicate_typed(self) -> str:
+        """`predicate` as the user typed it, in lower case, when they typed its diacritics ("thưởng", which
+        folds to the "Thương" of "Công Thương"); "" otherwise."""
+        if not self.predicate:
+            return ""
+        size = len(self.predicate.split())
+        words = re.findall(r"\w+", self.text.lower())
+        for at in range(len(words) - size + 1):
+            run = words[at : at + size]
+            if fold(" ".join(run)) == self.predicate and all(has_diacritics(w) for w in run if fold(w) != w):
+                return " ".join(run) if any(has_diacritics(w) for w in run) else ""
         return ""
 
     @cached_property
@@ -373,6 +395,7 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         stages=_stages_asked(asked),
         asked=frozenset(asked_terms),
         tags=word_tags(asked),
+        tagged=tagged_words(asked),
         options=options,
         trailing=_trailing_terms(asked, match, asked_terms, index, plain),
         acronym=acronym_asked(question) if match.kind.name in _DEFINING_KINDS else "",

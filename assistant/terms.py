@@ -85,6 +85,35 @@ def evidence_of(text: str) -> Evidence:
     return Evidence(text)
 
 
+_WORD = re.compile(r"\w+")
+
+
+def says_word(text: str, term: str, typed: str = "") -> bool:
+    """Whether `text` says the folded word `term` (or one of its `variants`) as a word of its own: not as the
+    tail of a name ("Bộ Công Thương" says no "thuong"), and, given the form the user `typed` ("thưởng"),
+    in that form for the term itself (a synonym is the documents' own word)."""
+    found = list(_WORD.finditer(text))
+    folded = [fold(m.group(0)) for m in found]
+    for variant in variants(term):
+        parts = variant.split()
+        for at in range(len(found) - len(parts) + 1):
+            if folded[at : at + len(parts)] != parts:
+                continue
+            written = text[found[at].start() : found[at + len(parts) - 1].end()]
+            if typed and variant == term and written.lower() != typed:
+                continue  # another word that folds alike
+            before = found[at - 1] if at else None
+            if (
+                before is not None
+                and written[:1].isupper()
+                and before.group(0)[:1].isupper()
+                and not text[before.end() : found[at].start()].strip()
+            ):
+                continue  # a piece of a name
+            return True
+    return False
+
+
 def has_words(joined: str, term: str) -> bool:
     """True when the folded word (or one of its `variants`) occurs in `joined` (an `Evidence.joined`)."""
     return any(f" {v} " in joined for v in variants(term))

@@ -514,16 +514,17 @@ NOUN_TAGS = frozenset({"N", "Np", "Nc", "Nu", "Ny", "Nb"})
 
 def word_tags(text: str) -> dict[str, str]:
     """Folded word -> its part of speech by underthesea's tagger ("lãi suất": N, "liên hệ": V)."""
-    return dict(_tagged(text))
+    return dict(tagged_words(text))
 
 
 @lru_cache(maxsize=4096)  # the tagger is deterministic: a repeated question is tagged once
-def _tagged(text: str) -> tuple[tuple[str, str], ...]:
+def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
+    """The folded words of `text` in order, each with its part of speech."""
     from underthesea import pos_tag  # imported on first use, like the segmenter
 
     with _segment_lock:
         tagged = pos_tag(text)
-    return tuple({" ".join(syllables(word)): tag for word, tag in tagged}.items())
+    return tuple((" ".join(syllables(word)), tag) for word, tag in tagged)
 
 
 # Provinces and centrally-run cities (assistant/vocab/provinces.json), to notice questions about a

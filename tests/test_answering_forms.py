@@ -139,6 +139,10 @@ Tiếp nhận hồ sơ của 09 cơ sở (12 sản phẩm) đăng ký tham gia b
 Hội đồng đã chấm điểm và kết quả có 8 sản phẩm được công nhận sản phẩm làng nghề tiêu biểu cấp tỉnh năm 2097.
 2. Bình chọn sản phẩm làng nghề cấp khu vực
 Hướng dẫn 05 cơ sở (6 sản phẩm) lập và nộp hồ sơ tham gia bình chọn sản phẩm làng nghề cấp khu vực năm 2097.
+3. Tôn vinh thợ giỏi
+Phối hợp với Sở Công Thương tổ chức lễ tôn vinh 14 thợ giỏi năm 2097, kinh phí thực hiện 210.000.000 đồng.
+Mỗi cơ sở có sản phẩm được công nhận được hỗ trợ 15.000.000 đồng để quảng bá sản phẩm.
+Việc trao thưởng cho các thợ giỏi sẽ thực hiện vào năm 2098.
 """
 
 
@@ -168,3 +172,20 @@ def test_a_count_of_what_underwent_the_asked_act_is_the_one_given(results: Assis
 def test_no_count_leads_when_only_other_acts_are_counted(results: Assistant, question: str) -> None:
     lead = results.ask(question).answer.splitlines()[0]
     assert "6 sản phẩm" not in lead and "12 sản phẩm" not in lead  # registered, not recognised
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "thợ giỏi năm 2097 được thưởng bao nhiêu tiền?",  # "thưởng" typed, and written in the report
+        "tho gioi nam 2097 dc thuong bn tien vay",  # no diacritics: the "Thương" of "Sở Công Thương" is no act
+    ],
+)
+def test_an_amount_of_another_act_is_no_answer(results: Assistant, question: str) -> None:
+    answer = results.ask(question)
+    assert not answer.found and "210.000.000" not in answer.answer.splitlines()[0]  # a ceremony's cost
+
+
+def test_an_amount_given_by_the_act_asked_leads(results: Assistant) -> None:
+    question = "mỗi cơ sở có sản phẩm được công nhận thì được hỗ trợ bao nhiêu tiền"
+    assert results.ask(question).answer.splitlines()[0] == "15.000.000 đồng."

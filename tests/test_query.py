@@ -8,7 +8,7 @@ from assistant import Assistant
 from assistant.errors import BadQuestion
 from assistant.kinds import FACT_PATTERNS, detect_kind, strip_cues
 from assistant.query import offered_options
-from assistant.terms import Evidence
+from assistant.terms import Evidence, says_word
 from assistant.text import fold, provinces_in
 from assistant.vocabulary import expand_chat
 
@@ -298,3 +298,37 @@ def test_what_the_counted_noun_underwent_is_read_from_the_question(
     assistant: Assistant, question: str, predicate: str
 ) -> None:
     assert assistant.analyse(question).predicate == predicate
+
+
+@pytest.mark.parametrize(
+    ("question", "predicate", "typed"),
+    [
+        ("thợ giỏi đồng nai dc thưởng bao nhiêu tiền vậy ad", "thuong", "thưởng"),
+        ("tho gioi dong nai dc thuong bn tien", "thuong", ""),  # no diacritics typed: none trusted
+        ("chú được phong thợ giỏi thì dc thưởng bao nhiêu tiền", "thuong", "thưởng"),  # the act nearest the amount
+        ("Năm 2022 kinh phí khuyến công quốc gia được phân bổ bao nhiêu?", "phan bo", "phân bổ"),
+        ("cs e di hoi cho thi dc ho tro bao nhieu phan tram", "ho tro", ""),
+        ("Năm 2022 kinh phí khuyến công quốc gia là bao nhiêu?", "", ""),  # no act asked
+    ],
+)
+def test_the_act_an_amount_is_given_by_is_read_with_the_form_typed(
+    assistant: Assistant, question: str, predicate: str, typed: str
+) -> None:
+    query = assistant.analyse(question)
+    assert (query.predicate, query.predicate_typed) == (predicate, typed)
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "typed", "said"),
+    [
+        ("Phối hợp với Bộ Công Thương tổ chức lễ tôn vinh", "thuong", "", False),  # the tail of a name
+        ("dự kiến tổ chức tôn vinh trao thưởng năm 2024", "thuong", "thưởng", True),
+        ("hỗ trợ xây dựng thương hiệu cho sản phẩm", "thuong", "thưởng", False),  # another word folded alike
+        ("Kế hoạch: Hỗ trợ 80% chi phí thuê gian hàng", "ho tro", "", True),  # capitalised after a label
+        ("kinh phí được phân bổ là 140 tỷ đồng", "phan bo", "phân bổ", True),
+    ],
+)
+def test_a_word_is_said_as_itself_not_as_a_piece_of_a_name_or_another_word(
+    text: str, term: str, typed: str, said: bool
+) -> None:
+    assert says_word(text, term, typed) is said
