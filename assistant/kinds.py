@@ -85,10 +85,11 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "ordinal": re.compile(r"lần thứ\s+(?:[IVXLC]+|\d+)\b", re.IGNORECASE),
     "amount": re.compile(rf"{_MONEY}|\d+(?:[.,]\d+)?\s*%", re.IGNORECASE),
     "duration": re.compile(_DURATION, re.IGNORECASE),
+    "area": re.compile(r"\d+(?:[.,]\d+)*\s*(?:ha|héc[ -]?ta|hecta|m2|m²|mét vuông|km2)\b", re.IGNORECASE),
     "count": re.compile(_COUNT, re.IGNORECASE),
 }
 # The kinds that measure something: what they measure is the question's other words ("lãi suất bao nhiêu").
-MEASURES = frozenset({"money", "count", "percent", "amount", "duration"})
+MEASURES = frozenset({"money", "count", "percent", "amount", "duration", "area"})
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("ordinal", r"lần thứ (?:mấy|bao nhiêu)|thứ mấy", facts=("ordinal",), bias=4),
     Kind(
         "percent",
-        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|(?:bao nhiêu|mấy) ?%|đạt (?:bao nhiêu|mấy) ?(?:%|so với|trên)",
+        r"(?:bao nhiêu |mấy )?phần trăm|tỷ lệ|tỉ lệ|lãi suất|(?:bao nhiêu|mấy) ?%"
+        r"|đạt (?:bao nhiêu|mấy) ?(?:%|so với|trên)",
         facts=("percent",),
         bias=4,
         refines=("count",),
@@ -248,14 +250,21 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "money",
         r"kinh phí|(?:bao nhiêu|mấy) (?:tiền|tỷ|triệu|đồng)|ngân sách"
-        r"|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b"
+        r"|chi phí|\bvốn\b|tỷ đồng|triệu đồng|giải ngân|\btiền\b|phụ cấp|thù lao"
         r"|hết bao nhiêu",
         r"kinh phi|(?:bao nhieu|may) (?:tien|ty|trieu|dong)|so tien"
-        r"|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan"
+        r"|ngan sach|chi phi|\bvon\b|ty dong|trieu dong|giai ngan|phu cap|thu lao"
         r"|het bao nhieu",
         facts=("money",),
         bias=2,
         refines=("count",),
+    ),
+    Kind(
+        "area",
+        r"diện tích|rộng (?:bao nhiêu|mấy)|(?:bao nhiêu|mấy) (?:ha|héc[ -]?ta|hecta|m2|mét vuông|km2)\b",
+        facts=("area",),
+        bias=3,
+        refines=("count",),  # "rộng bao nhiêu ha": a measure, not a count
     ),
     Kind(
         "amount",

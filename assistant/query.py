@@ -25,6 +25,7 @@ from .legal import asked_document
 from .periods import Period, asked_period
 from .terms import term_weights, topic_words, unknown_terms
 from .text import (
+    ABBREVIATIONS,
     NOUN_TAGS,
     STOPWORDS,
     UPPER_LETTER,
@@ -108,6 +109,8 @@ _NAMED_DOCUMENT = re.compile(
 )
 _FIGURES = frozenset({"money", "count", "percent", "amount"})  # plan or actual selects between figures only
 _AMOUNT_KINDS = frozenset({"money", "percent"})  # an amount "được <act>": given by that act
+_FOLDED_ABBREVIATIONS = frozenset(fold(abbreviation) for abbreviation in ABBREVIATIONS)
+_AMOUNT_TAGS = frozenset({"P", "M"})  # "bao nhiêu", "mấy", a number: the amount asked
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
 # Qualifiers, read on the folded text. Each says which of several neighbouring figures is asked for.
 _NATIONAL = vocabulary.qualifier("national", "question")
@@ -265,19 +268,17 @@ class Query:
         A count of the noun that underwent another act does not answer. "đạt danh hiệu" is no act: what is
         attained is the topic ("được phong tặng danh hiệu" says it). For an amount, the act it is given by
         ("được thưởng bao nhiêu tiền", "được phân bổ bao nhiêu"): the cost of a ceremony is no reward."""
-        words = [w for w in self.tags if w]
+        tagged = [(word, tag) for word, tag in self.tagged if word]
+        acts = [act for at, (word, _) in enumerate(tagged) if word == "duoc" and (act := _act_after(tagged[at + 1 :]))]
         if self.kind.name in _AMOUNT_KINDS:  # "được thưởng bao nhiêu tiền": the act the amount is of, the last
-            pairs = pairwise(self.tagged)  # ("được phong thợ giỏi thì được thưởng …")
-            acts = [word for (before, _), (word, tag) in pairs if before == "duoc" and tag == "V" and word != "duoc"]
-            return acts[-1] if acts else ""
+            return acts[-1] if acts else ""  # ("được phong thợ giỏi thì được thưởng …")
         if self.kind.name != "count" or not self.unit:
             return ""
         head = self.unit.split()[0]
-        for at, word in enumerate(words[:-1]):
-            if word.split()[0] != head or words[at + 1] != "duoc":
-                continue
-            return next((w for w in words[at + 2 : at + 6] if self.tags[w] == "V" and w != "duoc"), "")
-        return ""
+        for at, (word, _) in enumerate(tagged[:-1]):
+            if word.split()[0] == head and tagged[at + 1][0] == "duoc":  # "sản phẩm được [UBND] công nhận"
+                return _act_after(tagged[at + 2 :])
+        return acts[-1] if acts else ""  # "được công nhận mấy sản phẩm", "bao nhiêu người được phong"
 
     @cached_property
     def predicate_typed(self) -> str:
@@ -317,6 +318,18 @@ class Query:
         """What the embedding model reads: accented, abbreviations spelled out, situation left out."""
         asked = self.accented if not self.situation else self.accented.replace(self.situation, " ").strip(" ,.")
         return expand_abbreviations(asked or self.accented)
+
+
+def _act_after(tagged: list[tuple[str, str]]) -> str:
+    """The verb a "được" is followed by, past an agent ("được UBND tỉnh phong tặng", "dc kcqg hỗ trợ": an
+    abbreviation the tagger reads as a verb is the agent), before the amount asked ("được bao nhiêu người
+    tham gia" asks no act of them), folded; "" when none."""
+    for word, tag in tagged[:4]:
+        if tag in _AMOUNT_TAGS:
+            return ""
+        if tag == "V" and word != "duoc" and word not in _FOLDED_ABBREVIATIONS:
+            return word
+    return ""
 
 
 def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) -> Query:

@@ -143,6 +143,10 @@ Hướng dẫn 05 cơ sở (6 sản phẩm) lập và nộp hồ sơ tham gia b�
 Phối hợp với Sở Công Thương tổ chức lễ tôn vinh 14 thợ giỏi năm 2097, kinh phí thực hiện 210.000.000 đồng.
 Mỗi cơ sở có sản phẩm được công nhận được hỗ trợ 15.000.000 đồng để quảng bá sản phẩm.
 Việc trao thưởng cho các thợ giỏi sẽ thực hiện vào năm 2098.
+4. Hỗ trợ khác
+Cơ sở làng nghề được vay vốn ưu đãi tối đa 500.000.000 đồng để mua máy móc.
+Duy trì mạng lưới 12 cộng tác viên làng nghề, kinh phí 36.000.000 đồng.
+Khu trưng bày sản phẩm làng nghề của tỉnh được đầu tư 2.000.000.000 đồng.
 """
 
 
@@ -189,3 +193,15 @@ def test_an_amount_of_another_act_is_no_answer(results: Assistant, question: str
 def test_an_amount_given_by_the_act_asked_leads(results: Assistant) -> None:
     question = "mỗi cơ sở có sản phẩm được công nhận thì được hỗ trợ bao nhiêu tiền"
     assert results.ask(question).answer.splitlines()[0] == "15.000.000 đồng."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cơ sở làng nghề vay vốn ưu đãi mua máy móc thì lãi suất bao nhiêu",  # a rate: no money figure answers it
+        "cong tac vien lang nghe dc phu cap bn 1 thang",  # money given as an allowance: the network's cost is none
+        "khu trưng bày sản phẩm làng nghề của tỉnh rộng bao nhiêu ha",  # an area: the report states none
+    ],
+)
+def test_an_amount_the_document_never_states_is_refused(results: Assistant, question: str) -> None:
+    assert not results.ask(question).found

@@ -94,6 +94,11 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         ("ho tro bao nhieu la hop ly", "count", ""),
         # an abbreviation's words asked
         ("ctdp la viet tat cua j vay", "abbreviation", ""),
+        # what the words measure is data of the kind: an interest rate is a rate, an allowance money, a width area
+        ("vay von khuyen cong lai suat bao nhieu", "percent", ""),
+        ("phụ cấp cộng tác viên bn 1 tháng", "money", ""),
+        ("ccn xuan hung rong bao nhieu ha", "area", ""),
+        ("cụm công nghiệp có diện tích bao nhiêu", "area", ""),
     ],
 )
 def test_question_kinds(question: str, kind: str, unit: str) -> None:
@@ -291,6 +296,9 @@ def test_a_word_spelled_with_i_for_y_is_the_documents_word(assistant: Assistant)
         ("Bao nhiêu người được UBND tỉnh phong tặng danh hiệu Thợ giỏi?", "phong tang"),  # past the agent
         ("co bao nhieu nguoi dat danh hieu tho gioi", ""),  # attained: the title is the topic, not an act
         ("Đồng Nai năm 2023 hỗ trợ bao nhiêu cơ sở?", ""),  # the noun counted undergoes nothing asked
+        ("ket qua an giang dc cong nhan may sp", "cong nhan"),  # the act before the count
+        ("nam 2022 co bn co so cnnt dc kcqg ho tro dau tu may moc", "ho tro"),  # past an abbreviated agent
+        ("tập huấn năm 2023 được bao nhiêu người tham gia?", ""),  # "được bao nhiêu": the count, no act
         ("sản phẩm được công nhận năm nào?", ""),  # not a count
     ],
 )
