@@ -109,6 +109,8 @@ _NAMED_DOCUMENT = re.compile(
 )
 _FIGURES = frozenset({"money", "count", "percent", "amount"})  # plan or actual selects between figures only
 _AMOUNT_KINDS = frozenset({"money", "percent"})  # an amount "được <act>": given by that act
+_YEAR_OR_DATE = re.compile(r"nam|(?:19|20)\d{2}|date:.*")  # terms that name no topic
+_GENERIC_SHARE = 0.4  # a term in more passages than this names no topic of its own
 _FOLDED_ABBREVIATIONS = frozenset(fold(abbreviation) for abbreviation in ABBREVIATIONS)
 _AMOUNT_TAGS = frozenset({"P", "M"})  # "bao nhiêu", "mấy", a number: the amount asked
 _STAGE_WORDS = frozenset({"ke hoach", "du kien", "thuc hien", "thuc te", "chi tieu"})
@@ -320,6 +322,13 @@ class Query:
         return expand_abbreviations(asked or self.accented)
 
 
+def _names_topic(terms: list[str], index: LoadedIndex) -> bool:
+    """Whether some term is a topic: not a year or a date, and not a word most passages use ("hỗ trợ",
+    "khuyến công")."""
+    chunks = max(1, len(index.chunks))
+    return any(not _YEAR_OR_DATE.fullmatch(t) and index.frequencies.get(t, 0) / chunks <= _GENERIC_SHARE for t in terms)
+
+
 def _act_after(tagged: list[tuple[str, str]]) -> str:
     """The verb a "được" is followed by, past an agent ("được UBND tỉnh phong tặng", "dc kcqg hỗ trợ": an
     abbreviation the tagger reads as a verb is the agent), before the amount asked ("được bao nhiêu người
@@ -372,7 +381,11 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
     places = set(provinces_in(accented)) | (_STAGE_WORDS - _negated(folded))
     asked_terms = [t for t in asked_terms if t not in places]
     situation_terms = [t for t in situation_terms if t not in places]
-    if _ANAPHOR.search(fold(asked)):  # "… có ưu tiên mảng này không": the case told is what is asked about
+    # "… có ưu tiên mảng này không", "xưởng em muốn thay máy cũ …, năm 2024 có được hỗ trợ không": the case
+    # told is what is asked about when the ask points back to it, or names no topic of its own while the user
+    # told what they want
+    wanted = bool(_WANTS.search(fold(situation))) and not _names_topic(asked_terms, index)
+    if situation_terms and (_ANAPHOR.search(fold(asked)) or wanted):
         asked_terms, situation_terms = asked_terms + situation_terms, []
     weights = term_weights(asked_terms + situation_terms, index)
     for term in situation_terms:

@@ -340,3 +340,26 @@ def test_a_word_is_said_as_itself_not_as_a_piece_of_a_name_or_another_word(
     text: str, term: str, typed: str, said: bool
 ) -> None:
     assert says_word(text, term, typed) is said
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "context"),
+    [
+        # the ask names no topic of its own ("năm 2024 có thuộc diện được hỗ trợ không"): what the user wants is it
+        (
+            "Xưởng em muốn thay máy cũ bằng máy tiết kiệm điện, năm 2024 có thuộc diện được hỗ trợ không?",
+            "tiet kiem",
+            "",
+        ),
+        # an ask with its own topic keeps the user's wish as context
+        ("cs e ở Dak Lắk muon di hoi cho, 6 tháng dau 2022 trung tâm hỗ trợ bn cơ so tham gia hoi chợ", "hoi cho", ""),
+        # no wish told: the user's case stays context even when the ask is generic
+        ("hộ e ở xã vùng khó, làm sx theo kiểu tuần hoàn, kc 2024 có mô hình nào hỗ trợ bọn e ko", "", "tuan hoan"),
+    ],
+)
+def test_what_the_user_wants_is_asked_about_when_the_ask_names_no_topic(
+    assistant: Assistant, question: str, asked: str, context: str
+) -> None:
+    query = assistant.analyse(question)
+    assert not asked or asked in query.asked
+    assert not context or (context in query.terms and context not in query.asked)
