@@ -176,7 +176,10 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
         best = _with_enumeration(best, params)
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
-    return Decision("direct" if direct else "quote", [best, *_supports(query, rest, best, params)], candidates)
+    chosen = [best, *_supports(query, rest, best, params)]
+    if query.kind.lead == "cause" and len(chosen) > 1 and not _CAUSE.search(best.text):
+        chosen.reverse()  # "vì sao … triển khai chậm": the cause leads, the sentence saying what is explained follows
+    return Decision("direct" if direct else "quote", chosen, candidates)
 
 
 _NO_FIGURE = "con số được hỏi"

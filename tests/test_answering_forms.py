@@ -147,6 +147,8 @@ Việc trao thưởng cho các thợ giỏi sẽ thực hiện vào năm 2098.
 Cơ sở làng nghề được vay vốn ưu đãi tối đa 500.000.000 đồng để mua máy móc.
 Duy trì mạng lưới 12 cộng tác viên làng nghề, kinh phí 36.000.000 đồng.
 Khu trưng bày sản phẩm làng nghề của tỉnh được đầu tư 2.000.000.000 đồng.
+5. Khó khăn
+Việc bình chọn sản phẩm cấp khu vực năm 2097 bị hoãn. Các cơ sở chưa chuẩn bị kịp hồ sơ, nên chưa chấm điểm.
 """
 
 
@@ -205,3 +207,14 @@ def test_an_amount_given_by_the_act_asked_leads(results: Assistant) -> None:
 )
 def test_an_amount_the_document_never_states_is_refused(results: Assistant, question: str) -> None:
     assert not results.ask(question).found
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vì sao việc bình chọn sản phẩm làng nghề cấp khu vực năm 2097 bị hoãn?",
+        "vi sao binh chon cap khu vuc 2097 bi hoan vay",
+    ],
+)
+def test_a_why_question_opens_with_the_cause_not_with_what_it_explains(results: Assistant, question: str) -> None:
+    assert "chưa chuẩn bị kịp hồ sơ" in results.ask(question).answer.splitlines()[0]
