@@ -359,15 +359,15 @@ def _undergoes(query: Query, index: LoadedIndex, sentence: str, at: int, whole: 
     )
 
 
-_WRITTEN: dict[tuple[str, str, str], bool] = {}
+_WRITTEN: LRUCache[tuple[str, str, str], bool] = LRUCache(maxsize=4096)
 
 
 def written_in(index: LoadedIndex, word: str) -> bool:
     """Whether some passage of the index writes `word` (lower case, with its diacritics), once per generation."""
     key = (str(index.folder), index.generation, word)
     if key not in _WRITTEN:
-        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
-        _WRITTEN[key] = any(pattern.search(chunk.text.lower()) for chunk in index.chunks)
+        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+        _WRITTEN[key] = any(pattern.search(chunk.text) for chunk in index.chunks)
     return _WRITTEN[key]
 
 

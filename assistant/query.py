@@ -39,7 +39,6 @@ from .text import (
     province_info,
     provinces_in,
     tagged_words,
-    word_tags,
 )
 
 __all__ = ["Query", "build_query"]
@@ -184,8 +183,12 @@ class Query:
         return self.tags.get(term, "N") in NOUN_TAGS
 
     asked: frozenset[str] = field(default_factory=frozenset)  # terms of the asked part (the rest is situation)
-    tags: dict[str, str] = field(default_factory=dict)  # folded word of the asked part -> part of speech
     tagged: tuple[tuple[str, str], ...] = ()  # the asked part's folded words in order, with their parts of speech
+
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        """Folded word of the asked part -> its part of speech."""
+        return dict(self.tagged)
 
     @property
     def unknown_asked(self) -> frozenset[str]:
@@ -420,7 +423,6 @@ def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) 
         period=asked_period(asked),
         stages=_stages_asked(asked),
         asked=frozenset(asked_terms),
-        tags=word_tags(asked),
         tagged=tagged_words(asked),
         options=options,
         trailing=_trailing_terms(asked, match, asked_terms, index, plain),

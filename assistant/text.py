@@ -512,14 +512,10 @@ def _segmented(text: str) -> tuple[str, ...]:
 NOUN_TAGS = frozenset({"N", "Np", "Nc", "Nu", "Ny", "Nb"})
 
 
-def word_tags(text: str) -> dict[str, str]:
-    """Folded word -> its part of speech by underthesea's tagger ("lãi suất": N, "liên hệ": V)."""
-    return dict(tagged_words(text))
-
-
 @lru_cache(maxsize=4096)  # the tagger is deterministic: a repeated question is tagged once
 def tagged_words(text: str) -> tuple[tuple[str, str], ...]:
-    """The folded words of `text` in order, each with its part of speech."""
+    """The folded words of `text` in order, each with its part of speech by underthesea's tagger ("lãi suất":
+    N, "liên hệ": V)."""
     from underthesea import pos_tag  # imported on first use, like the segmenter
 
     with _segment_lock:
