@@ -41,7 +41,7 @@ chromium: ## headless Chromium for tests/test_web_browser.py: apt-get, only when
 index: install
 	$(KC) index
 
-eval: install ## the development set and the nine blind chat sets (figures go to eval/RESULTS.md)
+eval: install ## the development set and the chat sets (chatset3 on: blind when written) (figures go to eval/RESULTS.md)
 	$(KC) index --if-missing
 	$(KC) eval
 	$(KC) eval --questions eval/chatset.jsonl
@@ -54,6 +54,7 @@ eval: install ## the development set and the nine blind chat sets (figures go to
 	$(KC) eval --questions eval/chatset8.jsonl
 	$(KC) eval --questions eval/chatset9.jsonl
 	$(KC) eval --questions eval/chatset10.jsonl
+	$(KC) eval --questions eval/chatset11.jsonl
 
 fuzz: install-fuzz ## schemathesis against the live server's OpenAPI schema, >= 20,000 requests, no 5xx (not in `make test`)
 	$(KC) index --if-missing

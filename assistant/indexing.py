@@ -183,6 +183,14 @@ class _Gate:
                 self._condition.notify_all()
 
 
+@dataclass(frozen=True)
+class SyncedVectors:
+    """The vectors a complete generation left in the store: chunk id -> document id, and each document's labels."""
+
+    documents: dict[str, str]
+    labels: dict[str, dict[str, Any]]
+
+
 @dataclass
 class VectorPlan:
     """What a sync does: chunks to embed and add, vectors of no wanted chunk, vectors whose metadata changed."""
@@ -285,9 +293,16 @@ class VectorStore:
         with self._gate.shared(), chroma_errors("Không đếm được vectơ trong Chroma", "chroma count"):
             return int(self._open_collection().count())
 
-    def plan(self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]]) -> VectorPlan:
-        """Compare the collection with `chunks` (`metadata` per document id)."""
-        existing = self._existing()
+    def plan(
+        self, chunks: list[Chunk], metadata: dict[str, dict[str, Any]], synced: SyncedVectors | None = None
+    ) -> VectorPlan:
+        """Compare the collection with `chunks` (`metadata` per document id). `synced`: what the live
+        generation left in it, trusted when the collection holds as many vectors (reading every vector's
+        labels takes seconds at 100k); else the collection is read."""
+        if synced is not None and self.count() == len(synced.documents):
+            existing = {cid: synced.labels[doc_id] for cid, doc_id in synced.documents.items()}
+        else:
+            existing = self._existing()
         wanted = {c.id: c for c in chunks}
         relabel = [
             wanted[cid]
@@ -433,11 +448,15 @@ def _where(filters: Filters | None) -> dict[str, Any] | None:
 
 def doc_metadata(doc: DocumentRecord) -> dict[str, Any]:
     """Flat metadata stored with each vector (Chroma accepts str/int/float/bool)."""
+    return _doc_labels(doc.id, doc.kind, doc.province, doc.year)
+
+
+def _doc_labels(doc_id: str, kind: str, province: str | None, year: int | str | None) -> dict[str, Any]:
     return {
-        "doc_id": doc.id,
-        "kind": doc.kind,
-        "province_key": fold(doc.province) if doc.province else "",
-        "year": int(doc.year) if doc.year is not None else -1,
+        "doc_id": doc_id,
+        "kind": kind,
+        "province_key": fold(province) if province else "",
+        "year": int(year) if year is not None else -1,
     }
 
 
@@ -585,6 +604,7 @@ def build_index(
         keys = [segment_key(d, params) for d in corpus.documents]
         fingerprint = _fingerprint(keys, params, backend, chroma_url)
         report = IndexReport(documents=len(corpus.documents), problems=corpus.problems())
+        synced = _synced_vectors(index_dir, live, backend)  # read before a new generation replaces it
         if live is None or live.get("fingerprint") != fingerprint:
             segments = _segments(store, corpus.documents, keys, params, progress, workers)
             report.chunks = sum(len(s.chunk_ids) for s in segments)
@@ -603,7 +623,7 @@ def build_index(
                 chunks = _read_chunks(index_dir / report.generation)
                 cache = cache_path or index_dir / "embeddings.sqlite"
                 vectors = _VectorSync(index_dir, backend, chroma_url, transaction)
-                vectors.run(cache, report, corpus.documents, chunks, progress)
+                vectors.run(cache, report, corpus.documents, chunks, progress, synced)
             _mark_complete(index_dir, report.generation)
     report.seconds = time.perf_counter() - started
     return report
@@ -690,6 +710,34 @@ def _default_workers() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 8))
+
+
+# the start of a chunks.jsonl line (Chunk.to_json writes "id" then "doc_id" first)
+_CHUNK_IDS = re.compile(r'\{"id": ("(?:[^"\\]|\\.)*"), "doc_id": ("(?:[^"\\]|\\.)*")')
+
+
+def _synced_vectors(
+    index_dir: Path, live: dict[str, Any] | None, backend: EmbeddingBackend | None
+) -> SyncedVectors | None:
+    """What the live generation left in the vector store, when its vectors were complete and of this model."""
+    if backend is None or live is None or not live.get("vectors_complete") or live.get("embedding") != backend.name:
+        return None
+    documents: dict[str, str] = {}
+    try:
+        with (index_dir / live["generation"] / "chunks.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                found = _CHUNK_IDS.match(line)
+                chunk_id, doc_id = (json.loads(g) for g in found.groups()) if found else _ids_of(line)
+                documents[chunk_id] = doc_id
+        labels = {d["id"]: _doc_labels(d["id"], d["kind"], d.get("province"), d.get("year")) for d in live["documents"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # an unreadable generation: the store is read instead
+    return SyncedVectors(documents, labels) if set(documents.values()) <= set(labels) else None
+
+
+def _ids_of(line: str) -> tuple[str, str]:
+    data = json.loads(line)
+    return str(data["id"]), str(data["doc_id"])
 
 
 def _read_chunks(folder: Path) -> list[Chunk]:
@@ -812,12 +860,13 @@ class _VectorSync:
         docs: list[DocumentRecord],
         chunks: list[Chunk],
         progress: Progress | None,
+        synced: SyncedVectors | None = None,
     ) -> None:
         metadata = {d.id: doc_metadata(d) for d in docs}
         store = VectorStore(self.index_dir, self.backend, self.chroma_url)
         cache = EmbeddingCache(cache_path)
         try:
-            plan = store.plan(chunks, metadata)
+            plan = store.plan(chunks, metadata, synced)
             self.transaction.on_rollback.append(partial(self.delete, [c.id for c in plan.missing]))
             self.transaction.on_commit.append(partial(self.delete, plan.stale))
             store.relabel(plan.relabel, metadata)

@@ -16,7 +16,7 @@ from small_corpus import small_corpus
 
 from assistant import Assistant, Settings
 from assistant.errors import CorpusError, IndexCorrupt, IndexMissing
-from assistant.indexing import LexicalIndex, build_index, current_generation, load_index
+from assistant.indexing import LexicalIndex, VectorStore, build_index, current_generation, load_index
 from assistant.retrieval import FusionParams
 
 
@@ -49,6 +49,61 @@ def test_changing_one_document_reembeds_only_its_changed_chunks(small: Settings,
     assert report.vectors_added == 1 and report.vectors_removed == 1
     again = _build(small)
     assert again.unchanged
+
+
+def _stored(settings: Settings) -> dict[str, dict[str, object]]:
+    """Every vector's labels, read from the Chroma folder itself."""
+    import chromadb
+
+    client = chromadb.PersistentClient(
+        path=str(settings.index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    try:
+        stored = client.get_collection(client.list_collections()[0].name).get(include=["metadatas"])
+        return {cid: dict(meta or {}) for cid, meta in zip(stored["ids"], stored["metadatas"] or [])}
+    finally:
+        client.close()
+
+
+def test_an_update_plans_its_vectors_from_the_live_generation_not_by_reading_the_store(
+    small: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading every vector's labels takes seconds at 100k chunks: a complete generation says what the store holds.
+    What it plans is still right: one changed chunk swapped, a changed year relabelled on every vector."""
+    _build(small)
+    reads: list[int] = []
+    original = VectorStore._existing
+    monkeypatch.setattr(VectorStore, "_existing", lambda self: reads.append(1) or original(self))
+    path = small.corpus_dir / "angiang-2023-6-thang.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
+    manifest = json.loads((small.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+    changed = next(e for e in manifest["documents"] if e["id"] != "angiang-2023-6-thang")
+    changed["year"] = 2031
+    (small.corpus_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    report = _build(small)
+    assert reads == [] and (report.vectors_added, report.vectors_removed) == (1, 1)
+    stored = _stored(small)
+    index = load_index(small.index_dir)
+    assert set(stored) == {c.id for c in index.chunks}
+    assert {m["year"] for m in stored.values() if m["doc_id"] == changed["id"]} == {2031}
+
+
+def test_a_store_that_differs_from_the_live_generation_is_read_and_mended(small: Settings) -> None:
+    """A vector lost outside a build (the count no longer matches): the store is read, the vector added again."""
+    import chromadb
+
+    _build(small)
+    client = chromadb.PersistentClient(
+        path=str(small.index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    collection = client.get_collection(client.list_collections()[0].name)
+    lost = collection.get(limit=1)["ids"][0]
+    collection.delete(ids=[lost])
+    client.close()
+    path = small.corpus_dir / "angiang-2023-6-thang.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
+    _build(small)
+    assert set(_stored(small)) == {c.id for c in load_index(small.index_dir).chunks}
 
 
 def test_new_generation_is_swapped_in_and_old_one_removed(small: Settings) -> None:
