@@ -145,11 +145,17 @@ class Kind:
 _COUNT_UNIT_STOP = (
     r"(?!(?:tiền|phần trăm|lâu|giờ|ngày|tháng|năm|tuần|lần thứ"
     r"|nhiêu|là|thì|vậy|ạ|không|ko|kinh phí|vốn|ngân sách|chi phí"
-    r"|tỷ|triệu|đồng)\b|%)"
+    r"|tỷ|triệu|đồng|tính đến|tính tới|tính từ|tính chung|tính cả)\b|%)"  # "bn, tính đến hết tháng 12": no "tỉnh"
 )
 
 KINDS: tuple[Kind, ...] = (
-    Kind("reason", r"vì sao|tại sao|lý do|nguyên nhân|sao lại|do đâu", lead="cause", bias=4),
+    # chat asks why with a bare "sao" opening a clause ("…, sao 6 tháng đầu triển khai chậm vậy"), never "4 sao"
+    Kind(
+        "reason",
+        r"vì sao|tại sao|lý do|nguyên nhân|sao lại|do đâu|(?:^|(?<=[,.;?!] ))sao (?:lại|ko|không|chưa|mà)?",
+        lead="cause",
+        bias=4,
+    ),
     # "CTĐP là viết tắt của gì", "OCOP là chữ gì": what an abbreviation stands for (acronyms.expansion_in)
     Kind("abbreviation", r"(?:là )?viết tắt(?: của)?|là (?:chữ|từ) gì", lead="quote", bias=6),
     # "X được định nghĩa là gì", "khái niệm X": the sentence defining X is quoted; the cue is no topic word
@@ -226,13 +232,13 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "date",
-        r"ngày nào|ngày mấy|ngày bao nhiêu|(?:ban hành|ký|diễn ra|tổ chức) (?:vào )?ngày",
+        r"ngày nào|ngày mấy|ngày bao nhiêu|hôm nào|bữa nào|(?:ban hành|ký|diễn ra|tổ chức) (?:vào )?ngày",
         facts=("date",),
         bias=2,
     ),
     Kind(
         "when",
-        r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|hôm nào|bữa nào|buổi nào|tháng nào|tháng mấy|dịp nào|năm mấy",
+        r"khi nào|bao giờ|lúc nào|thời điểm|năm nào|buổi nào|tháng nào|tháng mấy|dịp nào|năm mấy",
         facts=("when",),
         bias=2,
         in_words="case",

@@ -99,6 +99,13 @@ def test_chat_forms_are_spelled_out_by_context(typed: str, expanded: str) -> Non
         ("phụ cấp cộng tác viên bn 1 tháng", "money", ""),
         ("ccn xuan hung rong bao nhieu ha", "area", ""),
         ("cụm công nghiệp có diện tích bao nhiêu", "area", ""),
+        # chat asks why with a bare "sao" opening a clause; the stars of "OCOP 4 sao" ask nothing
+        ("cs e o an giang, sao 6 thang dau 2023 kc tinh trien khai cham vay", "reason", ""),
+        ("Sản phẩm OCOP 4 sao của Đồng Nai năm 2023 có bao nhiêu?", "count", ""),
+        # "hôm nào" asks the day, not the year
+        ("hội nghị kc phía nam 2023 diễn ra hôm nào", "date", ""),
+        # "bao nhiêu, tính đến hết tháng 12": "tinh" is no province counted
+        ("tong kinh phi kcqg 2022 giai ngan duoc bao nhieu tinh den het thang 12", "money", ""),
     ],
 )
 def test_question_kinds(question: str, kind: str, unit: str) -> None:
