@@ -604,8 +604,9 @@ def build_index(
         keys = [segment_key(d, params) for d in corpus.documents]
         fingerprint = _fingerprint(keys, params, backend, chroma_url)
         report = IndexReport(documents=len(corpus.documents), problems=corpus.problems())
-        synced = _synced_vectors(index_dir, live, backend)  # read before a new generation replaces it
+        synced = None
         if live is None or live.get("fingerprint") != fingerprint:
+            synced = _synced_vectors(index_dir, live, backend)  # read before the new generation replaces it
             segments = _segments(store, corpus.documents, keys, params, progress, workers)
             report.chunks = sum(len(s.chunk_ids) for s in segments)
             report.generation = _write_generation(
