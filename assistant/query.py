@@ -295,8 +295,8 @@ class Query:
         words = re.findall(r"\w+", self.text.lower())
         for at in range(len(words) - size + 1):
             run = words[at : at + size]
-            if fold(" ".join(run)) == self.predicate and all(has_diacritics(w) for w in run if fold(w) != w):
-                return " ".join(run) if any(has_diacritics(w) for w in run) else ""
+            if fold(" ".join(run)) == self.predicate:
+                return " ".join(run) if any(map(has_diacritics, run)) else ""
         return ""
 
     @cached_property

@@ -7,8 +7,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -51,18 +54,25 @@ def test_changing_one_document_reembeds_only_its_changed_chunks(small: Settings,
     assert again.unchanged
 
 
-def _stored(settings: Settings) -> dict[str, dict[str, object]]:
-    """Every vector's labels, read from the Chroma folder itself."""
+@contextmanager
+def _collection(settings: Settings) -> Iterator[Any]:
+    """The Chroma collection of the index, opened from its folder directly."""
     import chromadb
 
     client = chromadb.PersistentClient(
         path=str(settings.index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
     )
     try:
-        stored = client.get_collection(client.list_collections()[0].name).get(include=["metadatas"])
-        return {cid: dict(meta or {}) for cid, meta in zip(stored["ids"], stored["metadatas"] or [])}
+        yield client.get_collection(client.list_collections()[0].name)
     finally:
         client.close()
+
+
+def _stored(settings: Settings) -> dict[str, dict[str, object]]:
+    """Every vector's labels, read from the Chroma folder itself."""
+    with _collection(settings) as collection:
+        stored = collection.get(include=["metadatas"])
+    return {cid: dict(meta or {}) for cid, meta in zip(stored["ids"], stored["metadatas"] or [])}
 
 
 def test_an_update_plans_its_vectors_from_the_live_generation_not_by_reading_the_store(
@@ -90,16 +100,9 @@ def test_an_update_plans_its_vectors_from_the_live_generation_not_by_reading_the
 
 def test_a_store_that_differs_from_the_live_generation_is_read_and_mended(small: Settings) -> None:
     """A vector lost outside a build (the count no longer matches): the store is read, the vector added again."""
-    import chromadb
-
     _build(small)
-    client = chromadb.PersistentClient(
-        path=str(small.index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
-    )
-    collection = client.get_collection(client.list_collections()[0].name)
-    lost = collection.get(limit=1)["ids"][0]
-    collection.delete(ids=[lost])
-    client.close()
+    with _collection(small) as collection:
+        collection.delete(ids=[collection.get(limit=1)["ids"][0]])
     path = small.corpus_dir / "angiang-2023-6-thang.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
     _build(small)
