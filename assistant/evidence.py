@@ -897,7 +897,10 @@ def _doc_years(chunk: Chunk, offset: int, index: LoadedIndex) -> frozenset[str]:
     opener = _LIST_LINE.findall(lead_in)
     if opener and _unit_years(opener[-1]):  # the items after "Một số kết quả … năm 2022:" are of 2022
         return _unit_years(opener[-1])
-    return frozenset(YEAR.findall(f"{chunk.heading} {lead_in}")) | own_years(chunk, index)
+    # else the text just before, within the passage: a year of the section before ("… brochure năm 2022"
+    # under "4. Chương trình cung cấp thông tin") is not the year of "5. … tập huấn … cho 384 người"
+    before = lead_in[max(0, chunk.start - (offset - len(lead_in))) :]
+    return frozenset(YEAR.findall(f"{chunk.heading} {before}")) | own_years(chunk, index)
 
 
 _LIST_LINE = re.compile(r"^[^\n]{0,200}:[ \t]*$", re.MULTILINE)  # a line that opens the paragraphs after it

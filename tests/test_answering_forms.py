@@ -218,3 +218,37 @@ def test_an_amount_the_document_never_states_is_refused(results: Assistant, ques
 )
 def test_a_why_question_opens_with_the_cause_not_with_what_it_explains(results: Assistant, question: str) -> None:
     assert "chưa chuẩn bị kịp hồ sơ" in results.ask(question).answer.splitlines()[0]
+
+
+SECTIONS = """BỘ THỬ NGHIỆM
+Số: 15/2097/TN
+Thử Nghiệm, ngày 12 tháng 12 năm 2097
+
+BÁO CÁO
+Kết quả thực hiện kế hoạch hỗ trợ làng nghề năm 2097
+(Văn bản hư cấu, chỉ dùng để kiểm thử)
+
+1. Chương trình thông tin về làng nghề
+Thực hiện: Xây dựng 12 chuyên đề phát thanh; phát hành 500 cuốn sổ tay làng nghề năm 2096; tổ chức 02 hội thảo.
+2. Chương trình nâng cao năng lực
+Thực hiện: Tổ chức tập huấn nghiệp vụ làng nghề tại các huyện cho 384 người.
+"""
+
+
+@pytest.fixture(scope="module")
+def sections(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Assistant:
+    return one_document_assistant(tmp_path_factory.mktemp("sections"), "bc-15-2097.txt", SECTIONS, embedding_cache)
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("năm 2097 tập huấn nghiệp vụ làng nghề cho bao nhiêu người", True),
+        ("nam 2096 tap huan nghiep vu lang nghe cho bn nguoi", False),  # 2096 is a year of the section before
+    ],
+)
+def test_a_year_named_in_the_section_before_is_not_the_year_of_a_passage(
+    sections: Assistant, question: str, found: bool
+) -> None:
+    lead = sections.ask(question).answer.splitlines()[0]
+    assert lead.startswith("384 người") is found
