@@ -333,15 +333,14 @@ def create_app(
     """
     assistant = assistant or Assistant(Settings.from_env())
     settings = assistant.settings
+    server = settings.server
     feedback = FeedbackStore.for_settings(settings) if feedback is None else feedback
     session = Session(
         assistant,
         feedback=feedback,
         conversations=_default_conversations(settings) if conversations is None else conversations,
         answer_cache=settings.answering.answer_cache if answer_cache is None else answer_cache,
-        answer_threads=0
-        if assistant.uses_llm()
-        else settings.server.answer_threads,  # an LLM call waits on the network
+        answer_threads=0 if assistant.uses_llm() else server.answer_threads,  # an LLM call waits on the network
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",
@@ -353,9 +352,7 @@ def create_app(
         redoc_url=None,  # /docs is the documented page
         swagger_ui_oauth2_redirect_url=None,  # no OAuth here
     )
-    app.state.kc = _State(
-        session, RateLimiter(settings.server.rate_limit, store=feedback.location)
-    )  # one budget for all
+    app.state.kc = _State(session, RateLimiter(server.rate_limit, store=feedback.location))  # one budget for all
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.include_router(_page_router())
@@ -363,12 +360,12 @@ def create_app(
     for router in channel_routers(session):  # the chat channels' webhooks, when configured (plugins.py)
         app.include_router(router)
     larger: dict[str, int] = {}
-    if settings.server.admin_token:  # the staff area exists only when its token is set
-        admin = admin_router(settings.server.admin_token, assistant, feedback, app.state.kc.limiter)
+    if server.admin_token:  # the staff area exists only when its token is set
+        admin = admin_router(server.admin_token, assistant, feedback, app.state.kc.limiter)
         app.state.admin = admin.shared  # type: ignore[attr-defined]
         app.include_router(admin)
         app.include_router(_admin_page_router())
-        larger[UPLOAD_PATH] = int(settings.server.max_upload_mb * MB)
+        larger[UPLOAD_PATH] = int(server.max_upload_mb * MB)
     app.mount("/static", RangeStaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS, RangeStaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)

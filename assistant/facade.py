@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .answering import AnswerParams, decide, render
-from .config import Settings
+from .config import AnsweringSettings, Settings
 from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
 from .generations import between_builds
@@ -78,7 +78,7 @@ class Assistant:
         self._backend_ready = False
         self._store: VectorStore | None = None
         self._view: _View | None = None
-        self._llm = _make_llm(self.settings)
+        self._llm = _make_llm(self.settings.answering)
 
     # ----------------------------------------------------------------- indexing
     def index(self, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
@@ -338,10 +338,8 @@ class Assistant:
         return self._backend
 
 
-def _make_llm(settings: Settings) -> LLMAnswerer | None:
-    if not settings.answering.llm_url:
+def _make_llm(answering: AnsweringSettings) -> LLMAnswerer | None:
+    if not answering.llm_url:
         return None
-    chat = OpenAICompatibleChat(
-        base_url=settings.answering.llm_url, model=settings.answering.llm_model, api_key=settings.answering.llm_api_key
-    )
+    chat = OpenAICompatibleChat(base_url=answering.llm_url, model=answering.llm_model, api_key=answering.llm_api_key)
     return LLMAnswerer(chat)

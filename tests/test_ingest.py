@@ -310,17 +310,9 @@ def test_overrides_win_over_recognition(lexical: Settings, tmp_path: Path) -> No
 
 # ------------------------------------------------------------------------ CLI
 def _cli(settings: Settings, *args: str) -> tuple[int, str, str]:
+    store = settings.store
     result = CliRunner().invoke(
-        main,
-        [
-            "--corpus",
-            str(settings.store.corpus_dir),
-            "--index",
-            str(settings.store.index_dir),
-            "--embedding",
-            "none",
-            *args,
-        ],
+        main, ["--corpus", str(store.corpus_dir), "--index", str(store.index_dir), "--embedding", "none", *args]
     )
     return result.exit_code, result.stdout, result.stderr
 
@@ -416,16 +408,9 @@ def test_a_url_larger_than_the_size_limit_is_refused(lexical: Settings, hostile_
 
 
 def test_cli_add_url_limits_come_from_the_environment(lexical: Settings, hostile_site: str) -> None:
+    store = lexical.store
     result = CliRunner(env={"KHUYENCONG_FETCH_MAX_MB": "0,5"}).invoke(
-        main,
-        [
-            "--corpus",
-            str(lexical.store.corpus_dir),
-            "--index",
-            str(lexical.store.index_dir),
-            "add",
-            f"{hostile_site}/x.html",
-        ],
+        main, ["--corpus", str(store.corpus_dir), "--index", str(store.index_dir), "add", f"{hostile_site}/x.html"]
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "tệp lớn hơn 0,5 MB (giới hạn KHUYENCONG_FETCH_MAX_MB)" in result.stderr
