@@ -112,10 +112,10 @@ async def _within_rate_limit(request: Request) -> None:
 def _default_conversations(settings: Settings) -> ConversationStore:
     """In memory for one worker; shared when `serve` started several (`<data_dir>/conversations.sqlite3`),
     or when KHUYENCONG_STORE_URL names a store that other processes or machines use too."""
-    if settings.store_url:
-        return SharedConversationStore(settings.store_url)
-    if settings.workers > 1:
-        return SharedConversationStore(settings.data_dir / "conversations.sqlite3")
+    if settings.store.store_url:
+        return SharedConversationStore(settings.store.store_url)
+    if settings.server.workers > 1:
+        return SharedConversationStore(settings.store.data_dir / "conversations.sqlite3")
     return ConversationStore()
 
 
@@ -233,7 +233,7 @@ def _page_router() -> APIRouter:
     def chat_page(session: SessionDep) -> HTMLResponse:
         """The chat page, told the question length limit of this server (it warns past it, never cuts)."""
         html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-        limit = f'data-max-chars="{session.assistant.settings.max_question_chars}"'
+        limit = f'data-max-chars="{session.assistant.settings.answering.max_question_chars}"'
         return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
     @router.get("/doc")
@@ -324,22 +324,23 @@ def create_app(
         Store of given answers and votes; at KHUYENCONG_STORE_URL (default `<data_dir>/feedback.sqlite3`)
         with the settings' retention policy when omitted. The per-address rate limit counts in the same store.
     conversations:
-        Follow-up memory; in memory, or shared through the store when `settings.workers` > 1 or
+        Follow-up memory; in memory, or shared through the store when `settings.server.workers` > 1 or
         KHUYENCONG_STORE_URL is set.
     answer_cache:
-        Answers kept per process (0: none); `settings.answer_cache` (KHUYENCONG_ANSWER_CACHE) when omitted.
+        Answers kept per process (0: none); `settings.answering.answer_cache` (KHUYENCONG_ANSWER_CACHE) when omitted.
     max_body_bytes:
         Larger request bodies are refused with 413.
     """
     assistant = assistant or Assistant(Settings.from_env())
     settings = assistant.settings
+    server = settings.server
     feedback = FeedbackStore.for_settings(settings) if feedback is None else feedback
     session = Session(
         assistant,
         feedback=feedback,
         conversations=_default_conversations(settings) if conversations is None else conversations,
-        answer_cache=settings.answer_cache if answer_cache is None else answer_cache,
-        answer_threads=0 if assistant.uses_llm() else settings.answer_threads,  # an LLM call waits on the network
+        answer_cache=settings.answering.answer_cache if answer_cache is None else answer_cache,
+        answer_threads=0 if assistant.uses_llm() else server.answer_threads,  # an LLM call waits on the network
     )
     app = FastAPI(
         title="Trợ lý Khuyến công",
@@ -351,7 +352,7 @@ def create_app(
         redoc_url=None,  # /docs is the documented page
         swagger_ui_oauth2_redirect_url=None,  # no OAuth here
     )
-    app.state.kc = _State(session, RateLimiter(settings.rate_limit, store=feedback.location))  # one budget for all
+    app.state.kc = _State(session, RateLimiter(server.rate_limit, store=feedback.location))  # one budget for all
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.include_router(_page_router())
@@ -359,12 +360,12 @@ def create_app(
     for router in channel_routers(session):  # the chat channels' webhooks, when configured (plugins.py)
         app.include_router(router)
     larger: dict[str, int] = {}
-    if settings.admin_token:  # the staff area exists only when its token is set
-        admin = admin_router(settings.admin_token, assistant, feedback, app.state.kc.limiter)
+    if server.admin_token:  # the staff area exists only when its token is set
+        admin = admin_router(server.admin_token, assistant, feedback, app.state.kc.limiter)
         app.state.admin = admin.shared  # type: ignore[attr-defined]
         app.include_router(admin)
         app.include_router(_admin_page_router())
-        larger[UPLOAD_PATH] = int(settings.max_upload_mb * MB)
+        larger[UPLOAD_PATH] = int(server.max_upload_mb * MB)
     app.mount("/static", RangeStaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS, RangeStaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     install_error_handlers(app)

@@ -53,7 +53,7 @@ def index_command(ctx: click.Context, rebuild: bool, if_missing: bool) -> None:
     if if_missing and assistant.has_index():
         click.echo("Đã có chỉ mục.", err=True)
         return
-    click.echo(f"Đang lập chỉ mục {settings_of(ctx).corpus_dir} …", err=True)
+    click.echo(f"Đang lập chỉ mục {settings_of(ctx).store.corpus_dir} …", err=True)
     try:
         report = assistant.index(rebuild=rebuild, progress=_progress_printer())
     except AssistantError as error:

@@ -43,6 +43,6 @@ def ensure_index(assistant: Assistant) -> None:
     """Build the index first when there is none (the long-running commands: serve, bots)."""
     if assistant.has_index():
         return
-    click.echo(f"Chưa có chỉ mục, đang xây dựng từ {assistant.settings.corpus_dir} …", err=True)
+    click.echo(f"Chưa có chỉ mục, đang xây dựng từ {assistant.settings.store.corpus_dir} …", err=True)
     report = assistant.index()
     click.echo(f"Xong: {report.documents} tài liệu, {report.chunks} đoạn.", err=True)

@@ -28,11 +28,13 @@
 | KHUYENCONG_MAX_UPLOAD_MB     | 20                 | largest file staff may upload in /admin, in MB      |
 | KHUYENCONG_REMINDER_DAYS     | 7                  | days before a deadline that /nhac subscribers are reminded |
 
-The fields come in sections, one frozen dataclass each: `StoreSettings` (corpus, index and data
-folders, the state store, retention, what `add` accepts), `RetrievalSettings` (embedding, Chroma,
-top k), `AnsweringSettings` (LLM, question length, answer cache, today), `ServerSettings` (rate
-limit, workers, /admin) and `BotSettings` (message limit, reminders; tokens: bots/config.py).
-`Settings` is all of them as one flat value, so every variable is KHUYENCONG_<FIELD> as above.
+The fields come in sections, one frozen dataclass each, and `Settings` holds one of each as a field:
+`settings.store` (`StoreSettings`: corpus, index and data folders, the state store, retention, what
+`add` accepts), `settings.retrieval` (embedding, Chroma, top k), `settings.answering` (LLM, question
+length, answer cache, today), `settings.server` (rate limit, workers, /admin) and `settings.bots`
+(message limit, reminders; tokens: bots/config.py). Field names are unique across the sections, so
+every variable is still KHUYENCONG_<FIELD> as above, and `Settings.of(top_k=3)` or
+`settings.replaced(workers=2)` take flat field names and put each in its section.
 
 The environment is read once, by pydantic-settings (`Settings.from_env`); a value that cannot be
 used raises `ConfigError` naming the variable and the form it takes. `Settings` itself is a plain
@@ -87,9 +89,9 @@ MAX_SOURCE_MB = 20.0
 ENV_PREFIX = "KHUYENCONG_"
 
 
-# The settings in sections, one frozen dataclass each, read by the parts they name. `Settings` is all of
-# them in one flat value (its fields are theirs: `Settings(index_dir=…)`, `settings.workers`), so each
-# KHUYENCONG_<FIELD> variable keeps its name, and a part can be handed only the section it reads.
+# The settings in sections, one frozen dataclass each, read by the parts they name; `Settings` holds one of
+# each (`settings.server.workers`). Field names are unique across sections, so each KHUYENCONG_<FIELD>
+# variable keeps its name and a flat name says its section (`Settings.of(index_dir=…)`).
 @dataclass(frozen=True)
 class StoreSettings:
     """Where the corpus, the index and the runtime state live, how long state is kept, what `add` accepts."""
@@ -150,17 +152,24 @@ class BotSettings:
 
 
 @dataclass(frozen=True)
-class Settings(BotSettings, ServerSettings, AnsweringSettings, RetrievalSettings, StoreSettings):
-    """All configuration for one `Assistant`; `Settings.from_env()` reads the environment.
+class Settings:
+    """All configuration for one `Assistant`, in sections; `Settings.from_env()` reads the environment.
 
     (Chunking sizes are no setting: `chunking.ChunkingParams`, saved beside the index.)
     """
 
+    store: StoreSettings = field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answering: AnsweringSettings = field(default_factory=AnsweringSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    bots: BotSettings = field(default_factory=BotSettings)
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Build settings from KHUYENCONG_* variables; explicit overrides (not None) win.
+        """Build settings from KHUYENCONG_* variables; explicit overrides (not None, by field name) win.
 
-        Raises `ConfigError` naming the first variable whose value cannot be used.
+        Raises `ConfigError` naming the first variable whose value cannot be used, `TypeError` for an
+        override that is no field.
         """
         try:
             environment = _Environment()
@@ -171,12 +180,37 @@ class Settings(BotSettings, ServerSettings, AnsweringSettings, RetrievalSettings
             if key in given:
                 given[key] = Path(str(given[key]))
         read = {name: getattr(environment, name) for name in _Environment.model_fields}
-        return replace(cls(**read), **given)  # type: ignore[arg-type]
+        return _routed(cls(), {**read, **given})
+
+    @classmethod
+    def of(cls, **values: object) -> Settings:
+        """The defaults with some fields set by name, each in its section: `Settings.of(top_k=3)`."""
+        return _routed(cls(), values)
+
+    def replaced(self, **values: object) -> Settings:
+        """A copy with some fields set by name, each in its section: `settings.replaced(workers=2)`."""
+        return _routed(self, values)
 
     @property
     def cache_path(self) -> Path:
-        """Where passage vectors are cached."""
-        return self.embedding_cache or self.index_dir / "embeddings.sqlite"
+        """Where passage vectors are cached (a retrieval setting, by default in the store's index folder)."""
+        return self.retrieval.embedding_cache or self.store.index_dir / "embeddings.sqlite"
+
+
+# Each section's field on `Settings` and the fields it holds.
+_SECTIONS: dict[str, Any] = {f.name: get_type_hints(Settings)[f.name] for f in fields(Settings)}
+_SECTION_OF = {name.name: section for section, kind in _SECTIONS.items() for name in fields(kind)}
+
+
+def _routed(settings: Settings, values: dict[str, object]) -> Settings:
+    """`settings` with `values` (by field name) set in their sections; TypeError for a name that is no field."""
+    changes: dict[str, dict[str, object]] = {}
+    for name, value in values.items():
+        if name not in _SECTION_OF:
+            raise TypeError(f"Settings has no field {name!r}")
+        changes.setdefault(_SECTION_OF[name], {})[name] = value
+    sections = {section: replace(getattr(settings, section), **given) for section, given in changes.items()}
+    return replace(settings, **sections)
 
 
 # ----------------------------------------------------------- the environment
@@ -221,7 +255,7 @@ MAX_WORKERS = 64
 class _EnvironmentBase(BaseSettings):
     """The KHUYENCONG_* variables, parsed and checked (an empty variable counts as unset).
 
-    Its fields are those of `Settings` (`_environment_model` copies them), read with the
+    Its fields are those of the `Settings` sections (`_environment_model` copies them), read with the
     parsers of `_PARSED_AS` where a variable's text needs more than the field's type.
     """
 
@@ -279,9 +313,11 @@ _PARSED_AS: dict[str, Any] = {
 
 
 def _environment_model() -> type[_EnvironmentBase]:
-    """`_EnvironmentBase` with one field per `Settings` field: same name, type and default."""
-    hints = get_type_hints(Settings)
-    definitions: dict[str, Any] = {f.name: (_PARSED_AS.get(f.name, hints[f.name]), f.default) for f in fields(Settings)}
+    """`_EnvironmentBase` with one field per section field: same name, type and default."""
+    definitions: dict[str, Any] = {}
+    for kind in _SECTIONS.values():
+        hints = get_type_hints(kind)
+        definitions.update({f.name: (_PARSED_AS.get(f.name, hints[f.name]), f.default) for f in fields(kind)})
     return create_model("_Environment", __base__=_EnvironmentBase, **definitions)
 
 

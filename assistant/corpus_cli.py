@@ -67,7 +67,7 @@ def _describe(item: Added, settings: Settings) -> str:
     entry = item.entry
     lines = [f"Đã thêm {entry['id']}: {entry['title']}"]
     lines += [f"  {label}: {value}" for label, value in header_facts(item)]
-    lines.append(f"  tệp: {settings.corpus_dir / entry['file']} (định dạng gốc: {entry['format']})")
+    lines.append(f"  tệp: {settings.store.corpus_dir / entry['file']} (định dạng gốc: {entry['format']})")
     lines += [f"  Cảnh báo: {warning}" for warning in item.warnings]
     return "\n".join(lines)
 

@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .answering import AnswerParams, decide, render
-from .config import Settings
+from .config import AnsweringSettings, Settings
 from .embeddings import EmbeddingBackend, make_embeddings
 from .errors import BadQuestion, NotFound
 from .generations import between_builds
@@ -78,7 +78,7 @@ class Assistant:
         self._backend_ready = False
         self._store: VectorStore | None = None
         self._view: _View | None = None
-        self._llm = _make_llm(self.settings)
+        self._llm = _make_llm(self.settings.answering)
 
     # ----------------------------------------------------------------- indexing
     def index(self, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
@@ -94,10 +94,10 @@ class Assistant:
         CorpusError, VectorStoreError, ModelUnavailable
         """
         report = build_index(
-            self.settings.corpus_dir,
-            self.settings.index_dir,
-            embedding=self.settings.embedding,
-            chroma_url=self.settings.chroma_url,
+            self.settings.store.corpus_dir,
+            self.settings.store.index_dir,
+            embedding=self.settings.retrieval.embedding,
+            chroma_url=self.settings.retrieval.chroma_url,
             progress=progress,
             rebuild=rebuild,
             cache_path=self.settings.cache_path,
@@ -154,8 +154,8 @@ class Assistant:
 
     def has_index(self) -> bool:
         """True when a built index exists (once an add or remove whose process was killed is undone)."""
-        recover_interrupted(self.settings.index_dir)
-        return current_generation(self.settings.index_dir) is not None
+        recover_interrupted(self.settings.store.index_dir)
+        return current_generation(self.settings.store.index_dir) is not None
 
     # ------------------------------------------------------------------ asking
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
@@ -189,11 +189,11 @@ class Assistant:
 
     def today(self) -> dt.date:
         """Today's date, to tell a passed deadline (KHUYENCONG_TODAY=YYYY-MM-DD fixes it, for tests)."""
-        return self.settings.today or dt.date.today()
+        return self.settings.answering.today or dt.date.today()
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """Ranked chunks for `query` (hybrid lexical + dense)."""
-        return self._get_retriever().search(self.analyse(query), k=k or self.settings.top_k, filters=filters)
+        return self._get_retriever().search(self.analyse(query), k=k or self.settings.retrieval.top_k, filters=filters)
 
     def check_question(self, question: str) -> str:
         """Clean the question or raise `BadQuestion` with a message for the user."""
@@ -202,7 +202,7 @@ class Assistant:
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             raise BadQuestion(f"Câu hỏi đang trống. Hãy nhập câu hỏi, ví dụ: “{EXAMPLE_QUESTION}”")
-        limit = self.settings.max_question_chars
+        limit = self.settings.answering.max_question_chars
         if len(text) > limit:
             raise BadQuestion(f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {limit}). Hãy rút gọn vào điều cần hỏi.")
         if not looks_vietnamese(text):
@@ -275,8 +275,8 @@ class Assistant:
         tries again. An add or remove whose process was killed is first undone (or finished), once no
         build holds the lock (`recover_interrupted`).
         """
-        recover_interrupted(self.settings.index_dir)  # a stat, unless an add or remove was killed with -9
-        state = index_state(self.settings.index_dir)
+        recover_interrupted(self.settings.store.index_dir)  # a stat, unless an add or remove was killed with -9
+        state = index_state(self.settings.store.index_dir)
         view = self._view
         if view is not None and view.state == state and view.vectors_seen:
             return view
@@ -291,10 +291,10 @@ class Assistant:
 
     def _load(self, previous: LoadedIndex | None) -> LoadedIndex:
         """The live generation: `previous` with its meta.json reread when it is still live, else loaded."""
-        if previous is not None and previous.generation == current_generation(self.settings.index_dir):
+        if previous is not None and previous.generation == current_generation(self.settings.store.index_dir):
             previous.meta = read_meta(previous.folder)
             return previous
-        return load_index(self.settings.index_dir)
+        return load_index(self.settings.store.index_dir)
 
     def _view_of(self, state: IndexState, index: LoadedIndex, seen: bool) -> _View:
         retriever = HybridRetriever(index, self._store, self._get_backend(), self.fusion_params)
@@ -305,14 +305,16 @@ class Assistant:
         backend = self._get_backend()
         if backend is None:
             return True
-        if self.settings.chroma_url:  # a Chroma server serves every process the same vectors
-            self._store = self._store or VectorStore(self.settings.index_dir, backend, self.settings.chroma_url)
+        if self.settings.retrieval.chroma_url:  # a Chroma server serves every process the same vectors
+            self._store = self._store or VectorStore(
+                self.settings.store.index_dir, backend, self.settings.retrieval.chroma_url
+            )
             return True
-        with between_builds(self.settings.index_dir) as quiet:
+        with between_builds(self.settings.store.index_dir) as quiet:
             if not quiet:
                 return False
             if self._store is None:
-                store = VectorStore(self.settings.index_dir, backend)
+                store = VectorStore(self.settings.store.index_dir, backend)
                 store.load()
                 self._store = store
             else:
@@ -331,13 +333,13 @@ class Assistant:
 
     def _get_backend(self) -> EmbeddingBackend | None:
         if not self._backend_ready:
-            self._backend = make_embeddings(self.settings.embedding)
+            self._backend = make_embeddings(self.settings.retrieval.embedding)
             self._backend_ready = True
         return self._backend
 
 
-def _make_llm(settings: Settings) -> LLMAnswerer | None:
-    if not settings.llm_url:
+def _make_llm(answering: AnsweringSettings) -> LLMAnswerer | None:
+    if not answering.llm_url:
         return None
-    chat = OpenAICompatibleChat(base_url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key)
+    chat = OpenAICompatibleChat(base_url=answering.llm_url, model=answering.llm_model, api_key=answering.llm_api_key)
     return LLMAnswerer(chat)

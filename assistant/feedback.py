@@ -53,7 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from .config import Settings
+from .config import Settings, StoreSettings
 from .errors import BadQuestion, NotFound
 from .store import Database, Location
 from .text import content_terms, fold
@@ -147,9 +147,9 @@ class Retention:
     feedback_days: float = 0.0  # feedback, and the answer it is about
 
     @classmethod
-    def of(cls, settings: Settings) -> Retention:
+    def of(cls, store: StoreSettings) -> Retention:
         """The policy set by KHUYENCONG_ANSWER_RETENTION_DAYS and KHUYENCONG_FEEDBACK_RETENTION_DAYS."""
-        return cls(settings.answer_retention_days, settings.feedback_retention_days)
+        return cls(store.answer_retention_days, store.feedback_retention_days)
 
 
 class FeedbackStore:
@@ -170,7 +170,7 @@ class FeedbackStore:
     def for_settings(cls, settings: Settings) -> FeedbackStore:
         """The store at KHUYENCONG_STORE_URL (default `<data_dir>/feedback.sqlite3`), with the retention
         policy of `settings`."""
-        return cls(settings.store_url or settings.data_dir / FEEDBACK_FILE, Retention.of(settings))
+        return cls(settings.store.store_url or settings.store.data_dir / FEEDBACK_FILE, Retention.of(settings.store))
 
     def prune(self) -> dict[str, int]:
         """Delete what the retention policy no longer keeps; returns the numbers of rows deleted."""

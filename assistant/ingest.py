@@ -1,7 +1,7 @@
 """Add documents to a corpus (and remove them): files, folders or URLs in, manifest entries out.
 
 `add_documents` reads every source first (see `readers.py`), refuses one whose text is over
-`Settings.max_source_mb`, recognises what each one is (`legal.py`), checks it is not already in
+`settings.store.max_source_mb`, recognises what each one is (`legal.py`), checks it is not already in
 the corpus (by content hash), and only then writes the text files and the manifest, atomically.
 The index is updated last. Writing the corpus and updating the index are one transaction under
 the index's build lock (`generations.index_transaction`): a build elsewhere waits for it, and any
@@ -115,7 +115,7 @@ def add_documents(
         Duplicate document, bad option, or the manifest cannot be written; nothing is added.
     """
     overrides = overrides or EntryOverrides()
-    corpus = settings.corpus_dir
+    corpus = settings.store.corpus_dir
     loaded = _read_sources(settings, sources, overrides, client)
     with _transaction(settings) as tx:
         entries = _manifest_entries(corpus)  # under the lock: as the last add or remove left it
@@ -142,7 +142,7 @@ def preview_documents(
     overrides = overrides or EntryOverrides()
     loaded = _read_sources(settings, sources, overrides, client)
     entries = list_documents(settings)
-    added = _prepare(loaded, entries, settings.corpus_dir, overrides)
+    added = _prepare(loaded, entries, settings.store.corpus_dir, overrides)
     for item in added:
         item.entry.pop("_text")
     return AddResult(added, None)
@@ -152,7 +152,7 @@ def _read_sources(
     settings: Settings, sources: list[str], overrides: EntryOverrides, client: httpx.Client | None
 ) -> list[tuple[_Source, Extracted]]:
     loaded = _load_sources(
-        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings)), settings.max_source_mb
+        sources, partial(fetch_url, client=client, limits=FetchLimits.of(settings.store)), settings.store.max_source_mb
     )
     if len(loaded) > 1 and overrides.single_only():
         raise CorpusError(f"Tùy chọn --{', --'.join(overrides.single_only())} chỉ dùng khi thêm đúng một văn bản.")
@@ -400,19 +400,19 @@ def _transaction(settings: Settings) -> Iterator[_Transaction]:
 
     Undone here on an exception or a signal; after `kill -9`, by the next process (generations.Journal).
     """
-    context = {"embedding": settings.embedding, "chroma_url": settings.chroma_url}
+    context = {"embedding": settings.retrieval.embedding, "chroma_url": settings.retrieval.chroma_url}
     try:
-        with index_transaction(settings.index_dir, rollback=True, settle=settle_vectors, context=context) as held:
+        with index_transaction(settings.store.index_dir, rollback=True, settle=settle_vectors, context=context) as held:
             yield _Transaction(held)
     except OSError as exc:
-        raise CorpusError(f"Không ghi được vào {settings.corpus_dir}: {os_problem(exc)}.") from exc
+        raise CorpusError(f"Không ghi được vào {settings.store.corpus_dir}: {os_problem(exc)}.") from exc
 
 
 # --------------------------------------------------------- list, remove
 def list_documents(settings: Settings) -> list[dict[str, Any]]:
     """The manifest entries of the corpus (an add or remove whose process was killed is undone first)."""
-    recover_interrupted(settings.index_dir)
-    return _manifest_entries(settings.corpus_dir)
+    recover_interrupted(settings.store.index_dir)
+    return _manifest_entries(settings.store.corpus_dir)
 
 
 def remove_document(
@@ -422,7 +422,7 @@ def remove_document(
 
     `Assistant.remove` is the way in. No index update when the corpus is left empty.
     """
-    corpus = settings.corpus_dir
+    corpus = settings.store.corpus_dir
     with _transaction(settings) as tx:
         entries = _manifest_entries(corpus)
         entry = next((e for e in entries if e["id"] == doc_id), None)

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from .config import Settings
+from .config import StoreSettings
 from .errors import DocumentUnreadable
 from .layout import clean_pages
 from .loading import strip_chrome
@@ -412,9 +412,9 @@ class FetchLimits:
     max_bytes: int = FETCH_MAX_BYTES
 
     @classmethod
-    def of(cls, settings: Settings) -> FetchLimits:
+    def of(cls, store: StoreSettings) -> FetchLimits:
         """The limits set by KHUYENCONG_FETCH_TIMEOUT and KHUYENCONG_FETCH_MAX_MB."""
-        return cls(settings.fetch_timeout, int(settings.fetch_max_mb * MB))
+        return cls(store.fetch_timeout, int(store.fetch_max_mb * MB))
 
     def too_slow(self, url: str) -> DocumentUnreadable:
         return DocumentUnreadable(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 
 import click
@@ -33,7 +32,7 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int | None)
     """Chạy HTTP API và trang chat (xây chỉ mục trước nếu chưa có)."""
     limit_query_threads()  # one thread per query encoding: measured in eval/RESULTS.md
     settings = settings_of(ctx)
-    settings = replace(settings, workers=workers or settings.workers)
+    settings = settings.replaced(workers=workers or settings.server.workers)
     assistant = Assistant(settings)
     try:
         ensure_index(assistant)
@@ -42,10 +41,10 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int | None)
         fail(error)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
-    click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({settings.workers} tiến trình; Ctrl+C để dừng)")
-    if settings.admin_token:
+    click.echo(f"Trang chat: {url}  ·  tài liệu API: {url}docs  ({settings.server.workers} tiến trình; Ctrl+C để dừng)")
+    if settings.server.admin_token:
         click.echo(f"Trang quản trị cho cán bộ: {url}admin  (đăng nhập bằng mã KHUYENCONG_ADMIN_TOKEN)")
-    if settings.workers == 1:
+    if settings.server.workers == 1:
         uvicorn.run(app, host=host, port=port, http=JSON_ERRORS_PROTOCOL)
     else:
         _run_workers(settings, host, port)
@@ -60,7 +59,7 @@ def _run_workers(settings: Settings, host: str, port: int) -> None:
         factory=True,
         host=host,
         port=port,
-        workers=settings.workers,
+        workers=settings.server.workers,
         http=JSON_ERRORS_PROTOCOL,
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -238,9 +238,9 @@ class Session:
         return self._deadlines.deadlines()
 
     def due_reminders(self, today: dt.date | None = None) -> list[Reminder]:
-        """Deadlines from today to `settings.reminder_days` ahead (KHUYENCONG_REMINDER_DAYS), soonest first."""
+        """Deadlines from today to `settings.bots.reminder_days` ahead (KHUYENCONG_REMINDER_DAYS), soonest first."""
         today = today or self.assistant.today()
-        return due_reminders(self.deadlines(), today, self.assistant.settings.reminder_days)
+        return due_reminders(self.deadlines(), today, self.assistant.settings.bots.reminder_days)
 
     def upcoming_deadlines(self, today: dt.date | None = None) -> list[tuple[Deadline, dt.date]]:
         """The deadlines not passed yet, with their day, soonest first."""

@@ -54,4 +54,4 @@ class Channel(ABC):
         """The entry point's hook (`assistant.plugins.ChannelPlugin`): the webhook when configured."""
         if not cls.configured():
             return []
-        return [cls.webhook(Dialogue(session), session.assistant.settings.data_dir)]
+        return [cls.webhook(Dialogue(session), session.assistant.settings.store.data_dir)]

@@ -1,6 +1,6 @@
 """Bot settings, read from the environment by pydantic-settings; a missing token or secret names its variable.
 
-(The per-user message limit, KHUYENCONG_BOT_RATE_LIMIT, is `assistant.Settings.bot_rate_limit`.)
+(The per-user message limit, KHUYENCONG_BOT_RATE_LIMIT, is `assistant.Settings().bots.bot_rate_limit`.)
 
 | variable                    | default                     | meaning                                              |
 |-----------------------------|-----------------------------|------------------------------------------------------|

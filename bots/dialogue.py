@@ -81,7 +81,7 @@ class Dialogue:
         self.clock = clock  # "today" for /nhac and the reminders; None: the assistant's (KHUYENCONG_TODAY or the date)
         # counted in the feedback store (when the session keeps one): one budget per user for every worker
         store = session.feedback.location if session.feedback is not None else None
-        self.limiter = limiter or RateLimiter(session.assistant.settings.bot_rate_limit, store=store, scope="bot")
+        self.limiter = limiter or RateLimiter(session.assistant.settings.bots.bot_rate_limit, store=store, scope="bot")
         self._last_answer: LRUCache[str, str] = LRUCache(MAX_REMEMBERED_CHATS)  # conversation id -> answer id
         self._lock = threading.Lock()
         self._commands: dict[str, Callable[[Chat], Reply]] = {
@@ -228,7 +228,7 @@ class Dialogue:
         """/nhac: remind this chat of the documents' deadlines, `reminder_days` before each one."""
         if self.session.feedback is None:
             return _say("Xin lỗi, trợ lý chạy ở chế độ không lưu dữ liệu nên chưa nhắc hạn được.")
-        days = self.session.assistant.settings.reminder_days
+        days = self.session.assistant.settings.bots.reminder_days
         new = self.session.subscribe(chat.channel, chat.chat_id)
         first = "Đã đăng ký nhắc hạn." if new else "Cuộc trò chuyện này đã đăng ký nhắc hạn rồi."
         when = f"{days} ngày trước" if days else "đúng ngày của"

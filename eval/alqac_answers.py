@@ -127,7 +127,7 @@ def settings_for(args: argparse.Namespace) -> Any:
     from assistant import Settings
 
     root = args.work / "legal"
-    return Settings(
+    return Settings.of(
         corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", embedding_cache=args.cache
     )
 
@@ -137,7 +137,7 @@ def build_here(args: argparse.Namespace, articles: Sequence[legal.Article]) -> t
     from assistant import Assistant
 
     settings = settings_for(args)
-    mapping = legal.write_corpus(articles, settings.corpus_dir)
+    mapping = legal.write_corpus(articles, settings.store.corpus_dir)
     started = time.perf_counter()
     # legal._progress is private there; it is the progress printer legal_benchmark uses with --verbose.
     report = Assistant(settings).index(progress=legal._progress if args.verbose else None)
@@ -161,7 +161,7 @@ def build_in_child(args: argparse.Namespace, articles: Sequence[legal.Article]) 
         raise RuntimeError(f"the index build printed no facts (exit {done.returncode}): {done.stdout!r}")
     facts = json.loads(lines[-1])
     facts["threads"] = args.build_threads
-    return legal.write_corpus(articles, settings_for(args).corpus_dir), facts
+    return legal.write_corpus(articles, settings_for(args).store.corpus_dir), facts
 
 
 # ---------------------------------------------------------------------------- asking

@@ -540,7 +540,7 @@ def pipeline_settings(args: argparse.Namespace, articles: list[Article]) -> tupl
 
     root = args.out / "legal"
     mapping = write_corpus(articles, root / "corpus")
-    settings = Settings(
+    settings = Settings.of(
         corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", embedding_cache=args.cache
     )
     return settings, mapping

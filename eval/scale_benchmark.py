@@ -257,7 +257,7 @@ def child_serve(corpus: Path, index: Path, cache: Path, queries: int, embedding:
     """Open the index like the server does; time warm search and ask on benchmark questions."""
     from assistant import Assistant, Settings
 
-    settings = Settings(
+    settings = Settings.of(
         corpus_dir=corpus, index_dir=index, data_dir=index.parent / "data", embedding_cache=cache, embedding=embedding
     )
     assistant = Assistant(settings)

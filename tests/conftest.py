@@ -38,7 +38,7 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Pa
     """Settings whose index was built once, for real, from a copy of corpus/ (no HTTP rate limit)."""
     root = tmp_path_factory.mktemp("kc")
     shutil.copytree(REPO / "corpus", root / "corpus")
-    settings = Settings(
+    settings = Settings.of(
         corpus_dir=root / "corpus",
         index_dir=root / "index",
         data_dir=root / "data",

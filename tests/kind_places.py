@@ -45,7 +45,7 @@ def expected() -> Seen:
 
 def seen(root: Path) -> Seen:
     """What every place says, with a corpus, index and data folder under `root`."""
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data")
+    settings = Settings.of(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data")
     app = create_app(Assistant(settings), feedback=FeedbackStore(root / "feedback.sqlite3"))
     client = TestClient(app)  # no lifespan: nothing here needs the index
     schema = client.get("/openapi.json").json()["components"]["schemas"]["DocumentKind"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,14 @@ def small_corpus(folder: Path) -> Path:
 
 def copied_corpus(settings: Settings, root: Path, **changes: Any) -> Settings:
     """`settings` over a copy of its corpus under `root`, with an index and data folder of their own."""
-    shutil.copytree(settings.corpus_dir, root / "corpus")
-    return replace(settings, corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", **changes)
+    shutil.copytree(settings.store.corpus_dir, root / "corpus")
+    return settings.replaced(corpus_dir=root / "corpus", index_dir=root / "index", data_dir=root / "data", **changes)
 
 
 def one_document_assistant(root: Path, name: str, text: str, embedding_cache: Path) -> Assistant:
     """An Assistant over a corpus of one document, `text`, added under `root` as `khuyencong add` adds it."""
     source = root / name
     source.write_text(text, encoding="utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
+    settings = Settings.of(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
     Assistant(settings).add([str(source)])
     return Assistant(settings)

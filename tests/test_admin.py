@@ -13,7 +13,6 @@ import io
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,7 @@ def staff_settings(tmp_path: Path, built_settings: Settings) -> Settings:
 
 @pytest.fixture()
 def client(staff_settings: Settings) -> Iterator[TestClient]:
-    feedback = FeedbackStore(staff_settings.data_dir / "feedback.sqlite3")
+    feedback = FeedbackStore(staff_settings.store.data_dir / "feedback.sqlite3")
     with TestClient(create_app(Assistant(staff_settings), feedback=feedback)) as test_client:
         yield test_client
     feedback.close()
@@ -64,13 +63,13 @@ def wait_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[st
 
 
 def _snapshot(settings: Settings) -> dict[str, bytes]:
-    corpus = {str(p): p.read_bytes() for p in sorted(settings.corpus_dir.iterdir()) if p.is_file()}
-    return {**corpus, "CURRENT": (settings.index_dir / "CURRENT").read_bytes()}
+    corpus = {str(p): p.read_bytes() for p in sorted(settings.store.corpus_dir.iterdir()) if p.is_file()}
+    return {**corpus, "CURRENT": (settings.store.index_dir / "CURRENT").read_bytes()}
 
 
 # ------------------------------------------------------------------- the token
 def test_the_admin_area_is_off_without_a_token(built_settings: Settings, assistant: Assistant) -> None:
-    app = create_app(assistant, feedback=FeedbackStore(built_settings.data_dir / "off.sqlite3"))
+    app = create_app(assistant, feedback=FeedbackStore(built_settings.store.data_dir / "off.sqlite3"))
     assert {path for path, _ in app_routes(app)} >= {"/ask", "/health"}
     assert not [path for path, _ in app_routes(app) if path.startswith(ADMIN_PAGE)]
     with TestClient(app) as plain:
@@ -135,7 +134,7 @@ def test_every_admin_route_refuses_a_missing_or_wrong_token(client: TestClient) 
 
 
 def test_guessing_the_token_is_rate_limited(staff_settings: Settings) -> None:
-    settings = replace(staff_settings, rate_limit=Rate(3, 60.0))
+    settings = staff_settings.replaced(rate_limit=Rate(3, 60.0))
     with TestClient(create_app(Assistant(settings))) as limited:
         codes = [
             limited.get("/admin/api/status", headers={"Authorization": "Bearer sai"}).status_code for _ in range(5)
@@ -182,7 +181,7 @@ def test_a_pdf_uploaded_is_recognised_and_answers_with_its_clause(
     assert answer["found"] and answer["answer"].startswith("30%")
     assert answer["citations"][0]["doc_id"] == NEW_ID and answer["citations"][0]["locator"] == "Điều 4, khoản 1"
     assert client.get("/admin/api/status", headers=AUTH).json()["documents"] == 6
-    assert not list((staff_settings.data_dir / "uploads").iterdir())
+    assert not list((staff_settings.store.data_dir / "uploads").iterdir())
 
     removed = wait_job(client, client.delete(f"/admin/api/documents/{NEW_ID}", headers=AUTH).json()["job"])
     assert removed["state"] == "done" and removed["result"]["removed"]["id"] == NEW_ID
@@ -209,7 +208,7 @@ def test_uploads_refused_leave_the_corpus_and_index_alone(
     )
     assert job["state"] == "failed" and "OCR" in job["message"]
     assert client.post(f"/admin/api/jobs/{job['id']}/confirm", headers=AUTH).status_code == 400
-    twin = (staff_settings.corpus_dir / "dongnai-2023-ket-qua.txt").read_bytes()  # already in the corpus
+    twin = (staff_settings.store.corpus_dir / "dongnai-2023-ket-qua.txt").read_bytes()  # already in the corpus
     job = wait_job(
         client, client.post(upload, params={"filename": "ban-sao.txt"}, content=twin, headers=AUTH).json()["job"]
     )
@@ -220,7 +219,7 @@ def test_uploads_refused_leave_the_corpus_and_index_alone(
     cancelled = client.post(f"/admin/api/jobs/{job['id']}/cancel", headers=AUTH)
     assert cancelled.json() == {"job": job["id"], "state": "cancelled"}
     assert client.post(f"/admin/api/jobs/{job['id']}/confirm", headers=AUTH).status_code == 400
-    assert not list((staff_settings.data_dir / "uploads").iterdir())
+    assert not list((staff_settings.store.data_dir / "uploads").iterdir())
     bad_url = client.post("/admin/api/documents/url", json={"url": "file:///etc/passwd"}, headers=AUTH)
     assert bad_url.status_code == 400
     missing = client.delete("/admin/api/documents/khong-co", headers=AUTH)

@@ -364,10 +364,9 @@ def test_a_passed_deadline_says_so(assistant: Assistant) -> None:
 
 
 def test_a_deadline_still_ahead_has_no_note(assistant: Assistant) -> None:
-    import dataclasses
     import datetime as dt
 
-    early = Assistant(dataclasses.replace(assistant.settings, today=dt.date(2023, 6, 1)))
+    early = Assistant(assistant.settings.replaced(today=dt.date(2023, 6, 1)))
     assert early.ask("hạn nộp hồ sơ đề án KCQG").answer.splitlines()[0] == "Trước ngày 30 tháng 9 năm 2023."
 
 

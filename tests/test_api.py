@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def test_ask_answers_with_citation_and_ids(client: TestClient, built_settings: S
     assert set(data["citations"][0]) >= CLI_KEYS
     assert len(data["answer_id"]) == 32 and len(data["conversation_id"]) == 32
     assert data["resolved_question"] is None
-    with sqlite3.connect(built_settings.data_dir / "feedback.sqlite3") as db:
+    with sqlite3.connect(built_settings.store.data_dir / "feedback.sqlite3") as db:
         row = db.execute("SELECT question, channel FROM answers WHERE id = ?", (data["answer_id"],)).fetchone()
     assert row == (DEADLINE_QUESTION, "api")
 
@@ -239,7 +239,7 @@ def test_feedback_is_stored_durably(client: TestClient, built_settings: Settings
     down = client.post("/feedback", json={"answer_id": answer_id, "helpful": False, "comment": "  Thiếu hạn nộp  "})
     assert up.status_code == 201 and up.json() == {"id": up.json()["id"], "answer_id": answer_id, "helpful": True}
     assert down.status_code == 201 and down.json()["id"] > up.json()["id"]
-    rows = _feedback_rows(built_settings.data_dir / "feedback.sqlite3", answer_id)
+    rows = _feedback_rows(built_settings.store.data_dir / "feedback.sqlite3", answer_id)
     assert rows == [(1, None, "api"), (0, "Thiếu hạn nộp", "api")]
 
 
@@ -294,7 +294,7 @@ def test_bad_search_is_4xx(client: TestClient, params: dict[str, Any], status: i
 
 def test_documents_list_the_manifest(client: TestClient, built_settings: Settings) -> None:
     listed = client.get("/documents").json()["documents"]
-    manifest = json.loads((built_settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    manifest = json.loads((built_settings.store.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
     assert [d["id"] for d in listed] == [d["id"] for d in manifest]
     assert listed[0]["title"] == manifest[0]["title"] and listed[0]["number"] == "400/CTĐP-QLKC"
 
@@ -325,7 +325,7 @@ def test_health_reports_the_index(client: TestClient, assistant: Assistant) -> N
 
 
 def test_missing_index_is_503_with_the_next_step(tmp_path: Path) -> None:
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    settings = Settings.of(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", data_dir=tmp_path / "data")
     with TestClient(create_app(Assistant(settings), conversations=ConversationStore())) as bare:
         for response in (bare.get("/health"), bare.post("/ask", json={"question": DEADLINE_QUESTION})):
             assert response.status_code == 503
@@ -351,23 +351,23 @@ def test_unexpected_failure_is_500_json_without_traceback(assistant: Assistant, 
 
 # ------------------------------------------------------------------ answer cache
 def test_answer_cache_follows_the_index_generation(built_settings: Settings, tmp_path: Path) -> None:
-    shutil.copytree(built_settings.corpus_dir, tmp_path / "corpus")
-    settings = Settings(
+    shutil.copytree(built_settings.store.corpus_dir, tmp_path / "corpus")
+    settings = Settings.of(
         corpus_dir=tmp_path / "corpus",
         index_dir=tmp_path / "index",
         data_dir=tmp_path / "data",
-        embedding_cache=built_settings.embedding_cache,
+        embedding_cache=built_settings.retrieval.embedding_cache,
     )
     assistant = Assistant(settings)
     assistant.index()
     cache = AnswerCache(assistant, size=2)
     first = cache.ask(DEADLINE_QUESTION, None)
     assert cache.ask(DEADLINE_QUESTION, None) is first
-    letter = settings.corpus_dir / f"{CV400}.txt"
+    letter = settings.store.corpus_dir / f"{CV400}.txt"
     letter.write_text(letter.read_text(encoding="utf-8").replace("20 tháng 6", "25 tháng 6"), encoding="utf-8")
-    generation = current_generation(settings.index_dir)
+    generation = current_generation(settings.store.index_dir)
     assistant.index()
-    assert current_generation(settings.index_dir) != generation
+    assert current_generation(settings.store.index_dir) != generation
     again = cache.ask(DEADLINE_QUESTION, None)
     assert "25 tháng 6 năm 2023" in again.answer and "20 tháng 6" not in again.answer
     cache.ask("Ai ký Công văn 400?", None)
@@ -517,7 +517,7 @@ JSON_HEADERS = {"content-type": "application/json"}
 
 # ----------------------------------------------------------------- rate limit
 def test_rate_limit_is_per_client_with_retry_after(assistant: Assistant) -> None:
-    limited = Assistant(replace(assistant.settings, rate_limit=Rate(3, 60)))
+    limited = Assistant(assistant.settings.replaced(rate_limit=Rate(3, 60)))
     app = create_app(limited, conversations=ConversationStore(), answer_cache=0)
     with TestClient(app, client=("203.0.113.7", 5000)) as one, TestClient(app, client=("203.0.113.8", 5000)) as other:
         assert [one.get("/search", params={"q": "kinh phí"}).status_code for _ in range(3)] == [200, 200, 200]
@@ -535,11 +535,11 @@ def test_rate_limit_is_per_client_with_retry_after(assistant: Assistant) -> None
 
 
 def test_rate_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings.from_env().rate_limit == Rate(60, 60)
+    assert Settings.from_env().server.rate_limit == Rate(60, 60)
     monkeypatch.setenv("KHUYENCONG_RATE_LIMIT", "20/10")
-    assert Settings.from_env().rate_limit == Rate(20, 10)
+    assert Settings.from_env().server.rate_limit == Rate(20, 10)
     monkeypatch.setenv("KHUYENCONG_RATE_LIMIT", "0")
-    assert Settings.from_env().rate_limit.requests == 0
+    assert Settings.from_env().server.rate_limit.requests == 0
     monkeypatch.setenv("KHUYENCONG_RATE_LIMIT", "nhiều")
     with pytest.raises(ConfigError) as caught:
         Settings.from_env()
@@ -556,9 +556,9 @@ def test_openapi_documents_the_429(client: TestClient) -> None:
 
 # ------------------------------------------------------------------ retention
 def test_the_app_prunes_old_answers_at_start_and_keeps_voted_ones(assistant: Assistant, tmp_path: Path) -> None:
-    settings = replace(assistant.settings, data_dir=tmp_path / "data", answer_retention_days=30)
+    settings = assistant.settings.replaced(data_dir=tmp_path / "data", answer_retention_days=30)
     old = time.time() - 31 * 86400
-    written_long_ago = FeedbackStore(settings.data_dir / "feedback.sqlite3", clock=lambda: old)
+    written_long_ago = FeedbackStore(settings.store.data_dir / "feedback.sqlite3", clock=lambda: old)
     answer = assistant.ask(DEADLINE_QUESTION)
     voted = written_long_ago.record_answer(DEADLINE_QUESTION, answer, "api")
     forgotten = written_long_ago.record_answer(DEADLINE_QUESTION, answer, "api")
@@ -568,7 +568,7 @@ def test_the_app_prunes_old_answers_at_start_and_keeps_voted_ones(assistant: Ass
         fresh = _ask(restarted, DEADLINE_QUESTION)["answer_id"]
         assert restarted.post("/feedback", json={"answer_id": forgotten, "helpful": True}).status_code == 404
         assert restarted.post("/feedback", json={"answer_id": voted, "helpful": True}).status_code == 201
-    with sqlite3.connect(settings.data_dir / "feedback.sqlite3") as db:
+    with sqlite3.connect(settings.store.data_dir / "feedback.sqlite3") as db:
         kept = {row[0] for row in db.execute("SELECT id FROM answers")}
     assert kept == {voted, fresh}
 
@@ -601,7 +601,7 @@ def test_a_body_that_does_not_parse_is_invalid_json(client: TestClient, content:
 
 
 def test_chat_page_is_told_the_question_limit_and_cuts_nothing(assistant: Assistant) -> None:
-    shorter = Assistant(replace(assistant.settings, max_question_chars=500))
+    shorter = Assistant(assistant.settings.replaced(max_question_chars=500))
     with TestClient(create_app(shorter, conversations=ConversationStore())) as small:
         page = small.get("/")
     assert page.status_code == 200 and page.headers["content-security-policy"].startswith("default-src 'self'")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -123,7 +122,7 @@ def test_long_answer_arrives_complete_in_several_messages(
         for part in (labels[:44], labels[44:88], labels[88:])
     ]
     llm.reply = "\n".join(paragraphs) + "\n" + SPECIALS
-    assistant = Assistant(replace(built_settings, llm_url=llm.url, llm_model="test"))
+    assistant = Assistant(built_settings.replaced(llm_url=llm.url, llm_model="test"))
 
     def script(api: BotAPIStandIn) -> None:
         api.push_message(CHAT, USER, LLM_QUESTION)
@@ -141,7 +140,7 @@ def test_html_and_markdown_specials_are_delivered_intact(
     bot_api: BotAPIStandIn, built_settings: Settings, feedback: FeedbackStore, llm: FakeOpenAI
 ) -> None:
     llm.reply = f"Năm 2022 được phân bổ 140 tỷ đồng [1]. {SPECIALS}"
-    assistant = Assistant(replace(built_settings, llm_url=llm.url, llm_model="test"))
+    assistant = Assistant(built_settings.replaced(llm_url=llm.url, llm_model="test"))
 
     def script(api: BotAPIStandIn) -> None:
         api.push_message(CHAT, USER, LLM_QUESTION)
@@ -240,6 +239,6 @@ def test_webhook_without_token_fails_at_start_naming_the_variable(
 
 
 def test_polling_command_without_token_names_the_variable(built_settings: Settings) -> None:
-    result = CliRunner().invoke(main, ["--index", str(built_settings.index_dir), "bot", "telegram"])
+    result = CliRunner().invoke(main, ["--index", str(built_settings.store.index_dir), "bot", "telegram"])
     assert result.exit_code == 1
     assert "TELEGRAM_BOT_TOKEN" in result.output and "Traceback" not in result.output

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +53,7 @@ class App:
     def __init__(self, settings: Settings, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.feedback = FeedbackStore(data_dir / "feedback.sqlite3")
-        app = create_app(Assistant(replace(settings, data_dir=data_dir)), feedback=self.feedback)
+        app = create_app(Assistant(settings.replaced(data_dir=data_dir)), feedback=self.feedback)
         self.client = TestClient(app)
 
     def __enter__(self) -> App:
@@ -132,7 +131,7 @@ def test_long_answer_is_sent_in_pieces_of_at_most_2000(
         llm.reply = " ".join(
             f"Ý {a}{b}: năm 2022 KCQG được phân bổ 140 tỷ đồng [1]." for a in "abcdefghik" for b in "lmnopqrstu"
         )
-        with App(replace(built_settings, llm_url=llm.url, llm_model="test"), tmp_path / "data") as running:
+        with App(built_settings.replaced(llm_url=llm.url, llm_model="test"), tmp_path / "data") as running:
             running.send(event("u-long", LLM_QUESTION))
             wait_until(lambda: [t for t in oa.texts_to("u-long") if VOTE_HINT in t], what="the last piece")
             texts = oa.texts_to("u-long")

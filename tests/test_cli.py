@@ -16,7 +16,7 @@ from assistant.ratelimit import Rate
 def _run(settings: Settings, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
     runner = CliRunner()
     result = runner.invoke(
-        main, ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), *args], input=stdin
+        main, ["--corpus", str(settings.store.corpus_dir), "--index", str(settings.store.index_dir), *args], input=stdin
     )
     return result.exit_code, result.stdout, result.stderr
 
@@ -72,7 +72,7 @@ def test_ask_json_bad_question_is_json_too(built_settings: Settings) -> None:
 
 
 def test_missing_index_tells_the_next_step(tmp_path: Path) -> None:
-    settings = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "none")
+    settings = Settings.of(corpus_dir=tmp_path, index_dir=tmp_path / "none")
     code, _, err = _run(settings, "ask", "hạn đăng ký")
     assert code == 1
     assert "khuyencong index" in err
@@ -96,17 +96,17 @@ def test_search_json(built_settings: Settings) -> None:
 def test_index_reports_no_change_and_problems(built_settings: Settings, tmp_path: Path) -> None:
     code, out, _ = _run(built_settings, "index")
     assert code == 0 and "không có gì thay đổi" in out
-    (built_settings.corpus_dir / "lac-loai.txt").write_text("Tệp chưa khai báo.", encoding="utf-8")
+    (built_settings.store.corpus_dir / "lac-loai.txt").write_text("Tệp chưa khai báo.", encoding="utf-8")
     try:
         code, out, err = _run(built_settings, "index")
         assert code == 0 and "lac-loai.txt" in err
     finally:
-        (built_settings.corpus_dir / "lac-loai.txt").unlink()
+        (built_settings.store.corpus_dir / "lac-loai.txt").unlink()
 
 
 def test_index_with_a_broken_manifest_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("[]", encoding="utf-8")
-    code, _, err = _run(Settings(corpus_dir=tmp_path, index_dir=tmp_path / "idx"), "index")
+    code, _, err = _run(Settings.of(corpus_dir=tmp_path, index_dir=tmp_path / "idx"), "index")
     assert code == 1 and "documents" in err and "Traceback" not in err
 
 
@@ -140,12 +140,12 @@ def test_settings_from_the_environment_are_trimmed_and_take_a_decimal_comma(monk
     monkeypatch.setenv("KHUYENCONG_BOT_RATE_LIMIT", "3/30")
     monkeypatch.setenv("KHUYENCONG_WORKERS", "")  # empty: the default
     settings = Settings.from_env(index_dir="chi-muc")
-    assert (settings.fetch_timeout, settings.bot_rate_limit, settings.workers) == (2.5, Rate(3, 30), 1)
-    assert settings.index_dir == Path("chi-muc")
+    assert (settings.store.fetch_timeout, settings.store.index_dir) == (2.5, Path("chi-muc"))
+    assert (settings.bots.bot_rate_limit, settings.server.workers) == (Rate(3, 30), 1)
 
 
 def test_a_manifest_that_is_not_json_names_the_line_in_vietnamese(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"documents": [\n  {"id": "a",}\n]}', encoding="utf-8")
-    code, _, err = _run(Settings(corpus_dir=tmp_path, index_dir=tmp_path / "idx"), "index")
+    code, _, err = _run(Settings.of(corpus_dir=tmp_path, index_dir=tmp_path / "idx"), "index")
     assert code == 1 and f"Tệp {tmp_path / 'manifest.json'} không phải JSON hợp lệ (dòng 2, cột 14)." in err
     assert "Expecting" not in err  # was json's English message

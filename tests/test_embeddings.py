@@ -107,7 +107,7 @@ def test_sentence_transformers_backend_indexes_and_retrieves(tmp_path: Path, mon
     assert vector.shape == (384,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
 
     corpus = Path(__file__).resolve().parent.parent / "corpus"
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", embedding=f"st:{model_path}")
+    settings = Settings.of(corpus_dir=corpus, index_dir=tmp_path / "index", embedding=f"st:{model_path}")
     assistant = Assistant(settings)
     report = assistant.index()
     assert report.embedded == report.chunks

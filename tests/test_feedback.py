@@ -84,10 +84,10 @@ def test_zero_keeps_everything(store_location: Location) -> None:
 
 
 def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Retention.of(Settings.from_env()) == Retention(answer_days=90, feedback_days=0)
+    assert Retention.of(Settings.from_env().store) == Retention(answer_days=90, feedback_days=0)
     monkeypatch.setenv("KHUYENCONG_ANSWER_RETENTION_DAYS", "7")
     monkeypatch.setenv("KHUYENCONG_FEEDBACK_RETENTION_DAYS", "365")
-    assert Retention.of(Settings.from_env()) == Retention(answer_days=7, feedback_days=365)
+    assert Retention.of(Settings.from_env().store) == Retention(answer_days=7, feedback_days=365)
     monkeypatch.setenv("KHUYENCONG_FEEDBACK_RETENTION_DAYS", "-1")
     with pytest.raises(ConfigError) as caught:
         Settings.from_env()

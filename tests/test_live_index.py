@@ -33,8 +33,8 @@ DEADLINE_QUESTION = "hạn đăng ký kế hoạch khuyến công quốc gia"
 def _add_in_another_process(settings: Settings, source: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHUYENCONG_")}
     env["KHUYENCONG_EMBEDDING_CACHE"] = str(settings.cache_path)
-    command = [sys.executable, "-m", "assistant", "--corpus", str(settings.corpus_dir)]
-    command += ["--index", str(settings.index_dir), "add", str(source)]
+    command = [sys.executable, "-m", "assistant", "--corpus", str(settings.store.corpus_dir)]
+    command += ["--index", str(settings.store.index_dir), "add", str(source)]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -49,7 +49,7 @@ def _answered(data: dict[str, Any]) -> bool:
 
 
 def _settings(tmp_path: Path, embedding_cache: Path) -> Settings:
-    return Settings(
+    return Settings.of(
         corpus_dir=small_corpus(tmp_path / "corpus"),
         index_dir=tmp_path / "index",
         data_dir=tmp_path / "data",
@@ -92,7 +92,7 @@ def test_the_vector_store_is_opened_only_between_builds(tmp_path: Path, embeddin
     settings = _settings(tmp_path, embedding_cache)
     Assistant(settings).index()
     kc = Assistant(settings, fusion_params=FusionParams(confident_margin=0))  # ask the vectors whatever BM25 says
-    with open(settings.index_dir / ".lock", "w") as held:  # a build in another process holds the lock
+    with open(settings.store.index_dir / ".lock", "w") as held:  # a build in another process holds the lock
         fcntl.flock(held, fcntl.LOCK_EX)
         hits = kc.search(DEADLINE_QUESTION, k=3)
         assert hits[0].chunk.doc_id == "cv-400-ctdp-qlkc-2024"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -68,7 +67,7 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 
 
 def _with_llm(settings: Settings, url: str) -> Assistant:
-    return Assistant(replace(settings, llm_url=url, llm_model="test-model", llm_api_key="secret"))
+    return Assistant(settings.replaced(llm_url=url, llm_model="test-model", llm_api_key="secret"))
 
 
 QUESTION = "Năm 2022 kinh phí KCQG được phân bổ bao nhiêu?"

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +110,7 @@ class _Counting(Assistant):
 
 
 def test_the_app_computes_one_answer_at_a_time_and_answers_as_alone(built_settings: Settings, tmp_path: Path) -> None:
-    settings = replace(built_settings, data_dir=tmp_path, answer_threads=1)
+    settings = built_settings.replaced(data_dir=tmp_path, answer_threads=1)
     alone = {q: Assistant(settings).ask(q).to_dict() for q in QUESTIONS}
     counting = _Counting(settings)
     feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
@@ -125,7 +124,7 @@ def test_the_app_computes_one_answer_at_a_time_and_answers_as_alone(built_settin
         assert [c["quote"] for c in body["citations"]] == [c["quote"] for c in alone[question]["citations"]]
     assert counting.peak == 1
 
-    unlimited = _Counting(replace(settings, answer_threads=0))
+    unlimited = _Counting(settings.replaced(answer_threads=0))
     app = create_app(unlimited, feedback=feedback, conversations=ConversationStore(), answer_cache=0)
     with TestClient(app) as client, ThreadPoolExecutor(8) as pool:
         codes = [r.status_code for r in pool.map(lambda q: client.post("/ask", json={"question": q}), QUESTIONS * 2)]

@@ -21,7 +21,7 @@ REGULATION = "qd-59-2099-qd-ubnd"
 @pytest.fixture()
 def built(tmp_path: Path) -> Settings:
     """An index (no vectors) of the fictional Decision 59/2099 and a one-article decision."""
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedding="none")
+    settings = Settings.of(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedding="none")
     (tmp_path / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
     Assistant(settings).add([str(tmp_path / "qd-59.txt")])
     return settings
@@ -32,20 +32,22 @@ def _regulation_chunks(index_dir: Path) -> list[Chunk]:
 
 
 def test_a_regulation_chunk_carries_its_provision_after_a_build_and_a_reload(built: Settings, tmp_path: Path) -> None:
-    chunks = _regulation_chunks(built.index_dir)
-    text = load_index(built.index_dir).text_of(REGULATION)
+    chunks = _regulation_chunks(built.store.index_dir)
+    text = load_index(built.store.index_dir).text_of(REGULATION)
     assert [c.provision for c in chunks] == [provision_in(text, c.start) for c in chunks]  # where each chunk starts
     by_locator = {c.locator: c.provision for c in chunks}
     assert by_locator["Điều 6"] == Provision("6") and by_locator["phần mở đầu"] is None
     # an article's chunk, and only one, has an article's provision (what relations.py used to read off the locator)
     assert all((c.provision is not None and not c.provision.annex) == c.locator.startswith("Điều") for c in chunks)
-    stored = (built.index_dir / str(current_generation(built.index_dir)) / "chunks.jsonl").read_text(encoding="utf-8")
+    stored = (built.store.index_dir / str(current_generation(built.store.index_dir)) / "chunks.jsonl").read_text(
+        encoding="utf-8"
+    )
     line = next(json.loads(line) for line in stored.splitlines() if json.loads(line)["locator"] == "Điều 6")
     assert line["provision"] == {"number": "6", "clause": "", "point": "", "annex": False}
 
     (tmp_path / "qd-40.txt").write_text(LATER, encoding="utf-8")
     Assistant(built).add([str(tmp_path / "qd-40.txt")])  # a new generation, the regulation's segment reused
-    assert _regulation_chunks(built.index_dir) == chunks
+    assert _regulation_chunks(built.store.index_dir) == chunks
     assert Assistant(built).current_index().chunks[0].provision is None  # preamble of the first document
 
 
@@ -60,7 +62,7 @@ def test_a_window_of_a_long_article_carries_the_clause_it_starts_in() -> None:
 
 
 def test_an_index_of_the_older_schema_is_rebuilt_not_misread(built: Settings) -> None:
-    old = built.index_dir / str(current_generation(built.index_dir))
+    old = built.store.index_dir / str(current_generation(built.store.index_dir))
     meta = json.loads((old / "meta.json").read_text(encoding="utf-8"))
     (old / "meta.json").write_text(json.dumps({**meta, "schema": SCHEMA_VERSION - 1}), encoding="utf-8")
     lines = (old / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
@@ -68,11 +70,11 @@ def test_an_index_of_the_older_schema_is_rebuilt_not_misread(built: Settings) ->
     (old / "chunks.jsonl").write_text("\n".join(stripped) + "\n", encoding="utf-8")  # as schema 1 wrote them
 
     with pytest.raises(IndexCorrupt, match="--rebuild"):
-        load_index(built.index_dir)
+        load_index(built.store.index_dir)
     with pytest.raises(KeyError):  # a line without a provision is no chunk of no provision
         Chunk.from_json(stripped[-1])
 
-    report = build_index(built.corpus_dir, built.index_dir, embedding="none")  # plain `khuyencong index`
+    report = build_index(built.store.corpus_dir, built.store.index_dir, embedding="none")  # plain `khuyencong index`
     assert not report.unchanged  # (named as before when built within the same second: same stamp, same inputs)
-    assert json.loads((built.index_dir / report.generation / "meta.json").read_text())["schema"] == SCHEMA_VERSION
-    assert any(c.provision == Provision("6") for c in _regulation_chunks(built.index_dir))
+    assert json.loads((built.store.index_dir / report.generation / "meta.json").read_text())["schema"] == SCHEMA_VERSION
+    assert any(c.provision == Provision("6") for c in _regulation_chunks(built.store.index_dir))

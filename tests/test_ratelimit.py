@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,7 +54,7 @@ def test_two_app_instances_on_one_store_share_the_per_address_budget(
     """Two uvicorn workers are two app instances over `<data_dir>/feedback.sqlite3` (or KHUYENCONG_STORE_URL);
     a restart is a third."""
     url = "" if isinstance(store_location, Path) else store_location  # a Path: the default, in the data dir
-    settings = replace(assistant.settings, data_dir=tmp_path / "data", rate_limit=Rate(4, 60), store_url=url)
+    settings = assistant.settings.replaced(data_dir=tmp_path / "data", rate_limit=Rate(4, 60), store_url=url)
     limited = Assistant(settings)
 
     def worker() -> TestClient:
@@ -74,7 +73,7 @@ def test_two_app_instances_on_one_store_share_the_per_address_budget(
 
 
 def test_the_bots_per_user_budget_is_shared_by_workers(assistant: Assistant, store_location: Location) -> None:
-    limited = Assistant(replace(assistant.settings, bot_rate_limit=Rate(2, 60)))  # KHUYENCONG_BOT_RATE_LIMIT=2/60
+    limited = Assistant(assistant.settings.replaced(bot_rate_limit=Rate(2, 60)))  # KHUYENCONG_BOT_RATE_LIMIT=2/60
     one, two = (make_dialogue(limited, FeedbackStore(store_location)) for _ in range(2))
     user, other = Chat("telegram", "c1", "u1"), Chat("telegram", "c2", "u2")
     assert one.handle(user, "/help").lines[0].text.startswith("Cách dùng")

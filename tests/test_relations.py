@@ -47,7 +47,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def test_the_graph_is_built_once_per_generation(tmp_path: Path, counted: dict[str, int]) -> None:
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedding="none")
+    settings = Settings.of(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedding="none")
     (tmp_path / "qd-59.txt").write_text(DECISION_59, encoding="utf-8")
     (tmp_path / "qd-17.txt").write_text(_amendment_text(), encoding="utf-8")
     kc = Assistant(settings)

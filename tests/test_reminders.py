@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +188,7 @@ def test_serve_with_the_telegram_webhook_sends_reminders_from_its_job_queue(
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret-Webhook_token")
     monkeypatch.setenv("TELEGRAM_API_URL", bot_api.base_url)
     feedback.subscribe("telegram", str(CHAT))
-    served = Assistant(replace(built_settings, today=dt.date(2023, 6, 18)))  # KHUYENCONG_TODAY=2023-06-18
+    served = Assistant(built_settings.replaced(today=dt.date(2023, 6, 18)))  # KHUYENCONG_TODAY=2023-06-18
     with TestClient(create_app(served, feedback=feedback)):
         wait_until(lambda: _reminders_to(bot_api, CHAT), what="the reminder sent by serve's Application")
         time.sleep(ROUND * 3)
@@ -236,8 +235,8 @@ def test_zalo_users_subscribe_by_text_and_get_the_reminder_once(
 
 def test_reminder_days_is_a_setting(monkeypatch: pytest.MonkeyPatch, built_settings: Settings) -> None:
     monkeypatch.setenv("KHUYENCONG_REMINDER_DAYS", "3")
-    assert Settings.from_env().reminder_days == 3
-    settings = replace(built_settings, reminder_days=3)
+    assert Settings.from_env().bots.reminder_days == 3
+    settings = built_settings.replaced(reminder_days=3)
     from assistant.session import Session
 
     session = Session(Assistant(settings))

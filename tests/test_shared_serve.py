@@ -93,8 +93,8 @@ def servers(
             TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
             TELEGRAM_API_URL=telegram.base_url,
         )
-        command = [sys.executable, "-m", "assistant", "--corpus", str(built_settings.corpus_dir)]
-        command += ["--index", str(built_settings.index_dir), "serve", "--port"]
+        command = [sys.executable, "-m", "assistant", "--corpus", str(built_settings.store.corpus_dir)]
+        command += ["--index", str(built_settings.store.index_dir), "serve", "--port"]
         ports = [free_port(), free_port()]
         processes, logs = [], []
         try:

@@ -45,7 +45,7 @@ CREATE TABLE turns (seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT 
 
 def test_by_default_the_state_is_in_the_data_directory_as_before(tmp_path: Path) -> None:
     settings = Settings.from_env(data_dir=tmp_path / "data")
-    assert settings.store_url == ""
+    assert settings.store.store_url == ""
     store = FeedbackStore.for_settings(settings)
     assert store.location == tmp_path / "data" / FEEDBACK_FILE and store.location.exists()
     store.close()
@@ -54,7 +54,7 @@ def test_by_default_the_state_is_in_the_data_directory_as_before(tmp_path: Path)
 def test_the_store_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for url in ("sqlite:////srv/khuyencong/state.sqlite3", "postgresql://kc:secret@db.internal:5432/khuyencong"):
         monkeypatch.setenv("KHUYENCONG_STORE_URL", url)
-        assert Settings.from_env().store_url == url
+        assert Settings.from_env().store.store_url == url
     assert "secret" not in repr(Settings.from_env())
     assert engine_url("postgres://kc@db/khuyencong").drivername == "postgresql+psycopg"
 

@@ -130,7 +130,7 @@ def _ask(driver: Any, question: str) -> Any:
 
 
 def _feedback_rows(settings: Settings, answer_id: str) -> list[tuple[int, str | None]]:
-    with sqlite3.connect(settings.data_dir / "feedback.sqlite3") as db:
+    with sqlite3.connect(settings.store.data_dir / "feedback.sqlite3") as db:
         return db.execute(
             "SELECT helpful, comment FROM feedback WHERE answer_id = ? ORDER BY id", (answer_id,)
         ).fetchall()

@@ -135,7 +135,7 @@ def safe_file_name(name: str) -> str:
 
 
 def _uploads(admin: _Admin) -> Path:
-    return admin.assistant.settings.data_dir / UPLOADS
+    return admin.assistant.settings.store.data_dir / UPLOADS
 
 
 def _forget_old_uploads(admin: _Admin) -> None:
@@ -264,7 +264,7 @@ def _index_status(admin: _Admin) -> dict[str, Any]:
         status = admin.assistant.status()
     except AssistantError as error:
         corpus = len(admin.assistant.corpus())
-        limit = admin.assistant.settings.max_upload_mb
+        limit = admin.assistant.settings.server.max_upload_mb
         return {"index_loaded": False, "message": error.message, "corpus_documents": corpus, "max_upload_mb": limit}
     embedding = status.get("embedding")
     return {
@@ -272,7 +272,7 @@ def _index_status(admin: _Admin) -> dict[str, Any]:
         "keyword_ready": True,
         "vectors_expected": status["chunks"] if embedding and embedding != "none" else 0,
         "corpus_documents": len(admin.assistant.corpus()),
-        "max_upload_mb": admin.assistant.settings.max_upload_mb,
+        "max_upload_mb": admin.assistant.settings.server.max_upload_mb,
     }
 
 
@@ -337,7 +337,7 @@ def admin_router(token: str, assistant: Assistant, store: FeedbackStore, limiter
     ) -> dict[str, Any]:
         name = safe_file_name(filename)
         data = await request.body()  # BodyLimit has refused a body over KHUYENCONG_MAX_UPLOAD_MB already
-        limit = admin.assistant.settings.max_upload_mb
+        limit = admin.assistant.settings.server.max_upload_mb
         if len(data) > limit * MB:
             raise BadUpload(f"Tệp quá lớn (tối đa {limit:g} MB).", too_large=True)
         if not data:
