@@ -49,7 +49,7 @@ from .text import (
     provinces_in,
     split_sentences,
 )
-from .types import Chunk, Hit
+from .types import Chunk, DocumentKind, Hit
 
 __all__ = [
     "ITEM_BREAK",
@@ -565,6 +565,8 @@ def facts_in(
         spans = _dates_of_named(query.named_number, sentence, offset, spans)
     if query.kind.name == "docnumber" and any(query.document_asked):  # "Quyết định … số mấy": a QĐ number
         spans = [s for s in spans if number_matches(sentence[s[0] - offset : s[1] - offset], *query.document_asked)]
+    if query.kind.name == "docnumber":  # "Quyết định số 59/2015/QĐ-UBND": the number with the type it is of
+        spans = [_with_document_type(sentence, offset, s) for s in spans]
     if query.kind.name == "deadline":  # a deadline is a date something must happen before
         due = [s for s in spans if _DUE.search(sentence[max(0, s[0] - offset - 12) : s[1] - offset])]
         spans = due or spans
@@ -647,6 +649,20 @@ def _named_after(noun: str, sentence: str, offset: int, described: bool = False)
         if (noun == "ten" or proper or described) and 3 <= end - start <= 90:
             out.append((offset + start, offset + end))
     return out
+
+
+# the type of document written before its number ("Quyết định số ", "Công văn "): every kind's printed names
+_TYPE_BEFORE = re.compile(
+    "(?:"
+    + "|".join(sorted((re.escape(n) for k in DocumentKind for n in k.printed), key=len, reverse=True))
+    + r")\s+(?:số\s+)?$"
+)
+
+
+def _with_document_type(sentence: str, offset: int, span: tuple[int, int]) -> tuple[int, int]:
+    """A document number's span widened over the type written just before it ("Quyết định số 59/2015/QĐ-UBND")."""
+    typed = _TYPE_BEFORE.search(sentence, 0, span[0] - offset)
+    return (offset + typed.start(), span[1]) if typed else span
 
 
 _BARE_AFTER = frozenset("ma a ạ thi vay roi nhe nha thoi chu ha".split())

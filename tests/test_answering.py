@@ -118,7 +118,11 @@ from assistant.types import Citation
         # the noun counted after a word that measures it is part of the count ("04 hồ sơ" + "đề án")
         ("An Giang năm 2023 tiếp nhận bao nhiêu đề án kcđp", "04 hồ sơ đề án.", "angiang-2023-6-thang"),
         # a document number the user typed is not the answer ("qđ 59/2015 … sửa đổi bởi qđ số mấy")
-        ("qd 59/2015 cua dong nai dc sua doi bo sung boi qd so may", "17/2019/QĐ-UBND.", "dongnai-2023-ket-qua"),
+        (
+            "qd 59/2015 cua dong nai dc sua doi bo sung boi qd so may",
+            "Quyết định số 17/2019/QĐ-UBND.",
+            "dongnai-2023-ket-qua",
+        ),
         # agents joined by "," and "và" are all named; agents written as common nouns too
         ("Ai đồng chủ trì Hội nghị khuyến công phía Nam lần XIII vậy?", "Ngô Quang Trung, ", "phia-nam-2023-hoi-nghi"),
         (
@@ -456,13 +460,19 @@ def test_a_figure_belongs_to_the_year_of_its_own_clause(assistant: Assistant) ->
 @pytest.mark.parametrize(
     ("question", "lead"),
     [
-        # the kind and issuer asked decide between the numbers of one passage
-        ("Quyết định phê duyệt hỗ trợ đầu tư hạ tầng cụm công nghiệp Xuân Hưng số bao nhiêu?", "1994/QĐ-UBND"),
+        # the kind and issuer asked decide between the numbers of one passage; the lead names the type written
+        (
+            "Quyết định phê duyệt hỗ trợ đầu tư hạ tầng cụm công nghiệp Xuân Hưng số bao nhiêu?",
+            "Quyết định số 1994/QĐ-UBND",
+        ),
         (
             "Công văn của UBND tỉnh Đồng Nai về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?",
-            "13264/UBND-KTNS",
+            "Công văn số 13264/UBND-KTNS",
         ),
-        ("Công văn của Sở Công Thương về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?", "7386/SCT-KH"),
+        (
+            "Công văn của Sở Công Thương về tham gia chuỗi hoạt động khuyến công quốc gia là số mấy?",
+            "Công văn số 7386/SCT-KH",
+        ),
         # a report's number may carry no code of its own: it is still a report's
         ("Số báo cáo của Trung tâm Khuyến công Đồng Nai về việc không nhận được hồ sơ hỗ trợ máy móc?", "581/KC&TV-KC"),
         # the date of the document the question names, not of another in the same passage

@@ -228,6 +228,7 @@ BÁO CÁO
 Kết quả thực hiện kế hoạch hỗ trợ làng nghề năm 2097
 (Văn bản hư cấu, chỉ dùng để kiểm thử)
 
+Căn cứ Quyết định số 31/2097/QĐ-UBND ngày 5/1/2097 của UBND tỉnh về hỗ trợ làng nghề, Sở báo cáo như sau.
 1. Chương trình thông tin về làng nghề
 Thực hiện: Xây dựng 12 chuyên đề phát thanh; phát hành 500 cuốn sổ tay làng nghề năm 2096; tổ chức 02 hội thảo.
 2. Chương trình nâng cao năng lực
@@ -252,3 +253,14 @@ def test_a_year_named_in_the_section_before_is_not_the_year_of_a_passage(
 ) -> None:
     lead = sections.ask(question).answer.splitlines()[0]
     assert lead.startswith("384 người") is found
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Báo cáo hỗ trợ làng nghề căn cứ quyết định nào của UBND tỉnh?",
+        "bc ho tro lang nghe can cu qd so may cua ubnd tinh",
+    ],
+)
+def test_a_document_number_leads_with_the_type_written_before_it(sections: Assistant, question: str) -> None:
+    assert sections.ask(question).answer.splitlines()[0] == "Quyết định số 31/2097/QĐ-UBND."
