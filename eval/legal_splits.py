@@ -65,13 +65,30 @@ def collect_sides(assistant: Any, questions: Sequence[lb.Question], path: Path) 
     return sides, dense_ms
 
 
+HEADS = (0, 1, 2, 3)  # lexical chunks kept on top when BM25 is sure (0: the dense side is not asked)
+SKIPS = (0.0, 0.4, 0.5, 0.6)  # with a kept head: a lead this wide still skips the dense side (0: never)
+
+
 def grid() -> list[FusionParams]:
-    """Fusion settings tried: RRF weights, dense kept to lexical candidates, lexical-confidence gates."""
+    """Fusion settings tried: RRF weights, dense kept to lexical candidates, lexical-confidence gates
+    (skip the dense side, or keep BM25's first chunks on top and fuse the rest)."""
     settings = [FusionParams(dense_weight=0.0)]
-    for lexical_weight, pool, margin in itertools.product(
-        (1.0, 1.5, 2.0, 3.0), ("all", "lexical"), (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5)
+    for lexical_weight, pool, margin, head, skip in itertools.product(
+        (1.0, 1.5, 2.0, 3.0), ("all", "lexical"), (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5), HEADS, SKIPS
     ):
-        settings.append(FusionParams(lexical_weight=lexical_weight, dense_pool=pool, confident_margin=margin))
+        if margin == 0 and (head or skip):  # no gate: nothing to keep or skip
+            continue
+        if skip and (not head or skip <= margin):
+            continue
+        settings.append(
+            FusionParams(
+                lexical_weight=lexical_weight,
+                dense_pool=pool,
+                confident_margin=margin,
+                confident_head=head,
+                skip_margin=skip,
+            )
+        )
     return settings
 
 
@@ -79,25 +96,39 @@ def label(params: FusionParams) -> str:
     """Short name of a setting for the tables."""
     if params.dense_weight == 0:
         return "BM25 side only"
-    gate = f", skip dense if margin>={params.confident_margin:g}" if params.confident_margin else ""
+    gate = ""
+    if params.confident_margin and not params.confident_head:
+        gate = f", skip dense if margin>={params.confident_margin:g}"
+    elif params.confident_margin:
+        gate = f", keep BM25 top {params.confident_head} if margin>={params.confident_margin:g}"
+        gate += f" (skip dense if >={params.skip_margin:g})" if params.skip_margin else ""
     pool = "dense re-ranks lexical" if params.dense_pool == "lexical" else "RRF"
     return f"{pool} {params.lexical_weight:g}:{params.dense_weight:g}{gate}"
 
 
+DENSE_ONLY = "dense side only"
+
+
 def ranked_articles(
-    sides: Sides, key: str, params: FusionParams, retriever: Any, mapping: lb.ArticleMap
+    sides: Sides, key: str, params: FusionParams | None, retriever: Any, mapping: lb.ArticleMap
 ) -> tuple[list[str], bool]:
-    """Articles in the order `params` fuses the saved side lists, and whether the dense side was asked."""
+    """Articles in the order `params` fuses the saved side lists, and whether the dense side was asked.
+
+    `params` None: the dense side's own ranking (its first 50 chunks), for the table beside the fusions.
+    """
+    chunks = retriever.index.chunks
+    if params is None:
+        ranked = [int(p) for p, _ in sides[key]["dense"]][: FusionParams().candidates]
+        return lb.distinct(mapping.article_at(chunks[p].doc_id, chunks[p].start) for p in ranked), True
     lexical = [(int(p), s) for p, s in sides[key]["lexical"]][: params.candidates]
     dense = [(int(p), s) for p, s in sides[key]["dense"]][: params.candidates]
-    used_dense = params.dense_weight > 0 and not params.lexical_is_confident(lexical)
+    used_dense = params.asks_dense(lexical)
     fused = fuse(lexical, dense if used_dense else [], params)
-    chunks = retriever.index.chunks
     return lb.distinct(mapping.article_at(chunks[p].doc_id, chunks[p].start) for p, _ in fused), used_dense
 
 
 def score(
-    sides: Sides, questions: Sequence[lb.Question], params: FusionParams, retriever: Any, mapping: lb.ArticleMap
+    sides: Sides, questions: Sequence[lb.Question], params: FusionParams | None, retriever: Any, mapping: lb.ArticleMap
 ) -> dict[str, dict[str, float]]:
     """R@1/5/10, MRR@10 and the share of queries that asked the dense side, per source and variant."""
     out: dict[str, dict[str, float]] = {}
@@ -114,6 +145,35 @@ def score(
                 "mrr@10": lb._mean(lb.reciprocal_rank(r, g) for r, g, _ in rows),
                 "dense_share": lb._mean(1.0 if used else 0.0 for _, _, used in rows),
             }
+    return out
+
+
+def first_gold(ranked: Sequence[str], relevant: Sequence[str]) -> int | None:
+    """Rank of the first gold article in `ranked` (1-based), None when absent."""
+    return next((rank for rank, item in enumerate(ranked, 1) if item in relevant), None)
+
+
+def changes(
+    sides: Sides,
+    questions: Sequence[lb.Question],
+    new: FusionParams,
+    old: FusionParams,
+    retriever: Any,
+    mapping: lb.ArticleMap,
+) -> dict[str, dict[str, int]]:
+    """Per source and variant, how many questions `new` ranks the first gold article higher / lower than `old`,
+    and how many enter / leave the top 10."""
+    out: dict[str, dict[str, int]] = {}
+    for q, (variant, folded) in itertools.product(questions, lb.VARIANTS):
+        key = side_key(q.qid, folded)
+        before = first_gold(ranked_articles(sides, key, old, retriever, mapping)[0], q.relevant)
+        after = first_gold(ranked_articles(sides, key, new, retriever, mapping)[0], q.relevant)
+        cell = out.setdefault(f"{q.source}|{variant}", {"higher": 0, "lower": 0, "enters top 10": 0, "leaves": 0})
+        far = lb.DEPTH + 1
+        cell["higher"] += (after or far) < (before or far)
+        cell["lower"] += (after or far) > (before or far)
+        cell["enters top 10"] += after is not None and before is None
+        cell["leaves"] += before is not None and after is None
     return out
 
 
@@ -162,13 +222,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for held in SOURCES:
         tune = [s for s in SOURCES if s != held]
         splits[held] = {"tune": tune, "chosen": choose(table, tune)}
+    table[DENSE_ONLY] = score(sides, questions, None, retriever, mapping)  # beside, never chosen
+    on_all = choose(table, SOURCES)
+    by_label = {label(p): p for p in grid()}
     summary = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": lb.machine(),
         "command": "eval/legal_splits.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "questions": len(questions),
         "splits": splits,
-        "chosen_on_all": choose(table, SOURCES),
+        "chosen_on_all": on_all,
+        "changes_vs_default": changes(sides, questions, by_label[on_all], FusionParams(), retriever, mapping),
         "default": label(FusionParams()),
         "dense_ms_p50_p95": [lb.percentile(list(dense_ms.values()), 50), lb.percentile(list(dense_ms.values()), 95)],
         "params": params,
@@ -189,14 +253,19 @@ def format_splits(summary: dict[str, Any]) -> str:
     for held, split in summary["splits"].items():
         for name, how in (
             (split["chosen"], "+".join(split["tune"])),
-            (summary["default"], "default (all three)"),
+            (summary["chosen_on_all"], "all three"),
+            (summary["default"], "- (default)"),
             ("BM25 side only", "-"),
-            ("RRF 1:1", "- (before)"),
+            (DENSE_ONLY, "-"),
+            ("RRF 1:1", "- (always both)"),
         ):
             cells = [table[name][f"{held}|{v}"] for v, _ in lb.VARIANTS]
             figures = " | ".join(f"{c['r@10']:.3f} / {c['mrr@10']:.3f}" for c in cells)
             lines.append(f"| {held} | {name} | {how} | {figures} | {cells[0]['dense_share']:.0%} |")
     lines.append(f"\nchosen on all three sources: {summary['chosen_on_all']}; default: {summary['default']}")
+    lines.append("\nchosen on all three vs the default, questions whose first gold article moves (rank within 10):")
+    for cell, counts in summary["changes_vs_default"].items():
+        lines.append(f"  {cell}: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
     return "\n".join(lines)
 
 

@@ -87,6 +87,38 @@ def test_fuse_adds_reciprocal_ranks_with_weights() -> None:
     assert [pos for pos, _ in fuse(LEXICAL, DENSE, FusionParams(dense_weight=0.0))] == [1, 2, 4]
 
 
+SURE = [(1, 10.0), (2, 5.0), (4, 4.0)]  # leads by 50 %
+
+
+def test_fuse_keeps_the_head_of_a_sure_lexical_ranking_and_fuses_the_rest() -> None:
+    fused_all = fuse(SURE, DENSE, FusionParams(rrf_k=1, confident_margin=0))
+    assert [pos for pos, _ in fused_all] == [2, 1, 3, 4]
+    kept = fuse(SURE, DENSE, FusionParams(rrf_k=1, confident_margin=0.2, confident_head=1))
+    assert [pos for pos, _ in kept] == [1, 2, 3, 4]  # 1 stays first; 3 (the dense side's alone) still comes in
+    assert [score for _, score in kept] == sorted((score for _, score in kept), reverse=True)
+    assert kept[0][1] == pytest.approx(1 / 3 + 1 / 2)  # raised to the score below it
+    two = fuse(SURE, DENSE, FusionParams(rrf_k=1, confident_margin=0.2, confident_head=2))
+    assert [pos for pos, _ in two] == [1, 2, 3, 4]
+    unsure = fuse(LEXICAL, DENSE, FusionParams(rrf_k=1, confident_margin=0.2, confident_head=1))
+    assert [pos for pos, _ in unsure] == [2, 1, 3, 4]  # LEXICAL leads by 11 %: nothing kept
+
+
+@pytest.mark.parametrize(
+    ("ranking", "params", "asks"),
+    [
+        (SURE, FusionParams(confident_margin=0.2, confident_head=0), False),  # sure: dense not asked
+        (SURE, FusionParams(confident_margin=0.2, confident_head=1, skip_margin=0.0), True),  # sure: head kept
+        (SURE, FusionParams(confident_margin=0.2, confident_head=1, skip_margin=0.6), True),  # 50 % < 60 %
+        (SURE, FusionParams(confident_margin=0.2, confident_head=1, skip_margin=0.5), False),  # 50 % >= 50 %
+        (LEXICAL, FusionParams(confident_margin=0.2, confident_head=0), True),  # unsure
+        (SURE, FusionParams(dense_weight=0.0), False),
+        ([], FusionParams(), True),  # no lexical match: the dense side is all there is
+    ],
+)
+def test_when_the_dense_side_is_asked(ranking: list[tuple[int, float]], params: FusionParams, asks: bool) -> None:
+    assert params.asks_dense(ranking) is asks
+
+
 def test_fuse_with_lexical_pool_only_reorders_lexical_candidates() -> None:
     params = FusionParams(rrf_k=1, dense_pool="lexical")
     assert [pos for pos, _ in fuse(LEXICAL, DENSE, params)] == [2, 1, 4]  # 3 is the dense side's alone
@@ -109,7 +141,7 @@ def test_lexical_confidence_is_the_lead_of_the_best_score(
     assert FusionParams(confident_margin=margin).lexical_is_confident(ranking) is confident
 
 
-def test_confident_lexical_ranking_skips_the_dense_side(assistant: Assistant) -> None:
+def test_confident_lexical_ranking_keeps_its_head_or_skips_the_dense_side(assistant: Assistant) -> None:
     retriever = assistant._get_retriever()
     query = assistant.analyse("Đồng Nai tổ chức lớp khởi sự doanh nghiệp cho bao nhiêu học viên")
     lexical = retriever.lexical_ranking(query.search_text, None)
@@ -117,8 +149,14 @@ def test_confident_lexical_ranking_skips_the_dense_side(assistant: Assistant) ->
     unsure = assistant.analyse("hạn đăng ký kế hoạch khuyến công quốc gia")  # two passages score alike
     assert not retriever.params.lexical_is_confident(retriever.lexical_ranking(unsure.search_text, None))
     assert any(h.dense_rank is not None for h in retriever.search(unsure, k=5))
-    hits = retriever.search(query, k=5)
+    skipping = FusionParams(confident_head=0)  # a sure BM25 alone decides
+    hits = retriever.search(query, k=5, params=skipping)
     assert [h.chunk.id for h in hits] == [retriever.index.chunks[p].id for p, _ in lexical[:5]]
     assert all(h.dense_rank is None for h in hits)
+    keeping = FusionParams(confident_head=1, skip_margin=0.0)  # BM25's first chunk stays, the rest is fused
+    kept = retriever.search(query, k=5, params=keeping)
+    assert kept[0].chunk.id == retriever.index.chunks[lexical[0][0]].id
+    assert any(h.dense_rank is not None for h in kept)
+    assert [h.score for h in kept] == sorted((h.score for h in kept), reverse=True)
     both = retriever.search(query, k=5, params=FusionParams(confident_margin=0))  # as Assistant.ask asks
     assert any(h.dense_rank is not None for h in both)
