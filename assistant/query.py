@@ -276,7 +276,9 @@ class Query:
         tagged = [(word, tag) for word, tag in self.tagged if word]
         acts = [act for at, (word, _) in enumerate(tagged) if word == "duoc" and (act := _act_after(tagged[at + 1 :]))]
         if self.kind.name in _AMOUNT_KINDS:  # "được thưởng bao nhiêu tiền": the act the amount is of, the last
-            return acts[-1] if acts else ""  # ("được phong thợ giỏi thì được thưởng …")
+            if acts:  # ("được phong thợ giỏi thì được thưởng …")
+                return acts[-1]
+            return _act_before_amount(tagged) if self.kind.name == "percent" else ""
         if self.kind.name != "count" or not self.unit:
             return ""
         head = self.unit.split()[0]
@@ -342,6 +344,20 @@ def _act_after(tagged: list[tuple[str, str]]) -> str:
         if tag == "V" and word != "duoc" and word not in _FOLDED_ABBREVIATIONS:
             return word
     return ""
+
+
+def _act_before_amount(tagged: list[tuple[str, str]]) -> str:
+    """The verb a rate asked follows ("đạt bao nhiêu % kế hoạch", "tăng bn % so với năm trước", "hỗ trợ bn %"),
+    folded; "" when none (a copula is none: "tỷ lệ … là bao nhiêu")."""
+    for at, (word, tag) in enumerate(tagged[1:], start=1):
+        if tag in _AMOUNT_TAGS and word in _ASKED_AMOUNTS:
+            before, before_tag = tagged[at - 1]
+            return before if before_tag == "V" and before not in _COPULAS | _FOLDED_ABBREVIATIONS else ""
+    return ""
+
+
+_ASKED_AMOUNTS = frozenset({"bao nhieu", "may"})
+_COPULAS = frozenset({"la", "duoc", "co", "bang"})
 
 
 def build_query(question: str, index: LoadedIndex, key_term_share: float = 0.3) -> Query:

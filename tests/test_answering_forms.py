@@ -233,6 +233,9 @@ Căn cứ Quyết định số 31/2097/QĐ-UBND ngày 5/1/2097 của UBND tỉnh
 Thực hiện: Xây dựng 12 chuyên đề phát thanh; phát hành 500 cuốn sổ tay làng nghề năm 2096; tổ chức 02 hội thảo.
 2. Chương trình nâng cao năng lực
 Thực hiện: Tổ chức tập huấn nghiệp vụ làng nghề tại các huyện cho 384 người.
+3. Kinh phí hỗ trợ làng nghề
+Năm 2097 tổng kế hoạch kinh phí hỗ trợ làng nghề 8 tháng và cả năm của tỉnh là 5 tỷ đồng, tăng 12% so với kế \
+hoạch năm trước. Trong đó: kinh phí đã thực hiện đạt 40% kế hoạch năm.
 """
 
 
@@ -264,3 +267,15 @@ def test_a_year_named_in_the_section_before_is_not_the_year_of_a_passage(
 )
 def test_a_document_number_leads_with_the_type_written_before_it(sections: Assistant, question: str) -> None:
     assert sections.ask(question).answer.splitlines()[0] == "Quyết định số 31/2097/QĐ-UBND."
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("8 tháng năm 2097 kinh phí hỗ trợ làng nghề mới đạt bao nhiêu % kế hoạch năm", "40%"),
+        ("8 thang 2097 kinh phi ho tro lang nghe moi dat bn % kh nam", "40%"),
+        ("kinh phi ho tro lang nghe ke hoach 2097 tang bn % so voi nam truoc", "12%"),
+    ],
+)
+def test_a_rate_asked_after_its_verb_is_the_one_that_verb_gives(sections: Assistant, question: str, lead: str) -> None:
+    assert sections.ask(question).answer.splitlines()[0].startswith(lead)
