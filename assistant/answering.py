@@ -73,6 +73,8 @@ UNSURE = (
 
 _NEGATION = re.compile(r"^(?:[^,;:]{0,40}\s)?(?:không|chưa)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|nguyên nhân|lý do|nên)\b", re.IGNORECASE)
+# a sentence opening with "vì vậy", "do đó" … tells a consequence of the one before it, which gives the cause
+_CONSEQUENCE = re.compile(r"\W*(?:vì vậy|vì thế|do vậy|do đó|bởi vậy|cho nên|thế nên|nên)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[;:]\s|,\s(?=trong đó|bao gồm)")
 _LIST_OPENER = re.compile(r"(?:sau|gồm|như|bao gồm|cụ thể)\s*:?\s*$|:\s*$")
 _CLAUSE_MARGIN = 0.1
@@ -176,10 +178,24 @@ def _decide(query: Query, hits: list[Hit], index: LoadedIndex, params: AnswerPar
         best = _with_enumeration(best, params)
     direct = best.coverage >= params.direct_from and (bool(best.facts) or not query.kind.facts)
     rest = [c for c in candidates if c is not best]
+    before = _sentence_before(best, rest) if query.kind.lead == "cause" and _CONSEQUENCE.match(best.text) else None
+    if before is not None:  # "…; Bộ Công Thương đang tổng hợp hồ sơ …. Vì vậy năm 2023 không sử dụng kinh phí …"
+        return Decision("direct" if direct else "quote", [before, best], candidates)  # what "vì vậy" points back to
     chosen = [best, *_supports(query, rest, best, params)]
     if query.kind.lead == "cause" and len(chosen) > 1 and not _CAUSE.search(best.text):
         chosen.reverse()  # "vì sao … triển khai chậm": the cause leads, the sentence saying what is explained follows
     return Decision("direct" if direct else "quote", chosen, candidates)
+
+
+def _sentence_before(best: Candidate, candidates: list[Candidate]) -> Candidate | None:
+    """The sentence just before `best` in its paragraph, among the candidates; None when there is none."""
+    chunk = best.hit.chunk
+    earlier = [c for c in candidates if c.hit.chunk.id == chunk.id and c.end <= best.start]
+    if not earlier:
+        return None
+    nearest = max(earlier, key=lambda c: c.end)
+    between = chunk.text[nearest.end - chunk.start : best.start - chunk.start]
+    return nearest if "\n" not in between else None
 
 
 _NO_FIGURE = "con số được hỏi"

@@ -233,7 +233,10 @@ Căn cứ Quyết định số 31/2097/QĐ-UBND ngày 5/1/2097 của UBND tỉnh
 Thực hiện: Xây dựng 12 chuyên đề phát thanh; phát hành 500 cuốn sổ tay làng nghề năm 2096; tổ chức 02 hội thảo.
 2. Chương trình nâng cao năng lực
 Thực hiện: Tổ chức tập huấn nghiệp vụ làng nghề tại các huyện cho 384 người.
-3. Kinh phí hỗ trợ làng nghề
+3. Tôn vinh nghệ nhân làng nghề
+Hồ sơ của 03 nghệ nhân đã gửi Bộ; Bộ đang tổng hợp hồ sơ xét tặng, dự kiến tổ chức tôn vinh vào năm 2098. Vì \
+vậy năm 2097 không sử dụng kinh phí tôn vinh nghệ nhân làng nghề: 45.000.000 đồng.
+4. Kinh phí hỗ trợ làng nghề
 Năm 2097 tổng kế hoạch kinh phí hỗ trợ làng nghề 8 tháng và cả năm của tỉnh là 5 tỷ đồng, tăng 12% so với kế \
 hoạch năm trước. Trong đó: kinh phí đã thực hiện đạt 40% kế hoạch năm.
 """
@@ -279,3 +282,17 @@ def test_a_document_number_leads_with_the_type_written_before_it(sections: Assis
 )
 def test_a_rate_asked_after_its_verb_is_the_one_that_verb_gives(sections: Assistant, question: str, lead: str) -> None:
     assert sections.ask(question).answer.splitlines()[0].startswith(lead)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vì sao năm 2097 không sử dụng kinh phí tôn vinh nghệ nhân làng nghề?",
+        "vi sao nam 2097 ko dung kinh phi ton vinh nghe nhan vay",
+    ],
+)
+def test_a_why_answered_by_a_therefore_sentence_leads_with_the_sentence_it_points_back_to(
+    sections: Assistant, question: str
+) -> None:
+    first = sections.ask(question).answer.splitlines()[0]
+    assert "đang tổng hợp hồ sơ" in first and "Vì vậy" not in first
