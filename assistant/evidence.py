@@ -34,6 +34,7 @@ from .chunking import provision_at
 from .dates import DATED
 from .indexing import LoadedIndex
 from .kinds import FACT_PATTERNS, MEASURES
+from .legal import KINDS as PRINTED_KINDS
 from .legal import number_matches
 from .periods import Period, describe, excludes, period_in
 from .query import Query
@@ -49,7 +50,7 @@ from .text import (
     provinces_in,
     split_sentences,
 )
-from .types import Chunk, DocumentKind, Hit
+from .types import Chunk, Hit
 
 __all__ = [
     "ITEM_BREAK",
@@ -653,9 +654,7 @@ def _named_after(noun: str, sentence: str, offset: int, described: bool = False)
 
 # the type of document written before its number ("Quyết định số ", "Công văn "): every kind's printed names
 _TYPE_BEFORE = re.compile(
-    "(?:"
-    + "|".join(sorted((re.escape(n) for k in DocumentKind for n in k.printed), key=len, reverse=True))
-    + r")\s+(?:số\s+)?$"
+    "(?:" + "|".join(sorted(map(re.escape, PRINTED_KINDS), key=len, reverse=True)) + r")\s+(?:số\s+)?$"
 )
 
 
