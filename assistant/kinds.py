@@ -450,6 +450,7 @@ def _same_sentence(folded: str, a: int, b: int) -> bool:
 _ASKING = re.compile(
     r"bao nhieu|\bmay\b|\bnao\b|\bdau\b|\bai\b|%|khi nao|bao gio|bao lau|\bgi\b|vi sao|tai sao|the nao"
     r"|hay sai|dung khong|phai khong|hay khong|duoc khong|(?:khong|\bha)(?:\s+(?:a|ad|admin|nhe|nha|vay|z))*\s*\??\s*$"
+    r"|^sao\b"  # chat's bare "sao" opening a clause (the reason cue allows it nowhere else) asks why
 )
 
 

@@ -289,6 +289,7 @@ def test_a_rate_asked_after_its_verb_is_the_one_that_verb_gives(sections: Assist
     [
         "Vì sao năm 2097 không sử dụng kinh phí tôn vinh nghệ nhân làng nghề?",
         "vi sao nam 2097 ko dung kinh phi ton vinh nghe nhan vay",
+        "sao 2097 ko dung kinh phi ton vinh nghe nhan vay",  # chat's bare "sao" opening the question
     ],
 )
 def test_a_why_answered_by_a_therefore_sentence_leads_with_the_sentence_it_points_back_to(
